@@ -1,0 +1,65 @@
+# seqnn: plain Makefile. Targets: all (lib + CLI), test, asan, bench, fuzz,
+# install PREFIX=..., clean.  Dependencies (Debian): libopenblas-dev zlib1g-dev
+# libarchive-dev libcairo2-dev.
+CC      ?= gcc
+PREFIX  ?= /usr/local
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Wpedantic $(OPT) -g -fopenmp -fPIC \
+              -Iinclude -Isrc -DSN_HAVE_OPENBLAS $(shell pkg-config --cflags cairo 2>/dev/null)
+CFLAGS  ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
+LDLIBS  = -lopenblas -lz -larchive $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo) -lm -lpthread
+LDFLAGS ?=
+
+LIB_SRC  = $(sort $(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+TEST_SRC = $(sort $(wildcard tests/*.c))
+TEST_OBJ = $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
+CLI_SRC  = $(sort $(wildcard tools/*.c))
+CLI_OBJ  = $(CLI_SRC:tools/%.c=$(BUILD)/cobj/%.o)
+HDRS     = $(wildcard include/seqnn/*.h include/*.h src/*.h tests/*.h tools/*.h)
+
+.PHONY: all test asan bench fuzz install clean
+all: $(BUILD)/libseqnn.a $(BUILD)/libseqnn.so $(BUILD)/seqnn
+
+$(BUILD)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/tobj/%.o: tests/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
+$(BUILD)/cobj/%.o: tools/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itools -c $< -o $@
+
+$(BUILD)/libseqnn.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libseqnn.so: $(LIB_OBJ)
+	$(CC) -shared -fopenmp -o $@ $^ $(LDFLAGS) $(LDLIBS)
+$(BUILD)/seqnn: $(CLI_OBJ) $(BUILD)/libseqnn.a
+	$(CC) -fopenmp -o $@ $(CLI_OBJ) $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/test_all: $(TEST_OBJ) $(BUILD)/libseqnn.a
+	$(CC) -fopenmp -o $@ $(TEST_OBJ) $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+
+# The whole suite; the runner ends with "N passed, N failed, N skipped".
+test: $(BUILD)/test_all $(BUILD)/seqnn
+	SEQNN_CLI=$(BUILD)/seqnn $(BUILD)/test_all $(T)
+
+# ASan + UBSan build of everything, then the whole suite under it.
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	        LDFLAGS="-fsanitize=address,undefined" test
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/seqnn $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(BUILD)/libseqnn.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libseqnn.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/seqnn.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/seqnn/*.h $(DESTDIR)$(PREFIX)/include/seqnn/
+	install -m 755 $(BUILD)/seqnn $(DESTDIR)$(PREFIX)/bin/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' seqnn.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/seqnn.pc
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,6 @@
+/* seqnn: Keras-grade sequence modelling in C11. Umbrella header. */
+#ifndef SEQNN_H
+#define SEQNN_H
+#include "seqnn/core.h"
+#include "seqnn/dataset.h"
+#endif

@@ -1,0 +1,112 @@
+/* seqnn core: status codes, error messages, logging, RNG, threads, GEMM.
+ *
+ * Every public call returns sn_status (SN_OK = 0, errors negative). On error a
+ * human-readable message naming the file / line / field or both shapes is kept
+ * in a thread-local buffer readable with sn_last_error(). The library never
+ * prints and never exits; it logs through the callback installed with
+ * sn_set_log(). */
+#ifndef SEQNN_CORE_H
+#define SEQNN_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEQNN_VERSION "0.1.0"
+
+typedef enum sn_status {
+    SN_OK = 0,
+    SN_ERR_ARG = -1,         /* invalid argument value */
+    SN_ERR_SHAPE = -2,       /* shapes do not fit */
+    SN_ERR_NOMEM = -3,       /* allocation failed or size absurd */
+    SN_ERR_IO = -4,          /* open / read / write / rename failed */
+    SN_ERR_FORMAT = -5,      /* malformed file content */
+    SN_ERR_PARSE = -6,       /* malformed model spec or option text */
+    SN_ERR_NUMERIC = -7,     /* NaN or Inf met */
+    SN_ERR_STATE = -8,       /* call not valid in this state */
+    SN_ERR_INTERRUPTED = -9, /* stopped by a signal / callback */
+    SN_ERR_UNSUPPORTED = -10 /* valid request this build cannot do */
+} sn_status;
+
+/* Short fixed name of a status code ("invalid argument", ...). Never NULL. */
+const char *sn_status_str(sn_status s);
+
+/* Message of the last failing call on this thread ("" if none). The buffer is
+ * thread-local and owned by the library: copy it before the next call. */
+const char *sn_last_error(void);
+
+/* Records a formatted message for sn_last_error() and returns `s`, so a
+ * failing path reads `return sn_error(SN_ERR_ARG, "units must be > 0, got %d", u);` */
+sn_status sn_error(sn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Prefixes the current message with "context: " (e.g. a file name). Returns s. */
+sn_status sn_error_prefix(sn_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+typedef enum sn_log_level { SN_LOG_DEBUG = 0, SN_LOG_INFO = 1, SN_LOG_WARN = 2 } sn_log_level;
+typedef void (*sn_log_fn)(sn_log_level level, const char *msg, void *user);
+
+/* Installs the process-wide log sink (NULL silences the library, the default). */
+void sn_set_log(sn_log_fn fn, void *user);
+/* Formats and sends a message to the installed sink (no-op without one). */
+void sn_log(sn_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* ---- RNG: xoshiro256** seeded through splitmix64. State is explicit: pass
+ * an sn_rng to whatever draws numbers; there is no global generator. ---- */
+typedef struct sn_rng { uint64_t s[4]; } sn_rng;
+void sn_rng_seed(sn_rng *r, uint64_t seed);
+uint64_t sn_rng_u64(sn_rng *r);
+/* Uniform float in [0, 1) with 24 random bits. */
+float sn_rng_uniform(sn_rng *r);
+/* Uniform double in [0, 1) with 53 random bits. */
+double sn_rng_double(sn_rng *r);
+/* Standard normal (Box-Muller, double precision). */
+double sn_rng_normal(sn_rng *r);
+/* Uniform integer in [0, n), unbiased (Lemire). n must be > 0. */
+uint64_t sn_rng_below(sn_rng *r, uint64_t n);
+/* Fisher-Yates shuffle of idx[0..n). */
+void sn_rng_shuffle(sn_rng *r, size_t *idx, size_t n);
+/* Derives an independent stream (for a layer, a thread, an epoch). */
+sn_rng sn_rng_split(sn_rng *r);
+
+/* ---- Threads. The count used by parallel kernels (OpenMP and OpenBLAS).
+ * Defaults to $SEQNN_THREADS, else the number of online CPUs. Results do not
+ * depend on it: every kernel splits work so each thread writes disjoint
+ * outputs and reductions keep a fixed order. ---- */
+void sn_set_threads(int n);
+int sn_get_threads(void);
+
+/* ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, with
+ * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it. ---- */
+typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;
+void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+             const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* Selects the backend for later sn_gemm calls (process-wide; tests use it). */
+void sn_gemm_set_backend(sn_gemm_backend b);
+sn_gemm_backend sn_gemm_get_backend(void);
+
+/* ---- Small utilities shared by modules. ---- */
+/* Wall clock in seconds (monotonic). */
+double sn_now(void);
+/* Writes `n` bytes atomically: to "path.tmp.PID", fsync, rename over path.
+ * On failure nothing at `path` changes. */
+sn_status sn_write_file_atomic(const char *path, const void *data, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,53 @@
+/* Datasets: a sample source the trainer pulls batches from by index, so that
+ * windows of a series or encoded texts are produced on demand, never all
+ * materialised. */
+#ifndef SEQNN_DATASET_H
+#define SEQNN_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "seqnn/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One batch as handed to the model.
+ * Dense input: x (B, x_numel) floats written by the dataset into the
+ * trainer-owned buffer. Sparse input (bag-of-words): the dataset points
+ * sp_row_ptr / sp_col / sp_val at CSR storage it owns (valid until the next
+ * fill), with sp_row_ptr[B] non-zeros; x is unused. Targets: y (B, y_numel).
+ * Token ids are stored as floats (exact below 2^24). */
+typedef struct sn_batch {
+    int B;
+    float *x;                 /* (B, x_numel), trainer-owned */
+    float *y;                 /* (B, y_numel), trainer-owned */
+    const int64_t *sp_row_ptr;/* (B+1) or NULL */
+    const int32_t *sp_col;    /* (nnz) */
+    const float *sp_val;      /* (nnz) */
+} sn_batch;
+
+typedef struct sn_dataset {
+    size_t n;                 /* number of samples */
+    size_t x_numel;           /* floats per sample input (dense), or the sparse width */
+    size_t y_numel;           /* floats per sample target */
+    int sparse;               /* 1: fills the sp_* CSR fields instead of x */
+    void *ctx;
+    /* Fills b->x/b->y (or the CSR) for samples idx[0..B), in that order. */
+    sn_status (*fill)(void *ctx, const size_t *idx, int B, sn_batch *b);
+    /* Optional: releases ctx (called by sn_dataset_free). */
+    void (*destroy)(void *ctx);
+} sn_dataset;
+
+/* Releases ctx through destroy (if any) and clears the struct. */
+void sn_dataset_free(sn_dataset *d);
+
+/* A dataset over caller-owned row-major arrays x (n, x_numel) and
+ * y (n, y_numel). The arrays must outlive the dataset (not copied). */
+sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y, size_t n, size_t x_numel,
+                                 size_t y_numel);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
