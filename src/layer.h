@@ -69,7 +69,8 @@ typedef struct sn_layer sn_layer;
 typedef enum sn_mask_policy {
     SN_MASK_DROP = 0, /* output carries no mask (Conv1D, pooling, RNN in Keras 3) */
     SN_MASK_PASS = 1, /* output mask = input mask (Dense, Dropout on sequences) */
-    SN_MASK_OWN = 2   /* layer writes its own mask into f->mask_buf and sets f->mask_out */
+    SN_MASK_OWN = 2   /* layer decides in forward: sets f->mask_out to NULL, to f->mask, or to
+                         f->mask_buf after writing its own (B,T_out) mask there */
 } sn_mask_policy;
 
 typedef struct sn_fwd {
@@ -79,7 +80,7 @@ typedef struct sn_fwd {
     const sn_csr *xs;        /* sparse input (in.rep == SN_REP_SPARSE), else NULL */
     float *y;                /* output (B, out phys) */
     const uint8_t *mask;     /* (B,T_in) 1 = valid step, or NULL */
-    const uint8_t *mask_out; /* set by SN_MASK_OWN layers (to mask_buf) */
+    const uint8_t *mask_out; /* set by SN_MASK_OWN layers (NULL, mask or mask_buf) */
     uint8_t *mask_buf;       /* (B,T_out) buffer for SN_MASK_OWN layers */
     sn_rng *rng;             /* the model's training RNG (dropout masks) */
     float *cache;            /* cache_floats(L,B) floats, kept for backward */
@@ -136,6 +137,11 @@ struct sn_layer {
     float *g;                /* (n_params) view into the gradient buffer */
     int threads;             /* threads kernels may use (set by the model) */
 };
+
+/* Registry lists, NULL-terminated: src/layers_basic.c (Dense, Conv1D, ...)
+ * and src/layers_rnn.c (SimpleRNN, LSTM, GRU, Bidirectional, Embedding, ...). */
+extern const sn_layer_ops *const sn_layers_basic[];
+extern const sn_layer_ops *const sn_layers_rnn[];
 
 /* Registry: the table for a spec name, or NULL. */
 const sn_layer_ops *sn_layer_find(const char *kind);

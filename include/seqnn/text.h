@@ -1,0 +1,244 @@
+/* Text pipeline: corpus loading (like keras.utils.text_dataset_from_directory),
+ * TextVectorization with Keras semantics (KERAS_SEMANTICS.md §12, §13), and
+ * datasets of encoded texts for the trainer.
+ *
+ * Bytes, not code points: texts are kept as the raw bytes of the files (as
+ * Keras does). Invalid UTF-8 is never an error; the standardizer treats such
+ * bytes as opaque, non-punctuation, non-space characters. */
+#ifndef SEQNN_TEXT_H
+#define SEQNN_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "seqnn/core.h"
+#include "seqnn/dataset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * Corpus loading
+ * ====================================================================== */
+
+/* A labelled corpus. Everything is owned by the struct (sn_text_corpus_free). */
+typedef struct sn_text_corpus {
+    size_t n;             /* number of documents */
+    char **texts;         /* (n) NUL-terminated file contents (NUL bytes inside a file became ' ') */
+    size_t *lengths;      /* (n) byte length of each text */
+    char **paths;         /* (n) path relative to the class folder's parent, e.g. "pos/0_9.txt" */
+    int32_t *labels;      /* (n) class index in [0, n_classes) */
+    int n_classes;
+    char **class_names;   /* (n_classes) */
+} sn_text_corpus;
+
+/* What to do with a file larger than max_file_bytes. */
+typedef enum sn_text_oversize {
+    SN_TEXT_OVERSIZE_ERROR = 0, /* fail naming the file (default) */
+    SN_TEXT_OVERSIZE_SKIP = 1,  /* leave it out, log a warning */
+    SN_TEXT_OVERSIZE_TRUNCATE = 2 /* keep the first max_file_bytes bytes */
+} sn_text_oversize;
+
+typedef struct sn_text_load_opts {
+    /* Folder inside the directory or archive holding the class folders, e.g.
+     * "aclImdb/train". NULL or "" = the root. A leading "./" in archive
+     * member names is ignored. */
+    const char *subdir;
+    /* Explicit classes (selection and order, labels = position), like Keras
+     * class_names; each must exist as a sub-folder. NULL = every immediate,
+     * non-hidden sub-folder in byte order. */
+    const char *const *class_names;
+    int n_class_names;
+    /* Files larger than this are handled per `oversize`. 0 = 10 MiB. */
+    size_t max_file_bytes;
+    sn_text_oversize oversize;
+    /* Keras max_length: keep only the first max_length bytes (0 = all). */
+    size_t max_length;
+} sn_text_load_opts;
+
+/* Fills opts with the defaults (root folder, inferred classes, 10 MiB cap, error). */
+void sn_text_load_opts_default(sn_text_load_opts *opts);
+
+/* Loads a labelled corpus like text_dataset_from_directory(labels="inferred"):
+ * `path` is a directory or an archive (.tar, .tar.gz, .tar.xz, anything
+ * libarchive reads). Under opts->subdir each class is a sub-folder, walked
+ * recursively; only files whose name ends in ".txt" (any case) are read;
+ * top-level files are ignored. Order: class, then directory path (bytes),
+ * then file name (bytes), as Keras's sorted os.walk. opts may be NULL.
+ * Errors: SN_ERR_IO (cannot open/read, message names the file), SN_ERR_ARG
+ * (subdir or a requested class missing, no class found), SN_ERR_FORMAT
+ * (oversize file under SN_TEXT_OVERSIZE_ERROR, corrupt archive).
+ * On error *out is left empty. Free with sn_text_corpus_free. */
+sn_status sn_text_load(sn_text_corpus *out, const char *path, const sn_text_load_opts *opts);
+
+/* Loads n corpora from one path, each with its own opts (e.g. subdir
+ * "aclImdb/train" and "aclImdb/test"). An archive is decompressed once for
+ * all of them. On error every out[i] is left empty. */
+sn_status sn_text_load_multi(sn_text_corpus *out /* (n) */, const char *path,
+                             const sn_text_load_opts *opts /* (n) */, int n);
+
+/* Splits like Keras validation_split with a seed: the documents are shuffled
+ * once with sn_rng seeded by `seed` (not NumPy's generator, so the sets
+ * differ from Keras's), the last floor(validation_split * n) go to `val`,
+ * the rest to `train` (both in shuffled order, deep copies; `in` is
+ * unchanged). validation_split must be in [0, 1). `val` may be NULL when
+ * validation_split is 0. */
+sn_status sn_text_split(const sn_text_corpus *in, double validation_split, uint64_t seed, sn_text_corpus *train,
+                        sn_text_corpus *val);
+
+/* Releases everything and zeroes the struct (NULL or empty is fine). */
+void sn_text_corpus_free(sn_text_corpus *c);
+
+/* ======================================================================
+ * TextVectorization
+ * ====================================================================== */
+
+/* Numbers are stored in vectorizer blobs: never reuse them. */
+typedef enum sn_standardize {
+    SN_STANDARDIZE_LOWER_AND_STRIP_PUNCTUATION = 0, /* Keras default */
+    SN_STANDARDIZE_LOWER = 1,
+    SN_STANDARDIZE_STRIP_PUNCTUATION = 2,
+    SN_STANDARDIZE_NONE = 3
+} sn_standardize;
+
+typedef enum sn_split {
+    SN_SPLIT_WHITESPACE = 0, /* runs of ASCII whitespace, no empty tokens */
+    SN_SPLIT_CHARACTER = 1,  /* one token per UTF-8 code point (invalid bytes: one token each) */
+    SN_SPLIT_NONE = 2        /* the whole standardized text is one token ("" gives none) */
+} sn_split;
+
+typedef enum sn_output_mode {
+    SN_OUTPUT_INT = 0,       /* 0 = padding/mask, 1 = OOV "[UNK]", tokens from 2 */
+    SN_OUTPUT_MULTI_HOT = 1, /* 0 = OOV "[UNK]", tokens from 1 (no mask slot) */
+    SN_OUTPUT_COUNT = 2,
+    SN_OUTPUT_TF_IDF = 3
+} sn_output_mode;
+
+typedef struct sn_vectorizer_opts {
+    int max_tokens;             /* bound on the vocabulary incl. special slots; 0 = unbounded */
+    sn_standardize standardize;
+    sn_split split;
+    int ngrams;                 /* N >= 1: widths 1..N joined by one space */
+    sn_output_mode output_mode;
+    int output_sequence_length; /* int mode: L > 0 keeps the first L ids, pads 0 at the end */
+    int pad_to_max_tokens;      /* bag modes: output width = max_tokens */
+    int strip_html;             /* replace "<br />", "<br/>", "<br>" (any case) by ' ' first (not Keras) */
+    int stem;                   /* Porter-stem every [a-z]+ word token before n-grams (not Keras) */
+    int utf8_lower;             /* also lowercase Latin-1, Latin Ext-A, Greek, Cyrillic (not Keras) */
+} sn_vectorizer_opts;
+
+typedef struct sn_vectorizer sn_vectorizer;
+
+/* Keras defaults: no max_tokens, lower_and_strip_punctuation, whitespace,
+ * ngrams 1, int output, no sequence length, every extension off. */
+void sn_vectorizer_opts_default(sn_vectorizer_opts *o);
+
+/* Creates an empty (not adapted) vectorizer. Errors: SN_ERR_ARG for an
+ * out-of-range option (e.g. max_tokens 1 in int mode, ngrams < 1 or > 16,
+ * pad_to_max_tokens without max_tokens). Free with sn_vectorizer_free. */
+sn_status sn_vectorizer_create(sn_vectorizer **out, const sn_vectorizer_opts *opts);
+
+/* Options the vectorizer was built with (points into v). */
+const sn_vectorizer_opts *sn_vectorizer_get_opts(const sn_vectorizer *v);
+
+/* Learns the vocabulary (and, in tf_idf mode, the idf weights) from texts
+ * (n NUL-terminated strings), replacing any previous one: total occurrence
+ * counts, sorted by count descending then token bytes descending, truncated
+ * to max_tokens minus the special slots. Errors: SN_ERR_ARG, SN_ERR_NOMEM. */
+sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts /* (n) */, size_t n);
+
+/* Sets the vocabulary directly (like Keras set_vocabulary): tokens in index
+ * order without the special slots; idf (n) is required in tf_idf mode and
+ * ignored otherwise. Errors: duplicates, empty or "[UNK]" tokens, too many. */
+sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *tokens /* (n) */, size_t n,
+                                       const float *idf /* (n) or NULL */);
+
+/* Vocabulary size including the special slots (int: n+2, others: n+1). */
+size_t sn_vectorizer_vocab_size(const sn_vectorizer *v);
+
+/* Width of a bag output row (vocab size, or max_tokens with
+ * pad_to_max_tokens); output_sequence_length in int mode. */
+size_t sn_vectorizer_output_width(const sn_vectorizer *v);
+
+/* Token at index i ("" for the mask, "[UNK]" for OOV), NULL when out of
+ * range. Points into v: valid until the next adapt/set_vocabulary/free. */
+const char *sn_vectorizer_token(const sn_vectorizer *v, size_t i);
+
+/* Index of an exact token (no standardization); the OOV index when absent. */
+int32_t sn_vectorizer_lookup(const sn_vectorizer *v, const char *token);
+
+/* idf weight of index i (tf_idf mode after adapt; 0 otherwise / out of range). */
+float sn_vectorizer_idf(const sn_vectorizer *v, size_t i);
+
+/* Standardizes `text` as the vectorizer would before splitting, into a
+ * newly malloc'd string (*out, free with free()). For tests and debugging. */
+sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, char **out);
+
+/* Calls fn(token, len, user) for every token of `text` in output order
+ * (unigrams, then bigrams, ...), after standardization, split and stemming. */
+sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
+                                 void (*fn)(const char *tok, size_t len, void *user), void *user);
+
+/* Int encoding of all tokens: writes the first min(cap, count) ids to ids and
+ * the total count to *n (ids may be NULL when cap is 0). Any output mode. */
+sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids /* (cap) */, size_t cap,
+                                   size_t *n);
+
+/* Int mode with output_sequence_length L: ids (L) as floats, first L kept,
+ * zero-padded at the end. Errors: SN_ERR_STATE if not int mode or L == 0. */
+sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids /* (L) */);
+
+/* Bag encoding (multi_hot, count, tf_idf) as sparse pairs with strictly
+ * increasing indices; OOV goes to index 0. Writes *nnz; if cap is too small
+ * returns SN_ERR_SHAPE with the needed count in *nnz (nothing else valid).
+ * Empty text gives nnz 0. Errors: SN_ERR_STATE in int mode. */
+sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx /* (cap) */,
+                                      float *val /* (cap) */, size_t cap, size_t *nnz);
+
+/* Bag encoding into a dense row out (W), W = sn_vectorizer_output_width. */
+sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out /* (W) */);
+
+/* Serializes options, vocabulary and idf weights into a malloc'd
+ * little-endian blob (*buf, free with free()): "SNVZ", u32 version (1),
+ * u32 payload fields, u32 token count, per token u32 length + bytes,
+ * optional f32 idf table, and a trailing CRC-32 of everything before. */
+sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *len);
+
+/* Rebuilds a vectorizer from a blob. Every length and enum is checked
+ * against the remaining bytes before use; a corrupt or truncated blob gives
+ * SN_ERR_FORMAT naming the field, never a crash or an oversized allocation. */
+sn_status sn_vectorizer_load_blob(sn_vectorizer **out, const void *buf, size_t len);
+
+/* Releases v (NULL is fine). */
+void sn_vectorizer_free(sn_vectorizer *v);
+
+/* ======================================================================
+ * Porter stemmer (Porter 1980, "An algorithm for suffix stripping")
+ * ====================================================================== */
+
+/* Stems the lowercase ASCII word w[0..len) in place and returns the new
+ * length (<= len). Words of length <= 2 are returned unchanged. Bytes outside
+ * a-z are treated as consonants; callers stem only [a-z]+ words. */
+size_t sn_porter_stem(char *w, size_t len);
+
+/* ======================================================================
+ * Datasets of encoded texts (see seqnn/dataset.h)
+ * ====================================================================== */
+
+/* Int sequences: encodes every document of c once (int32, L per document,
+ * L = output_sequence_length, required > 0). fill writes ids as floats into
+ * b->x (B, L) and labels into b->y (B, 1). The vectorizer and corpus may be
+ * freed afterwards (the dataset keeps its own copies). Errors: SN_ERR_STATE
+ * (not int mode, L == 0, not adapted), SN_ERR_NOMEM. */
+sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c);
+
+/* Bags (multi_hot / count / tf_idf): every document encoded once into CSR;
+ * sparse = 1, x_numel = output width. fill points b->sp_row_ptr (B+1),
+ * sp_col, sp_val at CSR storage owned by the dataset, valid until the next
+ * fill (one fill at a time), and writes labels into b->y (B, 1). */
+sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

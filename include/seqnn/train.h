@@ -1,0 +1,110 @@
+/* Losses, metrics and optimizers with Keras 3 formulas and defaults
+ * (KERAS_SEMANTICS §7, §8). */
+#ifndef SEQNN_TRAIN_H
+#define SEQNN_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "seqnn/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sn_loss_kind {
+    SN_LOSS_MSE = 0,
+    SN_LOSS_MAE,
+    SN_LOSS_BCE,          /* binary crossentropy on probabilities (clipped to [1e-7, 1-1e-7]) */
+    SN_LOSS_BCE_LOGITS,   /* binary crossentropy on logits, numerically stable */
+    SN_LOSS_CCE,          /* categorical crossentropy on probabilities, one-hot targets */
+    SN_LOSS_SCCE          /* sparse categorical crossentropy: integer class targets (B,1) or (B,T,1) */
+} sn_loss_kind;
+
+typedef enum sn_metric_kind {
+    SN_METRIC_MAE = 0,
+    SN_METRIC_MSE,
+    SN_METRIC_BINARY_ACCURACY,      /* y_pred > 0.5 (strict), or > 0 for logits losses */
+    SN_METRIC_ACCURACY,             /* "accuracy": binary when the output width is 1, else argmax */
+    SN_METRIC_CATEGORICAL_ACCURACY, /* argmax(y_pred) == argmax(y_true) */
+    SN_METRIC_SPARSE_CATEGORICAL_ACCURACY
+} sn_metric_kind;
+
+/* Parses "mse" | "mean_squared_error" | "mae" | "binary_crossentropy" | ... */
+int sn_loss_parse(const char *s, sn_loss_kind *out);
+const char *sn_loss_name(sn_loss_kind k);
+int sn_metric_parse(const char *s, sn_metric_kind *out);
+const char *sn_metric_name(sn_metric_kind k);
+/* 1 when larger is better (accuracy), 0 when smaller is better (loss, mae). */
+int sn_metric_higher_is_better(const char *log_key);
+
+/* Loss over a batch.
+ * y_pred, y_true: (rows, n) where rows = B (or B*T for sequence outputs) and n
+ * the last dimension (for SCCE y_true is (rows, 1) of class ids).
+ * weight: (rows) per-row weights (the mask of sequence outputs, 0/1), or NULL.
+ * Returns the Keras "sum_over_batch_size" reduction: sum of per-row losses
+ * (each the mean over the last axis) / sum of weights (rows when NULL).
+ * If grad is non-NULL it receives dLoss/dy_pred (rows, n), overwritten. */
+double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, const float *weight, size_t rows,
+                    size_t n, float *grad);
+
+/* Metric accumulator: Keras Mean semantics (sample-weighted over the epoch). */
+typedef struct sn_metric_acc {
+    sn_metric_kind kind;
+    int logits;        /* predictions are logits (threshold 0 instead of 0.5) */
+    double total, count;
+} sn_metric_acc;
+void sn_metric_reset(sn_metric_acc *m);
+/* Adds a batch: same layout as sn_loss_eval. */
+void sn_metric_update(sn_metric_acc *m, const float *y_pred, const float *y_true, const float *weight, size_t rows,
+                      size_t n);
+double sn_metric_result(const sn_metric_acc *m);
+
+typedef enum sn_opt_kind { SN_OPT_SGD = 0, SN_OPT_RMSPROP, SN_OPT_ADAM } sn_opt_kind;
+
+typedef struct sn_optimizer_cfg {
+    sn_opt_kind kind;
+    double lr;              /* SGD 0.01, RMSprop 1e-3, Adam 1e-3 */
+    double momentum;        /* SGD, RMSprop (0) */
+    int nesterov;           /* SGD */
+    double rho;             /* RMSprop 0.9 */
+    int centered;           /* RMSprop */
+    double beta1, beta2;    /* Adam 0.9, 0.999 */
+    double epsilon;         /* 1e-7 */
+    int legacy_rmsprop_eps; /* tf.keras <= 2.10 RMSprop: eps outside the sqrt (the book's TF) */
+    double clipnorm;        /* > 0: per-tensor clipping */
+    double clipvalue;       /* > 0: elementwise clipping */
+    double global_clipnorm; /* > 0: clipping by the global norm */
+    double weight_decay;    /* decoupled, 0 = off */
+} sn_optimizer_cfg;
+
+/* Keras defaults for a kind. */
+sn_optimizer_cfg sn_optimizer_defaults(sn_opt_kind kind);
+/* Parses "rmsprop" | "adam" | "sgd". */
+int sn_optimizer_parse(const char *s, sn_opt_kind *out);
+const char *sn_optimizer_name(sn_opt_kind k);
+
+/* One contiguous run of trainable parameters (a tensor): clipnorm applies per
+ * segment, optimizer loops are flat over segments. */
+typedef struct sn_param_segment { size_t offset, n; } sn_param_segment;
+
+/* Optimizer state: slots mirror the parameter buffer (n floats each). */
+typedef struct sn_optimizer {
+    sn_optimizer_cfg cfg;
+    size_t n;              /* parameter buffer length */
+    float *m;              /* first moment / momentum / RMSprop mean-square (n) */
+    float *v;              /* Adam second moment / RMSprop centered mean grad (n) */
+    int64_t iterations;    /* steps taken (t = iterations + 1 in the update) */
+} sn_optimizer;
+
+/* Allocates slots for a buffer of n floats. Validates cfg (lr > 0, rho in
+ * [0,1), at most one clipping option, ...). */
+sn_status sn_optimizer_init(sn_optimizer *o, const sn_optimizer_cfg *cfg, size_t n);
+void sn_optimizer_free(sn_optimizer *o);
+/* Clips grads (in place) then updates params over the segments; parameters
+ * outside segments are untouched. grads (n), params (n). */
+sn_status sn_optimizer_step(sn_optimizer *o, float *params, float *grads, const sn_param_segment *seg, int n_seg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
