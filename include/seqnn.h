@@ -3,4 +3,6 @@
 #define SEQNN_H
 #include "seqnn/core.h"
 #include "seqnn/dataset.h"
+#include "seqnn/train.h"
+#include "seqnn/model.h"
 #endif

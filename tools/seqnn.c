@@ -1,7 +1,58 @@
-/* seqnn command-line tool (placeholder until the CLI lands). */
-#include <stdio.h>
-#include "seqnn.h"
-int main(void) {
-    printf("seqnn %s\n", SEQNN_VERSION);
-    return 0;
+/* seqnn: command-line front end. Each subcommand lives in tools/cmd_*.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(void) {
+    printf("seqnn %s — Keras-grade sequence models in C\n\n"
+           "usage: seqnn <command> [options]   (seqnn <command> --help for its options)\n\n"
+           "commands:\n"
+           "  summary    print a model's Keras summary from a spec or a model file\n"
+           "  forecast   train / compare the seed's time-series forecasters on a CSV\n"
+           "  classify   train / compare the seed's text classifiers on a folder or archive\n"
+           "  predict    forecast or classify with a saved model\n"
+           "  vectorize  adapt a TextVectorization and show vocabulary / encodings\n"
+           "  embed      train Word2Vec, load word vectors, query similar words and analogies\n"
+           "  version    print the version\n\n"
+           "global: --threads N (or SEQNN_THREADS) sets the thread count; results do not depend on it.\n",
+           SEQNN_VERSION);
+}
+
+int main(int argc, char **argv) {
+    /* --threads may appear anywhere; strip it before dispatch. */
+    int k = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            int n = atoi(argv[++i]);
+            if (n < 1 || n > 1024) {
+                fprintf(stderr, "seqnn: --threads must be in [1, 1024], got '%s'\n", argv[i]);
+                return 2;
+            }
+            sn_set_threads(n);
+            continue;
+        }
+        argv[k++] = argv[i];
+    }
+    argc = k;
+    argv[argc] = NULL;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    sn_get_threads();
+    cli_install_log(0);
+    const char *c = argv[1];
+    if (!strcmp(c, "version") || !strcmp(c, "--version")) {
+        printf("seqnn %s\n", SEQNN_VERSION);
+        return 0;
+    }
+    if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
+    if (!strcmp(c, "forecast")) return cmd_forecast(argc, argv);
+    if (!strcmp(c, "classify")) return cmd_classify(argc, argv);
+    if (!strcmp(c, "predict")) return cmd_predict(argc, argv);
+    if (!strcmp(c, "vectorize")) return cmd_vectorize(argc, argv);
+    if (!strcmp(c, "embed")) return cmd_embed(argc, argv);
+    fprintf(stderr, "seqnn: unknown command '%s' (see seqnn --help)\n", c);
+    return 2;
 }

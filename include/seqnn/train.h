@@ -42,8 +42,12 @@ int sn_metric_higher_is_better(const char *log_key);
  * the last dimension (for SCCE y_true is (rows, 1) of class ids).
  * weight: (rows) per-row weights (the mask of sequence outputs, 0/1), or NULL.
  * Returns the Keras "sum_over_batch_size" reduction: sum of per-row losses
- * (each the mean over the last axis) / sum of weights (rows when NULL).
- * If grad is non-NULL it receives dLoss/dy_pred (rows, n), overwritten. */
+ * (each the mean over the last axis; for CCE/SCCE the crossentropy over the n
+ * classes) / sum of weights (rows when NULL; 0 when the weights sum to 0).
+ * Rows with weight 0 are skipped entirely (their values may be garbage).
+ * If grad is non-NULL it receives dLoss/dy_pred (rows, n), overwritten.
+ * An SCCE class id outside [0, n) or not an integer makes the result NaN and
+ * sets sn_last_error() naming the row. */
 double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, const float *weight, size_t rows,
                     size_t n, float *grad);
 
@@ -53,8 +57,17 @@ typedef struct sn_metric_acc {
     int logits;        /* predictions are logits (threshold 0 instead of 0.5) */
     double total, count;
 } sn_metric_acc;
+/* Resolves SN_METRIC_ACCURACY the way Keras compile() does: binary accuracy
+ * when n == 1, sparse categorical when the loss is SCCE (targets are class
+ * ids), else categorical. Other kinds are returned unchanged. */
+sn_metric_kind sn_metric_resolve(sn_metric_kind k, sn_loss_kind loss, size_t n);
 void sn_metric_reset(sn_metric_acc *m);
-/* Adds a batch: same layout as sn_loss_eval. */
+/* Adds a batch: same layout as sn_loss_eval (SPARSE_CATEGORICAL_ACCURACY:
+ * y_true (rows, 1) of class ids; an unresolved ACCURACY with n > 1 reads
+ * one-hot y_true (rows, n)). Per row value v (mean over the last axis for
+ * MAE/MSE/binary accuracy, 0/1 for argmax accuracies) with weight w (1 when
+ * NULL): total += v*w, count += w. sn_metric_reset zeroes total and count and
+ * keeps kind and logits; sn_metric_result is total/count (0 when count is 0). */
 void sn_metric_update(sn_metric_acc *m, const float *y_pred, const float *y_true, const float *weight, size_t rows,
                       size_t n);
 double sn_metric_result(const sn_metric_acc *m);
@@ -93,6 +106,7 @@ typedef struct sn_optimizer {
     size_t n;              /* parameter buffer length */
     float *m;              /* first moment / momentum / RMSprop mean-square (n) */
     float *v;              /* Adam second moment / RMSprop centered mean grad (n) */
+    float *u;              /* RMSprop momentum buffer (n); slots a config does not use are NULL */
     int64_t iterations;    /* steps taken (t = iterations + 1 in the update) */
 } sn_optimizer;
 

@@ -1,0 +1,65 @@
+/* Shared pieces of the seqnn command-line tool: option parsing, the log
+ * sink, the Keras-style progress bar, model-spec presets. The CLI prints;
+ * the library returns codes. */
+#ifndef SEQNN_CLI_H
+#define SEQNN_CLI_H
+
+#include <stdio.h>
+#include "seqnn.h"
+
+/* Simple long-option parser: --name value, --name=value, --flag. */
+typedef struct cli_opt {
+    const char *name;   /* without dashes */
+    int takes_value;
+    const char *help;
+    const char *value;  /* filled: the value, or "1" for a flag given, NULL if absent */
+} cli_opt;
+
+/* Parses argv[first..argc) into opts (terminated by name == NULL). Unknown
+ * options and missing values print a message naming them and return -1. */
+int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char *cmd);
+const char *cli_get(const cli_opt *opts, const char *name);
+int cli_flag(const cli_opt *opts, const char *name);
+/* Parses an integer / float option with range check; prints and returns -1 on error. */
+int cli_int(const cli_opt *opts, const char *name, long def, long lo, long hi, long *out);
+int cli_double(const cli_opt *opts, const char *name, double def, double lo, double hi, double *out);
+void cli_usage(const cli_opt *opts, const char *cmd, const char *synopsis);
+
+/* Prints "seqnn: <context>: <sn_last_error()>" to stderr and returns 1. */
+int cli_fail(sn_status st, const char *context);
+
+/* Installs the stderr log sink (level >= min). */
+void cli_install_log(int verbose);
+
+/* Keras-style progress reporting for sn_fit_opts.progress (user = cli_progress*). */
+typedef struct cli_progress {
+    int tty;            /* redraw a bar in place */
+    int quiet;          /* print nothing */
+    FILE *out;
+} cli_progress;
+void cli_progress_init(cli_progress *p, int quiet);
+void cli_progress_cb(const sn_progress *pr, void *user);
+
+/* Reads a model spec: "@file" reads the file, else the text itself. Returns
+ * malloc'd text or NULL (message printed). */
+char *cli_read_spec(const char *arg);
+
+/* Parses "120,14" into shape; returns rank or -1. */
+int cli_parse_shape(const char *s, int *shape, int max);
+
+/* Signal handling: SIGINT / SIGTERM set this flag; training finishes its step. */
+extern volatile sig_atomic_t cli_stop_flag;
+void cli_install_signals(void);
+
+/* Creates a directory (and parents) if needed; 0 on success. */
+int cli_mkdirs(const char *path);
+
+int cmd_summary(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_vectorize(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+
+#endif
