@@ -1,0 +1,280 @@
+/* Time-series data: CSV tables, Keras-identical windowing, normalization,
+ * durations, the Jena split protocol and the naive baseline.
+ *
+ * Typical forecasting pipeline (the Jena protocol of Deep Learning with
+ * Python, 2nd ed., ch. 10):
+ *
+ *   sn_table t;  sn_csv_read(&t, "jena.csv.gz", NULL);          // dates + numeric columns
+ *   sn_time_report tr; sn_table_time_report(&t, &tr);            // tr.median_step = 600 s
+ *   int64_t lb, hz, sr;  sn_parse_duration("120h", &lb); ...("24h", &hz); ...("1h", &sr);
+ *   sn_ts_protocol p;  sn_ts_protocol_from_durations(&p, t.n_rows, tr.median_step, lb, hz, sr, 0.5, 0.25);
+ *   double mean[C], std[C];  sn_table_stats(&t, 0, p.num_train, mean, std);
+ *   float *x = malloc(N*C*4); sn_table_normalize(&t, mean, std, x);   // (N,C)
+ *   float *temp = malloc(N*4); sn_table_column_f32(&t, col_T, temp);   // raw, unnormalized
+ *   sn_windows_shuffle(&p.train, &rng);
+ *   sn_ts_dataset(&train, x, N, C, temp, p.delay, &p.train);       // Keras train_dataset
+ *   sn_ts_naive_mae(temp, N, p.delay, &p.val, &mae);                 // 2.44 on the book's data
+ *
+ * Everything here is single-threaded and owns no global state. */
+#ifndef SEQNN_DATA_H
+#define SEQNN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "seqnn/core.h"
+#include "seqnn/dataset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================
+ * CSV tables
+ * ====================================================================== */
+
+/* What to do with a missing value: an empty field or "NaN"/"nan" (any case).
+ * Sentinels such as -9999 are ordinary numbers unless opts.sentinel is set. */
+typedef enum sn_missing_policy {
+    SN_MISSING_ERROR = 0, /* refuse with file:line:column (default) */
+    SN_MISSING_FFILL = 1  /* repeat the previous row's value; a missing value in
+                             the first data row is still an error */
+} sn_missing_policy;
+
+/* Date formats of the date column. SN_DATE_AUTO recognises the first three
+ * (and plain unix seconds) from the first data row and then holds every row
+ * to that format; month-first dates are accepted only when asked for. */
+typedef enum sn_date_format {
+    SN_DATE_AUTO = 0,
+    SN_DATE_DMY = 1,  /* dd.mm.yyyy[ HH:MM[:SS]]  (Jena: "01.01.2009 00:10:00") */
+    SN_DATE_ISO = 2,  /* yyyy-mm-dd[( |T)HH:MM[:SS[.fff]]][Z|+HH:MM|-HH:MM]; an offset is
+                         converted to UTC, fractional seconds are truncated */
+    SN_DATE_UNIX = 3, /* integer seconds since 1970-01-01 00:00:00 */
+    SN_DATE_MDY = 4   /* mm/dd/yyyy[ HH:MM[:SS]] (US); never auto-detected */
+} sn_date_format;
+
+/* Reader options. A zeroed struct (or NULL) means: auto delimiter, auto date
+ * column, auto date format, all numeric columns, missing values refused,
+ * timestamps required to increase strictly. */
+typedef struct sn_csv_opts {
+    char delimiter;              /* ',' ';' '\t' ...; 0 = auto among , ; and tab (header line) */
+    const char *date_column;     /* NULL = auto (first header named "Date Time", "date", "time",
+                                    "datetime", "date_time", "timestamp"; any case);
+                                    "" = the file has no date column */
+    sn_date_format date_format;  /* SN_DATE_AUTO unless set */
+    const char *const *columns;  /* names of the columns to keep, in this order (matched as
+                                    sn_table_col_index does); NULL = every numeric column */
+    int n_columns;               /* length of columns */
+    sn_missing_policy missing;   /* SN_MISSING_ERROR unless set */
+    int use_sentinel;            /* 1: a value equal to `sentinel` counts as missing */
+    double sentinel;             /* e.g. -9999 */
+    int allow_unsorted_time;     /* 1: accept duplicate / backwards timestamps (see
+                                    sn_table_time_report); default: refuse, naming the line */
+} sn_csv_opts;
+
+/* A numeric table read from a CSV file. Every pointer is owned by the table
+ * and released by sn_table_free. */
+typedef struct sn_table {
+    size_t n_rows;
+    int n_cols;
+    char **col_names;   /* (n_cols) header names, unquoted and trimmed */
+    double *data;       /* (n_rows, n_cols) row-major; doubles so "%.2f" text parses exactly */
+    int64_t *time;      /* (n_rows) seconds since 1970-01-01, naive (read as UTC); NULL without a date column */
+    char *time_name;    /* header of the date column, NULL without one */
+    size_t *line;       /* (n_rows) 1-based line number of each row in the source */
+    char *path;         /* the source path as given */
+} sn_table;
+
+/* Reads a CSV file (plain or gzip, detected by its magic bytes) into `out`.
+ * Line 1 is the header (fields may be "quoted"; a UTF-8 BOM is skipped);
+ * blank lines are skipped; CRLF is accepted. Fields are parsed as decimal
+ * numbers exactly as strtod would (a fast exact path for short decimals).
+ * Errors (out is left zeroed, nothing leaks), e.g.:
+ *   SN_ERR_IO      cannot open / read / decompress
+ *   SN_ERR_FORMAT  "f.csv:7:21: cannot parse "1.2x" as a number in column "T (degC)""
+ *                  "f.csv:9: expected 15 fields, found 14"
+ *                  "f.csv:12:1: timestamp 2009-01-01 00:10:00 repeats line 11 ..."
+ *                  empty file, header only, line longer than 1 MiB, unterminated quote,
+ *                  missing value (with policy SN_MISSING_ERROR), unknown column name
+ * Bytes that are not printable ASCII are shown as \xNN in messages.
+ * `opts` may be NULL for the defaults. Free with sn_table_free. */
+sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts);
+
+/* Releases everything the table owns and zeroes it. NULL and zeroed tables are fine. */
+void sn_table_free(sn_table *t);
+
+/* Index of a column by name into *idx. Matching, first rule that gives one
+ * column wins: exact; case-insensitive; case-insensitive on the part before
+ * " (" (so "T" finds "T (degC)", "p" finds "p (mbar)"). No match or an
+ * ambiguous short name: SN_ERR_ARG listing the table's columns. */
+sn_status sn_table_col_index(const sn_table *t, const char *name, int *idx);
+
+/* Copies column `col` into out (n_rows) as floats. SN_ERR_ARG on a bad index. */
+sn_status sn_table_column_f32(const sn_table *t, int col, float *out /* (n_rows) */);
+
+/* Feature selection: a new table `out` with the named columns of `in`, in the
+ * given order (time, lines and path are copied). Names match as
+ * sn_table_col_index does. `out` must not alias `in`. */
+sn_status sn_table_select(sn_table *out, const sn_table *in, const char *const *names, int n_names);
+
+/* Regularity of the time column. Steps are time[i] - time[i-1] over all rows. */
+typedef struct sn_time_report {
+    size_t n_steps;              /* n_rows - 1 */
+    int64_t median_step;         /* seconds (lower median); the series' nominal step */
+    int64_t min_step, max_step;  /* seconds */
+    size_t n_irregular;          /* steps > 0 that differ from the median (gaps, jitter) */
+    size_t n_duplicate;          /* steps == 0 */
+    size_t n_backwards;          /* steps < 0 */
+    size_t first_irregular_line; /* source line of the row ending the first such step, 0 if none */
+    size_t first_duplicate_line;
+    size_t first_backwards_line;
+} sn_time_report;
+
+/* Fills `rep` for table `t`. SN_ERR_ARG if the table has no time column or
+ * fewer than 2 rows. */
+sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep);
+
+/* Formats seconds since the epoch as "yyyy-mm-dd HH:MM:SS" into buf (at least
+ * 20 bytes; truncated otherwise). Returns buf. */
+char *sn_format_time(int64_t t, char *buf, size_t n);
+
+/* ======================================================================
+ * Normalization (Keras/numpy: mean and population std over training rows)
+ * ====================================================================== */
+
+/* Per-column mean and population standard deviation (numpy .std(), ddof 0,
+ * two-pass in double) over rows [row_begin, row_end). A column whose std is 0
+ * (or not finite) gives SN_ERR_NUMERIC naming it; mean/std are still filled. */
+sn_status sn_table_stats(const sn_table *t, size_t row_begin, size_t row_end, double *mean /* (C) */,
+                         double *std /* (C) */);
+
+/* out[i][c] = (data[i][c] - mean[c]) / std[c] for every row, as float.
+ * Refuses (SN_ERR_ARG, naming the column) a std that is <= 0 or not finite. */
+sn_status sn_table_normalize(const sn_table *t, const double *mean /* (C) */, const double *std /* (C) */,
+                             float *out /* (n_rows, C) */);
+
+/* ======================================================================
+ * Windows: keras.utils.timeseries_dataset_from_array
+ * ====================================================================== */
+
+/* The windows of one split. Window k starts at absolute row start[k] and uses
+ * rows start[k] + t*sampling_rate, t = 0..sequence_length-1. */
+typedef struct sn_windows {
+    size_t n;                /* number of windows */
+    size_t *start;           /* (n) absolute start rows, ascending until shuffled; owned */
+    int sequence_length;     /* L */
+    int sampling_rate;       /* r */
+    int sequence_stride;     /* S */
+    size_t start_index;      /* s0 */
+    size_t end_index;        /* e actually used (n_rows when 0 was passed) */
+} sn_windows;
+
+/* Computes the window start rows exactly as timeseries_dataset_from_array
+ * (keras/src/utils/timeseries_dataset_utils.py) does for
+ *   data of n_rows rows, targets of n_targets rows (0 = no targets),
+ *   start_index s0, end_index e (0 = none, i.e. n_rows):
+ *   n = e - s0 - (L-1)*r, capped at n_targets; windows start at s0 + j*S for
+ *   j*S < n, i.e. ceil(n/S) windows, all rows < e.
+ * Keras's validation is reproduced: s0 < n_rows; e < n_rows when given (so
+ * passing e == n_rows is an error: omit it); e > s0; 1 <= r < n_rows;
+ * 1 <= S < n_rows; plus L >= 1.
+ * Deliberate difference: where Keras silently returns an EMPTY dataset
+ * (window span (L-1)*r+1 longer than the range), this returns SN_ERR_ARG with
+ * the numbers. Also an error (Keras fails later, while iterating): a window
+ * whose target index s0+j*S would be >= n_targets.
+ * Free with sn_windows_free. On error *w is zeroed. */
+sn_status sn_windows_init(sn_windows *w, size_t n_rows, int sequence_length, int sampling_rate,
+                          int sequence_stride, size_t start_index, size_t end_index, size_t n_targets);
+
+/* Permutes the window order once (Fisher-Yates with the given generator),
+ * like Keras's shuffle=True does with its seed. Deterministic for a seed. */
+void sn_windows_shuffle(sn_windows *w, sn_rng *rng);
+
+/* Releases w->start and zeroes w. */
+void sn_windows_free(sn_windows *w);
+
+/* A dataset over the windows `w` of normalized data (N,C): sample k is window
+ * w->start[k] (the order is copied at creation: shuffle before). fill writes
+ *   b->x (B, L*C):  x[b][t*C + c] = data[(start + t*r)*C + c]
+ *   b->y (B, 1):    targets[start + target_delay]      (when targets != NULL)
+ * computing windows on demand (nothing is materialised). Jena: pass the full
+ * normalized data, the raw temperature column and delay = 858, with windows
+ * built over N - delay rows: that is Keras's data = raw[:-delay],
+ * targets = temperature[delay:]. data and targets are borrowed and must
+ * outlive the dataset. Every row a window can touch is checked here: a window
+ * or target beyond N gives SN_ERR_ARG. y_numel is 1 with targets, else 0. */
+sn_status sn_ts_dataset(sn_dataset *out, const float *data /* (N,C) */, size_t N, int C,
+                        const float *targets /* (N) or NULL */, long target_delay, const sn_windows *w);
+
+/* ======================================================================
+ * Durations: the same command on 10-minute and hourly data
+ * ====================================================================== */
+
+/* Parses "120h", "24h", "10min", "10m", "30s", "5d", "1w" (also "2 hours",
+ * "90 minutes", "1day", "3 weeks", units s sec second(s) m min minute(s)
+ * h hr hour(s) d day(s) w week(s), any case) into seconds. The number is a
+ * non-negative integer; a missing or unknown unit is SN_ERR_PARSE (a bare
+ * number is refused: rows or seconds would be a guess). */
+sn_status sn_parse_duration(const char *s, int64_t *seconds);
+
+/* rows = seconds / step_seconds, which must divide exactly (SN_ERR_ARG
+ * naming both, e.g. "1h5min is not a whole number of 10min steps"). */
+sn_status sn_duration_to_rows(int64_t seconds, int64_t step_seconds, long *rows);
+
+/* Formats seconds compactly ("5d", "1h5min", "10min", "30s") into buf. Returns buf. */
+char *sn_format_duration(int64_t seconds, char *buf, size_t n);
+
+/* ======================================================================
+ * The Jena / seed protocol
+ * ====================================================================== */
+
+/* Splits and windows of the book's protocol on a series of n_rows rows:
+ *   num_train = floor(train_frac*N), num_val = floor(val_frac*N), test = rest;
+ *   delay = sampling*(lookback + horizon - 1): the target is `horizon`
+ *   sampled steps after the last input row;
+ *   windows over data = rows[0, N-delay) with targets = target[delay:]:
+ *     train: [0, num_train)   val: [num_train, num_train+num_val)   test: [num_train+num_val, end)
+ * (train is NOT shuffled here: call sn_windows_shuffle). Normalization
+ * statistics belong to rows [0, num_train). */
+typedef struct sn_ts_protocol {
+    size_t n_rows;            /* N */
+    int lookback;             /* sequence_length, in sampled steps */
+    int horizon;              /* in sampled steps after the last input */
+    int sampling;             /* sampling_rate, in rows */
+    long delay;               /* rows from a window's first row to its target */
+    size_t num_train, num_val, num_test;
+    sn_windows train, val, test;
+} sn_ts_protocol;
+
+/* Fills p (see above). Errors (SN_ERR_ARG, p zeroed): a non-positive value,
+ * fractions outside (0,1) or summing to >= 1, a series too short for a split
+ * (the Keras checks of sn_windows_init apply). Free with sn_ts_protocol_free. */
+sn_status sn_ts_protocol_init(sn_ts_protocol *p, size_t n_rows, int lookback, int horizon, int sampling,
+                              double train_frac, double val_frac);
+
+/* The same in durations: sampling = sampling_s / step_s rows, lookback =
+ * lookback_s / sampling_s steps, horizon = horizon_s / sampling_s steps, each
+ * division exact (else SN_ERR_ARG naming the durations). With step 10min,
+ * ("120h","24h","1h") gives the book's L=120, r=6, delay 858; with hourly data
+ * the same durations give L=120, r=1, delay 143. */
+sn_status sn_ts_protocol_from_durations(sn_ts_protocol *p, size_t n_rows, int64_t step_s, int64_t lookback_s,
+                                        int64_t horizon_s, int64_t sampling_s, double train_frac,
+                                        double val_frac);
+
+void sn_ts_protocol_free(sn_ts_protocol *p);
+
+/* ======================================================================
+ * Naive baseline
+ * ====================================================================== */
+
+/* Mean absolute error of "the target in `delay` rows equals its value at the
+ * window's last input row": over the windows of w,
+ *   pred = target[start + (L-1)*r],  truth = target[start + delay],
+ * with target the UNnormalized column (N). Accumulated in double.
+ * SN_ERR_ARG if a window reaches beyond N or w is empty. */
+sn_status sn_ts_naive_mae(const float *target /* (N) */, size_t N, long delay, const sn_windows *w,
+                          double *mae);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
