@@ -1,0 +1,404 @@
+/* Model-level behaviour: spec errors, summary counts, fit / evaluate /
+ * predict, callbacks, save / load, resume, determinism across threads. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "seqnn.h"
+#include "test.h"
+
+static sn_model *make(const char *spec, int rank, int d0, int d1, uint64_t seed) {
+    sn_model_opts o = {0};
+    o.input_rank = rank;
+    o.input_shape[0] = d0;
+    o.input_shape[1] = d1;
+    o.seed = seed;
+    sn_model *m = NULL;
+    sn_status st = sn_model_create(&m, spec, &o);
+    if (st) fprintf(stderr, "    model `%s`: %s\n", spec, sn_last_error());
+    return m;
+}
+
+TEST(seed_dense_model_has_26913_params) {
+    sn_model *m = make("flatten(), dense(16, activation=relu), dense(1)", 2, 120, 14, 1);
+    CHECK(m);
+    size_t tr, nt;
+    CHECK(sn_model_param_count(m, &tr, &nt) == 26913);
+    CHECK(tr == 26913 && nt == 0);
+    char *s = sn_model_summary(m, SN_SUMMARY_KERAS3);
+    CHECK(s);
+    CHECK(strstr(s, "dense (Dense)") && strstr(s, "26,896") && strstr(s, "dense_1 (Dense)"));
+    CHECK(strstr(s, "Total params: 26,913 (105.13 KB)"));
+    CHECK(strstr(s, "(None, 1680)"));
+    free(s);
+    s = sn_model_summary(m, SN_SUMMARY_KERAS2);
+    CHECK(strstr(s, "input_1 (InputLayer)        [(None, 120, 14)]") && strstr(s, "26896") &&
+          strstr(s, "Total params: 26,913"));
+    free(s);
+    sn_model_free(m);
+}
+
+TEST(seed_conv1d_model_has_3873_params) {
+    sn_model *m = make("conv1d(8, 24, activation=relu), maxpooling1d(2), conv1d(8, 12, activation=relu), "
+                       "maxpooling1d(2), conv1d(8, 6, activation=relu), globalaveragepooling1d(), dense(1)",
+                       2, 120, 14, 1);
+    CHECK(m);
+    CHECK(sn_model_param_count(m, NULL, NULL) == 3873);
+    char *s = sn_model_summary(m, SN_SUMMARY_KERAS3);
+    CHECK(strstr(s, "conv1d (Conv1D)") && strstr(s, "(None, 97, 8)") && strstr(s, "2,696"));
+    CHECK(strstr(s, "max_pooling1d_1 (MaxPooling1D)") || strstr(s, "max_pooling1d_1 (MaxPooling1D"));
+    CHECK(strstr(s, "(None, 13, 8)") && strstr(s, "global_average_pooling1d"));
+    free(s);
+    sn_model_free(m);
+}
+
+TEST(spec_errors_quote_the_offending_text) {
+    sn_model_opts o = {0};
+    o.input_rank = 2;
+    o.input_shape[0] = 120;
+    o.input_shape[1] = 14;
+    sn_model *m = NULL;
+    CHECK(sn_model_create(&m, "dense(16), frobnicate(3)", &o) == SN_ERR_PARSE && !m);
+    CHECK(strstr(sn_last_error(), "unknown layer 'frobnicate'") && strstr(sn_last_error(), "frobnicate(3)"));
+    CHECK(sn_model_create(&m, "dense(16, colour=red)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "unknown argument 'colour'") && strstr(sn_last_error(), "dense(16, colour=red)"));
+    CHECK(sn_model_create(&m, "dense(16, activation=relu", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "missing ')'") || strstr(sn_last_error(), "expected"));
+    CHECK(sn_model_create(&m, "dense(16) dense(1)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "expected ','"));
+    CHECK(sn_model_create(&m, "   ", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "empty"));
+    CHECK(sn_model_create(&m, "dense(activation=relu, 16)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "positional argument after keyword"));
+    CHECK(sn_model_create(&m, "dense(16, units=4)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "both by position and by keyword"));
+    CHECK(sn_model_create(&m, "dense(1.5)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "integer"));
+    o.input_rank = 0;
+    CHECK(sn_model_create(&m, "dense(1)", &o) == SN_ERR_SHAPE);
+}
+
+/* y = 2*x0 - 3*x1 + 0.5 (+ small noise): a dense(1) model must learn it. */
+typedef struct lin_data {
+    float *x, *y;
+    size_t n;
+    sn_dataset ds;
+} lin_data;
+
+static void lin_make(lin_data *d, size_t n, uint64_t seed) {
+    sn_rng r;
+    sn_rng_seed(&r, seed);
+    d->n = n;
+    d->x = malloc(n * 2 * sizeof(float));
+    d->y = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        d->x[2 * i] = (float)sn_rng_normal(&r);
+        d->x[2 * i + 1] = (float)sn_rng_normal(&r);
+        d->y[i] = 2 * d->x[2 * i] - 3 * d->x[2 * i + 1] + 0.5f + 0.01f * (float)sn_rng_normal(&r);
+    }
+    sn_dataset_from_arrays(&d->ds, d->x, d->y, n, 2, 1);
+}
+
+static void lin_free(lin_data *d) {
+    sn_dataset_free(&d->ds);
+    free(d->x);
+    free(d->y);
+}
+
+static sn_model *compiled(const char *spec, uint64_t seed, sn_opt_kind k, double lr) {
+    sn_model *m = make(spec, 1, 2, 0, seed);
+    if (!m) return NULL;
+    sn_optimizer_cfg c = sn_optimizer_defaults(k);
+    c.lr = lr;
+    sn_metric_kind mk = SN_METRIC_MAE;
+    if (sn_model_compile(m, &c, SN_LOSS_MSE, &mk, 1)) {
+        sn_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+TEST(fit_learns_a_linear_map_and_evaluate_agrees) {
+    lin_data tr, va;
+    lin_make(&tr, 512, 1);
+    lin_make(&va, 128, 2);
+    sn_model *m = compiled("dense(1)", 3, SN_OPT_ADAM, 0.05);
+    CHECK(m);
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.epochs = 40;
+    fo.batch_size = 32;
+    fo.val = &va.ds;
+    sn_history h = {0};
+    CHECK_OK(sn_model_fit(m, &tr.ds, &fo, &h));
+    CHECK(h.epochs == 40 && h.n_keys == 4);
+    double first = h.val[0], last = h.val[(size_t)39 * SN_LOGS_MAX];
+    CHECK_MSG(last < first * 0.01, "loss %g -> %g", first, last);
+    sn_logs ev;
+    CHECK_OK(sn_model_evaluate(m, &va.ds, 50, &ev));
+    CHECK_CLOSE(sn_logs_get(&ev, "loss"), h.val[(size_t)39 * SN_LOGS_MAX + 2], 1e-6, 1e-4);
+    CHECK(sn_logs_get(&ev, "mae") < 0.05);
+    size_t n;
+    float *k = sn_model_tensor(m, "dense", "kernel", &n);
+    CHECK(k && n == 2);
+    CHECK_CLOSE(k[0], 2.0, 0.05, 0);
+    CHECK_CLOSE(k[1], -3.0, 0.05, 0);
+    /* Predict matches y within the noise. */
+    float *p = malloc(va.n * sizeof(float));
+    CHECK_OK(sn_model_predict(m, &va.ds, 7, p));
+    double err = 0;
+    for (size_t i = 0; i < va.n; i++) err += fabs(p[i] - va.y[i]);
+    CHECK(err / va.n < 0.05);
+    free(p);
+    sn_history_free(&h);
+    sn_model_free(m);
+    lin_free(&tr);
+    lin_free(&va);
+}
+
+TEST(save_load_gives_bit_identical_predictions) {
+    lin_data d;
+    lin_make(&d, 64, 5);
+    sn_model *m = make("dense(8, activation=tanh), dropout(0.3), dense(1)", 1, 2, 0, 11);
+    CHECK(m);
+    sn_optimizer_cfg c = sn_optimizer_defaults(SN_OPT_RMSPROP);
+    CHECK_OK(sn_model_compile(m, &c, SN_LOSS_MSE, NULL, 0));
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.epochs = 2;
+    CHECK_OK(sn_model_fit(m, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_set_meta(m, "note", "hello", 5));
+    char path[512];
+    snprintf(path, sizeof path, "%s/m.seqnn", sn_test_tmpdir());
+    CHECK_OK(sn_model_save(m, path));
+    sn_model *m2 = NULL;
+    CHECK_OK(sn_model_load(&m2, path));
+    CHECK(!strcmp(sn_model_spec(m), sn_model_spec(m2)));
+    float *p1 = malloc(64 * sizeof(float)), *p2 = malloc(64 * sizeof(float));
+    CHECK_OK(sn_model_predict(m, &d.ds, 16, p1));
+    CHECK_OK(sn_model_predict(m2, &d.ds, 16, p2));
+    CHECK(memcmp(p1, p2, 64 * sizeof(float)) == 0);
+    size_t n;
+    const char *meta = sn_model_get_meta(m2, "note", &n);
+    CHECK(meta && n == 5 && !memcmp(meta, "hello", 5));
+    /* Training continues identically from the loaded optimizer state. */
+    CHECK_OK(sn_model_fit(m, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_fit(m2, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_predict(m, &d.ds, 16, p1));
+    CHECK_OK(sn_model_predict(m2, &d.ds, 16, p2));
+    CHECK(memcmp(p1, p2, 64 * sizeof(float)) == 0);
+    free(p1);
+    free(p2);
+    sn_model_free(m);
+    sn_model_free(m2);
+    lin_free(&d);
+}
+
+static int write_bytes(const char *path, const void *d, size_t n) {
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return -1;
+    size_t w = fwrite(d, 1, n, fp);
+    fclose(fp);
+    return w == n ? 0 : -1;
+}
+
+TEST(corrupt_model_files_are_rejected_with_a_reason) {
+    sn_model *m = make("dense(4), dense(1)", 1, 3, 0, 1);
+    CHECK(m);
+    char path[512], bad[512];
+    snprintf(path, sizeof path, "%s/ok.seqnn", sn_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/bad.seqnn", sn_test_tmpdir());
+    CHECK_OK(sn_model_save(m, path));
+    FILE *fp = fopen(path, "rb");
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    CHECK(n > 100 && n < sizeof buf);
+    sn_model *x = NULL;
+    /* flipped byte in a payload → CRC */
+    unsigned char c[4096];
+    memcpy(c, buf, n);
+    c[n - 10] ^= 0x55;
+    CHECK(write_bytes(bad, c, n) == 0);
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && !x);
+    CHECK(strstr(sn_last_error(), "bad.seqnn") && strstr(sn_last_error(), "CRC"));
+    /* truncated */
+    CHECK(write_bytes(bad, buf, n / 2) == 0);
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT);
+    CHECK(strstr(sn_last_error(), "claims") || strstr(sn_last_error(), "truncated"));
+    /* wrong magic */
+    memcpy(c, buf, n);
+    c[0] = 'X';
+    CHECK(write_bytes(bad, c, n) == 0);
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_last_error(), "magic"));
+    /* future version */
+    memcpy(c, buf, n);
+    c[8] = 99;
+    CHECK(write_bytes(bad, c, n) == 0);
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_last_error(), "version 99"));
+    /* a section claiming 2^40 bytes must not allocate */
+    memcpy(c, buf, n);
+    uint64_t huge = (uint64_t)1 << 40;
+    memcpy(c + 20, &huge, 8);
+    CHECK(write_bytes(bad, c, n) == 0);
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_last_error(), "claims"));
+    /* empty file, missing file */
+    CHECK(write_bytes(bad, "", 0) == 0);
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT);
+    CHECK(sn_model_load(&x, "/nonexistent/model.seqnn") == SN_ERR_IO);
+    /* the good file still loads after all that */
+    CHECK_OK(sn_model_load(&x, path));
+    sn_model_free(x);
+    sn_model_free(m);
+}
+
+TEST(checkpoint_saves_only_improvements_and_early_stopping_restores_best) {
+    lin_data tr, va;
+    lin_make(&tr, 256, 7);
+    lin_make(&va, 64, 8);
+    sn_model *m = compiled("dense(1)", 4, SN_OPT_SGD, 0.05);
+    CHECK(m);
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s/best.seqnn", sn_test_tmpdir());
+    unlink(ck);
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.epochs = 15;
+    fo.val = &va.ds;
+    fo.checkpoint_path = ck;
+    fo.save_best_only = 1;
+    fo.early_stopping_patience = 2;
+    fo.restore_best_weights = 1;
+    sn_history h = {0};
+    CHECK_OK(sn_model_fit(m, &tr.ds, &fo, &h));
+    /* the checkpoint holds the best val_loss epoch: evaluating it reproduces that value */
+    double best = 1e30;
+    for (int e = 0; e < h.epochs; e++) best = fmin(best, h.val[(size_t)e * SN_LOGS_MAX + 2]);
+    sn_model *b = NULL;
+    CHECK_OK(sn_model_load(&b, ck));
+    sn_logs ev;
+    CHECK_OK(sn_model_evaluate(b, &va.ds, 32, &ev));
+    CHECK_CLOSE(sn_logs_get(&ev, "loss"), best, 1e-7, 1e-4);
+    /* restore_best_weights: the model ends with the best weights too */
+    CHECK_OK(sn_model_evaluate(m, &va.ds, 32, &ev));
+    CHECK_CLOSE(sn_logs_get(&ev, "loss"), best, 1e-7, 1e-4);
+    sn_model_free(b);
+    sn_history_free(&h);
+    sn_model_free(m);
+    lin_free(&tr);
+    lin_free(&va);
+}
+
+TEST(nan_input_and_nan_loss_stop_with_epoch_and_step) {
+    lin_data d;
+    lin_make(&d, 64, 9);
+    sn_model *m = compiled("dense(1)", 1, SN_OPT_SGD, 0.01);
+    CHECK(m);
+    d.x[2 * 40 + 1] = NAN;
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.shuffle = 0;
+    fo.batch_size = 16;
+    CHECK(sn_model_fit(m, &d.ds, &fo, NULL) == SN_ERR_NUMERIC);
+    CHECK(strstr(sn_last_error(), "epoch 1 step 3"));
+    d.x[2 * 40 + 1] = 0;
+    /* an exploding learning rate gives an Inf/NaN loss */
+    sn_model_free(m);
+    m = compiled("dense(1)", 1, SN_OPT_SGD, 1e30);
+    fo.epochs = 5;
+    sn_status st = sn_model_fit(m, &d.ds, &fo, NULL);
+    CHECK(st == SN_ERR_NUMERIC);
+    CHECK(strstr(sn_last_error(), "epoch") && strstr(sn_last_error(), "step"));
+    sn_model_free(m);
+    lin_free(&d);
+}
+
+TEST(resume_continues_to_the_same_result) {
+    lin_data d;
+    lin_make(&d, 200, 12);
+    char rs[512];
+    snprintf(rs, sizeof rs, "%s/resume.state", sn_test_tmpdir());
+    unlink(rs);
+    const char *spec = "dense(6, activation=relu), dropout(0.2), dense(1)";
+    /* uninterrupted 6 epochs */
+    sn_model *a = compiled(spec, 21, SN_OPT_ADAM, 0.01);
+    CHECK(a);
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.epochs = 6;
+    fo.seed = 5;
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    /* 3 epochs with a resume file, then a fresh process-like model resumes to 6 */
+    sn_model *b = compiled(spec, 21, SN_OPT_ADAM, 0.01);
+    fo.epochs = 3;
+    fo.resume_path = rs;
+    CHECK_OK(sn_model_fit(b, &d.ds, &fo, NULL));
+    sn_model_free(b);
+    sn_model *c = compiled(spec, 999, SN_OPT_ADAM, 0.01); /* different init: resume must overwrite it */
+    fo.epochs = 6;
+    fo.resume = 1;
+    sn_history h = {0};
+    CHECK_OK(sn_model_fit(c, &d.ds, &fo, &h));
+    CHECK(h.epochs == 6);
+    size_t n1, n2;
+    float *wa = sn_model_tensor(a, "dense", "kernel", &n1), *wc = sn_model_tensor(c, "dense", "kernel", &n2);
+    CHECK(n1 == n2 && memcmp(wa, wc, n1 * sizeof(float)) == 0);
+    sn_history_free(&h);
+    sn_model_free(a);
+    sn_model_free(c);
+    lin_free(&d);
+}
+
+static void train_once(int threads, sn_gemm_backend be, float *out, size_t n) {
+    sn_set_threads(threads);
+    sn_gemm_set_backend(be);
+    lin_data d;
+    lin_make(&d, 300, 3);
+    sn_model *m = compiled("dense(32, activation=tanh), dense(16, activation=relu), dense(1)", 8, SN_OPT_RMSPROP, 1e-3);
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.epochs = 3;
+    fo.batch_size = 64;
+    if (m && sn_model_fit(m, &d.ds, &fo, NULL) == SN_OK) {
+        size_t k;
+        float *w = sn_model_tensor(m, "dense", "kernel", &k);
+        memcpy(out, w, n * sizeof(float));
+    }
+    sn_model_free(m);
+    lin_free(&d);
+    sn_gemm_set_backend(SN_GEMM_BLAS);
+}
+
+TEST(training_is_identical_for_1_and_2_threads_and_close_across_gemm_backends) {
+    float a[64], b[64], c[64];
+    int old = sn_get_threads();
+    train_once(1, SN_GEMM_BLAS, a, 64);
+    train_once(2, SN_GEMM_BLAS, b, 64);
+    train_once(1, SN_GEMM_PORTABLE, c, 64);
+    sn_set_threads(old);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    CHECK(sn_test_max_relerr(c, a, 64, 1e-2) < 1e-4);
+}
+
+TEST(history_is_written_as_csv_and_json) {
+    sn_history h = {0};
+    lin_data d;
+    lin_make(&d, 32, 1);
+    sn_model *m = compiled("dense(1)", 1, SN_OPT_SGD, 0.01);
+    sn_fit_opts fo = sn_fit_defaults();
+    fo.epochs = 2;
+    CHECK_OK(sn_model_fit(m, &d.ds, &fo, &h));
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/h.csv", sn_test_tmpdir());
+    snprintf(p2, sizeof p2, "%s/h.json", sn_test_tmpdir());
+    CHECK_OK(sn_history_write_csv(&h, p1));
+    CHECK_OK(sn_history_write_json(&h, p2));
+    char buf[1024] = {0};
+    FILE *fp = fopen(p1, "r");
+    CHECK(fp && fread(buf, 1, sizeof buf - 1, fp) > 0);
+    fclose(fp);
+    CHECK(!strncmp(buf, "epoch,loss,mae,seconds\n1,", 25));
+    memset(buf, 0, sizeof buf);
+    fp = fopen(p2, "r");
+    CHECK(fp && fread(buf, 1, sizeof buf - 1, fp) > 0);
+    fclose(fp);
+    CHECK(strstr(buf, "\"loss\": [") && strstr(buf, "\"mae\": ["));
+    sn_history_free(&h);
+    sn_model_free(m);
+    lin_free(&d);
+}
