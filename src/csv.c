@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <zlib.h>
 
 #include "internal.h"
@@ -252,14 +254,94 @@ static int parse_number(const char *b, const char *e, double *out) {
 /* ---------------------------------------------------------------------
  * Reading the bytes
  * --------------------------------------------------------------------- */
+/* Zip (Keras ships jena_climate_2009_2016.csv.zip), xz, bzip2, zstd through
+ * libarchive: from a zip the first regular entry whose name ends in ".csv"
+ * (macOS "__MACOSX/" and "._" entries skipped); otherwise the single
+ * decompressed stream. */
+static sn_status read_archive(const char *path, int is_zip, char **buf, size_t *len) {
+    struct archive *a = archive_read_new();
+    if (!a) return sn_error(SN_ERR_NOMEM, "%s: cannot create an archive reader", path);
+    archive_read_support_filter_all(a);
+    if (is_zip) archive_read_support_format_zip(a);
+    else archive_read_support_format_raw(a);
+    sn_status st = SN_OK;
+    char *b = NULL;
+    size_t n = 0, cap = 0;
+    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+        st = sn_error(SN_ERR_IO, "%s: cannot open as %s: %s", path, is_zip ? "zip" : "compressed file",
+                      archive_error_string(a) ? archive_error_string(a) : "?");
+        goto done;
+    }
+    struct archive_entry *ent;
+    int found = 0, r;
+    while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+        if (is_zip && archive_entry_filetype(ent) != AE_IFREG) continue;
+        const char *nm = archive_entry_pathname(ent);
+        size_t ln = nm ? strlen(nm) : 0;
+        int csv = ln >= 4 && (nm[ln - 4] == '.') && tolower((unsigned char)nm[ln - 3]) == 'c' &&
+                  tolower((unsigned char)nm[ln - 2]) == 's' && tolower((unsigned char)nm[ln - 1]) == 'v';
+        int macos_junk = nm && (strstr(nm, "__MACOSX/") == nm || strstr(nm, "/._") || strncmp(nm, "._", 2) == 0);
+        if (is_zip && (!csv || macos_junk)) continue;
+        found = 1;
+        break;
+    }
+    if (!found) {
+        st = sn_error(SN_ERR_FORMAT, "%s: %s", path,
+                      r == ARCHIVE_EOF ? "no .csv file in the archive"
+                                       : (archive_error_string(a) ? archive_error_string(a) : "unreadable archive"));
+        goto done;
+    }
+    for (;;) {
+        if (cap - n < (1u << 16) + 1) {
+            if (cap >= SN_CSV_MAX_BYTES) {
+                st = sn_error(SN_ERR_FORMAT, "%s: decompresses to more than %zu bytes", path, (size_t)SN_CSV_MAX_BYTES);
+                goto done;
+            }
+            size_t nc = cap ? cap * 2 : (size_t)1 << 20;
+            char *nb = sn_realloc(b, nc, 1);
+            if (!nb) {
+                st = sn_error_prefix(SN_ERR_NOMEM, "%s", path);
+                goto done;
+            }
+            b = nb;
+            cap = nc;
+        }
+        la_ssize_t got = archive_read_data(a, b + n, cap - n - 1);
+        if (got < 0) {
+            st = sn_error(SN_ERR_IO, "%s: corrupt compressed data: %s", path,
+                          archive_error_string(a) ? archive_error_string(a) : "?");
+            goto done;
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    b[n] = 0;
+done:
+    archive_read_free(a);
+    if (st != SN_OK) {
+        free(b);
+        return st;
+    }
+    *buf = b;
+    *len = n;
+    return SN_OK;
+}
+
 static sn_status read_all(const char *path, char **buf, size_t *len) {
     *buf = NULL;
     *len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return sn_error(SN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char magic[2] = {0, 0};
-    size_t nm = fread(magic, 1, 2, fp);
-    int gz = nm == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    unsigned char magic[6] = {0, 0, 0, 0, 0, 0};
+    size_t nm = fread(magic, 1, 6, fp);
+    int gz = nm >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    int zip = nm >= 4 && !memcmp(magic, "PK\x03\x04", 4);
+    int other = (nm >= 6 && !memcmp(magic, "\xFD" "7zXZ\0", 6)) || (nm >= 3 && !memcmp(magic, "BZh", 3)) ||
+                (nm >= 4 && !memcmp(magic, "\x28\xB5\x2F\xFD", 4));
+    if (zip || other) {
+        fclose(fp);
+        return read_archive(path, zip, buf, len);
+    }
     if (!gz) {
         if (fseek(fp, 0, SEEK_END) != 0) {
             fclose(fp);
@@ -723,6 +805,14 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
         if (!(s.hdr[j] = dup_field(&s.f[j]))) {
             st = SN_ERR_NOMEM;
             goto fail;
+        }
+        if (!s.hdr[j][0]) { /* unnamed (a pandas index): "column N" */
+            free(s.hdr[j]);
+            if (!(s.hdr[j] = sn_malloc(24, 1))) {
+                st = SN_ERR_NOMEM;
+                goto fail;
+            }
+            snprintf(s.hdr[j], 24, "column %d", j + 1);
         }
         s.map[j] = -1;
     }

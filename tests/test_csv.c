@@ -65,8 +65,19 @@ TEST(csv_gzip_equals_plain) {
     CHECK(a.n_rows == b.n_rows && a.n_cols == b.n_cols);
     CHECK(!memcmp(a.data, b.data, a.n_rows * (size_t)a.n_cols * sizeof(double)));
     CHECK(!memcmp(a.time, b.time, a.n_rows * sizeof(int64_t)));
-    sn_table_free(&a);
     sn_table_free(&b);
+    /* zip (Keras ships the Jena data as .csv.zip) and xz, through libarchive. */
+    const char *other[] = {"jena_10min_head.csv.zip", "jena_10min_head.csv.xz"};
+    for (int k = 0; k < 2; k++) {
+        CHECK_OK(sn_csv_read(&b, sn_test_path(other[k]), NULL));
+        CHECK(a.n_rows == b.n_rows && a.n_cols == b.n_cols);
+        CHECK(!memcmp(a.data, b.data, a.n_rows * (size_t)a.n_cols * sizeof(double)));
+        CHECK(!memcmp(a.time, b.time, a.n_rows * sizeof(int64_t)));
+        sn_table_free(&b);
+    }
+    sn_table_free(&a);
+    CHECK(sn_csv_read(&a, sn_test_path("jena_nocsv.zip"), NULL) == SN_ERR_FORMAT);
+    CHECK(has("jena_nocsv.zip: no .csv file in the archive"));
     /* A truncated gzip stream is an I/O error, not a crash or a short table. */
     FILE *fp = fopen(sn_test_path("jena_10min_head.csv.gz"), "rb");
     CHECK(fp);
@@ -223,6 +234,11 @@ TEST(csv_malformed_inputs_are_reported) {
     CHECK(sn_csv_read(&t, p, NULL) == SN_ERR_FORMAT && has("huge.csv:3:3: \"1e999\" is out of range"));
     p = TMP("comma.csv", "a;b\n1,5;2\n");
     CHECK(sn_csv_read(&t, p, NULL) == SN_ERR_FORMAT && has("comma.csv:2:1: cannot parse \"1,5\" as a number in column \"a\" (decimal commas are not supported)"));
+    /* An unnamed header field (pandas index) gets a name. */
+    p = TMP("unnamed.csv", ",x\n0,5\n1,6\n");
+    CHECK_OK(sn_csv_read(&t, p, NULL));
+    CHECK(t.n_cols == 2 && !strcmp(t.col_names[0], "column 1"));
+    sn_table_free(&t);
     p = TMP("text_only.csv", "a,b\nx,y\n");
     CHECK(sn_csv_read(&t, p, NULL) == SN_ERR_FORMAT && has("no numeric column"));
     /* A line over 1 MiB. */

@@ -84,7 +84,9 @@ typedef struct sn_table {
     char *path;         /* the source path as given */
 } sn_table;
 
-/* Reads a CSV file (plain or gzip, detected by its magic bytes) into `out`.
+/* Reads a CSV file into `out`. Compression is detected by magic bytes: plain,
+ * gzip (zlib), and through libarchive zip (the first ".csv" entry, as in
+ * Keras's jena_climate_2009_2016.csv.zip), xz, bzip2, zstd.
  * Line 1 is the header (fields may be "quoted"; a UTF-8 BOM is skipped);
  * blank lines are skipped; CRLF is accepted. Fields are parsed as decimal
  * numbers exactly as strtod would (a fast exact path for short decimals).
