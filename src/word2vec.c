@@ -183,18 +183,21 @@ static int counter_emit(const char *tok, size_t len, void *user) {
             c->err = sn_error(SN_ERR_NOMEM, "sn_word2vec_train: more than 2^31 distinct tokens");
             return 1;
         }
+        size_t old_cap = c->words_cap;
         if (grow((void **)&c->chars, &c->chars_cap, c->chars_len + len + 1, 1) ||
             grow((void **)&c->off, &c->words_cap, c->n_words + 1, sizeof *c->off)) {
             c->err = SN_ERR_NOMEM;
             return 1;
         }
-        size_t wc = c->words_cap; /* count mirrors off's capacity */
-        uint64_t *cnt = sn_realloc(c->count, wc, sizeof *cnt);
-        if (!cnt) {
-            c->err = SN_ERR_NOMEM;
-            return 1;
+        if (c->words_cap != old_cap) { /* count mirrors off's capacity */
+            uint64_t *cnt = sn_realloc(c->count, c->words_cap, sizeof *cnt);
+            if (!cnt) {
+                c->words_cap = old_cap; /* keep count's true size */
+                c->err = SN_ERR_NOMEM;
+                return 1;
+            }
+            c->count = cnt;
         }
-        c->count = cnt;
         memcpy(c->chars + c->chars_len, tok, len + 1);
         c->off[c->n_words] = c->chars_len;
         c->chars_len += len + 1;
