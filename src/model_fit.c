@@ -55,6 +55,14 @@ sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kin
 /* Log key of metric i: the Keras name the user would see ("mae", "accuracy"). */
 static const char *metric_key(const sn_model *m, int i) { return sn_metric_name(m->metrics[i]); }
 
+/* "accuracy" means binary, categorical or sparse categorical accuracy
+ * depending on the loss and output width, as Keras decides at compile. */
+static sn_metric_kind resolved_metric(const sn_model *m, int i) {
+    size_t rows, width;
+    sn_model_loss_layout(m, 1, &rows, &width);
+    return sn_metric_resolve(m->metrics[i], m->loss, width);
+}
+
 /* Fills the batch for idx[0..B) into the arena. */
 static sn_status load_batch(sn_model *m, const sn_dataset *d, const size_t *idx, int B, sn_csr *csr, int *has_csr) {
     sn_batch b;
@@ -118,7 +126,7 @@ sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size,
     if (!idx) return SN_ERR_NOMEM;
     sn_metric_acc acc[4];
     for (int i = 0; i < m->n_metrics; i++) {
-        acc[i].kind = m->metrics[i];
+        acc[i].kind = resolved_metric(m, i);
         acc[i].logits = m->loss == SN_LOSS_BCE_LOGITS;
         sn_metric_reset(&acc[i]);
     }
@@ -338,7 +346,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
         }
         sn_metric_acc acc[4];
         for (int i = 0; i < m->n_metrics; i++) {
-            acc[i].kind = m->metrics[i];
+            acc[i].kind = resolved_metric(m, i);
             acc[i].logits = m->loss == SN_LOSS_BCE_LOGITS;
             sn_metric_reset(&acc[i]);
         }

@@ -120,6 +120,8 @@ static void write_model_sections(wbuf *b, const sn_model *m, uint32_t *count) {
         if (m->opt.m) w_bytes(b, m->opt.m, m->opt.n * sizeof(float));
         w_u32(b, m->opt.v != NULL);
         if (m->opt.v) w_bytes(b, m->opt.v, m->opt.n * sizeof(float));
+        w_u32(b, m->opt.u != NULL);
+        if (m->opt.u) w_bytes(b, m->opt.u, m->opt.n * sizeof(float));
         sec_end(b, s, count);
     }
 
@@ -393,9 +395,9 @@ static sn_status read_optim(sn_model *m, const section *s, const char *path) {
     sn_status st = sn_model_compile(m, &c, (sn_loss_kind)loss, mk, (int)nm);
     if (st) return sn_error_prefix(st, "%s: optimizer section", path);
     m->opt.iterations = (int64_t)iters;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         uint32_t has = r_u32(&r);
-        float *slot = k == 0 ? m->opt.m : m->opt.v;
+        float *slot = k == 0 ? m->opt.m : k == 1 ? m->opt.v : m->opt.u;
         if (has && !slot) return r_fail(&r, "optimizer slot present in file but not used by the optimizer");
         if (has && !r_bytes(&r, slot, n * sizeof(float))) return SN_ERR_FORMAT;
     }
@@ -529,6 +531,7 @@ sn_status sn_train_state_load(sn_model *m, const char *path, sn_train_state *ts,
     if (saved->compiled && m->compiled && saved->opt.n == m->opt.n) {
         if (m->opt.m && saved->opt.m) memcpy(m->opt.m, saved->opt.m, m->opt.n * sizeof(float));
         if (m->opt.v && saved->opt.v) memcpy(m->opt.v, saved->opt.v, m->opt.n * sizeof(float));
+        if (m->opt.u && saved->opt.u) memcpy(m->opt.u, saved->opt.u, m->opt.n * sizeof(float));
         m->opt.iterations = saved->opt.iterations;
     }
     m->rng = saved->rng;

@@ -119,6 +119,7 @@ void cli_progress_init(cli_progress *p, int quiet) {
     p->out = stdout;
     p->tty = isatty(fileno(stdout));
     p->quiet = quiet;
+    p->header_epoch = 0;
 }
 
 /* Keras formats values with %.4f when |v| > 1e-3, else %.4e. */
@@ -145,8 +146,11 @@ void cli_progress_cb(const sn_progress *pr, void *user) {
     char logs[512];
     fmt_logs(logs, sizeof logs, &pr->logs);
     double per_step = pr->step ? pr->elapsed / pr->step : 0;
-    if (pr->step == 1 || (!p->tty && pr->done)) {
-        if (pr->epochs > 1 && (pr->step == 1 || !p->tty)) fprintf(p->out, "Epoch %d/%d\n", pr->epoch, pr->epochs);
+    /* "Epoch i/N" once per epoch (Keras prints it only when epochs > 1): at the
+     * first report on a terminal, with the final line otherwise. */
+    if (pr->epochs > 1 && p->header_epoch != pr->epoch && (p->tty || pr->done)) {
+        fprintf(p->out, "Epoch %d/%d\n", pr->epoch, pr->epochs);
+        p->header_epoch = pr->epoch;
     }
     if (pr->done) {
         char unit[32];

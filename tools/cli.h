@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include "seqnn.h"
 
+#define SN_MIN_SZ(a, b) ((size_t)(a) < (size_t)(b) ? (size_t)(a) : (size_t)(b))
+
 /* Simple long-option parser: --name value, --name=value, --flag. */
 typedef struct cli_opt {
     const char *name;   /* without dashes */
@@ -35,6 +37,7 @@ void cli_install_log(int verbose);
 typedef struct cli_progress {
     int tty;            /* redraw a bar in place */
     int quiet;          /* print nothing */
+    int header_epoch;   /* last epoch whose "Epoch i/N" header was printed */
     FILE *out;
 } cli_progress;
 void cli_progress_init(cli_progress *p, int quiet);

@@ -4,8 +4,6 @@ static int pending(const char *c) {
     fprintf(stderr, "seqnn %s: not available in this build yet\n", c);
     return 2;
 }
-int cmd_forecast(int argc, char **argv) { (void)argc; (void)argv; return pending("forecast"); }
-int cmd_classify(int argc, char **argv) { (void)argc; (void)argv; return pending("classify"); }
 int cmd_predict(int argc, char **argv) { (void)argc; (void)argv; return pending("predict"); }
 int cmd_vectorize(int argc, char **argv) { (void)argc; (void)argv; return pending("vectorize"); }
 int cmd_embed(int argc, char **argv) { (void)argc; (void)argv; return pending("embed"); }
