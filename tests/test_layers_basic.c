@@ -1,0 +1,613 @@
+/* Feed-forward / convolutional / normalization layers: finite-difference
+ * gradient checks for every kind and option, PyTorch reference fixtures
+ * (tests/gen_basic_fixtures.py → tests/fixtures/basic_layers.bin), the
+ * seed models' parameter counts, configure errors, describe round trips and
+ * 1 vs 2 thread bit-identity. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "layer_check.h"
+#include "test.h"
+
+static sn_shape shp1(int c) {
+    sn_shape s = {1, {c, 0, 0}, SN_REP_DENSE};
+    return s;
+}
+static sn_shape shp2(int t, int c) {
+    sn_shape s = {2, {t, c, 0}, SN_REP_DENSE};
+    return s;
+}
+
+static float *rand_floats(size_t n, uint64_t seed) {
+    sn_rng r;
+    sn_rng_seed(&r, seed);
+    float *x = malloc((n + 1) * sizeof(float));
+    lc_random_input(x, n, &r, 0);
+    return x;
+}
+
+/* Gradient checks: float32 forward, central differences. h = 3e-3 balances
+ * truncation (tanh, softmax, LayerNorm curvature) against float32 rounding;
+ * 1e-3 for the piecewise-linear pooling layers. A wrong gradient gives O(1). */
+#define GC_TOL 1e-2
+
+/* Gradient check of `spec` on input `in` with B rows; returns the worst
+ * relative error (or 1.0 when the layer cannot be created). */
+static double gc(const char *spec, sn_shape in, int B, const uint8_t *mask, int training, double h) {
+    lc_layer t;
+    if (lc_create(&t, spec, &in, B, 5) != SN_OK) {
+        fprintf(stderr, "    %s: %s\n", spec, sn_last_error());
+        lc_free(&t);
+        return 1.0;
+    }
+    size_t nx = (size_t)B * sn_shape_phys(&in);
+    float *x = rand_floats(nx, 11);
+    double e = lc_gradcheck(&t, x, mask, training, h);
+    if (e > GC_TOL || getenv("SN_GC_VERBOSE")) fprintf(stderr, "    gradcheck %s: %g\n", spec, e);
+    free(x);
+    lc_free(&t);
+    return e;
+}
+
+
+TEST(basic_gradcheck_dense) {
+    const char *specs[] = {"dense(4)", "dense(4, activation=relu)", "dense(4, activation=tanh)",
+                           "dense(4, activation=sigmoid)", "dense(4, activation=softmax)", "dense(3, use_bias=false)"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        CHECK_MSG(gc(specs[i], shp1(5), 3, NULL, 1, 3e-3) < GC_TOL, "%s on (5)", specs[i]);
+        CHECK_MSG(gc(specs[i], shp2(4, 5), 2, NULL, 1, 3e-3) < GC_TOL, "%s on (4,5)", specs[i]);
+    }
+}
+
+TEST(basic_gradcheck_conv1d) {
+    const char *specs[] = {"conv1d(3, 3)",
+                           "conv1d(3, 4, padding=same)",
+                           "conv1d(3, 3, padding=causal)",
+                           "conv1d(2, 3, strides=2)",
+                           "conv1d(2, 4, strides=2, padding=same)",
+                           "conv1d(2, 3, strides=3, padding=causal)",
+                           "conv1d(3, 3, dilation_rate=2)",
+                           "conv1d(3, 3, dilation_rate=2, padding=same)",
+                           "conv1d(3, 2, dilation_rate=3, padding=causal, activation=tanh)",
+                           "conv1d(3, 3, activation=relu)",
+                           "conv1d(2, 1, use_bias=false, activation=sigmoid)"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++)
+        CHECK_MSG(gc(specs[i], shp2(10, 3), 2, NULL, 1, 3e-3) < GC_TOL, "%s", specs[i]);
+}
+
+TEST(basic_gradcheck_pooling) {
+    const char *specs[] = {"maxpooling1d()", "maxpooling1d(3, strides=2)", "maxpooling1d(2, padding=same)",
+                           "maxpooling1d(3, strides=1, padding=same)", "maxpooling1d(2, strides=None)",
+                           "globalaveragepooling1d()", "globalmaxpooling1d()", "flatten()", "activation(tanh)",
+                           "activation(softmax)"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++)
+        CHECK_MSG(gc(specs[i], shp2(7, 3), 2, NULL, 1, 1e-3) < GC_TOL, "%s", specs[i]);
+}
+
+TEST(basic_gradcheck_masked_gap_and_bn) {
+    /* row 0 partly masked, row 1 fully masked (output 0, no NaN), row 2 full */
+    uint8_t mask[3 * 6] = {1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+    CHECK(gc("globalaveragepooling1d()", shp2(6, 4), 3, mask, 1, 1e-3) < GC_TOL);
+    CHECK(gc("batchnormalization()", shp2(6, 4), 3, mask, 1, 3e-3) < GC_TOL);
+    CHECK(gc("layernormalization()", shp2(6, 4), 3, mask, 1, 3e-3) < GC_TOL);
+    /* the fully masked row averages to exactly 0 */
+    lc_layer t;
+    sn_shape in = shp2(6, 4);
+    CHECK_OK(lc_create(&t, "globalaveragepooling1d()", &in, 3, 1));
+    float *x = rand_floats(3 * 24, 3), y[12];
+    const uint8_t *mo = (const uint8_t *)1;
+    lc_forward(&t, x, NULL, y, mask, 0, 1, &mo);
+    CHECK(mo == NULL); /* GAP drops the mask */
+    for (int c = 0; c < 4; c++) CHECK(y[4 + c] == 0.0f);
+    CHECK_CLOSE(y[0], (x[0] + x[4] + x[12]) / 3, 1e-6, 1e-6);
+    free(x);
+    lc_free(&t);
+}
+
+TEST(basic_gradcheck_normalization) {
+    const char *specs[] = {"batchnormalization()", "batchnormalization(center=false)", "batchnormalization(scale=false)",
+                           "layernormalization()", "layernormalization(epsilon=0.01, center=false)"};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        CHECK_MSG(gc(specs[i], shp2(3, 4), 3, NULL, 1, 3e-3) < GC_TOL, "%s training on (3,4)", specs[i]);
+        CHECK_MSG(gc(specs[i], shp1(4), 5, NULL, 1, 3e-3) < GC_TOL, "%s training on (4)", specs[i]);
+        CHECK_MSG(gc(specs[i], shp2(3, 4), 3, NULL, 0, 3e-3) < GC_TOL, "%s inference", specs[i]);
+    }
+}
+
+TEST(basic_gradcheck_dropout) {
+    CHECK(gc("dropout(0.5)", shp2(5, 4), 3, NULL, 1, 3e-3) < GC_TOL);
+    CHECK(gc("dropout(0.3)", shp1(7), 4, NULL, 0, 3e-3) < GC_TOL);
+}
+
+TEST(basic_dropout_semantics) {
+    sn_shape in = shp1(1000);
+    lc_layer t;
+    CHECK_OK(lc_create(&t, "dropout(0.25)", &in, 4, 1));
+    float *x = rand_floats(4000, 8), *y = malloc(4000 * sizeof(float)), *y2 = malloc(4000 * sizeof(float));
+    float *dx = malloc(4000 * sizeof(float)), *dy = rand_floats(4000, 9);
+    const uint8_t mask_in[1] = {1}, *mo = NULL;
+    lc_forward(&t, x, NULL, y, mask_in, 1, 42, &mo);
+    CHECK(mo == mask_in); /* mask passes */
+    int zeros = 0;
+    for (int i = 0; i < 4000; i++) {
+        if (y[i] == 0.0f)
+            zeros++;
+        else
+            CHECK_CLOSE(y[i], x[i] / 0.75f, 1e-6, 1e-6);
+    }
+    CHECK_MSG(zeros > 900 && zeros < 1100, "zeros %d", zeros);
+    lc_backward(&t, x, NULL, y, dy, dx, NULL);
+    for (int i = 0; i < 4000; i++) CHECK(dx[i] == (y[i] == 0.0f ? 0.0f : dy[i] / 0.75f) || fabsf(dx[i] - dy[i] / 0.75f) < 1e-6f);
+    /* same RNG seed → same mask; another seed → another mask */
+    lc_forward(&t, x, NULL, y2, NULL, 1, 42, NULL);
+    CHECK(memcmp(y, y2, 4000 * sizeof(float)) == 0);
+    lc_forward(&t, x, NULL, y2, NULL, 1, 43, NULL);
+    CHECK(memcmp(y, y2, 4000 * sizeof(float)) != 0);
+    /* inference: identity, and backward passes dy */
+    lc_forward(&t, x, NULL, y2, NULL, 0, 42, NULL);
+    CHECK(memcmp(x, y2, 4000 * sizeof(float)) == 0);
+    lc_backward(&t, x, NULL, y2, dy, dx, NULL);
+    CHECK(memcmp(dx, dy, 4000 * sizeof(float)) == 0);
+    lc_free(&t);
+    /* rate 0: identity in training; rate 1: zeros */
+    CHECK_OK(lc_create(&t, "dropout(0)", &in, 4, 1));
+    lc_forward(&t, x, NULL, y2, NULL, 1, 42, NULL);
+    CHECK(memcmp(x, y2, 4000 * sizeof(float)) == 0);
+    lc_free(&t);
+    CHECK_OK(lc_create(&t, "dropout(1)", &in, 4, 1));
+    lc_forward(&t, x, NULL, y2, NULL, 1, 42, NULL);
+    for (int i = 0; i < 4000; i++) CHECK(y2[i] == 0.0f);
+    lc_free(&t);
+    /* seed=: the layer's own stream, reproducible across layers, new mask per call */
+    lc_layer a, b;
+    CHECK_OK(lc_create(&a, "dropout(0.5, seed=7)", &in, 4, 1));
+    CHECK_OK(lc_create(&b, "dropout(0.5, seed=7)", &in, 4, 2));
+    lc_forward(&a, x, NULL, y, NULL, 1, 1, NULL);
+    lc_forward(&b, x, NULL, y2, NULL, 1, 2, NULL);
+    CHECK(memcmp(y, y2, 4000 * sizeof(float)) == 0);
+    lc_forward(&b, x, NULL, y2, NULL, 1, 2, NULL);
+    CHECK(memcmp(y, y2, 4000 * sizeof(float)) != 0);
+    lc_free(&a);
+    lc_free(&b);
+    free(x); free(y); free(y2); free(dx); free(dy);
+}
+
+/* ---- PyTorch fixtures ---- */
+
+static const float *fx_get(const sn_fixture *fx, const char *cs, const char *name, size_t *n) {
+    char key[160];
+    snprintf(key, sizeof key, "%s/%s", cs, name);
+    size_t k = sn_fixture_numel(fx, key);
+    if (n) *n = k;
+    return k ? sn_fixture_get(fx, key, NULL, NULL) : NULL;
+}
+
+/* max |a−b| / (|b| + floor) over n, so tiny values are held to an absolute floor. */
+static double relerr(const float *a, const float *b, size_t n, const char *what) {
+    double worst = 0;
+    size_t wi = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]) / (fabs((double)b[i]) + 0.1);
+        if (!(e <= worst)) {
+            worst = e;
+            wi = i;
+        }
+    }
+    if (worst > 1e-5) fprintf(stderr, "    %s[%zu]: %.9g vs torch %.9g\n", what, wi, a[wi], b[wi]);
+    return worst;
+}
+
+/* Loads case `cs`, builds `spec` on x's shape, copies the Keras-layout
+ * parameters in, runs forward (+ training) and backward, and compares y, dx,
+ * every parameter gradient "d<name>" and every "<name>_after". Returns the
+ * worst error (≤ 1e-5 × (|ref| + 0.1) passes), or 1 when something is missing. */
+static double fixture_case(const sn_fixture *fx, const char *cs, const char *spec, int training) {
+    char key[160];
+    int nd, dims[8];
+    snprintf(key, sizeof key, "%s/x", cs);
+    const float *x = sn_fixture_get(fx, key, &nd, dims);
+    if (!x || nd < 2 || nd > 3) {
+        fprintf(stderr, "    fixture %s missing\n", key);
+        return 1.0;
+    }
+    sn_shape in = nd == 2 ? shp1(dims[1]) : shp2(dims[1], dims[2]);
+    int B = dims[0];
+    lc_layer t;
+    if (lc_create(&t, spec, &in, B, 1) != SN_OK) {
+        fprintf(stderr, "    %s: %s\n", spec, sn_last_error());
+        lc_free(&t);
+        return 1.0;
+    }
+    double worst = 0;
+    for (int k = 0; k < t.L->n_tensors; k++) {
+        size_t n;
+        const float *p = fx_get(fx, cs, t.L->tensors[k].name, &n);
+        if (!p || n != t.L->tensors[k].numel) {
+            fprintf(stderr, "    %s: tensor %s missing or of the wrong size\n", cs, t.L->tensors[k].name);
+            worst = 1.0;
+            goto done;
+        }
+        memcpy(t.w + t.L->tensors[k].offset, p, n * sizeof(float));
+    }
+    size_t ny, nmask;
+    const float *yref = fx_get(fx, cs, "y", &ny), *dy = fx_get(fx, cs, "dy", NULL), *dxref = fx_get(fx, cs, "dx", NULL);
+    const float *mf = fx_get(fx, cs, "mask", &nmask);
+    if (!yref || !dy || !dxref || ny != (size_t)B * sn_shape_phys(&t.L->out)) {
+        fprintf(stderr, "    %s: y/dy/dx missing or of the wrong size\n", cs);
+        worst = 1.0;
+        goto done;
+    }
+    uint8_t mask[256];
+    if (mf) {
+        SN_ASSERT(nmask <= sizeof mask);
+        for (size_t i = 0; i < nmask; i++) mask[i] = mf[i] != 0.0f;
+    }
+    size_t nx = (size_t)B * sn_shape_phys(&in);
+    float *y = malloc(ny * sizeof(float)), *dx = malloc(nx * sizeof(float));
+    lc_forward(&t, x, NULL, y, mf ? mask : NULL, training, 1, NULL);
+    worst = fmax(worst, relerr(y, yref, ny, "y"));
+    lc_backward(&t, x, NULL, y, dy, dx, mf ? mask : NULL);
+    worst = fmax(worst, relerr(dx, dxref, nx, "dx"));
+    for (int k = 0; k < t.L->n_tensors; k++) {
+        const sn_tensor_info *ti = &t.L->tensors[k];
+        char nm[64];
+        size_t n;
+        snprintf(nm, sizeof nm, "%s%s", ti->trainable ? "d" : "", ti->name);
+        if (!ti->trainable) snprintf(nm, sizeof nm, "%s_after", ti->name);
+        const float *ref = fx_get(fx, cs, nm, &n);
+        if (!ref || n != ti->numel) {
+            fprintf(stderr, "    %s: reference %s missing\n", cs, nm);
+            worst = 1.0;
+            continue;
+        }
+        const float *mine = ti->trainable ? t.g + ti->offset : t.w + ti->offset;
+        worst = fmax(worst, relerr(mine, ref, n, nm));
+    }
+    free(y);
+    free(dx);
+done:
+    if (worst > 1e-5) fprintf(stderr, "    fixture %s (%s): worst %g\n", cs, spec, worst);
+    lc_free(&t);
+    return worst;
+}
+
+static sn_fixture *load_basic_fixture(void) { return sn_fixture_load(sn_test_path("basic_layers.bin")); }
+
+TEST(basic_torch_dense) {
+    sn_fixture *fx = load_basic_fixture();
+    CHECK(fx);
+    const char *acts[] = {"linear", "relu", "tanh", "sigmoid", "softmax"};
+    for (int i = 0; i < 5; i++) {
+        char cs[64], spec[64];
+        snprintf(cs, sizeof cs, "dense_%s", acts[i]);
+        snprintf(spec, sizeof spec, "dense(6, activation=%s)", acts[i]);
+        double e = fixture_case(fx, cs, spec, 1);
+        if (e > 1e-5) sn_fixture_free(fx);
+        CHECK_MSG(e <= 1e-5, "%s", cs);
+    }
+    sn_fixture_free(fx);
+}
+
+TEST(basic_torch_conv1d) {
+    sn_fixture *fx = load_basic_fixture();
+    CHECK(fx);
+    const char *cases[][2] = {
+        {"conv_valid", "conv1d(4, 3)"},
+        {"conv_same", "conv1d(4, 4, padding=same, activation=tanh)"},
+        {"conv_stride2", "conv1d(4, 3, strides=2)"},
+        {"conv_stride2_same", "conv1d(5, 4, strides=2, padding=same, activation=relu)"},
+        {"conv_stride3_valid", "conv1d(3, 2, strides=3)"},
+        {"conv_dil2", "conv1d(4, 3, dilation_rate=2)"},
+        {"conv_dil2_same", "conv1d(4, 3, dilation_rate=2, padding=same, activation=sigmoid)"},
+        {"conv_causal", "conv1d(4, 3, padding=causal, dilation_rate=2, activation=relu)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        double e = fixture_case(fx, cases[i][0], cases[i][1], 1);
+        if (e > 1e-5) sn_fixture_free(fx);
+        CHECK_MSG(e <= 1e-5, "%s", cases[i][0]);
+    }
+    sn_fixture_free(fx);
+}
+
+TEST(basic_torch_pooling_and_norm) {
+    sn_fixture *fx = load_basic_fixture();
+    CHECK(fx);
+    const char *cases[][3] = {
+        {"maxpool_2", "maxpooling1d(2)", "1"},
+        {"maxpool_3s2", "maxpooling1d(3, strides=2)", "1"},
+        {"maxpool_same", "maxpooling1d(2, padding=same)", "1"},
+        {"maxpool_3s2_same", "maxpooling1d(3, 2, same)", "1"},
+        {"gap", "globalaveragepooling1d()", "1"},
+        {"gap_masked", "globalaveragepooling1d()", "1"},
+        {"bn_train_seq", "batchnormalization()", "1"},
+        {"bn_train_vec", "batchnormalization()", "1"},
+        {"bn_infer_seq", "batchnormalization()", "0"},
+        {"bn_train_m09", "batchnormalization(momentum=0.9, epsilon=0.01)", "1"},
+        {"ln_seq", "layernormalization()", "1"},
+        {"ln_vec", "layernormalization()", "1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        double e = fixture_case(fx, cases[i][0], cases[i][1], cases[i][2][0] == '1');
+        if (e > 1e-5) sn_fixture_free(fx);
+        CHECK_MSG(e <= 1e-5, "%s", cases[i][0]);
+    }
+    sn_fixture_free(fx);
+}
+
+/* ---- sparse input: same result as the dense equivalent ---- */
+TEST(basic_dense_sparse_matches_dense) {
+    const int B = 5, V = 40, H = 6;
+    sn_rng r;
+    sn_rng_seed(&r, 3);
+    float *xd = calloc((size_t)B * V, sizeof(float));
+    int64_t rp[6] = {0};
+    int32_t col[B * V];
+    float val[B * V];
+    int nnz = 0;
+    for (int b = 0; b < B; b++) {
+        for (int v = 0; v < V; v++)
+            if (b != 2 && sn_rng_uniform(&r) < 0.2f) { /* row 2 stays empty */
+                col[nnz] = v;
+                val[nnz] = (float)sn_rng_normal(&r);
+                xd[b * V + v] = val[nnz];
+                nnz++;
+            }
+        rp[b + 1] = nnz;
+    }
+    sn_csr xs = {B, rp, col, val};
+    sn_shape ind = shp1(V), ins = shp1(V);
+    ins.rep = SN_REP_SPARSE;
+    lc_layer td, ts;
+    CHECK_OK(lc_create(&td, "dense(6, activation=tanh)", &ind, B, 9));
+    CHECK_OK(lc_create(&ts, "dense(6, activation=tanh)", &ins, B, 9));
+    CHECK(td.L->n_params == ts.L->n_params && ts.L->n_params == (size_t)V * H + H);
+    CHECK(memcmp(td.w, ts.w, td.L->n_params * sizeof(float)) == 0);
+    float yd[B * H], ys[B * H], dx[B * V];
+    float *dy = rand_floats(B * H, 4);
+    lc_forward(&td, xd, NULL, yd, NULL, 1, 1, NULL);
+    lc_forward(&ts, NULL, &xs, ys, NULL, 1, 1, NULL);
+    for (int i = 0; i < B * H; i++) CHECK_CLOSE(ys[i], yd[i], 1e-6, 1e-5);
+    lc_backward(&td, xd, NULL, yd, dy, dx, NULL);
+    lc_backward(&ts, NULL, &xs, ys, dy, NULL, NULL);
+    for (size_t i = 0; i < td.L->n_params; i++) CHECK_CLOSE(ts.g[i], td.g[i], 1e-6, 1e-5);
+    /* the empty row's output is act(bias) exactly */
+    for (int h = 0; h < H; h++) CHECK(ys[2 * H + h] == tanhf(ts.w[V * H + h]));
+    lc_free(&td);
+    lc_free(&ts);
+    free(xd);
+    free(dy);
+    /* ids input is refused at build with a message */
+    lc_layer ti;
+    sn_shape ids = shp2(10, 50);
+    ids.rep = SN_REP_IDS;
+    CHECK(lc_create(&ti, "dense(4)", &ids, 2, 1) == SN_ERR_SHAPE);
+    CHECK(strstr(sn_last_error(), "id") != NULL);
+    lc_free(&ti);
+}
+
+/* ---- the seed's two models: parameter counts and shapes ---- */
+static sn_status build_chain(const char *spec, sn_shape in, size_t *params, size_t *nontrain, sn_shape *out,
+                             char *desc, size_t nd) {
+    sn_spec s;
+    sn_status st = sn_spec_parse(&s, spec);
+    if (st) return st;
+    *params = *nontrain = 0;
+    if (desc) desc[0] = 0;
+    for (int i = 0; i < s.n_calls && st == SN_OK; i++) {
+        sn_layer *L = sn_layer_create(s.calls[i]);
+        if (!L) {
+            st = SN_ERR_PARSE;
+            break;
+        }
+        st = sn_layer_build(L, &in);
+        if (st == SN_OK) {
+            *params += L->n_params;
+            for (int k = 0; k < L->n_tensors; k++)
+                if (!L->tensors[k].trainable) *nontrain += L->tensors[k].numel;
+            in = L->out;
+            if (desc) {
+                size_t k = strlen(desc);
+                if (k) k += (size_t)snprintf(desc + k, nd - k, ", ");
+                L->ops->describe(L, desc + k, nd - k);
+            }
+        }
+        sn_layer_free(L);
+    }
+    sn_spec_free(&s);
+    *out = in;
+    return st;
+}
+
+TEST(basic_seed_model_param_counts) {
+    size_t p, nt;
+    sn_shape out;
+    CHECK_OK(build_chain("flatten(), dense(16, activation=relu), dense(1)", shp2(120, 14), &p, &nt, &out, NULL, 0));
+    CHECK_MSG(p == 26913, "got %zu", p);
+    CHECK(out.rank == 1 && out.d[0] == 1);
+    CHECK_OK(build_chain("flatten(), dense(16, activation=relu)", shp2(120, 14), &p, &nt, &out, NULL, 0));
+    CHECK(p == 26896);
+    char desc[512];
+    CHECK_OK(build_chain("Conv1D(8, 24, activation='relu'), MaxPooling1D(2), conv1d(8, 12, activation=relu), "
+                         "max_pooling1d(2), conv1d(8, 6, activation=relu), GlobalAveragePooling1D(), Dense(1)",
+                         shp2(120, 14), &p, &nt, &out, desc, sizeof desc));
+    CHECK_MSG(p == 3873, "got %zu", p);
+    CHECK(nt == 0 && out.rank == 1 && out.d[0] == 1);
+    CHECK_MSG(!strcmp(desc, "conv1d(8, 24, activation=relu), maxpooling1d(2), conv1d(8, 12, activation=relu), "
+                            "maxpooling1d(2), conv1d(8, 6, activation=relu), globalaveragepooling1d(), dense(1)"),
+              "%s", desc);
+    /* per-layer shapes of the conv stack: 97 → 48 → 37 → 18 → 13 */
+    const int lens[] = {97, 48, 37, 18, 13};
+    const char *prefix[] = {"conv1d(8, 24)", "conv1d(8, 24), maxpooling1d(2)",
+                            "conv1d(8, 24), maxpooling1d(2), conv1d(8, 12)",
+                            "conv1d(8, 24), maxpooling1d(2), conv1d(8, 12), maxpooling1d(2)",
+                            "conv1d(8, 24), maxpooling1d(2), conv1d(8, 12), maxpooling1d(2), conv1d(8, 6)"};
+    for (int i = 0; i < 5; i++) {
+        CHECK_OK(build_chain(prefix[i], shp2(120, 14), &p, &nt, &out, NULL, 0));
+        CHECK_MSG(out.rank == 2 && out.d[0] == lens[i] && out.d[1] == 8, "step %d: %d", i, out.d[0]);
+    }
+    /* BatchNorm: 4C params, 2C non-trainable */
+    CHECK_OK(build_chain("batchnormalization()", shp2(120, 14), &p, &nt, &out, NULL, 0));
+    CHECK(p == 56 && nt == 28);
+    CHECK_OK(build_chain("layernormalization()", shp2(120, 14), &p, &nt, &out, NULL, 0));
+    CHECK(p == 28 && nt == 0);
+    CHECK_OK(build_chain("conv1d(8, 5, padding=same, use_bias=false)", shp2(120, 14), &p, &nt, &out, NULL, 0));
+    CHECK(p == 5 * 14 * 8 && out.d[0] == 120);
+    CHECK_OK(build_chain("conv1d(8, 5, strides=2, padding=causal)", shp2(121, 14), &p, &nt, &out, NULL, 0));
+    CHECK(out.d[0] == 61);
+}
+
+/* ---- configure / build errors ---- */
+static int create_fails(const char *spec, sn_shape in, sn_status want, const char *needle) {
+    lc_layer t;
+    sn_status st = lc_create(&t, spec, &in, 2, 1);
+    const char *msg = sn_last_error();
+    int ok = st == want && strstr(msg, needle) != NULL;
+    if (!ok) fprintf(stderr, "    %s: status %d, message \"%s\"\n", spec, (int)st, msg);
+    lc_free(&t);
+    return ok;
+}
+
+TEST(basic_configure_errors) {
+    sn_shape s2 = shp2(10, 3);
+    CHECK(create_fails("dense(16, foo=1)", s2, SN_ERR_PARSE, "unknown argument 'foo' in `dense(16, foo=1)`"));
+    CHECK(create_fails("dense(0)", s2, SN_ERR_PARSE, "`dense(0)`"));
+    CHECK(create_fails("dense()", s2, SN_ERR_PARSE, "units"));
+    CHECK(create_fails("dense(4, activation=swish)", s2, SN_ERR_PARSE, "swish"));
+    CHECK(create_fails("dense(4, 5, 6, 7)", s2, SN_ERR_PARSE, "`dense(4, 5, 6, 7)`"));
+    CHECK(create_fails("dropout(1.5)", s2, SN_ERR_PARSE, "`dropout(1.5)`"));
+    CHECK(create_fails("dropout(-0.1)", s2, SN_ERR_PARSE, "rate"));
+    CHECK(create_fails("dropout(0.5, noise_shape=(1,3))", s2, SN_ERR_PARSE, "noise_shape"));
+    CHECK(create_fails("conv1d(8, 3, padding=foo)", s2, SN_ERR_PARSE, "`conv1d(8, 3, padding=foo)`"));
+    CHECK(create_fails("conv1d(8)", s2, SN_ERR_PARSE, "kernel_size"));
+    CHECK(create_fails("conv1d(8, 0)", s2, SN_ERR_PARSE, "kernel_size"));
+    CHECK(create_fails("conv1d(8, 3, strides=2, dilation_rate=2)", s2, SN_ERR_PARSE, "dilation_rate"));
+    CHECK(create_fails("conv1d(8, 3, data_format=channels_first)", s2, SN_ERR_PARSE, "channels_last"));
+    CHECK(create_fails("maxpooling1d(2, padding=causal)", s2, SN_ERR_PARSE, "padding"));
+    CHECK(create_fails("maxpooling1d(0)", s2, SN_ERR_PARSE, "pool_size"));
+    CHECK(create_fails("batchnormalization(momentum=1.5)", s2, SN_ERR_PARSE, "momentum"));
+    CHECK(create_fails("batchnormalization(axis=1)", s2, SN_ERR_PARSE, "axis"));
+    CHECK(create_fails("layernormalization(epsilon=-1)", s2, SN_ERR_PARSE, "epsilon"));
+    CHECK(create_fails("activation(gelu)", s2, SN_ERR_PARSE, "gelu"));
+    CHECK(create_fails("flatten(3)", s2, SN_ERR_PARSE, "flatten(3)"));
+    /* shape errors at build name both the layer and the shape */
+    CHECK(create_fails("conv1d(8, 24)", shp2(10, 3), SN_ERR_SHAPE, "(None, 10, 3)"));
+    CHECK(create_fails("conv1d(8, 3)", shp1(10), SN_ERR_SHAPE, "(None, 10)"));
+    CHECK(create_fails("maxpooling1d(4)", shp2(3, 2), SN_ERR_SHAPE, "pool_size"));
+    CHECK(create_fails("globalaveragepooling1d()", shp1(5), SN_ERR_SHAPE, "(None, 5)"));
+}
+
+/* ---- describe → configure reproduces the layer ---- */
+TEST(basic_describe_round_trip) {
+    struct { const char *spec, *canon; sn_shape in; } cases[] = {
+        {"Dense(16, activation='relu')", "dense(16, activation=relu)", shp1(7)},
+        {"dense(3, activation=None, use_bias=False, kernel_initializer=orthogonal, bias_initializer=zeros)",
+         "dense(3, use_bias=false, kernel_initializer=orthogonal)", shp2(4, 5)},
+        {"dense(2, bias_initializer=ones, kernel_initializer=he_uniform)",
+         "dense(2, kernel_initializer=he_uniform, bias_initializer=ones)", shp1(5)},
+        {"Conv1D(8, 24, activation='relu')", "conv1d(8, 24, activation=relu)", shp2(120, 14)},
+        {"conv1d(filters=4, kernel_size=(3,), strides=2, padding='same', use_bias=false)",
+         "conv1d(4, 3, strides=2, padding=same, use_bias=false)", shp2(20, 3)},
+        {"conv1d(4, 3, padding=causal, dilation_rate=2, activation=tanh, kernel_initializer=he_uniform)",
+         "conv1d(4, 3, padding=causal, dilation_rate=2, activation=tanh, kernel_initializer=he_uniform)", shp2(20, 3)},
+        {"MaxPooling1D()", "maxpooling1d(2)", shp2(20, 3)},
+        {"MaxPool1D(pool_size=3, strides=1, padding='same')", "maxpooling1d(3, strides=1, padding=same)", shp2(20, 3)},
+        {"maxpooling1d(2, strides=2)", "maxpooling1d(2)", shp2(20, 3)},
+        {"GlobalAvgPool1D()", "globalaveragepooling1d()", shp2(20, 3)},
+        {"global_max_pooling1d()", "globalmaxpooling1d()", shp2(20, 3)},
+        {"BatchNormalization()", "batchnormalization()", shp2(20, 3)},
+        {"batchnormalization(momentum=0.9, epsilon=1e-5, center=false)",
+         "batchnormalization(momentum=0.9, epsilon=1e-05, center=false)", shp1(6)},
+        {"LayerNormalization(epsilon=1e-6, scale=False)", "layernormalization(epsilon=1e-06, scale=false)", shp2(5, 3)},
+        {"layernormalization()", "layernormalization()", shp2(5, 3)},
+        {"Dropout(0.1)", "dropout(0.1)", shp2(5, 3)},
+        {"dropout(rate=0.25, seed=3)", "dropout(0.25, seed=3)", shp1(5)},
+        {"Flatten()", "flatten()", shp2(5, 3)},
+        {"Activation('softmax')", "activation(softmax)", shp2(5, 3)},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lc_layer a, b;
+        char da[256], db[256];
+        CHECK_OK(lc_create(&a, cases[i].spec, &cases[i].in, 3, 17));
+        a.L->ops->describe(a.L, da, sizeof da);
+        CHECK_MSG(!strcmp(da, cases[i].canon), "%s → %s (want %s)", cases[i].spec, da, cases[i].canon);
+        CHECK_OK(lc_create(&b, da, &cases[i].in, 3, 17));
+        b.L->ops->describe(b.L, db, sizeof db);
+        CHECK_MSG(!strcmp(da, db), "%s → %s", da, db);
+        CHECK(a.L->ops == b.L->ops || !strcmp(a.L->ops->class_name, b.L->ops->class_name));
+        CHECK(a.L->n_params == b.L->n_params && a.L->n_tensors == b.L->n_tensors);
+        CHECK(sn_shape_numel(&a.L->out) == sn_shape_numel(&b.L->out) && a.L->out.rank == b.L->out.rank);
+        CHECK(a.L->n_params == 0 || memcmp(a.w, b.w, a.L->n_params * sizeof(float)) == 0);
+        /* same weights and input → same output (training mode, same RNG) */
+        size_t nx = 3 * sn_shape_phys(&cases[i].in), ny = 3 * sn_shape_phys(&a.L->out);
+        float *x = rand_floats(nx, 5), *ya = malloc(ny * sizeof(float)), *yb = malloc(ny * sizeof(float));
+        lc_forward(&a, x, NULL, ya, NULL, 1, 3, NULL);
+        lc_forward(&b, x, NULL, yb, NULL, 1, 3, NULL);
+        int same = memcmp(ya, yb, ny * sizeof(float)) == 0;
+        free(x); free(ya); free(yb);
+        lc_free(&a);
+        lc_free(&b);
+        CHECK_MSG(same, "%s", cases[i].canon);
+    }
+}
+
+/* ---- 1 vs 2 threads: bit-identical ----
+ * The layers' own OpenMP loops must not depend on the thread count. OpenBLAS
+ * 0.3.21 (pthread) itself does: the same sgemm with 1 and 2 BLAS threads
+ * differs in the last bits (measured: 14,877 of 92,160 entries for
+ * (2880,14)x(14,32)), because its edge micro-kernels change with the split.
+ * So the check runs twice: BLAS backend with a fixed BLAS thread count and
+ * L->threads 1 vs 2; portable GEMM backend with both counts 1 vs 2. */
+static int threads_identical(const char *spec, sn_shape in, int B, int portable) {
+    float *y[2], *dx[2], *g[2];
+    size_t nx = (size_t)B * sn_shape_phys(&in), ny = 0, np = 0;
+    float *x = rand_floats(nx, 21), *dy = NULL;
+    int old = sn_get_threads(), ok = 1;
+    sn_gemm_backend oldb = sn_gemm_get_backend();
+    if (portable) sn_gemm_set_backend(SN_GEMM_PORTABLE);
+    for (int k = 0; k < 2; k++) {
+        lc_layer t;
+        y[k] = dx[k] = g[k] = NULL;
+        if (lc_create(&t, spec, &in, B, 3) != SN_OK) {
+            ok = 0;
+            lc_free(&t);
+            continue;
+        }
+        ny = (size_t)B * sn_shape_phys(&t.L->out);
+        np = t.L->n_params;
+        if (!dy) dy = rand_floats(ny, 22);
+        if (portable) sn_set_threads(k + 1);
+        t.L->threads = k + 1;
+        y[k] = malloc(ny * sizeof(float));
+        dx[k] = malloc(nx * sizeof(float));
+        g[k] = malloc((np + 1) * sizeof(float));
+        lc_forward(&t, x, NULL, y[k], NULL, 1, 1, NULL);
+        lc_backward(&t, x, NULL, y[k], dy, dx[k], NULL);
+        memcpy(g[k], t.g, np * sizeof(float));
+        lc_free(&t);
+    }
+    sn_set_threads(old);
+    sn_gemm_set_backend(oldb);
+    if (ok)
+        ok = !memcmp(y[0], y[1], ny * sizeof(float)) && !memcmp(dx[0], dx[1], nx * sizeof(float)) &&
+             !memcmp(g[0], g[1], np * sizeof(float));
+    if (!ok) fprintf(stderr, "    %s differs between 1 and 2 threads (portable=%d)\n", spec, portable);
+    for (int k = 0; k < 2; k++) {
+        free(y[k]); free(dx[k]); free(g[k]);
+    }
+    free(x);
+    free(dy);
+    return ok;
+}
+
+TEST(basic_threads_bit_identical) {
+    for (int portable = 0; portable < 2; portable++) {
+        CHECK(threads_identical("dense(32, activation=relu)", shp2(30, 14), 96, portable));
+        CHECK(threads_identical("dense(16, activation=softmax)", shp1(840), 64, portable));
+        CHECK(threads_identical("conv1d(8, 24, activation=relu)", shp2(120, 14), 64, portable));
+        CHECK(threads_identical("conv1d(8, 6, padding=causal, dilation_rate=2)", shp2(60, 14), 64, portable));
+        CHECK(threads_identical("conv1d(8, 5, strides=2, padding=same)", shp2(61, 14), 64, portable));
+        CHECK(threads_identical("maxpooling1d(3, strides=2)", shp2(97, 8), 96, portable));
+        CHECK(threads_identical("batchnormalization()", shp2(120, 14), 96, portable));
+        CHECK(threads_identical("layernormalization()", shp2(120, 14), 96, portable));
+    }
+}
