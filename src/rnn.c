@@ -1,0 +1,775 @@
+/* SimpleRNN, LSTM and GRU layers: Keras 3 semantics (KERAS_SEMANTICS §1-§3),
+ * hand-written forward / backward over raw floats.
+ *
+ * Equations (row vectors, ⊙ elementwise, σ = recurrent_activation, φ = activation):
+ *   SimpleRNN  h_t = φ(x W + b + h_{t-1} U)
+ *   LSTM       z = x W + h_{t-1} U + b, blocks i,f,c,o;  c_t = σ(z_f)⊙c_{t-1} + σ(z_i)⊙φ(z_c);
+ *              h_t = σ(z_o)⊙φ(c_t)
+ *   GRU        blocks z,r,h; reset_after=true:  ĥ = φ(xW_h + b^x_h + r⊙(h U_h + b^h_h))
+ *                            reset_after=false: ĥ = φ(xW_h + b_h + (r⊙h) U_h)
+ *              h_t = z⊙h_{t-1} + (1-z)⊙ĥ
+ *
+ * Speed layout (all caches time-major, k = processing step, so go_backwards
+ * only changes which input row step k reads):
+ *   1. the input projection of every step is one GEMM (T*B, C)x(C, G*H) into
+ *      `gt` (T,B,G*H) (a row gather W[id] for SN_REP_IDS inputs, done in the step);
+ *   2. one pass per step, rows split over OpenMP threads: per row, the
+ *      recurrent product h_{t-1}U (hand-written: for H <= 64 this beats a BLAS
+ *      call per step, see bench/bench_rnn.c) fused with the gate arithmetic;
+ *      the row's gate activations overwrite its pre-activations in `gt`;
+ *   3. backward walks the steps in reverse with the same row split, turning
+ *      the activations in `gt` into pre-activation gradients dZ in place;
+ *   4. dW = X^T dZ, dU = Hprev^T dZ, dX = dZ W^T are single GEMMs after the loop.
+ * Every row is computed by one thread with a fixed operation order, so the
+ * results do not depend on the thread count.
+ *
+ * Dropout (Keras): masks drawn once per forward call from the model RNG (or
+ * the layer's own `seed` stream), (B,C) for x and (B,H) for h, values 0 or
+ * 1/(1-p), reused at every step and kept in the cache. recurrent_dropout > 0
+ * selects Keras implementation 1: one independent mask per gate for x (if
+ * dropout > 0) and for h. The per-gate h masks cost nothing extra here: the
+ * row kernel multiplies h by the gate's mask while it streams U's block.
+ *
+ * Masking (B,T): at a masked step the states are carried and the output is
+ * the previous output (= carried h; zeros before the first valid step), or 0
+ * with zero_output_for_mask (set by Bidirectional when return_sequences).
+ */
+#include "rnn.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- configuration ---- */
+
+static const char *rnn_kind_name(sn_rnn_kind k) { return k == SN_RNN_LSTM ? "lstm" : k == SN_RNN_GRU ? "gru" : "simplernn"; }
+
+static sn_status parse_act(const sn_spec_call *c, const char *key, const char *def, sn_act *out) {
+    char s[64];
+    sn_status st = sn_arg_str(c, -1, key, def, s, sizeof s);
+    if (st) return st;
+    if (!sn_act_parse(s, out) || *out == SN_ACT_SOFTMAX)
+        return sn_spec_error(c, "%s must be tanh, sigmoid, relu or linear, got '%s'", key, s);
+    return SN_OK;
+}
+
+static sn_status parse_init(const sn_spec_call *c, const char *key, const char *def, sn_init_kind *out) {
+    char s[64];
+    sn_status st = sn_arg_str(c, -1, key, def, s, sizeof s);
+    if (st) return st;
+    if (!sn_init_parse(s, out))
+        return sn_spec_error(c, "%s: unknown initializer '%s' (glorot_uniform, he_uniform, orthogonal, zeros, ones, uniform)", key, s);
+    return SN_OK;
+}
+
+static sn_status parse_rate(const sn_spec_call *c, const char *key, double *out) {
+    sn_status st = sn_arg_float(c, -1, key, 0.0, out);
+    if (st) return st;
+    if (!(*out >= 0.0 && *out <= 1.0)) return sn_spec_error(c, "%s must be in [0, 1], got %g", key, *out);
+    return SN_OK;
+}
+
+static sn_status rnn_configure_kind(sn_layer *L, const sn_spec_call *c, sn_rnn_kind kind) {
+    sn_rnn_cfg *cf = sn_calloc(1, sizeof *cf);
+    if (!cf) return SN_ERR_NOMEM;
+    L->cfg = cf;
+    cf->kind = kind;
+    long units = 0;
+    sn_status st;
+    if ((st = sn_arg_int(c, 0, "units", 0, &units))) return st;
+    if (units <= 0 || units > 65536) return sn_spec_error(c, "units must be in [1, 65536], got %ld", units);
+    cf->units = (int)units;
+    if ((st = parse_act(c, "activation", "tanh", &cf->act))) return st;
+    if ((st = parse_act(c, "recurrent_activation", "sigmoid", &cf->ract))) return st;
+    if ((st = sn_arg_bool(c, -1, "use_bias", 1, &cf->use_bias))) return st;
+    if ((st = parse_init(c, "kernel_initializer", "glorot_uniform", &cf->kinit))) return st;
+    if ((st = parse_init(c, "recurrent_initializer", "orthogonal", &cf->rinit))) return st;
+    if ((st = parse_init(c, "bias_initializer", "zeros", &cf->binit))) return st;
+    cf->unit_forget_bias = 0;
+    if (kind == SN_RNN_LSTM && (st = sn_arg_bool(c, -1, "unit_forget_bias", 1, &cf->unit_forget_bias))) return st;
+    cf->reset_after = 0;
+    if (kind == SN_RNN_GRU && (st = sn_arg_bool(c, -1, "reset_after", 1, &cf->reset_after))) return st;
+    if ((st = sn_arg_bool(c, -1, "return_sequences", 0, &cf->return_sequences))) return st;
+    if ((st = sn_arg_bool(c, -1, "return_state", 0, &cf->return_state))) return st;
+    if (cf->return_state)
+        return sn_spec_error(c, "return_state=true is not supported: in a Sequential model only the output "
+                                "continues (final states are readable through sn_rnn_final_states)");
+    if ((st = sn_arg_bool(c, -1, "go_backwards", 0, &cf->go_backwards))) return st;
+    if ((st = sn_arg_bool(c, -1, "unroll", 0, &cf->unroll))) return st;
+    if ((st = parse_rate(c, "dropout", &cf->dropout))) return st;
+    if ((st = parse_rate(c, "recurrent_dropout", &cf->rdropout))) return st;
+    if ((st = sn_arg_int(c, -1, "seed", -1, &cf->seed))) return st;
+    if (cf->seed < -1) return sn_spec_error(c, "seed must be >= 0, got %ld", cf->seed);
+    if (cf->seed >= 0) sn_rng_seed(&cf->seed_rng, (uint64_t)cf->seed);
+    cf->G = kind == SN_RNN_LSTM ? 4 : kind == SN_RNN_GRU ? 3 : 1;
+    return SN_OK;
+}
+
+static sn_status simplernn_configure(sn_layer *L, const sn_spec_call *c) { return rnn_configure_kind(L, c, SN_RNN_SIMPLE); }
+static sn_status lstm_configure(sn_layer *L, const sn_spec_call *c) { return rnn_configure_kind(L, c, SN_RNN_LSTM); }
+static sn_status gru_configure(sn_layer *L, const sn_spec_call *c) { return rnn_configure_kind(L, c, SN_RNN_GRU); }
+
+int sn_rnn_is_recurrent(const sn_layer *L) {
+    return L && (L->ops == &sn_simplernn_ops || L->ops == &sn_lstm_ops || L->ops == &sn_gru_ops);
+}
+
+static sn_status rnn_build(sn_layer *L) {
+    sn_rnn_cfg *cf = L->cfg;
+    char b[64];
+    if (L->in.rank != 2 || L->in.rep == SN_REP_SPARSE || L->in.d[0] <= 0 || L->in.d[1] <= 0) {
+        sn_shape_str(&L->in, b, sizeof b);
+        return sn_error(SN_ERR_SHAPE, "%s: expects a sequence input (None, T, C), got %s", L->name, b);
+    }
+    cf->T = L->in.d[0];
+    cf->C = L->in.d[1];
+    cf->ids = L->in.rep == SN_REP_IDS;
+    int H = cf->units, nH = cf->G * H;
+    if ((double)cf->C * nH > 1e9 || (double)H * nH > 1e9)
+        return sn_error(SN_ERR_SHAPE, "%s: kernel (%d, %d) is too large", L->name, cf->C, nH);
+    int dk[2] = {cf->C, nH}, dr[2] = {H, nH};
+    cf->off_k = sn_layer_add_tensor(L, "kernel", 2, dk, L->trainable);
+    cf->off_r = sn_layer_add_tensor(L, "recurrent_kernel", 2, dr, L->trainable);
+    if (cf->use_bias) {
+        if (cf->kind == SN_RNN_GRU && cf->reset_after) {
+            int db[2] = {2, nH};
+            cf->off_b = sn_layer_add_tensor(L, "bias", 2, db, L->trainable);
+        } else {
+            int db[1] = {nH};
+            cf->off_b = sn_layer_add_tensor(L, "bias", 1, db, L->trainable);
+        }
+    }
+    L->out.rep = SN_REP_DENSE;
+    if (cf->return_sequences) {
+        L->out.rank = 2;
+        L->out.d[0] = cf->T;
+        L->out.d[1] = H;
+    } else {
+        L->out.rank = 1;
+        L->out.d[0] = H;
+    }
+    return SN_OK;
+}
+
+static void rnn_init(sn_layer *L, sn_rng *r) {
+    sn_rnn_cfg *cf = L->cfg;
+    int H = cf->units, nH = cf->G * H;
+    /* Keras fans: kernel (C, nH) → fan_in C, fan_out nH (§6). */
+    SN_ASSERT(sn_init_apply(cf->kinit, L->w + cf->off_k, cf->C, nH, cf->C, nH, r) == SN_OK);
+    SN_ASSERT(sn_init_apply(cf->rinit, L->w + cf->off_r, H, nH, H, nH, r) == SN_OK);
+    if (!cf->use_bias) return;
+    float *b = L->w + cf->off_b;
+    if (cf->kind == SN_RNN_LSTM && cf->unit_forget_bias) {
+        /* [init(H), ones(H), init(2H)] */
+        SN_ASSERT(sn_init_apply(cf->binit, b, 1, H, H, H, r) == SN_OK);
+        sn_init_const(b + H, (size_t)H, 1.0f);
+        SN_ASSERT(sn_init_apply(cf->binit, b + 2 * H, 1, 2 * H, 2 * H, 2 * H, r) == SN_OK);
+    } else if (cf->kind == SN_RNN_GRU && cf->reset_after) {
+        SN_ASSERT(sn_init_apply(cf->binit, b, 2, nH, 2, nH, r) == SN_OK);
+    } else {
+        SN_ASSERT(sn_init_apply(cf->binit, b, 1, nH, nH, nH, r) == SN_OK);
+    }
+}
+
+/* ---- cache / scratch layout ---- */
+
+typedef struct rnn_lay {
+    size_t xd, mx, mh, hs, cs, tc, gt, q, total; /* cache offsets (floats) */
+    int gx, gh;                                  /* mask counts */
+} rnn_lay;
+
+static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Cache: header(16) | xd (gx,T,B,C) dropped input, time-major (dense input only)
+ * | mx (gx,B,C) | mh (gh,B,H) | hs (T+1,B,H) h_{k-1} | cs (T+1,B,H) LSTM c
+ * | tc (T,B,H) LSTM φ(c_k) | gt (T,B,G*H) acts → dZ | q (T,B,H) GRU. */
+static rnn_lay rnn_layout(const sn_rnn_cfg *cf, int B) {
+    rnn_lay l;
+    size_t T = (size_t)cf->T, C = (size_t)cf->C, H = (size_t)cf->units, nH = (size_t)cf->G * H, Bz = (size_t)B;
+    l.gx = (cf->dropout > 0 && cf->rdropout > 0 && cf->kind != SN_RNN_SIMPLE) ? cf->G : 1;
+    l.gh = cf->kind == SN_RNN_SIMPLE ? 1 : cf->G;
+    size_t o = 16;
+    l.xd = o; o += cf->ids ? 0 : up16((size_t)l.gx * T * Bz * C);
+    l.mx = o; o += cf->dropout > 0 ? up16((size_t)l.gx * Bz * C) : 0;
+    l.mh = o; o += cf->rdropout > 0 ? up16((size_t)l.gh * Bz * H) : 0;
+    l.hs = o; o += up16((T + 1) * Bz * H);
+    l.cs = o; o += cf->kind == SN_RNN_LSTM ? up16((T + 1) * Bz * H) : 0;
+    l.tc = o; o += cf->kind == SN_RNN_LSTM ? up16(T * Bz * H) : 0;
+    l.gt = o; o += up16(T * Bz * nH);
+    l.q = o; o += cf->kind == SN_RNN_GRU ? up16(T * Bz * H) : 0;
+    l.total = o;
+    return l;
+}
+
+static size_t rnn_cache_floats(const sn_layer *L, int B) { return rnn_layout(L->cfg, B).total; }
+
+/* Scratch: R (B,G*H) GRU recurrent part | Ut (G*H,H) U transposed | DH, DC,
+ * AUX, AUX2 (B,H) | tmp (T*B, max(H,C)) for the post-loop GEMMs. */
+typedef struct rnn_sl { size_t r, ut, dh, dc, aux, aux2, tmp, total; } rnn_sl;
+static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
+    rnn_sl s;
+    size_t T = (size_t)cf->T, H = (size_t)cf->units, nH = (size_t)cf->G * H, Bz = (size_t)B;
+    size_t o = 0;
+    s.r = o; o += up16(Bz * nH);
+    s.ut = o; o += up16(nH * H);
+    s.dh = o; o += up16(Bz * H);
+    s.dc = o; o += up16(Bz * H);
+    s.aux = o; o += up16(Bz * H);
+    s.aux2 = o; o += up16(Bz * H);
+    s.tmp = o; o += up16(T * Bz * (size_t)SN_MAX(cf->units, cf->ids ? 1 : cf->C));
+    s.total = o;
+    return s;
+}
+
+static size_t rnn_scratch_floats(const sn_layer *L, int B) { return rnn_scratch_layout(L->cfg, B).total; }
+
+/* ---- elementwise pieces ---- */
+
+static inline float sigm(float x) {
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+static inline float act_f(sn_act a, float x) {
+    switch (a) {
+    case SN_ACT_TANH: return tanhf(x);
+    case SN_ACT_SIGMOID: return sigm(x);
+    case SN_ACT_RELU: return x > 0 ? x : 0.0f;
+    default: return x;
+    }
+}
+
+/* Derivative of the activation expressed through its output y. */
+static inline float act_d(sn_act a, float y) {
+    switch (a) {
+    case SN_ACT_TANH: return 1.0f - y * y;
+    case SN_ACT_SIGMOID: return y * (1.0f - y);
+    case SN_ACT_RELU: return y > 0 ? 1.0f : 0.0f;
+    default: return 1.0f;
+    }
+}
+
+/* z[g*H + j] += Σ_i (hp[i] * m_g[i]) U[i, g*H + j] for gate blocks g0 <= g < g1.
+ * hp: (H); mh: gate mask rows (each (H), row already selected) or NULL; U (H, nH). */
+static inline void rec_accum(float *restrict z, const float *restrict hp, const float *const *mh, const float *restrict U,
+                             int H, int nH, int g0, int g1) {
+    if (!mh) {
+        int j0 = g0 * H, j1 = g1 * H;
+        for (int i = 0; i < H; i++) {
+            float a = hp[i];
+            if (a == 0.0f) continue;
+            const float *restrict u = U + (size_t)i * nH;
+#pragma omp simd
+            for (int j = j0; j < j1; j++) z[j] += a * u[j];
+        }
+        return;
+    }
+    for (int g = g0; g < g1; g++) {
+        const float *m = mh[g];
+        float *restrict zg = z + g * H;
+        for (int i = 0; i < H; i++) {
+            float a = hp[i] * m[i];
+            if (a == 0.0f) continue;
+            const float *restrict u = U + (size_t)i * nH + g * H;
+#pragma omp simd
+            for (int j = 0; j < H; j++) zg[j] += a * u[j];
+        }
+    }
+}
+
+/* out[i] += m[i] * Σ_j dz[j] Ut[j, i] over one gate block (nj rows of Ut).
+ * dz: (nj); Ut: (nj, H) rows of U^T; m: (H) or NULL; tmp: (H) work row. */
+static inline void rec_back(float *restrict out, const float *restrict dz, const float *restrict Ut, int H, int nj,
+                            const float *m, float *restrict tmp) {
+    float *restrict acc = m ? tmp : out;
+    if (m) memset(tmp, 0, (size_t)H * sizeof(float));
+    for (int j = 0; j < nj; j++) {
+        float a = dz[j];
+        if (a == 0.0f) continue;
+        const float *restrict u = Ut + (size_t)j * H;
+#pragma omp simd
+        for (int i = 0; i < H; i++) acc[i] += a * u[i];
+    }
+    if (m)
+        for (int i = 0; i < H; i++) out[i] += tmp[i] * m[i];
+}
+
+/* ---- forward ---- */
+
+typedef struct rnn_ctx {
+    const sn_rnn_cfg *cf;
+    int B, T, C, H, G, nH;
+    const float *W, *U, *bx, *bh; /* bh: GRU reset_after recurrent bias row, else NULL */
+    const float *x;               /* forward input (B,T,C) or ids (B,T) */
+    const uint8_t *mask;          /* (B,T) or NULL */
+    float *hs, *cs, *tc, *gt, *q, *mx, *mh, *R;
+    int xdrop, hdrop, gx;
+    float *y;
+} rnn_ctx;
+
+/* One row b at processing step k: recurrent product + gates + state update. */
+static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
+    const sn_rnn_cfg *cf = c->cf;
+    int H = c->H, nH = c->nH, B = c->B, T = c->T;
+    int t = cf->go_backwards ? T - 1 - k : k;
+    int valid = !c->mask || c->mask[(size_t)b * T + t];
+    const float *hp = c->hs + ((size_t)k * B + b) * H;
+    float *hn = c->hs + ((size_t)(k + 1) * B + b) * H;
+    float *a = c->gt + ((size_t)k * B + b) * nH;
+    float *yrow = cf->return_sequences ? c->y + ((size_t)b * T + k) * H : NULL;
+    if (!valid) {
+        memcpy(hn, hp, (size_t)H * sizeof(float));
+        if (cf->kind == SN_RNN_LSTM) {
+            memcpy(c->cs + ((size_t)(k + 1) * B + b) * H, c->cs + ((size_t)k * B + b) * H, (size_t)H * sizeof(float));
+            memset(c->tc + ((size_t)k * B + b) * H, 0, (size_t)H * sizeof(float));
+        }
+        memset(a, 0, (size_t)nH * sizeof(float));
+        if (c->q) memset(c->q + ((size_t)k * B + b) * H, 0, (size_t)H * sizeof(float));
+        if (yrow) {
+            if (cf->zero_output_for_mask)
+                memset(yrow, 0, (size_t)H * sizeof(float));
+            else
+                memcpy(yrow, hn, (size_t)H * sizeof(float));
+        }
+        return;
+    }
+    if (cf->ids) {
+        /* one-hot input: x·W = W[id] (times the dropout mask at column id) */
+        long id = (long)(c->x[(size_t)b * T + t] + 0.5f);
+        SN_ASSERT(id >= 0 && id < cf->C);
+        const float *wr = c->W + (size_t)id * nH;
+        if (!c->xdrop) {
+            memcpy(a, wr, (size_t)nH * sizeof(float));
+        } else {
+            /* gate block j/H uses mask gx == 1 ? 0 : j/H */
+            for (int j = 0; j < nH; j++) {
+                int g = c->gx == 1 ? 0 : j / H;
+                a[j] = wr[j] * c->mx[((size_t)g * B + b) * cf->C + id];
+            }
+        }
+    }
+    if (c->bx)
+        for (int j = 0; j < nH; j++) a[j] += c->bx[j];
+    const float *mrow[4] = {NULL, NULL, NULL, NULL};
+    const float *const *mh = NULL;
+    if (c->hdrop) {
+        for (int g = 0; g < c->G; g++) mrow[g] = c->mh + ((size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B + b) * H;
+        mh = mrow;
+    }
+    const sn_act A = cf->act, RA = cf->ract;
+    if (cf->kind == SN_RNN_SIMPLE) {
+        rec_accum(a, hp, mh, c->U, H, nH, 0, 1);
+        for (int i = 0; i < H; i++) hn[i] = a[i] = act_f(A, a[i]);
+    } else if (cf->kind == SN_RNN_LSTM) {
+        rec_accum(a, hp, mh, c->U, H, nH, 0, 4);
+        const float *cp = c->cs + ((size_t)k * B + b) * H;
+        float *cn = c->cs + ((size_t)(k + 1) * B + b) * H;
+        float *tcr = c->tc + ((size_t)k * B + b) * H;
+        for (int i = 0; i < H; i++) {
+            float ig = act_f(RA, a[i]), fg = act_f(RA, a[H + i]), gg = act_f(A, a[2 * H + i]), og = act_f(RA, a[3 * H + i]);
+            float cv = fg * cp[i] + ig * gg;
+            float tv = act_f(A, cv);
+            a[i] = ig; a[H + i] = fg; a[2 * H + i] = gg; a[3 * H + i] = og;
+            cn[i] = cv;
+            tcr[i] = tv;
+            hn[i] = og * tv;
+        }
+    } else if (cf->reset_after) {
+        float *R = c->R + (size_t)b * nH, *q = c->q + ((size_t)k * B + b) * H;
+        if (c->bh)
+            memcpy(R, c->bh, (size_t)nH * sizeof(float));
+        else
+            memset(R, 0, (size_t)nH * sizeof(float));
+        rec_accum(R, hp, mh, c->U, H, nH, 0, 3);
+        for (int i = 0; i < H; i++) {
+            float zg = act_f(RA, a[i] + R[i]), rg = act_f(RA, a[H + i] + R[H + i]);
+            float qv = R[2 * H + i];
+            float hh = act_f(A, a[2 * H + i] + rg * qv);
+            a[i] = zg; a[H + i] = rg; a[2 * H + i] = hh;
+            q[i] = qv;
+            hn[i] = zg * hp[i] + (1.0f - zg) * hh;
+        }
+    } else {
+        float *q = c->q + ((size_t)k * B + b) * H;
+        rec_accum(a, hp, mh, c->U, H, nH, 0, 2);
+        const float *mhh = mh ? mh[2] : NULL;
+        for (int i = 0; i < H; i++) {
+            float zg = act_f(RA, a[i]), rg = act_f(RA, a[H + i]);
+            a[i] = zg; a[H + i] = rg;
+            q[i] = rg * hp[i] * (mhh ? mhh[i] : 1.0f); /* r ⊙ (h ⊙ m_h) */
+        }
+        rec_accum(a, q, NULL, c->U, H, nH, 2, 3);
+        for (int i = 0; i < H; i++) {
+            float hh = act_f(A, a[2 * H + i]);
+            a[2 * H + i] = hh;
+            hn[i] = a[i] * hp[i] + (1.0f - a[i]) * hh;
+        }
+    }
+    if (yrow) memcpy(yrow, hn, (size_t)H * sizeof(float));
+}
+
+static void draw_mask(float *m, size_t n, double p, sn_rng *r) {
+    float keep = (float)(1.0 / (1.0 - p));
+    for (size_t i = 0; i < n; i++) m[i] = sn_rng_double(r) < p ? 0.0f : keep;
+}
+
+static void rnn_forward(sn_layer *L, sn_fwd *f) {
+    sn_rnn_cfg *cf = L->cfg;
+    int B = f->B, T = cf->T, C = cf->C, H = cf->units, G = cf->G, nH = G * H;
+    rnn_lay ly = rnn_layout(cf, B);
+    rnn_sl sl = rnn_scratch_layout(cf, B);
+    float *ca = f->cache;
+    rnn_ctx c;
+    memset(&c, 0, sizeof c);
+    c.cf = cf; c.B = B; c.T = T; c.C = C; c.H = H; c.G = G; c.nH = nH;
+    c.W = L->w + cf->off_k;
+    c.U = L->w + cf->off_r;
+    c.bx = cf->use_bias ? L->w + cf->off_b : NULL;
+    c.bh = cf->use_bias && cf->kind == SN_RNN_GRU && cf->reset_after ? L->w + cf->off_b + nH : NULL;
+    c.x = f->x;
+    c.mask = f->mask;
+    c.hs = ca + ly.hs;
+    c.cs = cf->kind == SN_RNN_LSTM ? ca + ly.cs : NULL;
+    c.tc = cf->kind == SN_RNN_LSTM ? ca + ly.tc : NULL;
+    c.gt = ca + ly.gt;
+    c.q = cf->kind == SN_RNN_GRU ? ca + ly.q : NULL;
+    c.mx = ca + ly.mx;
+    c.mh = ca + ly.mh;
+    c.R = f->scratch + sl.r;
+    c.y = f->y;
+    c.xdrop = f->training && cf->dropout > 0 && cf->dropout < 1;
+    c.hdrop = f->training && cf->rdropout > 0 && cf->rdropout < 1;
+    c.gx = c.xdrop ? ly.gx : 1;
+    ca[0] = (float)c.xdrop;
+    ca[1] = (float)c.hdrop;
+    ca[2] = (float)c.gx;
+    sn_rng *rng = cf->seed >= 0 ? &cf->seed_rng : f->rng;
+    if (c.xdrop || c.hdrop) SN_ASSERT(rng);
+    if (c.xdrop) draw_mask(c.mx, (size_t)c.gx * B * C, cf->dropout, rng);
+    if (c.hdrop) draw_mask(c.mh, (size_t)ly.gh * B * H, cf->rdropout, rng);
+
+    if (!cf->ids) {
+        /* time-major (dropped) input copies, then the projection GEMM(s) */
+        float *xd = ca + ly.xd;
+        size_t TBC = (size_t)T * B * C;
+        for (int g = 0; g < c.gx; g++)
+            for (int k = 0; k < T; k++) {
+                int t = cf->go_backwards ? T - 1 - k : k;
+                for (int b = 0; b < B; b++) {
+                    const float *src = f->x + ((size_t)b * T + t) * C;
+                    float *dst = xd + g * TBC + ((size_t)k * B + b) * C;
+                    if (c.xdrop) {
+                        const float *m = c.mx + ((size_t)g * B + b) * C;
+                        for (int i = 0; i < C; i++) dst[i] = src[i] * m[i];
+                    } else {
+                        memcpy(dst, src, (size_t)C * sizeof(float));
+                    }
+                }
+            }
+        if (c.gx == 1)
+            sn_gemm(0, 0, T * B, nH, C, 1.0f, xd, C, c.W, nH, 0.0f, c.gt, nH);
+        else
+            for (int g = 0; g < c.gx; g++)
+                sn_gemm(0, 0, T * B, H, C, 1.0f, xd + g * TBC, C, c.W + g * H, nH, 0.0f, c.gt + g * H, nH);
+    }
+    memset(c.hs, 0, (size_t)B * H * sizeof(float));
+    if (c.cs) memset(c.cs, 0, (size_t)B * H * sizeof(float));
+
+    int nth = L->threads > 1 ? L->threads : 1;
+    if (nth > B) nth = B;
+#pragma omp parallel num_threads(nth) if (nth > 1)
+    for (int k = 0; k < T; k++) {
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) rnn_fwd_row(&c, k, b);
+    }
+    if (!cf->return_sequences) memcpy(f->y, c.hs + (size_t)T * B * H, (size_t)B * H * sizeof(float));
+    f->mask_out = cf->return_sequences ? f->mask : NULL;
+}
+
+/* ---- backward ---- */
+
+typedef struct rnn_bctx {
+    rnn_ctx c;
+    const float *Ut;
+    float *DH, *DC, *AUX, *AUX2;
+    const float *dy;
+} rnn_bctx;
+
+static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
+    const rnn_ctx *c = &bc->c;
+    const sn_rnn_cfg *cf = c->cf;
+    int H = c->H, nH = c->nH, B = c->B, T = c->T;
+    int t = cf->go_backwards ? T - 1 - k : k;
+    int valid = !c->mask || c->mask[(size_t)b * T + t];
+    float *dh = bc->DH + (size_t)b * H, *dc = bc->DC + (size_t)b * H;
+    float *aux = bc->AUX + (size_t)b * H, *aux2 = bc->AUX2 + (size_t)b * H;
+    float *a = c->gt + ((size_t)k * B + b) * nH;
+    /* output gradient entering at this step */
+    const float *dyr = NULL;
+    if (cf->return_sequences) {
+        if (valid || !cf->zero_output_for_mask) dyr = bc->dy + ((size_t)b * T + k) * H;
+    } else if (k == T - 1) {
+        dyr = bc->dy + (size_t)b * H;
+    }
+    if (dyr)
+        for (int i = 0; i < H; i++) dh[i] += dyr[i];
+    if (!valid) {
+        /* states carried: gradients pass through, dZ = 0 */
+        memset(a, 0, (size_t)nH * sizeof(float));
+        if (c->q && cf->reset_after) memset(c->q + ((size_t)k * B + b) * H, 0, (size_t)H * sizeof(float));
+        return;
+    }
+    const float *hp = c->hs + ((size_t)k * B + b) * H;
+    const float *mrow[4] = {NULL, NULL, NULL, NULL};
+    if (c->hdrop)
+        for (int g = 0; g < c->G; g++) mrow[g] = c->mh + ((size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B + b) * H;
+    const sn_act A = cf->act, RA = cf->ract;
+    const float *Ut = bc->Ut;
+    memset(aux, 0, (size_t)H * sizeof(float));
+    if (cf->kind == SN_RNN_SIMPLE) {
+        for (int i = 0; i < H; i++) a[i] = dh[i] * act_d(A, a[i]);
+        rec_back(aux, a, Ut, H, H, mrow[0], aux2);
+    } else if (cf->kind == SN_RNN_LSTM) {
+        const float *cp = c->cs + ((size_t)k * B + b) * H;
+        const float *tcr = c->tc + ((size_t)k * B + b) * H;
+        for (int i = 0; i < H; i++) {
+            float ig = a[i], fg = a[H + i], gg = a[2 * H + i], og = a[3 * H + i], tv = tcr[i];
+            float dcv = dc[i] + dh[i] * og * act_d(A, tv);
+            float d_o = dh[i] * tv;
+            a[i] = dcv * gg * act_d(RA, ig);
+            a[H + i] = dcv * cp[i] * act_d(RA, fg);
+            a[2 * H + i] = dcv * ig * act_d(A, gg);
+            a[3 * H + i] = d_o * act_d(RA, og);
+            dc[i] = dcv * fg;
+        }
+        for (int g = 0; g < 4; g++) rec_back(aux, a + g * H, Ut + (size_t)g * H * H, H, H, mrow[g], aux2);
+    } else if (cf->reset_after) {
+        float *q = c->q + ((size_t)k * B + b) * H;
+        for (int i = 0; i < H; i++) {
+            float zg = a[i], rg = a[H + i], hh = a[2 * H + i], dhv = dh[i];
+            float daz = dhv * (hp[i] - hh) * act_d(RA, zg);
+            float dah = dhv * (1.0f - zg) * act_d(A, hh);
+            float dar = dah * q[i] * act_d(RA, rg);
+            q[i] = dah * rg; /* gradient of (h U_h + b^h_h) */
+            a[i] = daz; a[H + i] = dar; a[2 * H + i] = dah;
+            aux[i] = dhv * zg;
+        }
+        rec_back(aux, a, Ut, H, H, mrow[0], aux2);
+        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1], aux2);
+        rec_back(aux, q, Ut + (size_t)2 * H * H, H, H, mrow[2], aux2);
+    } else {
+        for (int i = 0; i < H; i++) {
+            float zg = a[i], hh = a[2 * H + i], dhv = dh[i];
+            a[i] = dhv * (hp[i] - hh) * act_d(RA, zg);
+            a[2 * H + i] = dhv * (1.0f - zg) * act_d(A, hh);
+            aux[i] = dhv * zg;
+        }
+        /* d(r⊙h_d) = da_h U_h^T */
+        memset(aux2, 0, (size_t)H * sizeof(float));
+        rec_back(aux2, a + 2 * H, Ut + (size_t)2 * H * H, H, H, NULL, NULL);
+        const float *mhh = mrow[2];
+        for (int i = 0; i < H; i++) {
+            float rg = a[H + i], mv = mhh ? mhh[i] : 1.0f;
+            float drh = aux2[i];
+            a[H + i] = drh * hp[i] * mv * act_d(RA, rg);
+            aux[i] += drh * rg * mv;
+        }
+        rec_back(aux, a, Ut, H, H, mrow[0], aux2);
+        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1], aux2);
+    }
+    memcpy(dh, aux, (size_t)H * sizeof(float));
+}
+
+/* Column sums of a (rows, n) matrix with leading dimension ld, added to out. */
+static void colsum_add(float *out, const float *m, size_t rows, int n, int ld) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = m + r * (size_t)ld;
+        for (int j = 0; j < n; j++) out[j] += row[j];
+    }
+}
+
+static void rnn_backward(sn_layer *L, sn_bwd *bw) {
+    sn_rnn_cfg *cf = L->cfg;
+    int B = bw->B, T = cf->T, C = cf->C, H = cf->units, G = cf->G, nH = G * H;
+    rnn_lay ly = rnn_layout(cf, B);
+    rnn_sl sl = rnn_scratch_layout(cf, B);
+    float *ca = bw->cache, *sc = bw->scratch;
+    rnn_bctx bc;
+    memset(&bc, 0, sizeof bc);
+    rnn_ctx *c = &bc.c;
+    c->cf = cf; c->B = B; c->T = T; c->C = C; c->H = H; c->G = G; c->nH = nH;
+    c->W = L->w + cf->off_k;
+    c->U = L->w + cf->off_r;
+    c->x = bw->x;
+    c->mask = bw->mask;
+    c->hs = ca + ly.hs;
+    c->cs = cf->kind == SN_RNN_LSTM ? ca + ly.cs : NULL;
+    c->tc = cf->kind == SN_RNN_LSTM ? ca + ly.tc : NULL;
+    c->gt = ca + ly.gt;
+    c->q = cf->kind == SN_RNN_GRU ? ca + ly.q : NULL;
+    c->mx = ca + ly.mx;
+    c->mh = ca + ly.mh;
+    c->xdrop = ca[0] != 0.0f;
+    c->hdrop = ca[1] != 0.0f;
+    c->gx = (int)ca[2];
+    float *Ut = sc + sl.ut;
+    for (int i = 0; i < H; i++)
+        for (int j = 0; j < nH; j++) Ut[(size_t)j * H + i] = c->U[(size_t)i * nH + j];
+    bc.Ut = Ut;
+    bc.DH = sc + sl.dh;
+    bc.DC = sc + sl.dc;
+    bc.AUX = sc + sl.aux;
+    bc.AUX2 = sc + sl.aux2;
+    bc.dy = bw->dy;
+    memset(bc.DH, 0, (size_t)B * H * sizeof(float));
+    memset(bc.DC, 0, (size_t)B * H * sizeof(float));
+
+    int nth = L->threads > 1 ? L->threads : 1;
+    if (nth > B) nth = B;
+#pragma omp parallel num_threads(nth) if (nth > 1)
+    for (int k = T - 1; k >= 0; k--) {
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) rnn_bwd_row(&bc, k, b);
+    }
+
+    /* weight gradients: one GEMM each over all T*B rows */
+    int TB = T * B;
+    float *gW = L->g + cf->off_k, *gU = L->g + cf->off_r;
+    const float *gt = c->gt;
+    float *tmp = sc + sl.tmp;
+    if (!cf->ids) {
+        const float *xd = ca + ly.xd;
+        size_t TBC = (size_t)TB * C;
+        if (c->gx == 1)
+            sn_gemm(1, 0, C, nH, TB, 1.0f, xd, C, gt, nH, 1.0f, gW, nH);
+        else
+            for (int g = 0; g < c->gx; g++)
+                sn_gemm(1, 0, C, H, TB, 1.0f, xd + g * TBC, C, gt + g * H, nH, 1.0f, gW + g * H, nH);
+    } else {
+        /* scatter-add of dZ rows into the gathered kernel rows (sequential: deterministic) */
+        for (int k = 0; k < T; k++) {
+            int t = cf->go_backwards ? T - 1 - k : k;
+            for (int b = 0; b < B; b++) {
+                long id = (long)(bw->x[(size_t)b * T + t] + 0.5f);
+                if (c->mask && !c->mask[(size_t)b * T + t]) continue;
+                const float *dz = gt + ((size_t)k * B + b) * nH;
+                float *gr = gW + (size_t)id * nH;
+                if (!c->xdrop) {
+                    for (int j = 0; j < nH; j++) gr[j] += dz[j];
+                } else {
+                    for (int j = 0; j < nH; j++) {
+                        int g = c->gx == 1 ? 0 : j / H;
+                        gr[j] += c->mx[((size_t)g * B + b) * C + id] * dz[j];
+                    }
+                }
+            }
+        }
+    }
+    /* dU: per gate block g, Hd_g^T dZh_g with Hd_g = h_{k-1} ⊙ m_g (m constant over k) */
+    int gru_ra = cf->kind == SN_RNN_GRU && cf->reset_after, gru_rb = cf->kind == SN_RNN_GRU && !cf->reset_after;
+    int nrec = gru_rb ? 2 : G; /* blocks whose recurrent operand is h itself */
+    for (int g = 0; g < nrec; g++) {
+        const float *hop = c->hs;
+        if (c->hdrop) {
+            const float *m = c->mh + (size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B * H;
+            for (int k = 0; k < T; k++)
+                for (size_t r = 0; r < (size_t)B * H; r++) tmp[(size_t)k * B * H + r] = c->hs[(size_t)k * B * H + r] * m[r];
+            hop = tmp;
+        }
+        const float *dz = gt + g * H;
+        int ldz = nH;
+        if (gru_ra && g == 2) {
+            dz = c->q;
+            ldz = H;
+        }
+        if (!c->hdrop && !gru_ra && nrec == G) {
+            /* all blocks share the operand: one GEMM */
+            sn_gemm(1, 0, H, nH, TB, 1.0f, hop, H, gt, nH, 1.0f, gU, nH);
+            break;
+        }
+        sn_gemm(1, 0, H, H, TB, 1.0f, hop, H, dz, ldz, 1.0f, gU + g * H, nH);
+    }
+    if (gru_rb) sn_gemm(1, 0, H, H, TB, 1.0f, c->q, H, gt + 2 * H, nH, 1.0f, gU + 2 * H, nH);
+    if (cf->use_bias) {
+        float *gb = L->g + cf->off_b;
+        colsum_add(gb, gt, (size_t)TB, nH, nH);
+        if (gru_ra) {
+            colsum_add(gb + nH, gt, (size_t)TB, 2 * H, nH);
+            colsum_add(gb + nH + 2 * H, c->q, (size_t)TB, H, H);
+        }
+    }
+    /* dx = Σ_g (dZ_g W_g^T) ⊙ m_g, back to (B,T,C) input order */
+    if (bw->dx && !cf->ids) {
+        for (int g = 0; g < c->gx; g++) {
+            if (c->gx == 1)
+                sn_gemm(0, 1, TB, C, nH, 1.0f, gt, nH, c->W, nH, 0.0f, tmp, C);
+            else
+                sn_gemm(0, 1, TB, C, H, 1.0f, gt + g * H, nH, c->W + g * H, nH, 0.0f, tmp, C);
+            for (int k = 0; k < T; k++) {
+                int t = cf->go_backwards ? T - 1 - k : k;
+                for (int b = 0; b < B; b++) {
+                    float *d = bw->dx + ((size_t)b * T + t) * C;
+                    const float *s = tmp + ((size_t)k * B + b) * C;
+                    if (c->xdrop) {
+                        const float *m = c->mx + ((size_t)g * B + b) * C;
+                        for (int i = 0; i < C; i++) d[i] += s[i] * m[i];
+                    } else {
+                        for (int i = 0; i < C; i++) d[i] += s[i];
+                    }
+                }
+            }
+        }
+    }
+}
+
+sn_status sn_rnn_final_states(const sn_layer *L, const float *cache, int B, const float **h, const float **c) {
+    if (!sn_rnn_is_recurrent(L) || !cache || B <= 0) return sn_error(SN_ERR_ARG, "sn_rnn_final_states: not a recurrent layer");
+    const sn_rnn_cfg *cf = L->cfg;
+    rnn_lay ly = rnn_layout(cf, B);
+    size_t last = (size_t)cf->T * B * cf->units;
+    if (h) *h = cache + ly.hs + last;
+    if (c) *c = cf->kind == SN_RNN_LSTM ? cache + ly.cs + last : NULL;
+    return SN_OK;
+}
+
+static int rnn_describe(const sn_layer *L, char *buf, size_t n) {
+    const sn_rnn_cfg *cf = L->cfg;
+    char s[512];
+    int k = snprintf(s, sizeof s, "%s(%d", rnn_kind_name(cf->kind), cf->units);
+#define ADD(...) k += snprintf(s + k, sizeof s - (size_t)k, __VA_ARGS__)
+    if (cf->act != SN_ACT_TANH) ADD(", activation=%s", sn_act_name(cf->act));
+    if (cf->ract != SN_ACT_SIGMOID) ADD(", recurrent_activation=%s", sn_act_name(cf->ract));
+    if (!cf->use_bias) ADD(", use_bias=false");
+    if (cf->kinit != SN_INIT_GLOROT_UNIFORM) ADD(", kernel_initializer=%s", sn_init_name(cf->kinit));
+    if (cf->rinit != SN_INIT_ORTHOGONAL) ADD(", recurrent_initializer=%s", sn_init_name(cf->rinit));
+    if (cf->binit != SN_INIT_ZEROS) ADD(", bias_initializer=%s", sn_init_name(cf->binit));
+    if (cf->kind == SN_RNN_LSTM && !cf->unit_forget_bias) ADD(", unit_forget_bias=false");
+    if (cf->kind == SN_RNN_GRU && !cf->reset_after) ADD(", reset_after=false");
+    if (cf->return_sequences) ADD(", return_sequences=true");
+    if (cf->go_backwards) ADD(", go_backwards=true");
+    if (cf->unroll) ADD(", unroll=true");
+    if (cf->dropout > 0) ADD(", dropout=%g", cf->dropout);
+    if (cf->rdropout > 0) ADD(", recurrent_dropout=%g", cf->rdropout);
+    if (cf->seed >= 0) ADD(", seed=%ld", cf->seed);
+    ADD(")");
+#undef ADD
+    return snprintf(buf, n, "%s", s);
+}
+
+const sn_layer_ops sn_simplernn_ops = {
+    .kind = "simplernn", .class_name = "SimpleRNN", .mask_policy = SN_MASK_OWN,
+    .configure = simplernn_configure, .build = rnn_build, .init = rnn_init,
+    .cache_floats = rnn_cache_floats, .scratch_floats = rnn_scratch_floats,
+    .forward = rnn_forward, .backward = rnn_backward, .describe = rnn_describe,
+};
+const sn_layer_ops sn_lstm_ops = {
+    .kind = "lstm", .class_name = "LSTM", .mask_policy = SN_MASK_OWN,
+    .configure = lstm_configure, .build = rnn_build, .init = rnn_init,
+    .cache_floats = rnn_cache_floats, .scratch_floats = rnn_scratch_floats,
+    .forward = rnn_forward, .backward = rnn_backward, .describe = rnn_describe,
+};
+const sn_layer_ops sn_gru_ops = {
+    .kind = "gru", .class_name = "GRU", .mask_policy = SN_MASK_OWN,
+    .configure = gru_configure, .build = rnn_build, .init = rnn_init,
+    .cache_floats = rnn_cache_floats, .scratch_floats = rnn_scratch_floats,
+    .forward = rnn_forward, .backward = rnn_backward, .describe = rnn_describe,
+};
