@@ -192,27 +192,17 @@ static int parse_number(const char *b, const char *e, double *out) {
     const char *p = b;
     int neg = 0;
     if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    /* m collects every mantissa digit; it is exact while there are <= 19 of
+     * them (leading zeros included), and unused (slow path) otherwise. */
     uint64_t m = 0;
-    int ndig = 0, nsig = 0, frac = 0;
-    while (p < e && (unsigned)(*p - '0') < 10) {
-        if (nsig || *p != '0') {
-            if (nsig < 19) m = m * 10 + (uint64_t)(*p - '0');
-            nsig++;
-        }
-        ndig++;
-        p++;
-    }
+    const char *d0 = p;
+    while (p < e && (unsigned)(*p - '0') < 10) m = m * 10 + (uint64_t)(*p++ - '0');
+    int ndig = (int)(p - d0), frac = 0;
     if (p < e && *p == '.') {
-        p++;
-        while (p < e && (unsigned)(*p - '0') < 10) {
-            if (nsig || *p != '0') {
-                if (nsig < 19) m = m * 10 + (uint64_t)(*p - '0');
-                nsig++;
-            }
-            if (nsig <= 19) frac++;
-            ndig++;
-            p++;
-        }
+        const char *f0 = ++p;
+        while (p < e && (unsigned)(*p - '0') < 10) m = m * 10 + (uint64_t)(*p++ - '0');
+        frac = (int)(p - f0);
+        ndig += frac;
     }
     if (ndig == 0) return 0;
     int64_t ex = 0;
@@ -231,7 +221,7 @@ static int parse_number(const char *b, const char *e, double *out) {
     }
     if (p != e) return 0;
     int64_t e10 = ex - frac;
-    if (nsig <= 19 && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
+    if (ndig <= 19 && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
         double v = (double)m;
         v = e10 < 0 ? v / k_pow10[-e10] : v * k_pow10[e10];
         *out = neg ? -v : v;
@@ -485,10 +475,12 @@ static int split_fields(const char *p, const char *e, char delim, span *f, int m
             }
             p = q;
         } else {
-            const char *c = memchr(p, delim, (size_t)(e - p));
+            /* A byte loop: fields are short, so a memchr call per field costs more. */
+            const char *c = p;
+            while (c < e && *c != delim) c++;
             s.b = p;
-            s.e = c ? c : e;
-            p = s.e;
+            s.e = c;
+            p = c;
         }
         if (n < max) f[n] = s;
         n++;

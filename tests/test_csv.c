@@ -376,3 +376,55 @@ TEST(csv_shared_2024_extract) {
     CHECK(!strcmp(sn_format_time(t.time[t.n_rows - 1], buf, sizeof buf), "2024-10-20 08:10:00"));
     sn_table_free(&t);
 }
+
+/* Random byte-level mutations of both fixture formats: every outcome is a
+ * table or an error with a message; never a crash (run under `make asan`). */
+TEST(csv_survives_random_mutations) {
+    static const char *src[2] = {"jena_10min_head.csv", "jena_general_iso_semicolon.csv"};
+    char base[2][2048];
+    size_t blen[2];
+    for (int k = 0; k < 2; k++) {
+        FILE *fp = fopen(sn_test_path(src[k]), "rb");
+        CHECK(fp);
+        blen[k] = fread(base[k], 1, sizeof base[k], fp);
+        fclose(fp);
+    }
+    static const char alphabet[] = ",;\t\"\n\r .-+eE0123456789nNaA:/T\xff";
+    sn_rng r;
+    sn_rng_seed(&r, 2024);
+    char buf[4096];
+    int n_ok = 0, n_err = 0;
+    for (int it = 0; it < 300; it++) {
+        size_t len = blen[it & 1];
+        memcpy(buf, base[it & 1], len);
+        int muts = 1 + (int)sn_rng_below(&r, 6);
+        for (int m = 0; m < muts && len > 0; m++) {
+            size_t pos = (size_t)sn_rng_below(&r, len);
+            char c = alphabet[sn_rng_below(&r, sizeof alphabet - 1)];
+            switch (sn_rng_below(&r, 4)) {
+            case 0: buf[pos] = c; break;
+            case 1: memmove(buf + pos + 1, buf + pos, len - pos); buf[pos] = c; len++; break;
+            case 2: memmove(buf + pos, buf + pos + 1, len - pos - 1); len--; break;
+            default: len = pos; break;
+            }
+        }
+        const char *p = tmp_file("mutant.csv", buf, len);
+        sn_csv_opts o = {0};
+        o.missing = (it >> 1) & 1 ? SN_MISSING_FFILL : SN_MISSING_ERROR;
+        o.allow_unsorted_time = (it >> 2) & 1;
+        sn_table t;
+        sn_status st = sn_csv_read(&t, p, &o);
+        if (st == SN_OK) {
+            CHECK(t.n_rows > 0 && t.n_cols > 0 && t.data && t.col_names);
+            for (size_t i = 0; i < t.n_rows * (size_t)t.n_cols; i++) CHECK(isfinite(t.data[i]));
+            n_ok++;
+            sn_table_free(&t);
+        } else {
+            CHECK_MSG(strstr(sn_last_error(), "mutant.csv") != NULL, "status %d without the path: %s", st,
+                      sn_last_error());
+            CHECK(t.data == NULL && t.n_rows == 0);
+            n_err++;
+        }
+    }
+    CHECK(n_ok > 10 && n_err > 100);
+}
