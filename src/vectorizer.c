@@ -24,14 +24,27 @@
  * Hash table of byte strings -> dense ids 0..n-1
  * --------------------------------------------------------------------- */
 
+/* One entry: everything a lookup or a count update touches sits in one
+ * 64-byte record, including the first HENT_INLINE token bytes, so a hit on
+ * a short token costs one cache miss for the slot and one for the entry
+ * (the arena is only read for longer tokens). */
+#define HENT_INLINE 28
+typedef struct hent {
+    uint64_t hash;
+    uint64_t count;   /* adapt: total occurrences */
+    uint64_t off;     /* token bytes at arena + off */
+    uint32_t len;
+    uint32_t df;      /* adapt: documents containing the token */
+    uint32_t last;    /* adapt: last document (1-based) counted in df */
+    char inl[HENT_INLINE]; /* first bytes of the token */
+} hent;
+
 typedef struct htab {
     uint64_t *slots;   /* (mask+1): 0 = empty, else (hash high 32 bits << 32) | (id + 1) */
     size_t mask;
     size_t n;          /* entries */
     size_t cap;        /* entry capacity */
-    uint64_t *hash;    /* (cap) */
-    size_t *off;       /* (cap) offset of the token in arena */
-    uint32_t *len;     /* (cap) */
+    hent *e;           /* (cap) */
     char *arena;       /* token bytes, each followed by NUL */
     size_t alen, acap;
 } htab;
@@ -52,9 +65,7 @@ static uint64_t hash_bytes(const char *s, size_t n) {
 
 static void htab_free(htab *t) {
     free(t->slots);
-    free(t->hash);
-    free(t->off);
-    free(t->len);
+    free(t->e);
     free(t->arena);
     memset(t, 0, sizeof *t);
 }
@@ -77,7 +88,10 @@ static int64_t htab_find_h(const htab *t, const char *s, size_t n, uint64_t h) {
         if (!sl) return -1;
         if ((sl >> 32) == tag) {
             size_t id = (size_t)(sl & 0xffffffffu) - 1;
-            if (t->len[id] == n && memcmp(t->arena + t->off[id], s, n) == 0) return (int64_t)id;
+            const hent *e = &t->e[id];
+            if (e->len == n && memcmp(e->inl, s, SN_MIN(n, (size_t)HENT_INLINE)) == 0 &&
+                (n <= HENT_INLINE || memcmp(t->arena + e->off + HENT_INLINE, s + HENT_INLINE, n - HENT_INLINE) == 0))
+                return (int64_t)id;
         }
     }
 }
@@ -87,9 +101,10 @@ static sn_status htab_grow(htab *t) {
     uint64_t *ns = sn_calloc(s, sizeof *ns);
     if (!ns) return SN_ERR_NOMEM;
     for (size_t id = 0; id < t->n; id++) {
-        size_t i = (size_t)t->hash[id] & (s - 1);
+        uint64_t h = t->e[id].hash;
+        size_t i = (size_t)h & (s - 1);
         while (ns[i]) i = (i + 1) & (s - 1);
-        ns[i] = ((t->hash[id] >> 32) << 32) | (uint64_t)(id + 1);
+        ns[i] = ((h >> 32) << 32) | (uint64_t)(id + 1);
     }
     free(t->slots);
     t->slots = ns;
@@ -97,10 +112,9 @@ static sn_status htab_grow(htab *t) {
     return SN_OK;
 }
 
-/* Returns the id of s (inserting it if new) or -1 on allocation failure;
- * *fresh = 1 when inserted. */
-static int64_t htab_put(htab *t, const char *s, size_t n, int *fresh) {
-    uint64_t h = hash_bytes(s, n);
+/* Returns the id of s with hash h (inserting it, zero counts, if new) or
+ * -1 on allocation failure. */
+static int64_t htab_put_h(htab *t, const char *s, size_t n, uint64_t h, int *fresh) {
     int64_t id = htab_find_h(t, s, n, h);
     *fresh = 0;
     if (id >= 0) return id;
@@ -111,15 +125,9 @@ static int64_t htab_put(htab *t, const char *s, size_t n, int *fresh) {
     if (2 * (t->n + 1) > t->mask + 1 && htab_grow(t) != SN_OK) return -1;
     if (t->n == t->cap) {
         size_t nc = t->cap ? 2 * t->cap : 1024;
-        uint64_t *nh = sn_realloc(t->hash, nc, sizeof *nh);
-        if (!nh) return -1;
-        t->hash = nh;
-        size_t *no = sn_realloc(t->off, nc, sizeof *no);
-        if (!no) return -1;
-        t->off = no;
-        uint32_t *nl = sn_realloc(t->len, nc, sizeof *nl);
-        if (!nl) return -1;
-        t->len = nl;
+        hent *ne = sn_realloc(t->e, nc, sizeof *ne);
+        if (!ne) return -1;
+        t->e = ne;
         t->cap = nc;
     }
     if (t->alen + n + 1 > t->acap) {
@@ -133,15 +141,22 @@ static int64_t htab_put(htab *t, const char *s, size_t n, int *fresh) {
     size_t nid = t->n++;
     memcpy(t->arena + t->alen, s, n);
     t->arena[t->alen + n] = 0;
-    t->off[nid] = t->alen;
-    t->len[nid] = (uint32_t)n;
-    t->hash[nid] = h;
+    hent *e = &t->e[nid];
+    memset(e, 0, sizeof *e);
+    memcpy(e->inl, s, SN_MIN(n, (size_t)HENT_INLINE));
+    e->off = t->alen;
+    e->len = (uint32_t)n;
+    e->hash = h;
     t->alen += n + 1;
     size_t i = (size_t)h & t->mask;
     while (t->slots[i]) i = (i + 1) & t->mask;
     t->slots[i] = ((h >> 32) << 32) | (uint64_t)(nid + 1);
     *fresh = 1;
     return (int64_t)nid;
+}
+
+static int64_t htab_put(htab *t, const char *s, size_t n, int *fresh) {
+    return htab_put_h(t, s, n, hash_bytes(s, n), fresh);
 }
 
 /* ---------------------------------------------------------------------
@@ -231,7 +246,7 @@ const char *sn_vectorizer_token(const sn_vectorizer *v, size_t i) {
     if (sp == 2 && i == 0) return "";
     if (i == sp - 1) return UNK;
     if (i < sp || i - sp >= v->vocab.n) return NULL;
-    return v->vocab.arena + v->vocab.off[i - sp];
+    return v->vocab.arena + v->vocab.e[i - sp].off;
 }
 
 static int32_t lookup_n(const sn_vectorizer *v, const char *s, size_t n) {
@@ -486,48 +501,33 @@ sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
  * Vocabulary: adapt / set
  * --------------------------------------------------------------------- */
 
+/* Adapt counts in `nparts` disjoint hash partitions: part p owns the tokens
+ * whose hash has (h >> 40) % nparts == p. Each thread tokenizes every text
+ * but only counts its own tokens, so no merge is needed and the result is
+ * the same for any thread count (the final order is a total order). */
 typedef struct adapt_ctx {
     htab t;
-    uint64_t *count;  /* (t.cap) total occurrences */
-    uint32_t *df;     /* (t.cap) documents containing the token */
-    uint32_t *last;   /* (t.cap) last document (1-based) that counted df */
-    size_t cap;
     uint32_t doc;     /* current document, 1-based */
+    int part, nparts;
     sn_status st;
 } adapt_ctx;
 
 static void adapt_tok(const char *tok, size_t len, void *user) {
     adapt_ctx *a = user;
     if (a->st != SN_OK) return;
+    uint64_t h = hash_bytes(tok, len);
+    if (a->nparts > 1 && (int)((h >> 40) % (uint64_t)a->nparts) != a->part) return;
     int fresh;
-    int64_t id = htab_put(&a->t, tok, len, &fresh);
+    int64_t id = htab_put_h(&a->t, tok, len, h, &fresh);
     if (id < 0) {
         a->st = SN_ERR_NOMEM;
         return;
     }
-    if ((size_t)id >= a->cap) {
-        size_t nc = SN_MAX(a->t.cap, 1024);
-        uint64_t *c = sn_realloc(a->count, nc, sizeof *c);
-        uint32_t *d = c ? sn_realloc(a->df, nc, sizeof *d) : NULL;
-        if (c) a->count = c;
-        if (d) a->df = d;
-        uint32_t *l = d ? sn_realloc(a->last, nc, sizeof *l) : NULL;
-        if (!l) {
-            a->st = SN_ERR_NOMEM;
-            return;
-        }
-        a->last = l;
-        a->cap = nc;
-    }
-    if (fresh) {
-        a->count[id] = 0;
-        a->df[id] = 0;
-        a->last[id] = 0;
-    }
-    a->count[id]++;
-    if (a->last[id] != a->doc) {
-        a->last[id] = a->doc;
-        a->df[id]++;
+    hent *e = &a->t.e[id];
+    e->count++;
+    if (e->last != a->doc) {
+        e->last = a->doc;
+        e->df++;
     }
 }
 
@@ -535,7 +535,7 @@ typedef struct sort_item {
     uint64_t count;
     const char *s;
     uint32_t len;
-    uint32_t id;
+    uint32_t df;
 } sort_item;
 
 /* count descending, then token bytes descending (Python bytes order). */
@@ -624,42 +624,83 @@ sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *toke
 sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t n) {
     if (!v || (n && !texts)) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: NULL argument");
     if (n >= 0xffffffffu) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: too many texts (%zu)", n);
-    adapt_ctx a;
-    memset(&a, 0, sizeof a);
-    sn_status st = htab_init(&a.t, 1 << 16);
-    scratch s = {0};
-    for (size_t d = 0; d < n && st == SN_OK; d++) {
-        if (!texts[d]) {
-            st = sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: text %zu is NULL", d);
-            break;
-        }
-        a.doc = (uint32_t)d + 1;
-        st = tokenize(&v->o, texts[d], &s, adapt_tok, &a);
-        if (st == SN_OK) st = a.st;
+    for (size_t d = 0; d < n; d++)
+        if (!texts[d]) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: text %zu is NULL", d);
+    int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_get_threads(), 64)) : 1;
+    adapt_ctx *parts = sn_calloc((size_t)T, sizeof *parts);
+    if (!parts) return SN_ERR_NOMEM;
+    sn_status st = SN_OK;
+    for (int p = 0; p < T; p++) {
+        parts[p].part = p;
+        parts[p].nparts = T;
+        parts[p].st = htab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
+        if (parts[p].st != SN_OK) st = parts[p].st;
     }
-    scratch_free(&s);
+    if (st == SN_OK) {
+#pragma omp parallel for schedule(static, 1) num_threads(T)
+        for (int p = 0; p < T; p++) {
+            adapt_ctx *a = &parts[p];
+            scratch s = {0};
+            for (size_t d = 0; d < n && a->st == SN_OK; d++) {
+                a->doc = (uint32_t)d + 1;
+                sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
+                if (ts != SN_OK) a->st = ts;
+            }
+            scratch_free(&s);
+        }
+        for (int p = 0; p < T && st == SN_OK; p++)
+            if (parts[p].st != SN_OK) st = sn_error(parts[p].st, "sn_vectorizer_adapt: out of memory");
+    }
+    size_t total = 0;
+    for (int p = 0; p < T; p++) total += parts[p].t.n;
+    size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
+    /* Only the top `limit` tokens survive: find the largest count c such
+     * that at least `limit` tokens have a count >= c, and sort only those
+     * (the long tail of count-1 n-grams never reaches qsort). */
+    uint64_t floor_count = 0;
+    if (st == SN_OK && limit < total) {
+        enum { NB = 4096 };
+        size_t *hist = sn_calloc(NB, sizeof *hist);
+        if (!hist) st = SN_ERR_NOMEM;
+        else {
+            for (int p = 0; p < T; p++)
+                for (size_t i = 0; i < parts[p].t.n; i++) hist[SN_MIN(parts[p].t.e[i].count, (uint64_t)NB - 1)]++;
+            size_t above = 0;
+            uint64_t c = NB - 1;
+            for (;; c--) {
+                above += hist[c];
+                if (above >= limit || c == 0) break;
+            }
+            floor_count = c;
+            free(hist);
+        }
+    }
     sort_item *items = NULL;
     const char **toks = NULL;
     uint32_t *lens = NULL;
     float *idf = NULL;
     size_t m = 0;
     if (st == SN_OK) {
-        items = sn_malloc(SN_MAX(a.t.n, 1), sizeof *items);
+        items = sn_malloc(SN_MAX(total, 1), sizeof *items);
         if (!items) st = SN_ERR_NOMEM;
     }
     if (st == SN_OK) {
-        for (size_t i = 0; i < a.t.n; i++) {
-            const char *tok = a.t.arena + a.t.off[i];
-            /* the mask "" and OOV tokens never enter the vocabulary */
-            if (a.t.len[i] == 0 || (a.t.len[i] == 5 && memcmp(tok, UNK, 5) == 0)) continue;
-            items[m].count = a.count[i];
-            items[m].s = tok;
-            items[m].len = a.t.len[i];
-            items[m].id = (uint32_t)i;
-            m++;
+        for (int p = 0; p < T; p++) {
+            const htab *t = &parts[p].t;
+            for (size_t i = 0; i < t->n; i++) {
+                const hent *e = &t->e[i];
+                const char *tok = t->arena + e->off;
+                /* the mask "" and OOV tokens never enter the vocabulary */
+                if (e->len == 0 || (e->len == 5 && memcmp(tok, UNK, 5) == 0)) continue;
+                if (e->count < floor_count) continue;
+                items[m].count = e->count;
+                items[m].s = tok;
+                items[m].len = e->len;
+                items[m].df = e->df;
+                m++;
+            }
         }
         if (m > 1) qsort(items, m, sizeof *items, cmp_item);
-        size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
         if (m > limit) m = limit;
         toks = sn_malloc(SN_MAX(m, 1), sizeof *toks);
         lens = sn_malloc(SN_MAX(m, 1), sizeof *lens);
@@ -671,7 +712,7 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
             toks[i] = items[i].s;
             lens[i] = items[i].len;
             /* idf = ln(1 + N_docs / (1 + df)), Keras's IndexLookup */
-            idf[i] = (float)log(1.0 + (double)n / (1.0 + (double)a.df[items[i].id]));
+            idf[i] = (float)log(1.0 + (double)n / (1.0 + (double)items[i].df));
         }
         st = install_vocab(v, toks, lens, m, idf, 0, 0.0f);
     }
@@ -679,10 +720,8 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     free(toks);
     free(lens);
     free(idf);
-    htab_free(&a.t);
-    free(a.count);
-    free(a.df);
-    free(a.last);
+    for (int p = 0; p < T; p++) htab_free(&parts[p].t);
+    free(parts);
     return st;
 }
 
@@ -862,8 +901,8 @@ sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *le
     for (unsigned i = 0; i < BLOB_NFIELDS; i++) w_u32(&w, (uint32_t)f[i]);
     w_u32(&w, (uint32_t)v->vocab.n);
     for (size_t i = 0; i < v->vocab.n; i++) {
-        w_u32(&w, v->vocab.len[i]);
-        w_bytes(&w, v->vocab.arena + v->vocab.off[i], v->vocab.len[i]);
+        w_u32(&w, v->vocab.e[i].len);
+        w_bytes(&w, v->vocab.arena + v->vocab.e[i].off, v->vocab.e[i].len);
     }
     w_u32(&w, v->idf ? 1u : 0u);
     if (v->idf) {

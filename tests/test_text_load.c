@@ -282,3 +282,61 @@ TEST(text_full_imdb_archive) {
     sn_text_corpus_free(&c[0]);
     sn_text_corpus_free(&c[1]);
 }
+
+/* adapt partitions the vocabulary over threads: the result must not depend
+ * on the thread count (300 docs is above the parallel threshold). */
+TEST(text_adapt_independent_of_thread_count) {
+    sn_text_load_opts o;
+    sn_text_load_opts_default(&o);
+    o.subdir = "train";
+    sn_text_corpus c;
+    CHECK_OK(sn_text_load(&c, sn_test_path("imdb_small"), &o));
+    sn_vectorizer_opts vo;
+    sn_vectorizer_opts_default(&vo);
+    vo.output_mode = SN_OUTPUT_TF_IDF;
+    vo.ngrams = 2;
+    vo.max_tokens = 3000;
+    sn_vectorizer *v[3];
+    int threads = sn_get_threads();
+    sn_status st[3];
+    for (int k = 0; k < 3; k++) {
+        CHECK_OK(sn_vectorizer_create(&v[k], &vo));
+        sn_set_threads(k + 1);
+        st[k] = sn_vectorizer_adapt(v[k], (const char *const *)c.texts, c.n);
+    }
+    sn_set_threads(threads);
+    for (int k = 0; k < 3; k++) CHECK_OK(st[k]);
+    CHECK(sn_vectorizer_vocab_size(v[0]) == 3000);
+    for (int k = 1; k < 3; k++)
+        for (size_t i = 0; i < 3000; i++) {
+            CHECK(!strcmp(sn_vectorizer_token(v[0], i), sn_vectorizer_token(v[k], i)));
+            CHECK(sn_vectorizer_idf(v[0], i) == sn_vectorizer_idf(v[k], i));
+        }
+    for (int k = 0; k < 3; k++) sn_vectorizer_free(v[k]);
+    sn_text_corpus_free(&c);
+}
+
+/* A truncated archive gives an error naming the file, never a crash. */
+TEST(text_load_truncated_archive_is_an_error) {
+    FILE *f = fopen(sn_test_path("text_tree.tar.gz"), "rb");
+    CHECK(f);
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    CHECK(n > 100);
+    char path[512];
+    snprintf(path, sizeof path, "%s/truncated.tar.gz", sn_test_tmpdir());
+    f = fopen(path, "wb");
+    CHECK(f);
+    fwrite(buf, 1, n / 2, f);
+    fclose(f);
+    sn_text_load_opts o;
+    sn_text_load_opts_default(&o);
+    o.subdir = "text_tree";
+    sn_text_corpus c;
+    sn_status st = sn_text_load(&c, path, &o);
+    CHECK(st == SN_ERR_FORMAT || st == SN_ERR_IO);
+    CHECK(strstr(sn_last_error(), "truncated.tar.gz") != NULL);
+    CHECK(c.n == 0);
+    remove(path);
+}
