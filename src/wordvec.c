@@ -101,6 +101,16 @@ static sn_status builder_init(builder *b, int dim, size_t cap0) {
     return index_rebuild(b->wv, 32);
 }
 
+/* First capacity of a loader's table: at most `want` rows, 1024 rows, or
+ * 16 MB of vectors, whichever is least; it then doubles with the records
+ * actually read, so memory stays within ~2x of the data seen. */
+static size_t initial_cap(size_t want, unsigned long long D) {
+    size_t by_mem = (size_t)((16u << 20) / (D * sizeof(float)));
+    size_t c = SN_MIN(want, (size_t)1024);
+    c = SN_MIN(c, by_mem);
+    return c ? c : 1;
+}
+
 /* Appends word (len bytes) with vector vec (D). Returns 1 when added, 0 for a
  * duplicate (table unchanged), SN_ERR_NOMEM on failure. */
 static int builder_push(builder *b, const char *word, size_t len, const float *vec) {
@@ -472,8 +482,7 @@ static sn_status load_text(reader *r, int header, size_t max_words, sn_wordvec *
                 }
                 D = vals.n;
             }
-            size_t cap0 = header ? (size_t)SN_MIN((unsigned long long)want, 1024ULL) : 1024;
-            if ((st = builder_init(&b, (int)D, cap0)) != SN_OK) goto fail;
+            if ((st = builder_init(&b, (int)D, initial_cap(want, D))) != SN_OK) goto fail;
         }
         if (vals.n != D) {
             st = sn_error(SN_ERR_FORMAT, "%s:%zu: expected %llu values after the word '%.*s' (%s), found %zu", r->path,
@@ -538,7 +547,7 @@ static sn_status load_binary(reader *r, size_t max_words, sn_wordvec **out) {
     char *word = NULL;
     float *vec = NULL;
     size_t wcap = 256;
-    if ((st = builder_init(&b, (int)D, (size_t)SN_MIN((unsigned long long)want, 1024ULL))) != SN_OK) goto fail;
+    if ((st = builder_init(&b, (int)D, initial_cap(want, D))) != SN_OK) goto fail;
     word = sn_malloc(wcap, 1);
     vec = sn_malloc((size_t)D, sizeof *vec);
     if (!word || !vec) {

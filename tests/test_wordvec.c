@@ -171,6 +171,22 @@ TEST(wordvec_long_line) {
     sn_wordvec *wv = NULL;
     CHECK(sn_wordvec_load(&wv, p, SN_WORDVEC_AUTO, 0) == SN_ERR_FORMAT);
     CHECK_MSG(strstr(sn_last_error(), "long.glove.txt:2: line longer than 1048576 bytes"), "%s", sn_last_error());
+    /* A wide but legal line: D = 200000 inferred from the first line. */
+    const char *w = tmp_path("wide.glove.txt");
+    buf = malloc(400100);
+    CHECK(buf);
+    k = (size_t)snprintf(buf, 64, "wide");
+    for (int j = 0; j < 200000; j++) {
+        buf[k++] = ' ';
+        buf[k++] = (char)('0' + j % 10);
+    }
+    buf[k++] = '\n';
+    st = sn_write_file_atomic(w, buf, k);
+    free(buf);
+    CHECK_OK(st);
+    CHECK_OK(sn_wordvec_load(&wv, w, SN_WORDVEC_AUTO, 0));
+    CHECK(wv->n == 1 && wv->dim == 200000 && wv->vecs[199999] == 9.0f);
+    sn_wordvec_free(wv);
 }
 
 static void capture_log(sn_log_level level, const char *msg, void *user) {
