@@ -611,3 +611,33 @@ TEST(basic_threads_bit_identical) {
         CHECK(threads_identical("layernormalization()", shp2(120, 14), 96, portable));
     }
 }
+
+/* BatchNorm modes: training updates the moving statistics with the biased
+ * variance; inference and a frozen layer (trainable=0) use them and leave
+ * them alone. */
+TEST(basic_batchnorm_modes) {
+    sn_shape in = shp1(2);
+    lc_layer t;
+    CHECK_OK(lc_create(&t, "batchnormalization(momentum=0.5)", &in, 4, 1));
+    CHECK(t.L->n_tensors == 4 && !strcmp(t.L->tensors[2].name, "moving_mean") && !t.L->tensors[2].trainable &&
+          !t.L->tensors[3].trainable && t.L->tensors[0].trainable);
+    float x[8] = {1, 10, 2, 20, 3, 30, 6, 40}, y[8];
+    float *mm = t.w + t.L->tensors[2].offset, *mv = t.w + t.L->tensors[3].offset;
+    CHECK(mm[0] == 0.0f && mv[0] == 1.0f);
+    lc_forward(&t, x, NULL, y, NULL, 1, 1, NULL);
+    /* channel 0: μ = 3, σ² = (4+1+0+9)/4 = 3.5 → m = 1.5, v = 0.5 + 1.75 */
+    CHECK_CLOSE(mm[0], 1.5, 1e-6, 1e-6);
+    CHECK_CLOSE(mv[0], 2.25, 1e-6, 1e-6);
+    CHECK_CLOSE(y[0], (1 - 3) / sqrt(3.5 + 1e-3), 1e-6, 1e-5);
+    /* inference: uses the moving statistics, no update */
+    lc_forward(&t, x, NULL, y, NULL, 0, 1, NULL);
+    CHECK_CLOSE(mm[0], 1.5, 1e-6, 1e-6);
+    CHECK_CLOSE(y[0], (1 - 1.5) / sqrt(2.25 + 1e-3), 1e-6, 1e-5);
+    /* frozen: inference behaviour even in a training pass */
+    t.L->trainable = 0;
+    float y2[8];
+    lc_forward(&t, x, NULL, y2, NULL, 1, 1, NULL);
+    CHECK(memcmp(y, y2, sizeof y) == 0);
+    CHECK_CLOSE(mm[0], 1.5, 1e-6, 1e-6);
+    lc_free(&t);
+}
