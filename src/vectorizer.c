@@ -192,8 +192,10 @@ static sn_status check_opts(const sn_vectorizer_opts *o) {
     if (o->max_tokens < 0 || (o->max_tokens > 0 && o->max_tokens <= specials))
         return sn_error(SN_ERR_ARG, "vectorizer: max_tokens must be 0 (unbounded) or > %d in this output mode, got %d",
                         specials, o->max_tokens);
-    if (o->output_sequence_length < 0)
-        return sn_error(SN_ERR_ARG, "vectorizer: output_sequence_length must be >= 0, got %d",
+    if (o->max_tokens > (1 << 24))
+        return sn_error(SN_ERR_ARG, "vectorizer: max_tokens %d above 2^24 (ids must be exact as floats)", o->max_tokens);
+    if (o->output_sequence_length < 0 || o->output_sequence_length > (1 << 24))
+        return sn_error(SN_ERR_ARG, "vectorizer: output_sequence_length must be in [0, 2^24], got %d",
                         o->output_sequence_length);
     if (o->output_sequence_length > 0 && o->output_mode != SN_OUTPUT_INT)
         return sn_error(SN_ERR_ARG, "vectorizer: output_sequence_length is only valid in int mode");

@@ -430,3 +430,92 @@ TEST(text_vectorizer_blob_round_trip_and_corruption) {
     sn_vectorizer_free(v);
     sn_vectorizer_free(w);
 }
+
+/* Random bytes (invalid UTF-8, NUL-free) through every pipeline option:
+ * no crash, ids in range, sparse indices sorted and in range. */
+TEST(text_random_bytes_never_crash) {
+    sn_rng r;
+    sn_rng_seed(&r, 1234);
+    const char *docs[] = {"a b c", "\xc3\x89t\xc3\xa9 caf\xc3\xa9", "running cats"};
+    for (int cfg = 0; cfg < 8; cfg++) {
+        sn_vectorizer_opts o;
+        sn_vectorizer_opts_default(&o);
+        o.standardize = (sn_standardize)(cfg % 4);
+        o.split = cfg & 4 ? SN_SPLIT_CHARACTER : SN_SPLIT_WHITESPACE;
+        o.ngrams = 3;
+        o.utf8_lower = 1;
+        o.strip_html = 1;
+        o.stem = 1;
+        o.output_mode = cfg & 1 ? SN_OUTPUT_TF_IDF : SN_OUTPUT_INT;
+        o.output_sequence_length = cfg & 1 ? 0 : 16;
+        sn_vectorizer *v;
+        CHECK_OK(sn_vectorizer_create(&v, &o));
+        CHECK_OK(sn_vectorizer_adapt(v, docs, 3));
+        size_t V = sn_vectorizer_vocab_size(v);
+        char text[80];
+        int32_t idx[512];
+        float val[512], ids[16];
+        for (int it = 0; it < 300; it++) {
+            int n = (int)sn_rng_below(&r, 79);
+            for (int i = 0; i < n; i++) {
+                static const char pool[] = "aB <br />\xc3\x89\xce\x91\xd0\x9f\xff\xe2\x80\x94\xf0\x9f\x98\x80.,'s";
+                text[i] = (char)(sn_rng_below(&r, 4) ? pool[sn_rng_below(&r, sizeof pool - 1)]
+                                                     : (char)(1 + sn_rng_below(&r, 255)));
+            }
+            text[n] = 0;
+            size_t nnz;
+            if (o.output_mode == SN_OUTPUT_INT) {
+                CHECK_OK(sn_vectorizer_encode_int(v, text, ids));
+                for (int i = 0; i < 16; i++) CHECK(ids[i] >= 0 && ids[i] < (float)V);
+            } else {
+                CHECK_OK(sn_vectorizer_encode_sparse(v, text, idx, val, 512, &nnz));
+                for (size_t i = 0; i < nnz; i++) {
+                    CHECK(idx[i] >= 0 && (size_t)idx[i] < V && val[i] > 0);
+                    if (i) CHECK(idx[i] > idx[i - 1]);
+                }
+            }
+        }
+        /* the vectorizer can also learn from random bytes */
+        CHECK_OK(sn_vectorizer_adapt(v, (const char *const[]){text, "x"}, 2));
+        sn_vectorizer_free(v);
+    }
+}
+
+/* Random mutations of a blob with a recomputed checksum: every load either
+ * succeeds or reports SN_ERR_FORMAT; never crashes (run under ASan). */
+TEST(text_blob_mutations_with_valid_checksum) {
+    sn_vectorizer_opts o;
+    sn_vectorizer_opts_default(&o);
+    o.output_mode = SN_OUTPUT_TF_IDF;
+    o.ngrams = 2;
+    sn_vectorizer *v;
+    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_adapt(v, ADAPT3, 3));
+    void *buf;
+    size_t len;
+    CHECK_OK(sn_vectorizer_save_blob(v, &buf, &len));
+    unsigned char *c = malloc(len);
+    sn_rng r;
+    sn_rng_seed(&r, 99);
+    int ok = 0;
+    for (int it = 0; it < 3000; it++) {
+        memcpy(c, buf, len);
+        int k = 1 + (int)sn_rng_below(&r, 3);
+        for (int j = 0; j < k; j++) c[sn_rng_below(&r, len - 4)] = (unsigned char)sn_rng_below(&r, 256);
+        fix_crc(c, len);
+        sn_vectorizer *w = NULL;
+        sn_status st = sn_vectorizer_load_blob(&w, c, len);
+        CHECK(st == SN_OK || st == SN_ERR_FORMAT);
+        if (st == SN_OK) {
+            ok++;
+            float d[64];
+            if (sn_vectorizer_output_width(w) <= 64 && sn_vectorizer_get_opts(w)->output_mode != SN_OUTPUT_INT)
+                CHECK_OK(sn_vectorizer_encode_dense(w, "a b zz", d));
+        }
+        sn_vectorizer_free(w);
+    }
+    CHECK(ok < 3000);
+    free(c);
+    free(buf);
+    sn_vectorizer_free(v);
+}

@@ -115,7 +115,7 @@ typedef enum sn_output_mode {
 } sn_output_mode;
 
 typedef struct sn_vectorizer_opts {
-    int max_tokens;             /* bound on the vocabulary incl. special slots; 0 = unbounded */
+    int max_tokens;             /* bound on the vocabulary incl. special slots; 0 = unbounded; <= 2^24 */
     sn_standardize standardize;
     sn_split split;
     int ngrams;                 /* N >= 1: widths 1..N joined by one space */
