@@ -263,8 +263,8 @@ typedef struct shared {
     float *syn0, *syn1; /* (V, D) each */
     const double *keep;     /* (V) subsampling keep score (sqrt(c/tN) + 1) tN / c */
     const w2v_alias *alias; /* (V) unigram^0.75 alias table */
-    const float *exp_table;    /* (W2V_EXP_TABLE) sigmoid */
-    const float *logsig_table; /* (W2V_EXP_TABLE) log sigmoid, for the loss */
+    const float *exp_table;    /* (W2V_EXP_TABLE + 1) sigmoid over [-MAX_EXP, MAX_EXP] */
+    const float *logsig_table; /* (W2V_EXP_TABLE + 1) log sigmoid, for the loss */
     const uint32_t *corpus;    /* (n_tok) ids after filtering */
     const size_t *sent;        /* (n_sent + 1) sentence starts */
     uint64_t train_words;      /* corpus tokens per epoch */
@@ -500,7 +500,9 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     alias = sn_malloc(V, sizeof *alias);
     double *scaled = sn_malloc(V, sizeof *scaled);
     size_t *small = sn_malloc(V, sizeof *small), *large = sn_malloc(V, sizeof *large);
-    exp_table = sn_malloc(2 * W2V_EXP_TABLE, sizeof *exp_table);
+    /* W2V_EXP_TABLE + 1 entries each: x = +MAX_EXP exactly maps to index
+     * W2V_EXP_TABLE (word2vec.c allocates the same spare entry). */
+    exp_table = sn_malloc(2 * (W2V_EXP_TABLE + 1), sizeof *exp_table);
     size_t D = (size_t)o.dim;
     syn0 = sn_aligned_calloc(V * D, sizeof *syn0);
     syn1 = sn_aligned_calloc(V * D, sizeof *syn1);
@@ -557,10 +559,10 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
         double tn = o.sample * (double)(train_words ? train_words : 1), cn = (double)counts[v];
         keep[v] = (sqrt(cn / tn) + 1) * tn / cn;
     }
-    for (int i = 0; i < W2V_EXP_TABLE; i++) {
+    for (int i = 0; i <= W2V_EXP_TABLE; i++) {
         double x = ((double)i / W2V_EXP_TABLE * 2 - 1) * W2V_MAX_EXP;
         exp_table[i] = (float)(1.0 / (1.0 + exp(-x)));
-        exp_table[W2V_EXP_TABLE + i] = (float)(x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)));
+        exp_table[W2V_EXP_TABLE + 1 + i] = (float)(x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)));
     }
     {
         sn_rng rng;
@@ -584,7 +586,7 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     sh.keep = keep;
     sh.alias = alias;
     sh.exp_table = exp_table;
-    sh.logsig_table = exp_table + W2V_EXP_TABLE;
+    sh.logsig_table = exp_table + W2V_EXP_TABLE + 1;
     sh.corpus = c.corpus;
     sh.sent = sent;
     sh.train_words = train_words ? train_words : 1;
