@@ -63,3 +63,26 @@ install: all
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# libFuzzer harnesses (clang): build-fuzz/fuzz_<name>; `make fuzz` runs each for
+# FUZZ_SECONDS on a copy of its committed seed corpus. Crashes land in
+# build-fuzz/crash-*; each one found becomes a regression test.
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES = csv model wordvec spec vectorizer
+FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+              -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null)
+FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+build-fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) fuzz/fuzz_common.h
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJ) -o $@ -lgomp $(LDLIBS)
+fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p build-fuzz/corpus-$$n && cp -n fuzz/corpus/$$n/* build-fuzz/corpus-$$n/ 2>/dev/null; \
+	  echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=1 build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/crash-$$n- -print_final_stats=0 build-fuzz/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -n 3 \
+	    || exit 1; \
+	done
+.PHONY: fuzz

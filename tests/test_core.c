@@ -65,3 +65,27 @@ TEST(atomic_write_replaces_whole_file) {
     CHECK(sn_write_file_atomic("/nonexistent-dir/x.bin", "a", 1) == SN_ERR_IO);
     CHECK(strstr(sn_last_error(), "/nonexistent-dir/x.bin") != NULL);
 }
+
+TEST(gemm_is_bit_identical_for_1_and_2_threads) {
+    /* Shapes of the seed's models: tall (B*T, C) x (C, 4H), the weight
+     * gradient X^T dZ, and a square one. */
+    int shapes[][5] = {{30720, 64, 14, 0, 0}, {14, 64, 30720, 1, 0}, {300, 300, 300, 0, 1}, {2880, 32, 14, 0, 0}};
+    sn_rng r;
+    sn_rng_seed(&r, 3);
+    int old = sn_get_threads();
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
+        float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+        float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+        for (int i = 0; i < M * K; i++) A[i] = (float)sn_rng_normal(&r);
+        for (int i = 0; i < K * N; i++) B[i] = (float)sn_rng_normal(&r);
+        sn_set_threads(1);
+        sn_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C1, N);
+        sn_set_threads(2);
+        sn_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C2, N);
+        int same = memcmp(C1, C2, sizeof(float) * M * N) == 0;
+        free(A); free(B); free(C1); free(C2);
+        sn_set_threads(old);
+        CHECK_MSG(same, "shape %d x %d x %d differs between 1 and 2 threads", M, N, K);
+    }
+}

@@ -1,0 +1,17 @@
+/* libFuzzer: the CSV reader on arbitrary bytes (plain text; gzip magic too). */
+#include "fuzz_common.h"
+#include "seqnn.h"
+#include "seqnn/data.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    const char *p = fuzz_write_tmp(data, size, ".csv");
+    sn_table t;
+    sn_csv_opts o = {0};
+    o.missing = size % 2 ? SN_MISSING_FFILL : SN_MISSING_ERROR;
+    if (sn_csv_read(&t, p, &o) == SN_OK) {
+        sn_time_report r;
+        if (t.time) sn_table_time_report(&t, &r);
+        sn_table_free(&t);
+    }
+    return 0;
+}
