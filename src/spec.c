@@ -152,7 +152,7 @@ static sn_status parse_call(parser *p, sn_spec_call **out) {
     if (!c) return SN_ERR_NOMEM;
     c->text = p->s;
     c->text_off = p->pos;
-    char raw[64];
+    char raw[sizeof c->name]; /* normalisation only shortens: fits c->name */
     sn_status st = parse_ident(p, raw, sizeof raw);
     if (st) goto fail;
     /* Normalise: lower case, no underscores ("MaxPooling1D", "max_pooling1d" → "maxpooling1d"). */

@@ -75,6 +75,9 @@ TEST(spec_errors_quote_the_offending_text) {
     CHECK(strstr(sn_last_error(), "both by position and by keyword"));
     CHECK(sn_model_create(&m, "dense(1.5)", &o) == SN_ERR_PARSE);
     CHECK(strstr(sn_last_error(), "integer"));
+    /* fuzz regression: a 60-character layer name overflowed the name buffer */
+    CHECK(sn_model_create(&m, "batchnormaliZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZzatio16()", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_last_error(), "name too long"));
     o.input_rank = 0;
     CHECK(sn_model_create(&m, "dense(1)", &o) == SN_ERR_SHAPE);
 }
