@@ -85,7 +85,10 @@ TEST(wordvec_save_roundtrip) {
         sn_wordvec_free(back);
         back = NULL;
     }
-    /* A word with whitespace cannot be saved; nothing is written. */
+    /* An unwritable destination: SN_ERR_IO naming the temp file. */
+    CHECK(sn_wordvec_save(wv, "/nonexistent-dir/x.txt", 0) == SN_ERR_IO);
+    CHECK(strstr(sn_last_error(), "/nonexistent-dir/x.txt.tmp."));
+    /* A word with whitespace cannot enter a table. */
     const char *bad[1] = {"a b"};
     CHECK(sn_wordvec_from_arrays(&back, bad, v, 1, 4) == SN_ERR_ARG && back == NULL);
     const char *dup[2] = {"x", "x"};
@@ -421,6 +424,19 @@ TEST(word2vec_groups_and_determinism) {
     /* Two threads: same structure (Hogwild: not bit-identical). */
     o.threads = 2;
     o.seed = 43;
+    CHECK_OK(sn_word2vec_train(&c, (const char *const *)docs, (size_t)n_docs, &o, NULL, NULL));
+    within = across = 0;
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = i + 1; j < c->n; j++) {
+            double s = cosine(c->vecs + i * 16, c->vecs + j * 16, 16);
+            if (c->words[i][0] == c->words[j][0]) within += s;
+            else across += s;
+        }
+    CHECK(within / nw > across / na + 0.3);
+    /* Exact sigmoid instead of the table: same structure. */
+    sn_wordvec_free(c);
+    o.threads = 1;
+    o.exact_sigmoid = 1;
     CHECK_OK(sn_word2vec_train(&c, (const char *const *)docs, (size_t)n_docs, &o, NULL, NULL));
     within = across = 0;
     for (size_t i = 0; i < c->n; i++)
