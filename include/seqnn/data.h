@@ -87,7 +87,10 @@ typedef struct sn_table {
 /* Reads a CSV file into `out`. Compression is detected by magic bytes: plain,
  * gzip (zlib), and through libarchive zip (the first ".csv" entry, as in
  * Keras's jena_climate_2009_2016.csv.zip), xz, bzip2, zstd.
- * Line 1 is the header (fields may be "quoted"; a UTF-8 BOM is skipped);
+ * The file is streamed (peak memory is the table plus a 4 MiB window).
+ * Line 1 is the header (fields may be "quoted"; a UTF-8 BOM is skipped; an
+ * empty name becomes "column N"); with columns == NULL, a column whose first
+ * value is not a number (nor missing) is skipped as text (logged at INFO);
  * blank lines are skipped; CRLF is accepted. Fields are parsed as decimal
  * numbers exactly as strtod would (a fast exact path for short decimals).
  * Errors (out is left zeroed, nothing leaks), e.g.:
