@@ -5,4 +5,8 @@
 #include "seqnn/dataset.h"
 #include "seqnn/train.h"
 #include "seqnn/model.h"
+#include "seqnn/data.h"
+#include "seqnn/text.h"
+#include "seqnn/wordvec.h"
+#include "seqnn/plot.h"
 #endif
