@@ -4,6 +4,12 @@
 
 #include "cli.h"
 
+/* fontconfig (used by cairo for plot text) keeps a process-lifetime cache
+ * that LeakSanitizer reports at exit; it is not seqnn's memory. Read only by
+ * sanitizer builds. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
+
 static void usage(void) {
     printf("seqnn %s — Keras-grade sequence models in C\n\n"
            "usage: seqnn <command> [options]   (seqnn <command> --help for its options)\n\n"
@@ -42,6 +48,7 @@ int main(int argc, char **argv) {
     }
     sn_get_threads();
     cli_install_log(0);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines reach logs as they happen */
     const char *c = argv[1];
     if (!strcmp(c, "version") || !strcmp(c, "--version")) {
         printf("seqnn %s\n", SEQNN_VERSION);
