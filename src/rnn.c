@@ -309,49 +309,128 @@ SN_INLINE float act_d(sn_act a, float y) {
     }
 }
 
+/* Register-blocked small matrix-vector products. The accumulators of a block
+ * of outputs stay in vector registers across the whole reduction (a plain
+ * `acc[j] += a*u[j]` loop over memory stalls on store-to-load forwarding when
+ * the block is short). Each output is still summed in index order with one
+ * multiply and one add per term, so the blocking does not change results. */
+#if defined(__GNUC__)
+typedef float sn_v8 __attribute__((vector_size(32)));
+/* unaligned, aliasing view for loads / stores of 8 floats */
+typedef float sn_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+#define v8_load(p) (*(const sn_v8u *)(const void *)(p))
+#define v8_store(p, v) (*(sn_v8u *)(void *)(p) = (v))
+
+/* z[j] += Σ_{i<K} (x[i] * m[i]) U[i*ld + j] for j < n (m may be NULL). */
+SN_INLINE void axpy_rows(float *restrict z, const float *restrict x, const float *restrict m, const float *restrict U,
+                         int ld, int K, int n) {
+    int j0 = 0;
+    for (; j0 + 32 <= n; j0 += 32) {
+        sn_v8 a0 = v8_load(z + j0), a1 = v8_load(z + j0 + 8), a2 = v8_load(z + j0 + 16), a3 = v8_load(z + j0 + 24);
+        for (int i = 0; i < K; i++) {
+            float s = m ? x[i] * m[i] : x[i];
+            const float *u = U + (size_t)i * ld + j0;
+            a0 += s * v8_load(u);
+            a1 += s * v8_load(u + 8);
+            a2 += s * v8_load(u + 16);
+            a3 += s * v8_load(u + 24);
+        }
+        v8_store(z + j0, a0); v8_store(z + j0 + 8, a1); v8_store(z + j0 + 16, a2); v8_store(z + j0 + 24, a3);
+    }
+    for (; j0 + 16 <= n; j0 += 16) {
+        sn_v8 a0 = v8_load(z + j0), a1 = v8_load(z + j0 + 8);
+        for (int i = 0; i < K; i++) {
+            float s = m ? x[i] * m[i] : x[i];
+            const float *u = U + (size_t)i * ld + j0;
+            a0 += s * v8_load(u);
+            a1 += s * v8_load(u + 8);
+        }
+        v8_store(z + j0, a0); v8_store(z + j0 + 8, a1);
+    }
+    for (; j0 + 8 <= n; j0 += 8) {
+        sn_v8 a0 = v8_load(z + j0);
+        for (int i = 0; i < K; i++) a0 += (m ? x[i] * m[i] : x[i]) * v8_load(U + (size_t)i * ld + j0);
+        v8_store(z + j0, a0);
+    }
+    for (; j0 < n; j0++) {
+        float a0 = z[j0];
+        for (int i = 0; i < K; i++) a0 += (m ? x[i] * m[i] : x[i]) * U[(size_t)i * ld + j0];
+        z[j0] = a0;
+    }
+}
+#else
+SN_INLINE void axpy_rows(float *restrict z, const float *restrict x, const float *restrict m, const float *restrict U,
+                         int ld, int K, int n) {
+    for (int j0 = 0; j0 < n; j0++) {
+        float a0 = z[j0];
+        for (int i = 0; i < K; i++) a0 += (m ? x[i] * m[i] : x[i]) * U[(size_t)i * ld + j0];
+        z[j0] = a0;
+    }
+}
+#endif
+
 /* z[g*H + j] += Σ_i (hp[i] * m_g[i]) U[i, g*H + j] for gate blocks g0 <= g < g1.
  * hp: (H); mh: gate mask rows (each (H), row already selected) or NULL; U (H, nH). */
 SN_INLINE void rec_accum(float *restrict z, const float *restrict hp, const float *const *mh, const float *restrict U,
-                             int H, int nH, int g0, int g1) {
+                         int H, int nH, int g0, int g1) {
     if (!mh) {
-        int j0 = g0 * H, j1 = g1 * H;
-        for (int i = 0; i < H; i++) {
-            float a = hp[i];
-            if (a == 0.0f) continue;
-            const float *restrict u = U + (size_t)i * nH;
-#pragma omp simd
-            for (int j = j0; j < j1; j++) z[j] += a * u[j];
-        }
+        axpy_rows(z + g0 * H, hp, NULL, U + g0 * H, nH, H, (g1 - g0) * H);
         return;
     }
-    for (int g = g0; g < g1; g++) {
-        const float *m = mh[g];
-        float *restrict zg = z + g * H;
-        for (int i = 0; i < H; i++) {
-            float a = hp[i] * m[i];
-            if (a == 0.0f) continue;
-            const float *restrict u = U + (size_t)i * nH + g * H;
-#pragma omp simd
-            for (int j = 0; j < H; j++) zg[j] += a * u[j];
-        }
-    }
+    for (int g = g0; g < g1; g++) axpy_rows(z + g * H, hp, mh[g], U + g * H, nH, H, H);
 }
 
-/* out[i] += m[i] * Σ_j dz[j] Ut[j, i] over one gate block (nj rows of Ut).
- * dz: (nj); Ut: (nj, H) rows of U^T; m: (H) or NULL; tmp: (H) work row. */
+/* out[i] += m[i] * Σ_{j<nj} dz[j] Ut[j, i] (one or more gate blocks; m may
+ * be NULL). dz: (nj); Ut: (nj, H) rows of U^T. Each acc is a sum in j order
+ * started from 0, then added to out. */
 SN_INLINE void rec_back(float *restrict out, const float *restrict dz, const float *restrict Ut, int H, int nj,
-                            const float *m, float *restrict tmp) {
-    float *restrict acc = m ? tmp : out;
-    if (m) memset(tmp, 0, (size_t)H * sizeof(float));
-    for (int j = 0; j < nj; j++) {
-        float a = dz[j];
-        if (a == 0.0f) continue;
-        const float *restrict u = Ut + (size_t)j * H;
-#pragma omp simd
-        for (int i = 0; i < H; i++) acc[i] += a * u[i];
+                        const float *restrict m) {
+    int i0 = 0;
+#if defined(__GNUC__)
+    for (; i0 + 32 <= H; i0 += 32) {
+        sn_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int j = 0; j < nj; j++) {
+            const float *u = Ut + (size_t)j * H + i0;
+            float s = dz[j];
+            a0 += s * v8_load(u);
+            a1 += s * v8_load(u + 8);
+            a2 += s * v8_load(u + 16);
+            a3 += s * v8_load(u + 24);
+        }
+        if (m) {
+            a0 *= v8_load(m + i0); a1 *= v8_load(m + i0 + 8); a2 *= v8_load(m + i0 + 16); a3 *= v8_load(m + i0 + 24);
+        }
+        v8_store(out + i0, v8_load(out + i0) + a0);
+        v8_store(out + i0 + 8, v8_load(out + i0 + 8) + a1);
+        v8_store(out + i0 + 16, v8_load(out + i0 + 16) + a2);
+        v8_store(out + i0 + 24, v8_load(out + i0 + 24) + a3);
     }
-    if (m)
-        for (int i = 0; i < H; i++) out[i] += tmp[i] * m[i];
+    for (; i0 + 16 <= H; i0 += 16) {
+        sn_v8 a0 = {0}, a1 = {0};
+        for (int j = 0; j < nj; j++) {
+            const float *u = Ut + (size_t)j * H + i0;
+            float s = dz[j];
+            a0 += s * v8_load(u);
+            a1 += s * v8_load(u + 8);
+        }
+        if (m) {
+            a0 *= v8_load(m + i0); a1 *= v8_load(m + i0 + 8);
+        }
+        v8_store(out + i0, v8_load(out + i0) + a0);
+        v8_store(out + i0 + 8, v8_load(out + i0 + 8) + a1);
+    }
+    for (; i0 + 8 <= H; i0 += 8) {
+        sn_v8 a0 = {0};
+        for (int j = 0; j < nj; j++) a0 += dz[j] * v8_load(Ut + (size_t)j * H + i0);
+        if (m) a0 *= v8_load(m + i0);
+        v8_store(out + i0, v8_load(out + i0) + a0);
+    }
+#endif
+    for (; i0 < H; i0++) {
+        float a0 = 0.0f;
+        for (int j = 0; j < nj; j++) a0 += dz[j] * Ut[(size_t)j * H + i0];
+        out[i0] += m ? a0 * m[i0] : a0;
+    }
 }
 
 /* The row kernels are also compiled for AVX2 and picked at load time (GCC
@@ -594,7 +673,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
     memset(aux, 0, (size_t)H * sizeof(float));
     if (cf->kind == SN_RNN_SIMPLE) {
         for (int i = 0; i < H; i++) a[i] = dh[i] * act_d(A, a[i]);
-        rec_back(aux, a, Ut, H, H, mrow[0], aux2);
+        rec_back(aux, a, Ut, H, H, mrow[0]);
     } else if (cf->kind == SN_RNN_LSTM) {
         const float *cp = c->cs + ((size_t)k * B + b) * H;
         const float *tcr = c->tc + ((size_t)k * B + b) * H;
@@ -608,7 +687,10 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             a[3 * H + i] = d_o * act_d(RA, og);
             dc[i] = dcv * fg;
         }
-        for (int g = 0; g < 4; g++) rec_back(aux, a + g * H, Ut + (size_t)g * H * H, H, H, mrow[g], aux2);
+        if (!c->hdrop)
+            rec_back(aux, a, Ut, H, nH, NULL); /* all four blocks in one pass */
+        else
+            for (int g = 0; g < 4; g++) rec_back(aux, a + g * H, Ut + (size_t)g * H * H, H, H, mrow[g]);
     } else if (cf->reset_after) {
         float *q = c->q + ((size_t)k * B + b) * H;
         for (int i = 0; i < H; i++) {
@@ -620,9 +702,9 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             a[i] = daz; a[H + i] = dar; a[2 * H + i] = dah;
             aux[i] = dhv * zg;
         }
-        rec_back(aux, a, Ut, H, H, mrow[0], aux2);
-        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1], aux2);
-        rec_back(aux, q, Ut + (size_t)2 * H * H, H, H, mrow[2], aux2);
+        rec_back(aux, a, Ut, H, H, mrow[0]);
+        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1]);
+        rec_back(aux, q, Ut + (size_t)2 * H * H, H, H, mrow[2]);
     } else {
         for (int i = 0; i < H; i++) {
             float zg = a[i], hh = a[2 * H + i], dhv = dh[i];
@@ -632,7 +714,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         }
         /* d(r⊙h_d) = da_h U_h^T */
         memset(aux2, 0, (size_t)H * sizeof(float));
-        rec_back(aux2, a + 2 * H, Ut + (size_t)2 * H * H, H, H, NULL, NULL);
+        rec_back(aux2, a + 2 * H, Ut + (size_t)2 * H * H, H, H, NULL);
         const float *mhh = mrow[2];
         for (int i = 0; i < H; i++) {
             float rg = a[H + i], mv = mhh ? mhh[i] : 1.0f;
@@ -640,8 +722,8 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             a[H + i] = drh * hp[i] * mv * act_d(RA, rg);
             aux[i] += drh * rg * mv;
         }
-        rec_back(aux, a, Ut, H, H, mrow[0], aux2);
-        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1], aux2);
+        rec_back(aux, a, Ut, H, H, mrow[0]);
+        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1]);
     }
     memcpy(dh, aux, (size_t)H * sizeof(float));
 }
