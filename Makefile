@@ -86,3 +86,12 @@ fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 	    || exit 1; \
 	done
 .PHONY: fuzz
+
+# Benchmarks (measurements, not tests): seqnn vs PyTorch on the seed's shapes.
+BENCH_THREADS ?= 2
+BENCH_STEPS ?= 20
+$(BUILD)/bench_models: bench/bench_models.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+bench: $(BUILD)/bench_models
+	sh bench/run.sh $(BENCH_THREADS) $(BENCH_STEPS)
+.PHONY: bench
