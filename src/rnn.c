@@ -207,14 +207,15 @@ static rnn_lay rnn_layout(const sn_rnn_cfg *cf, int B) {
 
 static size_t rnn_cache_floats(const sn_layer *L, int B) { return rnn_layout(L->cfg, B).total; }
 
-/* Scratch: R (B,G*H) GRU recurrent part | Ut (G*H,H) U transposed | DH, DC,
+/* Scratch: R (B,G*H) GRU recurrent part | HD (B,G*H) h ⊙ m_g per row | Ut (G*H,H) U transposed | DH, DC,
  * AUX, AUX2 (B,H) | tmp (T*B, max(H,C)) for the post-loop GEMMs. */
-typedef struct rnn_sl { size_t r, ut, dh, dc, aux, aux2, tmp, total; } rnn_sl;
+typedef struct rnn_sl { size_t r, hd, ut, dh, dc, aux, aux2, tmp, total; } rnn_sl;
 static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     rnn_sl s;
     size_t T = (size_t)cf->T, H = (size_t)cf->units, nH = (size_t)cf->G * H, Bz = (size_t)B;
     size_t o = 0;
     s.r = o; o += up16(Bz * nH);
+    s.hd = o; o += up16(Bz * nH);
     s.ut = o; o += up16(nH * H);
     s.dh = o; o += up16(Bz * H);
     s.dc = o; o += up16(Bz * H);
@@ -321,115 +322,123 @@ typedef float sn_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define v8_load(p) (*(const sn_v8u *)(const void *)(p))
 #define v8_store(p, v) (*(sn_v8u *)(void *)(p) = (v))
 
-/* z[j] += Σ_{i<K} (x[i] * m[i]) U[i*ld + j] for j < n (m may be NULL). */
-SN_INLINE void axpy_rows(float *restrict z, const float *restrict x, const float *restrict m, const float *restrict U,
-                         int ld, int K, int n) {
-    int j0 = 0;
-    for (; j0 + 32 <= n; j0 += 32) {
-        sn_v8 a0 = v8_load(z + j0), a1 = v8_load(z + j0 + 8), a2 = v8_load(z + j0 + 16), a3 = v8_load(z + j0 + 24);
-        for (int i = 0; i < K; i++) {
-            float s = m ? x[i] * m[i] : x[i];
-            const float *u = U + (size_t)i * ld + j0;
-            a0 += s * v8_load(u);
-            a1 += s * v8_load(u + 8);
-            a2 += s * v8_load(u + 16);
-            a3 += s * v8_load(u + 24);
-        }
-        v8_store(z + j0, a0); v8_store(z + j0 + 8, a1); v8_store(z + j0 + 16, a2); v8_store(z + j0 + 24, a3);
-    }
-    for (; j0 + 16 <= n; j0 += 16) {
-        sn_v8 a0 = v8_load(z + j0), a1 = v8_load(z + j0 + 8);
-        for (int i = 0; i < K; i++) {
-            float s = m ? x[i] * m[i] : x[i];
-            const float *u = U + (size_t)i * ld + j0;
-            a0 += s * v8_load(u);
-            a1 += s * v8_load(u + 8);
-        }
-        v8_store(z + j0, a0); v8_store(z + j0 + 8, a1);
-    }
-    for (; j0 + 8 <= n; j0 += 8) {
-        sn_v8 a0 = v8_load(z + j0);
-        for (int i = 0; i < K; i++) a0 += (m ? x[i] * m[i] : x[i]) * v8_load(U + (size_t)i * ld + j0);
-        v8_store(z + j0, a0);
-    }
-    for (; j0 < n; j0++) {
-        float a0 = z[j0];
-        for (int i = 0; i < K; i++) a0 += (m ? x[i] * m[i] : x[i]) * U[(size_t)i * ld + j0];
-        z[j0] = a0;
-    }
-}
-#else
-SN_INLINE void axpy_rows(float *restrict z, const float *restrict x, const float *restrict m, const float *restrict U,
-                         int ld, int K, int n) {
-    for (int j0 = 0; j0 < n; j0++) {
-        float a0 = z[j0];
-        for (int i = 0; i < K; i++) a0 += (m ? x[i] * m[i] : x[i]) * U[(size_t)i * ld + j0];
-        z[j0] = a0;
-    }
-}
 #endif
 
-/* z[g*H + j] += Σ_i (hp[i] * m_g[i]) U[i, g*H + j] for gate blocks g0 <= g < g1.
- * hp: (H); mh: gate mask rows (each (H), row already selected) or NULL; U (H, nH). */
-SN_INLINE void rec_accum(float *restrict z, const float *restrict hp, const float *const *mh, const float *restrict U,
-                         int H, int nH, int g0, int g1) {
-    if (!mh) {
-        axpy_rows(z + g0 * H, hp, NULL, U + g0 * H, nH, H, (g1 - g0) * H);
-        return;
+/* Gate-parallel forms: all G (<= 4) gate blocks advance together, so a row
+ * has 2G independent accumulator chains (latency, not throughput, bounds
+ * these short reductions), and per-gate dropout masks cost no extra pass.
+ *
+ * gate_matvec: z[g*H + j] += Σ_{i<H} x_g[i] U[i*ld + g*H + j], g < G, j < H. */
+#define GM_ACC(g, lo, hi)                                                             \
+    do {                                                                              \
+        float s_ = x[g][i];                                                           \
+        lo += s_ * v8_load(u + (g) * H);                                              \
+        hi += s_ * v8_load(u + (g) * H + 8);                                          \
+    } while (0)
+SN_INLINE void gate_matvec(float *restrict z, const float *const *x, const float *restrict U, int ld, int H, int G) {
+    int j0 = 0;
+#if defined(__GNUC__)
+    for (; j0 + 16 <= H; j0 += 16) {
+        sn_v8 z0 = {0}, z1 = {0}, o0 = {0}, o1 = {0}, t0 = {0}, t1 = {0}, r0 = {0}, r1 = {0};
+        z0 = v8_load(z + j0), z1 = v8_load(z + j0 + 8);
+        if (G > 1) o0 = v8_load(z + H + j0), o1 = v8_load(z + H + j0 + 8);
+        if (G > 2) t0 = v8_load(z + 2 * H + j0), t1 = v8_load(z + 2 * H + j0 + 8);
+        if (G > 3) r0 = v8_load(z + 3 * H + j0), r1 = v8_load(z + 3 * H + j0 + 8);
+        for (int i = 0; i < H; i++) {
+            const float *u = U + (size_t)i * ld + j0;
+            GM_ACC(0, z0, z1);
+            if (G > 1) GM_ACC(1, o0, o1);
+            if (G > 2) GM_ACC(2, t0, t1);
+            if (G > 3) GM_ACC(3, r0, r1);
+        }
+        v8_store(z + j0, z0), v8_store(z + j0 + 8, z1);
+        if (G > 1) v8_store(z + H + j0, o0), v8_store(z + H + j0 + 8, o1);
+        if (G > 2) v8_store(z + 2 * H + j0, t0), v8_store(z + 2 * H + j0 + 8, t1);
+        if (G > 3) v8_store(z + 3 * H + j0, r0), v8_store(z + 3 * H + j0 + 8, r1);
     }
-    for (int g = g0; g < g1; g++) axpy_rows(z + g * H, hp, mh[g], U + g * H, nH, H, H);
+    for (; j0 + 8 <= H; j0 += 8)
+        for (int g = 0; g < G; g++) {
+            sn_v8 a0 = v8_load(z + g * H + j0);
+            for (int i = 0; i < H; i++) a0 += x[g][i] * v8_load(U + (size_t)i * ld + g * H + j0);
+            v8_store(z + g * H + j0, a0);
+        }
+#endif
+    for (; j0 < H; j0++)
+        for (int g = 0; g < G; g++) {
+            float a0 = z[g * H + j0];
+            for (int i = 0; i < H; i++) a0 += x[g][i] * U[(size_t)i * ld + g * H + j0];
+            z[g * H + j0] = a0;
+        }
 }
 
-/* out[i] += m[i] * Σ_{j<nj} dz[j] Ut[j, i] (one or more gate blocks; m may
- * be NULL). dz: (nj); Ut: (nj, H) rows of U^T. Each acc is a sum in j order
- * started from 0, then added to out. */
-SN_INLINE void rec_back(float *restrict out, const float *restrict dz, const float *restrict Ut, int H, int nj,
-                        const float *restrict m) {
+/* z[g*H + j] += Σ_i (hp[i] * m_g[i]) U[i, g*H + j] for gate blocks g0 <= g < g1.
+ * hp: (H); mh: gate mask rows (each (H), row already selected) or NULL; U (H, nH);
+ * hd: (G*H) work row for the masked copies of h. */
+SN_INLINE void rec_accum(float *restrict z, const float *restrict hp, const float *const *mh, const float *restrict U,
+                         int H, int nH, int g0, int g1, float *restrict hd) {
+    const float *x[4];
+    for (int g = g0; g < g1; g++) {
+        if (mh) {
+            float *d = hd + g * H;
+            const float *m = mh[g];
+#pragma omp simd
+            for (int i = 0; i < H; i++) d[i] = hp[i] * m[i];
+            x[g - g0] = d;
+        } else {
+            x[g - g0] = hp;
+        }
+    }
+    gate_matvec(z + g0 * H, x, U + g0 * H, nH, H, g1 - g0);
+}
+
+/* gate_matvec_t: out[i] += Σ_g m_g[i] Σ_{j<H} dz_g[j] Ut[(g*H + j)*H + i], i < H,
+ * g < G (<= 4); m NULL = no masks. dz_g: (H) each; Ut: (G*H, H) rows of U^T.
+ * Per gate the sum runs in j order from 0; gates are then added in order. */
+#define GT_ACC(g, lo, hi)                                                             \
+    do {                                                                              \
+        float s_ = dz[g][j];                                                          \
+        const float *u_ = Ut + ((size_t)(g) * H + j) * H + i0;                        \
+        lo += s_ * v8_load(u_);                                                       \
+        hi += s_ * v8_load(u_ + 8);                                                   \
+    } while (0)
+#define GT_OUT(g, lo, hi)                                                             \
+    do {                                                                              \
+        if (m) {                                                                      \
+            lo *= v8_load(m[g] + i0);                                                 \
+            hi *= v8_load(m[g] + i0 + 8);                                             \
+        }                                                                             \
+        s0 += lo;                                                                     \
+        s1 += hi;                                                                     \
+    } while (0)
+SN_INLINE void gate_matvec_t(float *restrict out, const float *const *dz, const float *restrict Ut, int H, int G,
+                             const float *const *m) {
     int i0 = 0;
 #if defined(__GNUC__)
-    for (; i0 + 32 <= H; i0 += 32) {
-        sn_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-        for (int j = 0; j < nj; j++) {
-            const float *u = Ut + (size_t)j * H + i0;
-            float s = dz[j];
-            a0 += s * v8_load(u);
-            a1 += s * v8_load(u + 8);
-            a2 += s * v8_load(u + 16);
-            a3 += s * v8_load(u + 24);
-        }
-        if (m) {
-            a0 *= v8_load(m + i0); a1 *= v8_load(m + i0 + 8); a2 *= v8_load(m + i0 + 16); a3 *= v8_load(m + i0 + 24);
-        }
-        v8_store(out + i0, v8_load(out + i0) + a0);
-        v8_store(out + i0 + 8, v8_load(out + i0 + 8) + a1);
-        v8_store(out + i0 + 16, v8_load(out + i0 + 16) + a2);
-        v8_store(out + i0 + 24, v8_load(out + i0 + 24) + a3);
-    }
     for (; i0 + 16 <= H; i0 += 16) {
-        sn_v8 a0 = {0}, a1 = {0};
-        for (int j = 0; j < nj; j++) {
-            const float *u = Ut + (size_t)j * H + i0;
-            float s = dz[j];
-            a0 += s * v8_load(u);
-            a1 += s * v8_load(u + 8);
+        sn_v8 z0 = {0}, z1 = {0}, o0 = {0}, o1 = {0}, t0 = {0}, t1 = {0}, r0 = {0}, r1 = {0};
+        for (int j = 0; j < H; j++) {
+            GT_ACC(0, z0, z1);
+            if (G > 1) GT_ACC(1, o0, o1);
+            if (G > 2) GT_ACC(2, t0, t1);
+            if (G > 3) GT_ACC(3, r0, r1);
         }
-        if (m) {
-            a0 *= v8_load(m + i0); a1 *= v8_load(m + i0 + 8);
-        }
-        v8_store(out + i0, v8_load(out + i0) + a0);
-        v8_store(out + i0 + 8, v8_load(out + i0 + 8) + a1);
-    }
-    for (; i0 + 8 <= H; i0 += 8) {
-        sn_v8 a0 = {0};
-        for (int j = 0; j < nj; j++) a0 += dz[j] * v8_load(Ut + (size_t)j * H + i0);
-        if (m) a0 *= v8_load(m + i0);
-        v8_store(out + i0, v8_load(out + i0) + a0);
+        sn_v8 s0 = {0}, s1 = {0};
+        GT_OUT(0, z0, z1);
+        if (G > 1) GT_OUT(1, o0, o1);
+        if (G > 2) GT_OUT(2, t0, t1);
+        if (G > 3) GT_OUT(3, r0, r1);
+        v8_store(out + i0, v8_load(out + i0) + s0);
+        v8_store(out + i0 + 8, v8_load(out + i0 + 8) + s1);
     }
 #endif
     for (; i0 < H; i0++) {
-        float a0 = 0.0f;
-        for (int j = 0; j < nj; j++) a0 += dz[j] * Ut[(size_t)j * H + i0];
-        out[i0] += m ? a0 * m[i0] : a0;
+        float s0 = 0.0f;
+        for (int g = 0; g < G; g++) {
+            float a0 = 0.0f;
+            for (int j = 0; j < H; j++) a0 += dz[g][j] * Ut[((size_t)g * H + j) * H + i0];
+            s0 += m ? a0 * m[g][i0] : a0;
+        }
+        out[i0] += s0;
     }
 }
 
@@ -451,7 +460,7 @@ typedef struct rnn_ctx {
     const float *W, *U, *bx, *bh; /* bh: GRU reset_after recurrent bias row, else NULL */
     const float *x;               /* forward input (B,T,C) or ids (B,T) */
     const uint8_t *mask;          /* (B,T) or NULL */
-    float *hs, *cs, *tc, *gt, *q, *mx, *mh, *R;
+    float *hs, *cs, *tc, *gt, *q, *mx, *mh, *R, *HD;
     int xdrop, hdrop, gx;
     float *y;
 } rnn_ctx;
@@ -506,12 +515,13 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
         mh = mrow;
     }
     const sn_act A = cf->act, RA = cf->ract;
+    float *hd = c->HD + (size_t)b * nH;
     if (cf->kind == SN_RNN_SIMPLE) {
-        rec_accum(a, hp, mh, c->U, H, nH, 0, 1);
+        rec_accum(a, hp, mh, c->U, H, nH, 0, 1, hd);
         act_vec(A, a, H);
         memcpy(hn, a, (size_t)H * sizeof(float));
     } else if (cf->kind == SN_RNN_LSTM) {
-        rec_accum(a, hp, mh, c->U, H, nH, 0, 4);
+        rec_accum(a, hp, mh, c->U, H, nH, 0, 4, hd);
         const float *cp = c->cs + ((size_t)k * B + b) * H;
         float *cn = c->cs + ((size_t)(k + 1) * B + b) * H;
         float *tcr = c->tc + ((size_t)k * B + b) * H;
@@ -529,7 +539,7 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
             memcpy(R, c->bh, (size_t)nH * sizeof(float));
         else
             memset(R, 0, (size_t)nH * sizeof(float));
-        rec_accum(R, hp, mh, c->U, H, nH, 0, 3);
+        rec_accum(R, hp, mh, c->U, H, nH, 0, 3, hd);
 #pragma omp simd
         for (int j = 0; j < 2 * H; j++) a[j] += R[j];
         act_vec(RA, a, 2 * H); /* z, r */
@@ -541,11 +551,11 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
         for (int i = 0; i < H; i++) hn[i] = a[i] * hp[i] + (1.0f - a[i]) * a[2 * H + i];
     } else {
         float *q = c->q + ((size_t)k * B + b) * H;
-        rec_accum(a, hp, mh, c->U, H, nH, 0, 2);
+        rec_accum(a, hp, mh, c->U, H, nH, 0, 2, hd);
         const float *mhh = mh ? mh[2] : NULL;
         act_vec(RA, a, 2 * H); /* z, r */
         for (int i = 0; i < H; i++) q[i] = a[H + i] * hp[i] * (mhh ? mhh[i] : 1.0f); /* r ⊙ (h ⊙ m_h) */
-        rec_accum(a, q, NULL, c->U, H, nH, 2, 3);
+        rec_accum(a, q, NULL, c->U, H, nH, 2, 3, hd);
         act_vec(A, a + 2 * H, H);
 #pragma omp simd
         for (int i = 0; i < H; i++) hn[i] = a[i] * hp[i] + (1.0f - a[i]) * a[2 * H + i];
@@ -581,6 +591,7 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
     c.mx = ca + ly.mx;
     c.mh = ca + ly.mh;
     c.R = f->scratch + sl.r;
+    c.HD = f->scratch + sl.hd;
     c.y = f->y;
     c.xdrop = f->training && cf->dropout > 0 && cf->dropout < 1;
     c.hdrop = f->training && cf->rdropout > 0 && cf->rdropout < 1;
@@ -668,12 +679,14 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
     const float *mrow[4] = {NULL, NULL, NULL, NULL};
     if (c->hdrop)
         for (int g = 0; g < c->G; g++) mrow[g] = c->mh + ((size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B + b) * H;
+    const float *const *mm = c->hdrop ? mrow : NULL;
     const sn_act A = cf->act, RA = cf->ract;
     const float *Ut = bc->Ut;
     memset(aux, 0, (size_t)H * sizeof(float));
     if (cf->kind == SN_RNN_SIMPLE) {
         for (int i = 0; i < H; i++) a[i] = dh[i] * act_d(A, a[i]);
-        rec_back(aux, a, Ut, H, H, mrow[0]);
+        const float *dz[1] = {a};
+        gate_matvec_t(aux, dz, Ut, H, 1, mm);
     } else if (cf->kind == SN_RNN_LSTM) {
         const float *cp = c->cs + ((size_t)k * B + b) * H;
         const float *tcr = c->tc + ((size_t)k * B + b) * H;
@@ -687,10 +700,8 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             a[3 * H + i] = d_o * act_d(RA, og);
             dc[i] = dcv * fg;
         }
-        if (!c->hdrop)
-            rec_back(aux, a, Ut, H, nH, NULL); /* all four blocks in one pass */
-        else
-            for (int g = 0; g < 4; g++) rec_back(aux, a + g * H, Ut + (size_t)g * H * H, H, H, mrow[g]);
+        const float *dz[4] = {a, a + H, a + 2 * H, a + 3 * H};
+        gate_matvec_t(aux, dz, Ut, H, 4, mm);
     } else if (cf->reset_after) {
         float *q = c->q + ((size_t)k * B + b) * H;
         for (int i = 0; i < H; i++) {
@@ -702,9 +713,8 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             a[i] = daz; a[H + i] = dar; a[2 * H + i] = dah;
             aux[i] = dhv * zg;
         }
-        rec_back(aux, a, Ut, H, H, mrow[0]);
-        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1]);
-        rec_back(aux, q, Ut + (size_t)2 * H * H, H, H, mrow[2]);
+        const float *dz[3] = {a, a + H, q};
+        gate_matvec_t(aux, dz, Ut, H, 3, mm);
     } else {
         for (int i = 0; i < H; i++) {
             float zg = a[i], hh = a[2 * H + i], dhv = dh[i];
@@ -714,7 +724,8 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         }
         /* d(r⊙h_d) = da_h U_h^T */
         memset(aux2, 0, (size_t)H * sizeof(float));
-        rec_back(aux2, a + 2 * H, Ut + (size_t)2 * H * H, H, H, NULL);
+        const float *dzh[1] = {a + 2 * H};
+        gate_matvec_t(aux2, dzh, Ut + (size_t)2 * H * H, H, 1, NULL);
         const float *mhh = mrow[2];
         for (int i = 0; i < H; i++) {
             float rg = a[H + i], mv = mhh ? mhh[i] : 1.0f;
@@ -722,8 +733,8 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             a[H + i] = drh * hp[i] * mv * act_d(RA, rg);
             aux[i] += drh * rg * mv;
         }
-        rec_back(aux, a, Ut, H, H, mrow[0]);
-        rec_back(aux, a + H, Ut + (size_t)H * H, H, H, mrow[1]);
+        const float *dz[2] = {a, a + H};
+        gate_matvec_t(aux, dz, Ut, H, 2, mm);
     }
     memcpy(dh, aux, (size_t)H * sizeof(float));
 }
