@@ -95,3 +95,10 @@ $(BUILD)/bench_models: bench/bench_models.c $(BUILD)/libseqnn.a
 bench: $(BUILD)/bench_models
 	sh bench/run.sh $(BENCH_THREADS) $(BENCH_STEPS)
 .PHONY: bench
+
+# The whole suite under valgrind memcheck (errors and definite/indirect leaks
+# fail the run). One thread: valgrind serialises threads anyway.
+valgrind: $(BUILD)/test_all $(BUILD)/seqnn
+	SEQNN_THREADS=1 SEQNN_CLI=$(BUILD)/seqnn valgrind --error-exitcode=9 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect -q $(BUILD)/test_all $(T)
+.PHONY: valgrind
