@@ -82,11 +82,13 @@ int main(int argc, char **argv) {
     const bcase cases[] = {
         {"lstm(16)", 256, 120, 14, 1},
         {"lstm(16, recurrent_dropout=0.25)", 256, 120, 14, 1},
+        {"lstm(16, dropout=0.2)", 256, 120, 14, 1},
         {"lstm(16, dropout=0.2, recurrent_dropout=0.25)", 256, 120, 14, 1},
         {"lstm(16)", 256, 120, 14, 0},
         {"lstm(32)", 256, 120, 14, 1},
         {"gru(32)", 256, 120, 14, 1},
         {"gru(32, recurrent_dropout=0.25)", 256, 120, 14, 1},
+        {"simplernn(32)", 256, 120, 14, 1},
         {"bidirectional(lstm(16))", 256, 120, 14, 1},
         {"bidirectional(lstm(32))", 32, 600, 256, 1},
         {"lstm(128)", 64, 100, 32, 1},

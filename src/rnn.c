@@ -827,26 +827,38 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     /* dU: per gate block g, Hd_g^T dZh_g with Hd_g = h_{k-1} ⊙ m_g (m constant over k) */
     int gru_ra = cf->kind == SN_RNN_GRU && cf->reset_after, gru_rb = cf->kind == SN_RNN_GRU && !cf->reset_after;
     int nrec = gru_rb ? 2 : G; /* blocks whose recurrent operand is h itself */
-    for (int g = 0; g < nrec; g++) {
-        const float *hop = c->hs;
-        if (c->hdrop) {
-            const float *m = c->mh + (size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B * H;
-            for (int k = 0; k < T; k++)
-                for (size_t r = 0; r < (size_t)B * H; r++) tmp[(size_t)k * B * H + r] = c->hs[(size_t)k * B * H + r] * m[r];
-            hop = tmp;
+    if (!c->hdrop) {
+        if (gru_ra) {
+            sn_gemm(1, 0, H, 2 * H, TB, 1.0f, c->hs, H, gt, nH, 1.0f, gU, nH);
+            sn_gemm(1, 0, H, H, TB, 1.0f, c->hs, H, c->q, H, 1.0f, gU + 2 * H, nH);
+        } else {
+            /* all blocks (GRU reset_after=false: z, r) share the operand: one GEMM */
+            sn_gemm(1, 0, H, nrec * H, TB, 1.0f, c->hs, H, gt, nH, 1.0f, gU, nH);
         }
-        const float *dz = gt + g * H;
-        int ldz = nH;
-        if (gru_ra && g == 2) {
-            dz = c->q;
-            ldz = H;
+    } else {
+        /* Hd_g = h ⊙ m_g built in chunks of whole steps that stay in cache
+         * (m_g is the same at every step), one GEMM per chunk and gate. */
+        int kc = SN_MAX(1, 4096 / B);
+        for (int k0 = 0; k0 < T; k0 += kc) {
+            int nk = SN_MIN(kc, T - k0);
+            size_t r0 = (size_t)k0 * B, nr = (size_t)nk * B;
+            for (int g = 0; g < nrec; g++) {
+                const float *m = c->mh + (size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B * H;
+                for (int k = 0; k < nk; k++) {
+                    const float *hsrc = c->hs + (r0 + (size_t)k * B) * H;
+                    float *d = tmp + (size_t)k * B * H;
+#pragma omp simd
+                    for (size_t r = 0; r < (size_t)B * H; r++) d[r] = hsrc[r] * m[r];
+                }
+                const float *dz = gt + r0 * nH + g * H;
+                int ldz = nH;
+                if (gru_ra && g == 2) {
+                    dz = c->q + r0 * H;
+                    ldz = H;
+                }
+                sn_gemm(1, 0, H, H, (int)nr, 1.0f, tmp, H, dz, ldz, 1.0f, gU + g * H, nH);
+            }
         }
-        if (!c->hdrop && !gru_ra && nrec == G) {
-            /* all blocks share the operand: one GEMM */
-            sn_gemm(1, 0, H, nH, TB, 1.0f, hop, H, gt, nH, 1.0f, gU, nH);
-            break;
-        }
-        sn_gemm(1, 0, H, H, TB, 1.0f, hop, H, dz, ldz, 1.0f, gU + g * H, nH);
     }
     if (gru_rb) sn_gemm(1, 0, H, H, TB, 1.0f, c->q, H, gt + 2 * H, nH, 1.0f, gU + 2 * H, nH);
     if (cf->use_bias) {
