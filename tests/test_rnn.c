@@ -538,3 +538,43 @@ TEST(rnn_final_states) {
     lc_free(&t);
     free(x);
 }
+
+/* Per-gate recurrent dropout masks (Keras implementation 1): with B = 1 the
+ * gradient row k of gate g's block of U is exactly zero iff m_g[k] = 0 —
+ * only possible if the same mask holds at every step — and the zero
+ * patterns differ between gates (independent masks). */
+TEST(rnn_recurrent_dropout_per_gate_masks) {
+    const char *specs[] = {"lstm(8, recurrent_dropout=0.5, return_sequences=true)",
+                           "gru(8, recurrent_dropout=0.5, return_sequences=true)"};
+    for (int s = 0; s < 2; s++) {
+        int T = 6, C = 3, H = 8, G = s == 0 ? 4 : 3;
+        sn_shape in = seq_shape(T, C);
+        lc_layer t;
+        CHECK_OK(lc_create(&t, specs[s], &in, 1, 4));
+        jitter_weights(&t, 3);
+        sn_rnn_cfg *cf = t.L->cfg;
+        float *x = randn((size_t)T * C, 5), *dy = randn((size_t)T * H, 6), y[48];
+        int patterns_differ = 0, zero_rows = 0;
+        for (int trial = 0; trial < 3; trial++) {
+            lc_forward(&t, x, NULL, y, NULL, 1, 100 + trial, NULL);
+            lc_backward(&t, x, NULL, y, dy, NULL, NULL);
+            unsigned pat[4] = {0, 0, 0, 0};
+            for (int g = 0; g < G; g++)
+                for (int k = 0; k < H; k++) {
+                    const float *row = t.g + cf->off_r + (size_t)k * G * H + g * H;
+                    int nz = 0;
+                    for (int j = 0; j < H; j++) nz += row[j] != 0.0f;
+                    CHECK_MSG(nz == 0 || nz == H, "%s gate %d row %d: %d nonzero", specs[s], g, k, nz);
+                    if (nz == 0) {
+                        pat[g] |= 1u << k;
+                        zero_rows++;
+                    }
+                }
+            for (int g = 1; g < G; g++) patterns_differ |= pat[g] != pat[0];
+        }
+        CHECK(zero_rows > 0 && patterns_differ);
+        free(x);
+        free(dy);
+        lc_free(&t);
+    }
+}
