@@ -218,7 +218,7 @@ static rnn_lay rnn_layout(const sn_rnn_cfg *cf, int B) {
 static size_t rnn_cache_floats(const sn_layer *L, int B) { return rnn_layout(L->cfg, B).total; }
 
 /* Scratch: R (B,G*H) GRU recurrent part | HD (B,G*H) h ⊙ m_g per row | Ut (G*H,H) U transposed | DH, DC,
- * AUX, AUX2 (B,H) | tmp (T*B, max(H,C)) for the post-loop GEMMs. */
+ * AUX, AUX2 (B,H) | tmp (T*B*H + max(T*B, G*max(1024,B))*C) for the post-loop GEMMs. */
 typedef struct rnn_sl { size_t r, hd, ut, dh, dc, aux, aux2, tmp, total; } rnn_sl;
 static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     rnn_sl s;
@@ -231,7 +231,9 @@ static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     s.dc = o; o += up16(Bz * H);
     s.aux = o; o += up16(Bz * H);
     s.aux2 = o; o += up16(Bz * H);
-    s.tmp = o; o += up16(T * Bz * (size_t)SN_MAX(cf->units, cf->ids ? 1 : cf->C));
+    /* per-gate chunks hold <= max(1024, B) rows; the single chunk T*B rows */
+    size_t Cz = (size_t)(cf->ids ? 1 : cf->C), chunk = SN_MAX((size_t)1024, Bz) * (size_t)cf->G;
+    s.tmp = o; o += up16(T * Bz * H + SN_MAX(T * Bz, chunk) * Cz);
     s.total = o;
     return s;
 }
@@ -618,11 +620,11 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
         /* time-major (dropped) input copies, then the projection GEMM(s) */
         float *xd = ca + ly.xd;
         size_t TBC = (size_t)T * B * C;
-        for (int g = 0; g < c.gx; g++)
-            for (int k = 0; k < T; k++) {
-                int t = cf->go_backwards ? T - 1 - k : k;
-                for (int b = 0; b < B; b++) {
-                    const float *src = f->x + ((size_t)b * T + t) * C;
+        for (int k = 0; k < T; k++) {
+            int t = cf->go_backwards ? T - 1 - k : k;
+            for (int b = 0; b < B; b++) {
+                const float *src = f->x + ((size_t)b * T + t) * C;
+                for (int g = 0; g < c.gx; g++) {
                     float *dst = xd + g * TBC + ((size_t)k * B + b) * C;
                     if (c.xdrop) {
                         const float *m = c.mx + ((size_t)g * B + b) * C;
@@ -632,11 +634,21 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
                     }
                 }
             }
-        if (c.gx == 1)
+        }
+        if (c.gx == 1) {
             sn_gemm(0, 0, T * B, nH, C, 1.0f, xd, C, c.W, nH, 0.0f, c.gt, nH);
-        else
-            for (int g = 0; g < c.gx; g++)
-                sn_gemm(0, 0, T * B, H, C, 1.0f, xd + g * TBC, C, c.W + g * H, nH, 0.0f, c.gt + g * H, nH);
+        } else {
+            /* per-gate masks: each gate fills a quarter of every gt row, so go
+             * in chunks of steps that stay in cache */
+            int kc = SN_MAX(1, 1024 / B);
+            for (int k0 = 0; k0 < T; k0 += kc) {
+                size_t r0 = (size_t)k0 * B;
+                int nr = SN_MIN(kc, T - k0) * B;
+                for (int g = 0; g < c.gx; g++)
+                    sn_gemm(0, 0, nr, H, C, 1.0f, xd + g * TBC + r0 * C, C, c.W + g * H, nH, 0.0f,
+                            c.gt + r0 * nH + g * H, nH);
+            }
+        }
     }
     memset(c.hs, 0, (size_t)B * H * sizeof(float));
     if (c.cs) memset(c.cs, 0, (size_t)B * H * sizeof(float));
@@ -806,15 +818,7 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     float *gW = L->g + cf->off_k, *gU = L->g + cf->off_r;
     const float *gt = c->gt;
     float *tmp = sc + sl.tmp;
-    if (!cf->ids) {
-        const float *xd = ca + ly.xd;
-        size_t TBC = (size_t)TB * C;
-        if (c->gx == 1)
-            sn_gemm(1, 0, C, nH, TB, 1.0f, xd, C, gt, nH, 1.0f, gW, nH);
-        else
-            for (int g = 0; g < c->gx; g++)
-                sn_gemm(1, 0, C, H, TB, 1.0f, xd + g * TBC, C, gt + g * H, nH, 1.0f, gW + g * H, nH);
-    } else {
+    if (cf->ids) {
         /* scatter-add of dZ rows into the gathered kernel rows (sequential: deterministic) */
         for (int k = 0; k < T; k++) {
             int t = cf->go_backwards ? T - 1 - k : k;
@@ -834,71 +838,82 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
             }
         }
     }
-    /* dU: per gate block g, Hd_g^T dZh_g with Hd_g = h_{k-1} ⊙ m_g (m constant over k) */
+    /* dW = Xd^T dZ, dU = Hd^T dZh and dX = dZ W^T over chunks of whole steps:
+     * one chunk (single GEMMs) without per-gate masks; with them (dropout
+     * and recurrent_dropout: Keras implementation 1) every gate's GEMMs read
+     * a quarter of each dZ row, so chunks of ~1024 rows keep dZ in cache and
+     * Hd_g = h ⊙ m_g (m_g is the same at every step) is built per chunk. */
     int gru_ra = cf->kind == SN_RNN_GRU && cf->reset_after, gru_rb = cf->kind == SN_RNN_GRU && !cf->reset_after;
     int nrec = gru_rb ? 2 : G; /* blocks whose recurrent operand is h itself */
-    if (!c->hdrop) {
-        if (gru_ra) {
-            sn_gemm(1, 0, H, 2 * H, TB, 1.0f, c->hs, H, gt, nH, 1.0f, gU, nH);
-            sn_gemm(1, 0, H, H, TB, 1.0f, c->hs, H, c->q, H, 1.0f, gU + 2 * H, nH);
+    int per_gate = c->gx > 1 || c->hdrop;
+    int kc = per_gate ? SN_MAX(1, 1024 / B) : T;
+    const float *xd = ca + ly.xd;
+    size_t TBC = (size_t)TB * C;
+    float *th = tmp, *tx = tmp + (size_t)SN_MIN(kc, T) * B * H;
+    int gw = c->gx == 1 ? nH : H; /* columns per input-side GEMM */
+    for (int k0 = 0; k0 < T; k0 += kc) {
+        int nk = SN_MIN(kc, T - k0), nr = nk * B;
+        size_t r0 = (size_t)k0 * B;
+        const float *gtc = gt + r0 * nH;
+        if (!cf->ids)
+            for (int g = 0; g < c->gx; g++)
+                sn_gemm(1, 0, C, gw, nr, 1.0f, xd + g * TBC + r0 * C, C, gtc + g * H, nH, 1.0f, gW + g * H, nH);
+        if (!c->hdrop) {
+            const float *hsc = c->hs + r0 * H;
+            if (gru_ra) {
+                sn_gemm(1, 0, H, 2 * H, nr, 1.0f, hsc, H, gtc, nH, 1.0f, gU, nH);
+                sn_gemm(1, 0, H, H, nr, 1.0f, hsc, H, c->q + r0 * H, H, 1.0f, gU + 2 * H, nH);
+            } else {
+                sn_gemm(1, 0, H, nrec * H, nr, 1.0f, hsc, H, gtc, nH, 1.0f, gU, nH);
+            }
         } else {
-            /* all blocks (GRU reset_after=false: z, r) share the operand: one GEMM */
-            sn_gemm(1, 0, H, nrec * H, TB, 1.0f, c->hs, H, gt, nH, 1.0f, gU, nH);
-        }
-    } else {
-        /* Hd_g = h ⊙ m_g built in chunks of whole steps that stay in cache
-         * (m_g is the same at every step), one GEMM per chunk and gate. */
-        int kc = SN_MAX(1, 4096 / B);
-        for (int k0 = 0; k0 < T; k0 += kc) {
-            int nk = SN_MIN(kc, T - k0);
-            size_t r0 = (size_t)k0 * B, nr = (size_t)nk * B;
             for (int g = 0; g < nrec; g++) {
                 const float *m = c->mh + (size_t)(cf->kind == SN_RNN_SIMPLE ? 0 : g) * B * H;
                 for (int k = 0; k < nk; k++) {
                     const float *hsrc = c->hs + (r0 + (size_t)k * B) * H;
-                    float *d = tmp + (size_t)k * B * H;
+                    float *d = th + (size_t)k * B * H;
 #pragma omp simd
                     for (size_t r = 0; r < (size_t)B * H; r++) d[r] = hsrc[r] * m[r];
                 }
-                const float *dz = gt + r0 * nH + g * H;
+                const float *dz = gtc + g * H;
                 int ldz = nH;
                 if (gru_ra && g == 2) {
                     dz = c->q + r0 * H;
                     ldz = H;
                 }
-                sn_gemm(1, 0, H, H, (int)nr, 1.0f, tmp, H, dz, ldz, 1.0f, gU + g * H, nH);
+                sn_gemm(1, 0, H, H, nr, 1.0f, th, H, dz, ldz, 1.0f, gU + g * H, nH);
+            }
+        }
+        if (gru_rb) sn_gemm(1, 0, H, H, nr, 1.0f, c->q + r0 * H, H, gtc + 2 * H, nH, 1.0f, gU + 2 * H, nH);
+        /* dx = Σ_g (dZ_g W_g^T) ⊙ m_g, back to (B,T,C) input order */
+        if (bw->dx && !cf->ids) {
+            size_t ntx = (size_t)nr * C;
+            for (int g = 0; g < c->gx; g++)
+                sn_gemm(0, 1, nr, C, gw, 1.0f, gtc + g * H, nH, c->W + g * H, nH, 0.0f, tx + g * ntx, C);
+            for (int k = k0; k < k0 + nk; k++) {
+                int t = cf->go_backwards ? T - 1 - k : k;
+                for (int b = 0; b < B; b++) {
+                    float *d = bw->dx + ((size_t)b * T + t) * C;
+                    size_t row = ((size_t)(k - k0) * B + b) * C;
+                    for (int g = 0; g < c->gx; g++) {
+                        const float *sx = tx + g * ntx + row;
+                        if (c->xdrop) {
+                            const float *m = c->mx + ((size_t)g * B + b) * C;
+                            for (int i = 0; i < C; i++) d[i] += sx[i] * m[i];
+                        } else {
+                            for (int i = 0; i < C; i++) d[i] += sx[i];
+                        }
+                    }
+                }
             }
         }
     }
-    if (gru_rb) sn_gemm(1, 0, H, H, TB, 1.0f, c->q, H, gt + 2 * H, nH, 1.0f, gU + 2 * H, nH);
     if (cf->use_bias) {
         float *gb = L->g + cf->off_b;
         colsum_add(gb, gt, (size_t)TB, nH, nH);
         if (gru_ra) {
             colsum_add(gb + nH, gt, (size_t)TB, 2 * H, nH);
             colsum_add(gb + nH + 2 * H, c->q, (size_t)TB, H, H);
-        }
-    }
-    /* dx = Σ_g (dZ_g W_g^T) ⊙ m_g, back to (B,T,C) input order */
-    if (bw->dx && !cf->ids) {
-        for (int g = 0; g < c->gx; g++) {
-            if (c->gx == 1)
-                sn_gemm(0, 1, TB, C, nH, 1.0f, gt, nH, c->W, nH, 0.0f, tmp, C);
-            else
-                sn_gemm(0, 1, TB, C, H, 1.0f, gt + g * H, nH, c->W + g * H, nH, 0.0f, tmp, C);
-            for (int k = 0; k < T; k++) {
-                int t = cf->go_backwards ? T - 1 - k : k;
-                for (int b = 0; b < B; b++) {
-                    float *d = bw->dx + ((size_t)b * T + t) * C;
-                    const float *s = tmp + ((size_t)k * B + b) * C;
-                    if (c->xdrop) {
-                        const float *m = c->mx + ((size_t)g * B + b) * C;
-                        for (int i = 0; i < C; i++) d[i] += s[i] * m[i];
-                    } else {
-                        for (int i = 0; i < C; i++) d[i] += s[i];
-                    }
-                }
-            }
         }
     }
 }
