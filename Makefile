@@ -100,5 +100,6 @@ bench: $(BUILD)/bench_models
 # fail the run). One thread: valgrind serialises threads anyway.
 valgrind: $(BUILD)/test_all $(BUILD)/seqnn
 	SEQNN_THREADS=1 SEQNN_CLI=$(BUILD)/seqnn valgrind --error-exitcode=9 --leak-check=full \
-	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect -q $(BUILD)/test_all $(T)
+	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	  --suppressions=tests/valgrind.supp -q $(BUILD)/test_all $(T)
 .PHONY: valgrind

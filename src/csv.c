@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <zlib.h>
@@ -184,6 +185,14 @@ static const char *date_format_name(sn_date_format f) {
  * --------------------------------------------------------------------- */
 static const double k_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* "inf", "-Infinity", ...: a number-shaped value that is refused as not
+ * finite (rather than taken for a text column). */
+static int is_inf_text(const char *b, const char *e) {
+    if (b < e && (*b == '-' || *b == '+')) b++;
+    size_t n = (size_t)(e - b);
+    return (n == 3 && !strncasecmp(b, "inf", 3)) || (n == 8 && !strncasecmp(b, "infinity", 8));
+}
 
 /* Parses the decimal number [b, e) (no surrounding spaces) into *out.
  * Syntax: [+-] digits [. digits] [(e|E) [+-] digits], at least one mantissa
@@ -852,7 +861,7 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
             const char *b = s.f[j].b, *e = s.f[j].e;
             trim(&b, &e);
             double v;
-            if (is_missing_text(b, e) || parse_number(b, e, &v) || is_decimal_comma(b, e)) {
+            if (is_missing_text(b, e) || parse_number(b, e, &v) || is_decimal_comma(b, e) || is_inf_text(b, e)) {
                 s.map[j] = s.n_out;
                 s.out_field[s.n_out++] = j;
             } else {
@@ -930,6 +939,10 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
                 missing = opts.use_sentinel && v == opts.sentinel;
             } else if (is_missing_text(b, e)) {
                 missing = 1;
+            } else if (is_inf_text(b, e)) {
+                st = sn_error(SN_ERR_NUMERIC, "%s:%zu:%zu: \"%s\" is not a finite number in column \"%s\"", path, lineno,
+                              col_of(lb, fs->b), show(b, e, shown, sizeof shown), s.hdr[s.out_field[c]]);
+                goto fail;
             } else {
                 st = sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: cannot parse \"%s\" as a number in column \"%s\"%s", path,
                               lineno, col_of(lb, fs->b), show(b, e, shown, sizeof shown), s.hdr[s.out_field[c]],

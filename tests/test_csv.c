@@ -481,3 +481,16 @@ TEST(csv_streams_large_files_across_buffer_refills) {
         CHECK(!bad);
     }
 }
+
+TEST(csv_infinite_values_are_refused_not_taken_for_text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/inf.csv", sn_test_tmpdir());
+    FILE *fp = fopen(path, "w");
+    CHECK(fp);
+    fputs("\"Date Time\",\"p (mbar)\",\"T (degC)\"\n01.01.2009 00:10:00,996.52,-Infinity\n01.01.2009 00:20:00,996.5,1\n", fp);
+    fclose(fp);
+    sn_table t;
+    CHECK(sn_csv_read(&t, path, NULL) == SN_ERR_NUMERIC);
+    CHECK(strstr(sn_last_error(), "inf.csv:2:") && strstr(sn_last_error(), "\"-Infinity\" is not a finite number") &&
+          strstr(sn_last_error(), "T (degC)"));
+}

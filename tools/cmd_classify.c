@@ -125,6 +125,13 @@ static int load_data(cl_data *d, const char *path, double vsplit, uint64_t seed,
         printf("      --limit: using %zu training and %zu test documents\n", d->all_train.n, d->test.n);
     }
     if ((st = sn_text_split(&d->all_train, vsplit, seed, &d->train, &d->val))) return cli_fail(st, "validation split");
+    if (d->train.n == 0 || d->val.n == 0 || d->test.n == 0) {
+        fprintf(stderr,
+                "seqnn classify: %s: %zu training documents split at %.2f leave %zu for training and %zu for validation, "
+                "with %zu test documents: each must be at least 1\n",
+                path, d->all_train.n, vsplit, d->train.n, d->val.n, d->test.n);
+        return 1;
+    }
     printf("      split: %zu training / %zu validation documents (validation_split %.2f, seed %llu)\n", d->train.n,
            d->val.n, vsplit, (unsigned long long)seed);
     return 0;
