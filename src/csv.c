@@ -940,7 +940,7 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
             } else if (is_missing_text(b, e)) {
                 missing = 1;
             } else if (is_inf_text(b, e)) {
-                st = sn_error(SN_ERR_NUMERIC, "%s:%zu:%zu: \"%s\" is not a finite number in column \"%s\"", path, lineno,
+                st = sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: \"%s\" is not a finite number in column \"%s\"", path, lineno,
                               col_of(lb, fs->b), show(b, e, shown, sizeof shown), s.hdr[s.out_field[c]]);
                 goto fail;
             } else {
