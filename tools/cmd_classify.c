@@ -95,7 +95,7 @@ static int load_data(cl_data *d, const char *path, double vsplit, uint64_t seed,
     sn_text_corpus c[3];
     double t0 = sn_now();
     sn_status st = sn_text_load_multi(c, path, lo, 2);
-    if (st) return cli_fail(st, path);
+    if (st) return cli_fail(st, NULL); /* the message names the path */
     d->all_train = c[0];
     d->test = c[1];
     if (want_unsup) {

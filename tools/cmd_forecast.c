@@ -128,8 +128,20 @@ static int fc_prepare(fc_data *d, const fc_args *a) {
     if ((st = sn_parse_duration(a->lookback, &lb))) return cli_fail(st, "--lookback");
     if ((st = sn_parse_duration(a->horizon, &hz))) return cli_fail(st, "--horizon");
     if ((st = sn_parse_duration(a->sampling, &sp))) return cli_fail(st, "--sampling");
+    /* A window plus its target must fit in the training half, or the split is meaningless. */
+    if (sp > 0 && tr.median_step > 0 && lb >= sp && hz >= 0) {
+        double span_rows = ((double)lb / (double)sp - 1 + (double)hz / (double)sp) * ((double)sp / (double)tr.median_step) + 1;
+        double train_rows = floor(0.5 * (double)d->tab.n_rows);
+        if (span_rows > train_rows) {
+            fprintf(stderr,
+                    "seqnn forecast: a %s look-back plus the %s horizon spans %.0f rows, more than the %.0f rows of the "
+                    "training split (half of %zu): use a shorter --lookback / --horizon or a longer series\n",
+                    a->lookback, a->horizon, span_rows, train_rows, d->tab.n_rows);
+            return 1;
+        }
+    }
     st = sn_ts_protocol_from_durations(&d->p, d->tab.n_rows, tr.median_step, lb, hz, sp, 0.5, 0.25);
-    if (st) return cli_fail(st, "protocol");
+    if (st) return cli_fail(st, NULL);
     d->C = d->tab.n_cols;
     size_t N = d->tab.n_rows;
     d->x = malloc(N * (size_t)d->C * sizeof(float));
