@@ -23,8 +23,20 @@
  * Reference: keras/src/layers/convolutional/base_conv.py,
  * keras/src/ops/operation_utils.py; KERAS_SEMANTICS §6, §10. */
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "layer.h"
+
+/* Direct kernels (GCC vector extensions) for F up to this many filters; wider
+ * layers use K accumulated sn_gemm calls (see below the direct path). */
+#define CONV_DIRECT_MAX_F 64
+#if defined(__GNUC__)
+#define CONV_HAVE_DIRECT 1
+#else
+#define CONV_HAVE_DIRECT 0
+#endif
 
 typedef enum conv_pad { PAD_VALID = 0, PAD_SAME, PAD_CAUSAL } conv_pad;
 static const char *const g_pad_names[] = {"valid", "same", "causal"};
@@ -37,6 +49,8 @@ typedef struct conv_cfg {
     sn_init_kind kernel_init, bias_init;
     /* derived in build */
     int L, cin, lout, pad_l, lp, R, copy;
+    int direct;    /* direct kernels (F <= CONV_DIRECT_MAX_F), else K accumulated GEMMs */
+    int f8, cin8;  /* F and Cin rounded up to multiples of 8 (direct kernels' padded widths) */
 } conv_cfg;
 
 static sn_status parse_init(const sn_spec_call *c, const char *key, const char *def, sn_init_kind *out) {
@@ -135,6 +149,9 @@ static sn_status conv_build(sn_layer *L) {
     cfg->lp = (int)lp;
     cfg->R = (int)(lp / st);
     cfg->copy = pad_l != 0 || lp != Lin;
+    cfg->direct = CONV_HAVE_DIRECT && cfg->filters <= CONV_DIRECT_MAX_F;
+    cfg->f8 = (cfg->filters + 7) / 8 * 8;
+    cfg->cin8 = (cin + 7) / 8 * 8;
     L->out.rank = 2;
     L->out.d[0] = lout;
     L->out.d[1] = cfg->filters;
@@ -163,16 +180,24 @@ static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 /* Scratch regions (float offsets, each 64-byte aligned). */
 typedef struct conv_scratch {
     float *xp;   /* (B, Lp, Cin) padded input, when cfg->copy */
+    /* GEMM path */
     float *zv;   /* (B·R, F) virtual-row outputs / dZ */
     double *acc; /* (F) bias-gradient sums */
-    float *u;    /* (B, LU, F) up-sampled dz */
-    float *w2;   /* (K, F, Cin) flipped, transposed kernel */
     float *dxv;  /* (B·LU, Cin) */
+    /* both: u (B, LU, F) up-sampled dz; w2 flipped, transposed kernel (K, F, Cin) for
+     * the GEMM path, (K, F, Cin8) with zero columns Cin..Cin8 for the direct one */
+    float *u, *w2;
+    /* direct path */
+    float *wp;   /* (K·Cin, F8) kernel with zero columns F..F8 */
+    float *bp;   /* (F8) bias, zero padded */
+    float *dz;   /* (B, L_out, F8) dz = dy ⊙ act'(y), zero columns F..F8 */
+    double *tot; /* (K·Cin + 1, F8) dW sums in double; the last row is the bias gradient */
 } conv_scratch;
 
 static size_t conv_layout(const sn_layer *L, int B, float *base, conv_scratch *o) {
     const conv_cfg *cfg = L->cfg;
     const size_t F = (size_t)cfg->filters, cin = (size_t)cfg->cin, K = (size_t)cfg->K;
+    const size_t F8 = (size_t)cfg->f8, cin8 = (size_t)cfg->cin8;
     const size_t lu = (size_t)cfg->lp + (size_t)cfg->d * (K - 1);
     size_t off = 0;
 #define TAKE(field, type, count)                                     \
@@ -181,11 +206,19 @@ static size_t conv_layout(const sn_layer *L, int B, float *base, conv_scratch *o
         off += up16(count);                                          \
     } while (0)
     TAKE(xp, float, cfg->copy ? (size_t)B * cfg->lp * cin : 0);
-    TAKE(zv, float, (size_t)B * cfg->R * F);
-    TAKE(acc, double, 2 * F);
     TAKE(u, float, (size_t)B * lu * F);
-    TAKE(w2, float, K * F * cin);
-    TAKE(dxv, float, (size_t)B * lu * cin);
+    if (cfg->direct) {
+        TAKE(w2, float, K * F * cin8);
+        TAKE(wp, float, K * cin * F8);
+        TAKE(bp, float, F8);
+        TAKE(dz, float, (size_t)B * cfg->lout * F8);
+        TAKE(tot, double, 2 * (K * cin + 1) * F8);
+    } else {
+        TAKE(w2, float, K * F * cin);
+        TAKE(zv, float, (size_t)B * cfg->R * F);
+        TAKE(acc, double, 2 * F);
+        TAKE(dxv, float, (size_t)B * lu * cin);
+    }
 #undef TAKE
     return off;
 }
@@ -204,6 +237,300 @@ static void conv_pad_input(const conv_cfg *cfg, int B, const float *x, float *xp
     }
 }
 
+/* W''[k'][f][c] = W[K−1−k'][c][f] (K, F, ld) with zero columns cin..ld: the
+ * kernel of the transposed convolution that gives dx. */
+static void conv_flip_kernel(const conv_cfg *cfg, const float *W, float *w2, int ld) {
+    const int K = cfg->K, cin = cfg->cin, F = cfg->filters;
+    for (int k = 0; k < K; k++)
+        for (int j = 0; j < F; j++) {
+            float *row = w2 + ((size_t)(K - 1 - k) * F + j) * ld;
+            for (int c = 0; c < cin; c++) row[c] = W[((size_t)k * cin + c) * F + j];
+            for (int c = cin; c < ld; c++) row[c] = 0.0f;
+        }
+}
+
+/* ================= direct path (F <= CONV_DIRECT_MAX_F) =================
+ *
+ * The seed's layers are tiny products (depth K·Cin = 6..336, width F = 8)
+ * that BLAS runs far below its peak, and that sn_gemm cuts into 128-row
+ * blocks. The direct kernels below keep a block of outputs in vector
+ * registers across the whole reduction instead:
+ *
+ *   forward  y[b,t,:]  = Σ_{k,c} xp[b, t·s + k·d, c] · W[k,c,:]       (8 rows × 8 filters,
+ *                                                                      or 4 rows × 16 filters)
+ *   dx       the same correlation over the up-sampled dz U with W'' (output width Cin)
+ *   dW[j,:] += Σ_b ( Σ_t xp[b, t·s + k·d, c] · dz[b,t,:] ),  j = k·Cin + c (8 rows j × 8 filters)
+ *
+ * With d = 1 the K taps of one output row are K·Cin consecutive floats, so
+ * the (k, c) double loop runs as one loop of depth K·Cin.
+ *
+ * Summation order. Each forward / dx output is one float sum in (k, c) order,
+ * then + bias (forward) or added to dx; which thread or block computes it does
+ * not matter. dW is formed per sample in float (registers), and the per-sample
+ * sums are added in sample order into a double total (more accurate than the
+ * single float chain of B·L_out terms a GEMM forms). Forward and dx are
+ * split over the batch, dW over column blocks of (K·Cin, F): 1 and N threads
+ * give identical bits. The results differ from the GEMM path only by float
+ * rounding.
+ *
+ * The kernels are also compiled for AVX2 and picked at load time (function
+ * multi-versioning, as in src/rnn.c). ISO C mode compiles with
+ * -ffp-contract=off, so no FMA is formed and both versions do the same IEEE
+ * operations. */
+#if CONV_HAVE_DIRECT
+typedef float conv_v8 __attribute__((vector_size(32)));
+/* unaligned, aliasing view for loads / stores of 8 floats */
+typedef float conv_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+#define LD8(p) (*(const conv_v8u *)(const void *)(p))
+#define ST8(p, v) (*(conv_v8u *)(void *)(p) = (v))
+#define CONV_INLINE static inline __attribute__((always_inline))
+#if !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CONV_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CONV_CLONES
+#endif
+
+/* Writes a finished block: o[r·ldo + n] (= or +=) tmp[r·w + n] (+ bias[n]),
+ * r < rows, n < cols. */
+static void conv_flush(float *restrict o, int ldo, const float *restrict tmp, int w, int rows, int cols,
+                       const float *restrict bias, int accum) {
+    for (int r = 0; r < rows; r++) {
+        float *orow = o + (size_t)r * ldo;
+        const float *t = tmp + (size_t)r * w;
+        if (bias && accum)
+            for (int n = 0; n < cols; n++) orow[n] = orow[n] + (t[n] + bias[n]);
+        else if (bias)
+            for (int n = 0; n < cols; n++) orow[n] = t[n] + bias[n];
+        else if (accum)
+            for (int n = 0; n < cols; n++) orow[n] = orow[n] + t[n];
+        else
+            for (int n = 0; n < cols; n++) orow[n] = t[n];
+    }
+}
+
+/* One sample's correlation, for rows i < M and columns n < N:
+ *   out[i·ldo + n] (=, or += when accum) Σ_{k<K} Σ_{c<C} in[i·rs + k·ks + c] · Wp[(k·C + c)·N8 + n] (+ bias[n])
+ * in: rows of the sample (row i starts at i·rs); Wp: (K·C, N8) with zero
+ * columns N..N8, N8 = ⌈N/8⌉·8; bias: (N8) or NULL. Rows past M in the last
+ * block re-read row M−1 (valid memory) and are not stored. */
+CONV_CLONES static void conv_direct(float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks,
+                                    int C, int K, const float *restrict Wp, const float *restrict bias, int accum,
+                                    int M) {
+    const int N8 = (N + 7) & ~7;
+    for (int i0 = 0; i0 < M; i0 += 8) {
+        const float *p[8];
+        for (int r = 0; r < 8; r++) p[r] = in + (size_t)SN_MIN(i0 + r, M - 1) * rs;
+        int n0 = 0;
+        /* 4 rows × 16 columns: 6 loads per 16 vector multiply-adds */
+        for (; n0 + 16 <= N8; n0 += 16)
+            for (int h = 0; h < 8 && i0 + h < M; h += 4) {
+                const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
+                conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+                for (int k = 0; k < K; k++) {
+                    const float *w = Wp + (size_t)k * C * N8 + n0;
+                    const size_t o = (size_t)k * ks;
+                    for (int c = 0; c < C; c++) {
+                        const conv_v8 wl = LD8(w + (size_t)c * N8), wh = LD8(w + (size_t)c * N8 + 8);
+                        const float x0 = q0[o + c], x1 = q1[o + c], x2 = q2[o + c], x3 = q3[o + c];
+                        a0 += x0 * wl, b0 += x0 * wh;
+                        a1 += x1 * wl, b1 += x1 * wh;
+                        a2 += x2 * wl, b2 += x2 * wh;
+                        a3 += x3 * wl, b3 += x3 * wh;
+                    }
+                }
+float tmp[64];
+                ST8(tmp, a0), ST8(tmp + 8, b0), ST8(tmp + 16, a1), ST8(tmp + 24, b1);
+                ST8(tmp + 32, a2), ST8(tmp + 40, b2), ST8(tmp + 48, a3), ST8(tmp + 56, b3);
+                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 16, SN_MIN(4, M - i0 - h),
+                           SN_MIN(16, N - n0), bias ? bias + n0 : NULL, accum);
+            }
+        /* 8 rows × 8 columns: 9 loads per 8 vector multiply-adds */
+        for (; n0 < N8; n0 += 8) {
+            const float *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3], *q4 = p[4], *q5 = p[5], *q6 = p[6],
+                        *q7 = p[7];
+            conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+            for (int k = 0; k < K; k++) {
+                const float *w = Wp + (size_t)k * C * N8 + n0;
+                const size_t o = (size_t)k * ks;
+                for (int c = 0; c < C; c++) {
+                    const conv_v8 wv = LD8(w + (size_t)c * N8);
+                    a0 += q0[o + c] * wv, a1 += q1[o + c] * wv;
+                    a2 += q2[o + c] * wv, a3 += q3[o + c] * wv;
+                    a4 += q4[o + c] * wv, a5 += q5[o + c] * wv;
+                    a6 += q6[o + c] * wv, a7 += q7[o + c] * wv;
+                }
+            }
+float tmp[64];
+            ST8(tmp, a0), ST8(tmp + 8, a1), ST8(tmp + 16, a2), ST8(tmp + 24, a3);
+            ST8(tmp + 32, a4), ST8(tmp + 40, a5), ST8(tmp + 48, a6), ST8(tmp + 56, a7);
+            conv_flush(out + (size_t)i0 * ldo + n0, ldo, tmp, 8, SN_MIN(8, M - i0), SN_MIN(8, N - n0),
+                       bias ? bias + n0 : NULL, accum);
+        }
+    }
+}
+
+/* One sample's contribution to dW for the rows j0 <= j < min(j0 + 8, J) of
+ * the (J = K·C, N8) sum table and its columns n0..n0+8:
+ *   tot[j·N8 + n] += Σ_{t<T} in[t·rs + off(j)] · dz[t·N8 + n],  off(j) = ⌊j/C⌋·ks + j mod C
+ * The T-term sums are formed in float, then added to the double total.
+ * Rows past J re-read row J−1 and are not stored. */
+#define DW_T_LOOP(X)                                                                                 \
+    for (int t = 0; t < T; t++) {                                                                    \
+        const conv_v8 g = LD8(dz + (size_t)t * N8 + n0);                                             \
+        const float *x = in + (size_t)t * rs;                                                        \
+        a0 += X(0) * g, a1 += X(1) * g, a2 += X(2) * g, a3 += X(3) * g;                              \
+        a4 += X(4) * g, a5 += X(5) * g, a6 += X(6) * g, a7 += X(7) * g;                              \
+    }
+CONV_CLONES static void conv_dw_sample(double *restrict tot, int N8, const float *restrict in, int rs, int ks, int C,
+                                       int J, const float *restrict dz, int T, int j0, int n0) {
+    size_t off[8];
+    for (int r = 0; r < 8; r++) {
+        int j = SN_MIN(j0 + r, J - 1);
+        off[r] = (size_t)(j / C) * ks + (size_t)(j % C);
+    }
+    conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+    if (off[7] == off[0] + 7) { /* contiguous taps (d = 1, or a block inside one tap) */
+        in += off[0];
+#define DW_XC(r) x[r]
+        DW_T_LOOP(DW_XC)
+#undef DW_XC
+    } else {
+#define DW_XG(r) x[off[r]]
+        DW_T_LOOP(DW_XG)
+#undef DW_XG
+    }
+    const conv_v8 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    for (int r = 0; r < 8 && j0 + r < J; r++) {
+        float v[8];
+        memcpy(v, &acc[r], sizeof v);
+        double *row = tot + (size_t)(j0 + r) * N8 + n0;
+        for (int n = 0; n < 8; n++) row[n] += v[n];
+    }
+}
+#undef DW_T_LOOP
+
+/* Bias gradient of one sample: tot[n] += Σ_{t<T} dz[t·N8 + n], n in n0..n0+8. */
+CONV_CLONES static void conv_db_sample(double *restrict tot, int N8, const float *restrict dz, int T, int n0) {
+    conv_v8 a = {0};
+    for (int t = 0; t < T; t++) a += LD8(dz + (size_t)t * N8 + n0);
+    float v[8];
+    memcpy(v, &a, sizeof v);
+    for (int n = 0; n < 8; n++) tot[n0 + n] += v[n];
+}
+#endif
+
+/* Spreads `work` multiply-adds over threads only when there is enough of it
+ * (a parallel region costs far more than a small sample's work). */
+#define CONV_PAR_WORK (1L << 18)
+
+#if CONV_HAVE_DIRECT
+static void direct_forward(sn_layer *L, sn_fwd *f) {
+    const conv_cfg *cfg = L->cfg;
+    const int B = f->B, F = cfg->filters, F8 = cfg->f8, cin = cfg->cin, K = cfg->K, lout = cfg->lout;
+    const int s = cfg->s, d = cfg->d, lp = cfg->lp;
+    const int nt = L->threads > 0 ? L->threads : 1;
+    conv_scratch sc;
+    conv_layout(L, B, f->scratch, &sc);
+    /* kernel and bias padded to F8 columns (used as is when F = F8) */
+    const float *wp = L->w, *bias = NULL;
+    if (F8 != F) {
+        for (int j = 0; j < K * cin; j++)
+            for (int n = 0; n < F8; n++) sc.wp[(size_t)j * F8 + n] = n < F ? L->w[(size_t)j * F + n] : 0.0f;
+        wp = sc.wp;
+    }
+    if (cfg->use_bias) {
+        for (int n = 0; n < F8; n++) sc.bp[n] = n < F ? L->w[(size_t)K * cin * F + n] : 0.0f;
+        bias = sc.bp;
+    }
+    const float *xp = f->x;
+    if (cfg->copy) {
+        conv_pad_input(cfg, B, f->x, sc.xp, nt);
+        xp = sc.xp;
+    }
+    /* d = 1: the K taps of a row are K·Cin consecutive floats, one loop */
+    const int Kl = d == 1 ? 1 : K, Cl = d == 1 ? K * cin : cin;
+    const long work = (long)B * lout * F8 * K * cin;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
+    for (int b = 0; b < B; b++) {
+        float *y = f->y + (size_t)b * lout * F;
+        conv_direct(y, F, F, xp + (size_t)b * lp * cin, s * cin, d * cin, Cl, Kl, wp, bias, 0, lout);
+        sn_act_forward(cfg->act, y, (size_t)lout, (size_t)F);
+    }
+}
+
+static void direct_backward(sn_layer *L, sn_bwd *bw) {
+    const conv_cfg *cfg = L->cfg;
+    const int B = bw->B, F = cfg->filters, F8 = cfg->f8, cin = cfg->cin, cin8 = cfg->cin8, K = cfg->K;
+    const int lout = cfg->lout, s = cfg->s, d = cfg->d, Lin = cfg->L, pl = cfg->pad_l, lp = cfg->lp;
+    const int lu = lp + d * (K - 1), J = K * cin, nJ = (J + 7) / 8, nN = F8 / 8;
+    const int nt = L->threads > 0 ? L->threads : 1;
+    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)J * F : NULL;
+    conv_scratch sc;
+    conv_layout(L, B, bw->scratch, &sc);
+    const float *xp = bw->x;
+    if (cfg->copy) {
+        conv_pad_input(cfg, B, bw->x, sc.xp, nt);
+        xp = sc.xp;
+    }
+    if (bw->dx) conv_flip_kernel(cfg, L->w, sc.w2, cin8);
+    memset(sc.tot, 0, (size_t)(J + 1) * F8 * sizeof(double));
+    /* work items of the dW reduction: (8-row block of J) × (8-column block), then the bias columns */
+    const int n_items = nJ * nN + (gb ? nN : 0);
+    const int Kl = d == 1 ? 1 : K, Fl = d == 1 ? K * F : F; /* dx: taps of U rows, as in forward */
+    const long work = (long)B * lout * F8 * J * (bw->dx ? 2 : 1);
+#pragma omp parallel num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
+    {
+        /* dz = dy ⊙ act'(y) in (L_out, F8) rows, then dx of each sample */
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *dz = sc.dz + (size_t)b * lout * F8;
+            const size_t off = (size_t)b * lout * F;
+            if (F8 == F) {
+                sn_act_backward(cfg->act, dz, bw->y + off, bw->dy + off, (size_t)lout, (size_t)F);
+            } else {
+                for (int t = 0; t < lout; t++) {
+                    float *row = dz + (size_t)t * F8;
+                    sn_act_backward(cfg->act, row, bw->y + off + (size_t)t * F, bw->dy + off + (size_t)t * F, 1,
+                                    (size_t)F);
+                    for (int n = F; n < F8; n++) row[n] = 0.0f;
+                }
+            }
+            if (bw->dx) {
+                /* U[t·s + d(K−1)] = dz[t], zeros elsewhere; dx[i] += Σ_k' U[pad_l + i + k'd] · W''[k'] */
+                float *u = sc.u + (size_t)b * lu * F;
+                memset(u, 0, (size_t)lu * F * sizeof(float));
+                for (int t = 0; t < lout; t++)
+                    memcpy(u + ((size_t)t * s + (size_t)d * (K - 1)) * F, dz + (size_t)t * F8, (size_t)F * sizeof(float));
+                conv_direct(bw->dx + (size_t)b * Lin * cin, cin, cin, u + (size_t)pl * F, F, d * F, Fl, Kl, sc.w2,
+                            NULL, 1, Lin);
+            }
+        }
+        /* dW: every thread takes a fixed range of items and runs the batch in order */
+        int tid = 0, nth = 1;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+        nth = omp_get_num_threads();
+#endif
+        const int it0 = (int)((long)n_items * tid / nth), it1 = (int)((long)n_items * (tid + 1) / nth);
+        for (int b = 0; b < B; b++) {
+            const float *x = xp + (size_t)b * lp * cin, *dz = sc.dz + (size_t)b * lout * F8;
+            for (int it = it0; it < it1; it++) {
+                if (it < nJ * nN)
+                    conv_dw_sample(sc.tot, F8, x, s * cin, d * cin, cin, J, dz, lout, it / nN * 8, it % nN * 8);
+                else
+                    conv_db_sample(sc.tot + (size_t)J * F8, F8, dz, lout, (it - nJ * nN) * 8);
+            }
+        }
+    }
+    for (int j = 0; j < J; j++)
+        for (int n = 0; n < F; n++) gW[(size_t)j * F + n] += (float)sc.tot[(size_t)j * F8 + n];
+    if (gb)
+        for (int n = 0; n < F; n++) gb[n] += (float)sc.tot[(size_t)J * F8 + n];
+}
+#endif
+
+/* ================= GEMM path (wide layers) ================= */
+
 /* out (M, N) (+)= Σ_k A_k (M, Ck) · W_k (Ck, N), A_k = A + k·dil·Ck floats
  * with row stride lda. The K taps are K accumulated GEMMs of depth Ck: the
  * tap rows overlap, which BLAS does not accept as one (M, K·Ck) matrix, and
@@ -215,7 +542,7 @@ static void tap_gemm(int M, int N, int Ck, int K, int dil, const float *A, int l
         sn_gemm(0, 0, M, N, Ck, 1.0f, A + (size_t)k * dil * Ck, lda, W + (size_t)k * Ck * N, N, k ? 1.0f : beta, out, N);
 }
 
-static void conv_forward(sn_layer *L, sn_fwd *f) {
+static void gemm_forward(sn_layer *L, sn_fwd *f) {
     const conv_cfg *cfg = L->cfg;
     const int B = f->B, F = cfg->filters, cin = cfg->cin, K = cfg->K, R = cfg->R, lout = cfg->lout;
     const int nt = L->threads > 0 ? L->threads : 1;
@@ -242,7 +569,7 @@ static void conv_forward(sn_layer *L, sn_fwd *f) {
     }
 }
 
-static void conv_backward(sn_layer *L, sn_bwd *bw) {
+static void gemm_backward(sn_layer *L, sn_bwd *bw) {
     const conv_cfg *cfg = L->cfg;
     const int B = bw->B, F = cfg->filters, cin = cfg->cin, K = cfg->K, R = cfg->R, lout = cfg->lout;
     const int s = cfg->s, d = cfg->d, Lin = cfg->L, pl = cfg->pad_l;
@@ -292,11 +619,7 @@ static void conv_backward(sn_layer *L, sn_bwd *bw) {
         for (int t = 0; t < lout; t++)
             memcpy(ub + ((size_t)t * s + (size_t)d * (K - 1)) * F, zv + ((size_t)b * R + t) * F, (size_t)F * sizeof(float));
     }
-    /* W''[k'][f][c] = W[K−1−k'][c][f] */
-    for (int k = 0; k < K; k++)
-        for (int c = 0; c < cin; c++)
-            for (int j = 0; j < F; j++)
-                sc.w2[((size_t)(K - 1 - k) * F + j) * cin + c] = W[((size_t)k * cin + c) * F + j];
+    conv_flip_kernel(cfg, W, sc.w2, cin);
     /* dxv row i = b·LU + j (j < L): Σ_k' U[b, pad_l + j + k'·d] · W''[k'] */
     const int M2 = (B - 1) * lu + Lin;
     tap_gemm(M2, cin, F, K, d, u + (size_t)pl * F, F, sc.w2, 0.0f, sc.dxv);
@@ -306,6 +629,26 @@ static void conv_backward(sn_layer *L, sn_bwd *bw) {
         const float *src = sc.dxv + (size_t)b * lu * cin;
         for (size_t i = 0; i < (size_t)Lin * cin; i++) dx[i] += src[i];
     }
+}
+
+static void conv_forward(sn_layer *L, sn_fwd *f) {
+#if CONV_HAVE_DIRECT
+    if (((const conv_cfg *)L->cfg)->direct) {
+        direct_forward(L, f);
+        return;
+    }
+#endif
+    gemm_forward(L, f);
+}
+
+static void conv_backward(sn_layer *L, sn_bwd *bw) {
+#if CONV_HAVE_DIRECT
+    if (((const conv_cfg *)L->cfg)->direct) {
+        direct_backward(L, bw);
+        return;
+    }
+#endif
+    gemm_backward(L, bw);
 }
 
 static int conv_describe(const sn_layer *L, char *buf, size_t n) {

@@ -309,6 +309,123 @@ TEST(basic_torch_conv1d) {
     sn_fixture_free(fx);
 }
 
+/* Conv1D against a naive double-precision reference (direct definition, no
+ * padded copy, no up-sampling), on shapes that exercise every block of the
+ * register-blocked kernels (F = 5, 8, 16, 24, 64: partial, 8-wide and
+ * 16-wide column blocks; row counts not multiples of 8; strides, dilation,
+ * same / causal padding) and the GEMM path (F = 72). Checks y, dx, dW and
+ * the bias gradient, then that a second backward accumulates (+=). */
+typedef struct conv_ref_case {
+    const char *spec;
+    int T, C, F, K, s, d, pad; /* pad: 0 valid, 1 same, 2 causal */
+    int bias, relu;
+} conv_ref_case;
+
+static int conv_ref_check(const conv_ref_case *cs, int B) {
+    sn_shape in = shp2(cs->T, cs->C);
+    lc_layer t;
+    if (lc_create(&t, cs->spec, &in, B, 7) != SN_OK) {
+        fprintf(stderr, "    %s: %s\n", cs->spec, sn_last_error());
+        lc_free(&t);
+        return 0;
+    }
+    const int T = cs->T, C = cs->C, F = cs->F, K = cs->K, s = cs->s, d = cs->d, span = d * (K - 1) + 1;
+    int lout, pl;
+    if (cs->pad == 0) {
+        lout = (T - span) / s + 1;
+        pl = 0;
+    } else {
+        lout = (T + s - 1) / s;
+        int P = (lout - 1) * s + span - T;
+        if (P < 0) P = 0;
+        pl = cs->pad == 1 ? P / 2 : span - 1;
+    }
+    int ok = t.L->out.d[0] == lout && t.L->out.d[1] == F;
+    size_t nx = (size_t)B * T * C, ny = (size_t)B * lout * F, np = t.L->n_params;
+    float *x = rand_floats(nx, 31), *dy = rand_floats(ny, 32), *y = malloc(ny * sizeof(float));
+    float *dx = malloc(nx * sizeof(float)), *g1 = malloc(np * sizeof(float));
+    double *dz = calloc(ny, sizeof(double)), *gw = calloc(np, sizeof(double)), *gwa = calloc(np, sizeof(double));
+    double *dxr = calloc(nx, sizeof(double)), *dxa = calloc(nx, sizeof(double));
+    const float *W = t.w, *bias = cs->bias ? t.w + (size_t)K * C * F : NULL;
+    double worst = 0;
+#define CR_ERR(a, r, m) /* error relative to the sum of |terms| */                    \
+    do {                                                                               \
+        double e_ = fabs((double)(a) - (r)) / ((m) + 1e-6);                            \
+        if (e_ > worst) worst = e_;                                                    \
+    } while (0)
+    if (ok) {
+        lc_forward(&t, x, NULL, y, NULL, 1, 1, NULL);
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < lout; o++)
+                for (int f = 0; f < F; f++) {
+                    double z = bias ? bias[f] : 0, m = bias ? fabs(bias[f]) : 0;
+                    for (int k = 0; k < K; k++) {
+                        int i = o * s + k * d - pl;
+                        if (i < 0 || i >= T) continue;
+                        for (int c = 0; c < C; c++) {
+                            double v = (double)x[((size_t)b * T + i) * C + c] * W[((size_t)k * C + c) * F + f];
+                            z += v, m += fabs(v);
+                        }
+                    }
+                    size_t iy = ((size_t)b * lout + o) * F + f;
+                    double yr = cs->relu && z < 0 ? 0 : z;
+                    CR_ERR(y[iy], yr, m);
+                    /* the layer's own y decides relu's gate (a tie at 0 is rounding) */
+                    dz[iy] = cs->relu && !(y[iy] > 0) ? 0 : dy[iy];
+                }
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < lout; o++)
+                for (int f = 0; f < F; f++) {
+                    double g = dz[((size_t)b * lout + o) * F + f];
+                    if (bias) gw[(size_t)K * C * F + f] += g, gwa[(size_t)K * C * F + f] += fabs(g);
+                    for (int k = 0; k < K; k++) {
+                        int i = o * s + k * d - pl;
+                        if (i < 0 || i >= T) continue;
+                        for (int c = 0; c < C; c++) {
+                            size_t ix = ((size_t)b * T + i) * C + c, iw = ((size_t)k * C + c) * F + f;
+                            gw[iw] += x[ix] * g, gwa[iw] += fabs(x[ix] * g);
+                            dxr[ix] += W[iw] * g, dxa[ix] += fabs(W[iw] * g);
+                        }
+                    }
+                }
+        lc_backward(&t, x, NULL, y, dy, dx, NULL);
+        for (size_t i = 0; i < np; i++) CR_ERR(t.g[i], gw[i], gwa[i]);
+        for (size_t i = 0; i < nx; i++) CR_ERR(dx[i], dxr[i], dxa[i]);
+        /* backward accumulates: a second call doubles g and dx exactly */
+        memcpy(g1, t.g, np * sizeof(float));
+        float *dx1 = malloc(nx * sizeof(float));
+        memcpy(dx1, dx, nx * sizeof(float));
+        sn_bwd bw = {0};
+        bw.B = B, bw.x = x, bw.y = y, bw.dy = dy, bw.dx = dx, bw.cache = t.cache, bw.scratch = t.scratch;
+        t.L->ops->backward(t.L, &bw);
+        for (size_t i = 0; i < np && ok; i++) ok = t.g[i] == 2 * g1[i];
+        for (size_t i = 0; i < nx && ok; i++) ok = dx[i] == 2 * dx1[i];
+        if (!ok) fprintf(stderr, "    %s: a second backward does not accumulate\n", cs->spec);
+        free(dx1);
+    }
+#undef CR_ERR
+    if (worst > 1e-5 || getenv("SN_GC_VERBOSE"))
+        fprintf(stderr, "    %s on (%d,%d): worst error %g vs the naive reference\n", cs->spec, T, C, worst);
+    if (worst > 1e-5) ok = 0;
+    free(x); free(dy); free(y); free(dx); free(g1); free(dz); free(gw); free(gwa); free(dxr); free(dxa);
+    lc_free(&t);
+    return ok;
+}
+
+TEST(basic_conv1d_vs_naive_reference) {
+    const conv_ref_case cases[] = {
+        {"conv1d(8, 5, activation=relu)", 37, 6, 8, 5, 1, 1, 0, 1, 1},
+        {"conv1d(8, 24, activation=relu)", 120, 14, 8, 24, 1, 1, 0, 1, 1},
+        {"conv1d(24, 3, padding=same)", 37, 14, 24, 3, 1, 1, 1, 1, 0},
+        {"conv1d(5, 4, strides=2, padding=causal)", 37, 3, 5, 4, 2, 1, 2, 1, 0},
+        {"conv1d(16, 3, dilation_rate=3, padding=same, use_bias=false)", 30, 9, 16, 3, 1, 3, 1, 0, 0},
+        {"conv1d(64, 2, dilation_rate=2, padding=causal, activation=relu)", 20, 7, 64, 2, 1, 2, 2, 1, 1},
+        {"conv1d(3, 3, strides=3, padding=same)", 31, 17, 3, 3, 3, 1, 1, 1, 0},
+        {"conv1d(72, 3, strides=2)", 31, 5, 72, 3, 2, 1, 0, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) CHECK_MSG(conv_ref_check(&cases[i], 5), "%s", cases[i].spec);
+}
+
 TEST(basic_torch_pooling_and_norm) {
     sn_fixture *fx = load_basic_fixture();
     CHECK(fx);
@@ -606,6 +723,8 @@ TEST(basic_threads_bit_identical) {
         CHECK(threads_identical("conv1d(8, 24, activation=relu)", shp2(120, 14), 64, portable));
         CHECK(threads_identical("conv1d(8, 6, padding=causal, dilation_rate=2)", shp2(60, 14), 64, portable));
         CHECK(threads_identical("conv1d(8, 5, strides=2, padding=same)", shp2(61, 14), 64, portable));
+        CHECK(threads_identical("conv1d(24, 3, dilation_rate=2, padding=same)", shp2(61, 13), 64, portable));
+        CHECK(threads_identical("conv1d(72, 3, strides=2)", shp2(61, 14), 64, portable));
         CHECK(threads_identical("maxpooling1d(3, strides=2)", shp2(97, 8), 96, portable));
         CHECK(threads_identical("batchnormalization()", shp2(120, 14), 96, portable));
         CHECK(threads_identical("layernormalization()", shp2(120, 14), 96, portable));
