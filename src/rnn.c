@@ -217,12 +217,20 @@ static rnn_lay rnn_layout(const sn_rnn_cfg *cf, int B) {
 
 static size_t rnn_cache_floats(const sn_layer *L, int B) { return rnn_layout(L->cfg, B).total; }
 
+/* Steps per chunk of the GEMMs around the time loop: ~1024 rows (B per
+ * step) keep a chunk's dZ in cache, and chunks are the unit of threading.
+ * Depends on B only, never on the thread count. */
+static int rnn_step_chunk(int B) { return SN_MAX(1, 1024 / B); }
+
 /* Scratch: R (B,G*H) GRU recurrent part | HD (B,G*H) h ⊙ m_g per row | Ut (G*H,H) U transposed | DH, DC,
- * AUX, AUX2 (B,H) | tmp (T*B*H + max(T*B, G*max(1024,B))*C) for the post-loop GEMMs. */
-typedef struct rnn_sl { size_t r, hd, ut, dh, dc, aux, aux2, tmp, total; } rnn_sl;
+ * AUX, AUX2 (B,H) | th (nkc*kc*B*H) h ⊙ m_g | tx (nkc*kc*B*C) dZ_g W_g^T | part (nkc, pz) per-chunk
+ * weight-gradient partials: dW (C,G*H) (dense input only), dU (H,G*H), db (2,G*H). */
+typedef struct rnn_sl { size_t r, hd, ut, dh, dc, aux, aux2, th, tx, part, pz, pu, pb, total; } rnn_sl;
 static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     rnn_sl s;
     size_t T = (size_t)cf->T, H = (size_t)cf->units, nH = (size_t)cf->G * H, Bz = (size_t)B;
+    size_t kc = (size_t)rnn_step_chunk(B), nkc = (T + kc - 1) / kc, rows = nkc * kc * Bz;
+    size_t Cd = cf->ids ? 0 : (size_t)cf->C;
     size_t o = 0;
     s.r = o; o += up16(Bz * nH);
     s.hd = o; o += up16(Bz * nH);
@@ -231,9 +239,12 @@ static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     s.dc = o; o += up16(Bz * H);
     s.aux = o; o += up16(Bz * H);
     s.aux2 = o; o += up16(Bz * H);
-    /* per-gate chunks hold <= max(1024, B) rows; the single chunk T*B rows */
-    size_t Cz = (size_t)(cf->ids ? 1 : cf->C), chunk = SN_MAX((size_t)1024, Bz) * (size_t)cf->G;
-    s.tmp = o; o += up16(T * Bz * H + SN_MAX(T * Bz, chunk) * Cz);
+    s.th = o; o += up16(rows * H);
+    s.tx = o; o += up16(rows * Cd);
+    s.pu = Cd * nH;          /* within a partial: dW at 0, dU at pu, db at pb */
+    s.pb = s.pu + H * nH;
+    s.pz = up16(s.pb + 2 * nH);
+    s.part = o; o += nkc * s.pz;
     s.total = o;
     return s;
 }
@@ -466,6 +477,11 @@ SN_INLINE void gate_matvec_t(float *restrict out, const float *const *dz, const 
 
 /* ---- forward ---- */
 
+/* Rows per thread task: a chunk of rows runs the whole sequence on one
+ * thread. Fixed (not derived from the thread count) so that every thread
+ * count computes the same chunks. */
+#define RNN_ROWS 16
+
 typedef struct rnn_ctx {
     const sn_rnn_cfg *cf;
     int B, T, C, H, G, nH;
@@ -518,8 +534,12 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
             }
         }
     }
-    if (c->bx)
-        for (int j = 0; j < nH; j++) a[j] += c->bx[j];
+    if (c->bx) {
+        const float *restrict bx = c->bx;
+        float *restrict ar = a;
+#pragma omp simd
+        for (int j = 0; j < nH; j++) ar[j] += bx[j];
+    }
     const float *mrow[4] = {NULL, NULL, NULL, NULL};
     const float *const *mh = NULL;
     if (c->hdrop) {
@@ -617,48 +637,52 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
     if (c.hdrop) draw_mask(c.mh, (size_t)ly.gh * B * H, cf->rdropout, rng);
 
     if (!cf->ids) {
-        /* time-major (dropped) input copies, then the projection GEMM(s) */
+        /* time-major (dropped) input copies and the projection GEMM(s), in
+         * chunks of whole steps (threads take chunks; every chunk does the
+         * same work whatever the thread count). With per-gate masks each
+         * gate fills a quarter of every gt row. */
         float *xd = ca + ly.xd;
         size_t TBC = (size_t)T * B * C;
-        for (int k = 0; k < T; k++) {
-            int t = cf->go_backwards ? T - 1 - k : k;
-            for (int b = 0; b < B; b++) {
-                const float *src = f->x + ((size_t)b * T + t) * C;
-                for (int g = 0; g < c.gx; g++) {
-                    float *dst = xd + g * TBC + ((size_t)k * B + b) * C;
-                    if (c.xdrop) {
-                        const float *m = c.mx + ((size_t)g * B + b) * C;
-                        for (int i = 0; i < C; i++) dst[i] = src[i] * m[i];
-                    } else {
-                        memcpy(dst, src, (size_t)C * sizeof(float));
+        int kc = rnn_step_chunk(B), nkc = (T + kc - 1) / kc;
+        int nthc = SN_MIN(L->threads > 1 ? L->threads : 1, nkc);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
+        for (int ch = 0; ch < nkc; ch++) {
+            int k0 = ch * kc, k1 = SN_MIN(T, k0 + kc);
+            for (int k = k0; k < k1; k++) {
+                int t = cf->go_backwards ? T - 1 - k : k;
+                for (int b = 0; b < B; b++) {
+                    const float *src = f->x + ((size_t)b * T + t) * C;
+                    for (int g = 0; g < c.gx; g++) {
+                        float *restrict dst = xd + g * TBC + ((size_t)k * B + b) * C;
+                        if (c.xdrop) {
+                            const float *m = c.mx + ((size_t)g * B + b) * C;
+                            for (int i = 0; i < C; i++) dst[i] = src[i] * m[i];
+                        } else {
+                            memcpy(dst, src, (size_t)C * sizeof(float));
+                        }
                     }
                 }
             }
-        }
-        if (c.gx == 1) {
-            sn_gemm(0, 0, T * B, nH, C, 1.0f, xd, C, c.W, nH, 0.0f, c.gt, nH);
-        } else {
-            /* per-gate masks: each gate fills a quarter of every gt row, so go
-             * in chunks of steps that stay in cache */
-            int kc = SN_MAX(1, 1024 / B);
-            for (int k0 = 0; k0 < T; k0 += kc) {
-                size_t r0 = (size_t)k0 * B;
-                int nr = SN_MIN(kc, T - k0) * B;
-                for (int g = 0; g < c.gx; g++)
-                    sn_gemm(0, 0, nr, H, C, 1.0f, xd + g * TBC + r0 * C, C, c.W + g * H, nH, 0.0f,
-                            c.gt + r0 * nH + g * H, nH);
-            }
+            size_t r0 = (size_t)k0 * B;
+            int nr = (k1 - k0) * B, gw = c.gx == 1 ? nH : H;
+            for (int g = 0; g < c.gx; g++)
+                sn_gemm(0, 0, nr, gw, C, 1.0f, xd + g * TBC + r0 * C, C, c.W + g * H, nH, 0.0f, c.gt + r0 * nH + g * H,
+                        nH);
         }
     }
     memset(c.hs, 0, (size_t)B * H * sizeof(float));
     if (c.cs) memset(c.cs, 0, (size_t)B * H * sizeof(float));
 
-    int nth = L->threads > 1 ? L->threads : 1;
-    if (nth > B) nth = B;
-#pragma omp parallel num_threads(nth) if (nth > 1)
-    for (int k = 0; k < T; k++) {
-#pragma omp for schedule(static)
-        for (int b = 0; b < B; b++) rnn_fwd_row(&c, k, b);
+    /* Each chunk of rows runs the whole time loop on one thread: no barrier
+     * per step. Chunks are independent and their size is fixed, so the
+     * results do not depend on the thread count or on the schedule. */
+    int nchunk = (B + RNN_ROWS - 1) / RNN_ROWS;
+    int nth = SN_MIN(L->threads > 1 ? L->threads : 1, nchunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
+    for (int ch = 0; ch < nchunk; ch++) {
+        int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
+        for (int k = 0; k < T; k++)
+            for (int b = b0; b < b1; b++) rnn_fwd_row(&c, k, b);
     }
     if (!cf->return_sequences) memcpy(f->y, c.hs + (size_t)T * B * H, (size_t)B * H * sizeof(float));
     f->mask_out = cf->return_sequences ? f->mask : NULL;
@@ -672,6 +696,65 @@ typedef struct rnn_bctx {
     float *DH, *DC, *AUX, *AUX2;
     const float *dy;
 } rnn_bctx;
+
+/* Elementwise parts of the backward row step, one vectorized loop each.
+ * Called with constant activations for the default pair (tanh, sigmoid) so
+ * the derivative switch folds away; the operations per element are the
+ * same either way. */
+SN_INLINE void simple_bwd_elem(sn_act A, int H, float *restrict a, const float *restrict dh) {
+#pragma omp simd
+    for (int i = 0; i < H; i++) a[i] = dh[i] * act_d(A, a[i]);
+}
+
+/* LSTM: acts i,f,c,o (overwritten by dZ), dc (H) carried cell gradient,
+ * dh (H), cp c_{k-1} (H), tcr φ(c_k) (H). */
+SN_INLINE void lstm_bwd_elem(sn_act A, sn_act RA, int H, float *restrict ai, float *restrict af, float *restrict ag,
+                             float *restrict ao, float *restrict dc, const float *restrict dh,
+                             const float *restrict cp, const float *restrict tcr) {
+#pragma omp simd
+    for (int i = 0; i < H; i++) {
+        float ig = ai[i], fg = af[i], gg = ag[i], og = ao[i], tv = tcr[i];
+        float dcv = dc[i] + dh[i] * og * act_d(A, tv);
+        float d_o = dh[i] * tv;
+        ai[i] = dcv * gg * act_d(RA, ig);
+        af[i] = dcv * cp[i] * act_d(RA, fg);
+        ag[i] = dcv * ig * act_d(A, gg);
+        ao[i] = d_o * act_d(RA, og);
+        dc[i] = dcv * fg;
+    }
+}
+
+/* GRU reset_after: acts z,r,ĥ (overwritten by dZ), q (H) = hU_h + b^h_h
+ * (overwritten by its gradient), hp h_{k-1}, aux (H) receives dh·z. */
+SN_INLINE void gru_ra_bwd_elem(sn_act A, sn_act RA, int H, float *restrict az, float *restrict ar,
+                               float *restrict ah, float *restrict q, float *restrict aux,
+                               const float *restrict dh, const float *restrict hp) {
+#pragma omp simd
+    for (int i = 0; i < H; i++) {
+        float zg = az[i], rg = ar[i], hh = ah[i], dhv = dh[i];
+        float daz = dhv * (hp[i] - hh) * act_d(RA, zg);
+        float dah = dhv * (1.0f - zg) * act_d(A, hh);
+        float dar = dah * q[i] * act_d(RA, rg);
+        q[i] = dah * rg; /* gradient of (h U_h + b^h_h) */
+        az[i] = daz; ar[i] = dar; ah[i] = dah;
+        aux[i] = dhv * zg;
+    }
+}
+
+/* GRU reset_after=false, first part: z and ĥ gradients, aux = dh·z. */
+SN_INLINE void gru_rb_bwd_elem(sn_act A, sn_act RA, int H, float *restrict az, float *restrict ah,
+                               float *restrict aux, const float *restrict dh, const float *restrict hp) {
+#pragma omp simd
+    for (int i = 0; i < H; i++) {
+        float zg = az[i], hh = ah[i], dhv = dh[i];
+        az[i] = dhv * (hp[i] - hh) * act_d(RA, zg);
+        ah[i] = dhv * (1.0f - zg) * act_d(A, hh);
+        aux[i] = dhv * zg;
+    }
+}
+
+/* 1 for the default activation pair, whose loops get constant arguments. */
+#define RNN_DEFAULT_ACTS(A, RA) ((A) == SN_ACT_TANH && (RA) == SN_ACT_SIGMOID)
 
 SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
     const rnn_ctx *c = &bc->c;
@@ -689,8 +772,11 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
     } else if (k == T - 1) {
         dyr = bc->dy + (size_t)b * H;
     }
-    if (dyr)
-        for (int i = 0; i < H; i++) dh[i] += dyr[i];
+    if (dyr) {
+        const float *restrict dv = dyr;
+#pragma omp simd
+        for (int i = 0; i < H; i++) dh[i] += dv[i];
+    }
     if (!valid) {
         /* states carried: gradients pass through, dZ = 0 */
         memset(a, 0, (size_t)nH * sizeof(float));
@@ -706,44 +792,34 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
     const float *Ut = bc->Ut;
     memset(aux, 0, (size_t)H * sizeof(float));
     if (cf->kind == SN_RNN_SIMPLE) {
-        for (int i = 0; i < H; i++) a[i] = dh[i] * act_d(A, a[i]);
+        if (A == SN_ACT_TANH)
+            simple_bwd_elem(SN_ACT_TANH, H, a, dh);
+        else
+            simple_bwd_elem(A, H, a, dh);
         const float *dz[1] = {a};
         gate_matvec_t(aux, dz, Ut, H, 1, mm);
     } else if (cf->kind == SN_RNN_LSTM) {
         const float *cp = c->cs + ((size_t)k * B + b) * H;
         const float *tcr = c->tc + ((size_t)k * B + b) * H;
-        for (int i = 0; i < H; i++) {
-            float ig = a[i], fg = a[H + i], gg = a[2 * H + i], og = a[3 * H + i], tv = tcr[i];
-            float dcv = dc[i] + dh[i] * og * act_d(A, tv);
-            float d_o = dh[i] * tv;
-            a[i] = dcv * gg * act_d(RA, ig);
-            a[H + i] = dcv * cp[i] * act_d(RA, fg);
-            a[2 * H + i] = dcv * ig * act_d(A, gg);
-            a[3 * H + i] = d_o * act_d(RA, og);
-            dc[i] = dcv * fg;
-        }
+        if (RNN_DEFAULT_ACTS(A, RA))
+            lstm_bwd_elem(SN_ACT_TANH, SN_ACT_SIGMOID, H, a, a + H, a + 2 * H, a + 3 * H, dc, dh, cp, tcr);
+        else
+            lstm_bwd_elem(A, RA, H, a, a + H, a + 2 * H, a + 3 * H, dc, dh, cp, tcr);
         const float *dz[4] = {a, a + H, a + 2 * H, a + 3 * H};
         gate_matvec_t(aux, dz, Ut, H, 4, mm);
     } else if (cf->reset_after) {
         float *q = c->q + ((size_t)k * B + b) * H;
-        for (int i = 0; i < H; i++) {
-            float zg = a[i], rg = a[H + i], hh = a[2 * H + i], dhv = dh[i];
-            float daz = dhv * (hp[i] - hh) * act_d(RA, zg);
-            float dah = dhv * (1.0f - zg) * act_d(A, hh);
-            float dar = dah * q[i] * act_d(RA, rg);
-            q[i] = dah * rg; /* gradient of (h U_h + b^h_h) */
-            a[i] = daz; a[H + i] = dar; a[2 * H + i] = dah;
-            aux[i] = dhv * zg;
-        }
+        if (RNN_DEFAULT_ACTS(A, RA))
+            gru_ra_bwd_elem(SN_ACT_TANH, SN_ACT_SIGMOID, H, a, a + H, a + 2 * H, q, aux, dh, hp);
+        else
+            gru_ra_bwd_elem(A, RA, H, a, a + H, a + 2 * H, q, aux, dh, hp);
         const float *dz[3] = {a, a + H, q};
         gate_matvec_t(aux, dz, Ut, H, 3, mm);
     } else {
-        for (int i = 0; i < H; i++) {
-            float zg = a[i], hh = a[2 * H + i], dhv = dh[i];
-            a[i] = dhv * (hp[i] - hh) * act_d(RA, zg);
-            a[2 * H + i] = dhv * (1.0f - zg) * act_d(A, hh);
-            aux[i] = dhv * zg;
-        }
+        if (RNN_DEFAULT_ACTS(A, RA))
+            gru_rb_bwd_elem(SN_ACT_TANH, SN_ACT_SIGMOID, H, a, a + 2 * H, aux, dh, hp);
+        else
+            gru_rb_bwd_elem(A, RA, H, a, a + 2 * H, aux, dh, hp);
         /* d(r⊙h_d) = da_h U_h^T */
         memset(aux2, 0, (size_t)H * sizeof(float));
         const float *dzh[1] = {a + 2 * H};
@@ -762,7 +838,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
 }
 
 /* Column sums of a (rows, n) matrix with leading dimension ld, added to out. */
-static void colsum_add(float *out, const float *m, size_t rows, int n, int ld) {
+static void colsum_add(float *restrict out, const float *restrict m, size_t rows, int n, int ld) {
     for (size_t r = 0; r < rows; r++) {
         const float *row = m + r * (size_t)ld;
         for (int j = 0; j < n; j++) out[j] += row[j];
@@ -805,19 +881,18 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     memset(bc.DH, 0, (size_t)B * H * sizeof(float));
     memset(bc.DC, 0, (size_t)B * H * sizeof(float));
 
-    int nth = L->threads > 1 ? L->threads : 1;
-    if (nth > B) nth = B;
-#pragma omp parallel num_threads(nth) if (nth > 1)
-    for (int k = T - 1; k >= 0; k--) {
-#pragma omp for schedule(static)
-        for (int b = 0; b < B; b++) rnn_bwd_row(&bc, k, b);
+    int nchunk = (B + RNN_ROWS - 1) / RNN_ROWS;
+    int nth = SN_MIN(L->threads > 1 ? L->threads : 1, nchunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
+    for (int ch = 0; ch < nchunk; ch++) {
+        int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
+        for (int k = T - 1; k >= 0; k--)
+            for (int b = b0; b < b1; b++) rnn_bwd_row(&bc, k, b);
     }
 
-    /* weight gradients: one GEMM each over all T*B rows */
-    int TB = T * B;
+    /* weight gradients */
     float *gW = L->g + cf->off_k, *gU = L->g + cf->off_r;
     const float *gt = c->gt;
-    float *tmp = sc + sl.tmp;
     if (cf->ids) {
         /* scatter-add of dZ rows into the gathered kernel rows (sequential: deterministic) */
         for (int k = 0; k < T; k++) {
@@ -838,33 +913,39 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
             }
         }
     }
-    /* dW = Xd^T dZ, dU = Hd^T dZh and dX = dZ W^T over chunks of whole steps:
-     * one chunk (single GEMMs) without per-gate masks; with them (dropout
-     * and recurrent_dropout: Keras implementation 1) every gate's GEMMs read
-     * a quarter of each dZ row, so chunks of ~1024 rows keep dZ in cache and
+    /* dW = Xd^T dZ, dU = Hd^T dZh, db = Σ dZ and dX = dZ W^T over chunks of
+     * whole steps (rnn_step_chunk: dZ of a chunk stays in cache). Each chunk
+     * writes its own partial dW / dU / db, summed afterwards in chunk order,
+     * so threads take chunks and the result does not depend on their number.
+     * With per-gate masks (dropout and recurrent_dropout: Keras
+     * implementation 1) every gate's GEMMs read a quarter of each dZ row, and
      * Hd_g = h ⊙ m_g (m_g is the same at every step) is built per chunk. */
     int gru_ra = cf->kind == SN_RNN_GRU && cf->reset_after, gru_rb = cf->kind == SN_RNN_GRU && !cf->reset_after;
     int nrec = gru_rb ? 2 : G; /* blocks whose recurrent operand is h itself */
-    int per_gate = c->gx > 1 || c->hdrop;
-    int kc = per_gate ? SN_MAX(1, 1024 / B) : T;
+    int kc = rnn_step_chunk(B), nkc = (T + kc - 1) / kc;
     const float *xd = ca + ly.xd;
-    size_t TBC = (size_t)TB * C;
-    float *th = tmp, *tx = tmp + (size_t)SN_MIN(kc, T) * B * H;
+    size_t TBC = (size_t)T * B * C;
     int gw = c->gx == 1 ? nH : H; /* columns per input-side GEMM */
-    for (int k0 = 0; k0 < T; k0 += kc) {
-        int nk = SN_MIN(kc, T - k0), nr = nk * B;
+    float *part = sc + sl.part;
+    int nthc = SN_MIN(L->threads > 1 ? L->threads : 1, nkc);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
+    for (int ch = 0; ch < nkc; ch++) {
+        int k0 = ch * kc, nk = SN_MIN(kc, T - k0), nr = nk * B;
         size_t r0 = (size_t)k0 * B;
         const float *gtc = gt + r0 * nH;
+        float *pW = part + (size_t)ch * sl.pz, *pU = pW + sl.pu, *pb = pW + sl.pb;
+        float *th = sc + sl.th + r0 * H, *tx = sc + sl.tx + r0 * (cf->ids ? 0 : C);
+        memset(pW, 0, sl.pz * sizeof(float));
         if (!cf->ids)
             for (int g = 0; g < c->gx; g++)
-                sn_gemm(1, 0, C, gw, nr, 1.0f, xd + g * TBC + r0 * C, C, gtc + g * H, nH, 1.0f, gW + g * H, nH);
+                sn_gemm(1, 0, C, gw, nr, 1.0f, xd + g * TBC + r0 * C, C, gtc + g * H, nH, 1.0f, pW + g * H, nH);
         if (!c->hdrop) {
             const float *hsc = c->hs + r0 * H;
             if (gru_ra) {
-                sn_gemm(1, 0, H, 2 * H, nr, 1.0f, hsc, H, gtc, nH, 1.0f, gU, nH);
-                sn_gemm(1, 0, H, H, nr, 1.0f, hsc, H, c->q + r0 * H, H, 1.0f, gU + 2 * H, nH);
+                sn_gemm(1, 0, H, 2 * H, nr, 1.0f, hsc, H, gtc, nH, 1.0f, pU, nH);
+                sn_gemm(1, 0, H, H, nr, 1.0f, hsc, H, c->q + r0 * H, H, 1.0f, pU + 2 * H, nH);
             } else {
-                sn_gemm(1, 0, H, nrec * H, nr, 1.0f, hsc, H, gtc, nH, 1.0f, gU, nH);
+                sn_gemm(1, 0, H, nrec * H, nr, 1.0f, hsc, H, gtc, nH, 1.0f, pU, nH);
             }
         } else {
             for (int g = 0; g < nrec; g++) {
@@ -881,22 +962,27 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
                     dz = c->q + r0 * H;
                     ldz = H;
                 }
-                sn_gemm(1, 0, H, H, nr, 1.0f, th, H, dz, ldz, 1.0f, gU + g * H, nH);
+                sn_gemm(1, 0, H, H, nr, 1.0f, th, H, dz, ldz, 1.0f, pU + g * H, nH);
             }
         }
-        if (gru_rb) sn_gemm(1, 0, H, H, nr, 1.0f, c->q + r0 * H, H, gtc + 2 * H, nH, 1.0f, gU + 2 * H, nH);
-        /* dx = Σ_g (dZ_g W_g^T) ⊙ m_g, back to (B,T,C) input order */
+        if (gru_rb) sn_gemm(1, 0, H, H, nr, 1.0f, c->q + r0 * H, H, gtc + 2 * H, nH, 1.0f, pU + 2 * H, nH);
+        if (cf->use_bias) {
+            colsum_add(pb, gtc, (size_t)nr, nH, nH);
+            if (gru_ra) {
+                colsum_add(pb + nH, gtc, (size_t)nr, 2 * H, nH);
+                colsum_add(pb + nH + 2 * H, c->q + r0 * H, (size_t)nr, H, H);
+            }
+        }
+        /* dx = Σ_g (dZ_g W_g^T) ⊙ m_g, back to (B,T,C) input order; the
+         * chunk's steps own their dx rows */
         if (bw->dx && !cf->ids) {
-            size_t ntx = (size_t)nr * C;
-            for (int g = 0; g < c->gx; g++)
-                sn_gemm(0, 1, nr, C, gw, 1.0f, gtc + g * H, nH, c->W + g * H, nH, 0.0f, tx + g * ntx, C);
-            for (int k = k0; k < k0 + nk; k++) {
-                int t = cf->go_backwards ? T - 1 - k : k;
-                for (int b = 0; b < B; b++) {
-                    float *d = bw->dx + ((size_t)b * T + t) * C;
-                    size_t row = ((size_t)(k - k0) * B + b) * C;
-                    for (int g = 0; g < c->gx; g++) {
-                        const float *sx = tx + g * ntx + row;
+            for (int g = 0; g < c->gx; g++) {
+                sn_gemm(0, 1, nr, C, gw, 1.0f, gtc + g * H, nH, c->W + g * H, nH, 0.0f, tx, C);
+                for (int k = k0; k < k0 + nk; k++) {
+                    int t = cf->go_backwards ? T - 1 - k : k;
+                    for (int b = 0; b < B; b++) {
+                        float *restrict d = bw->dx + ((size_t)b * T + t) * C;
+                        const float *sx = tx + ((size_t)(k - k0) * B + b) * C;
                         if (c->xdrop) {
                             const float *m = c->mx + ((size_t)g * B + b) * C;
                             for (int i = 0; i < C; i++) d[i] += sx[i] * m[i];
@@ -908,13 +994,16 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
             }
         }
     }
-    if (cf->use_bias) {
-        float *gb = L->g + cf->off_b;
-        colsum_add(gb, gt, (size_t)TB, nH, nH);
-        if (gru_ra) {
-            colsum_add(gb + nH, gt, (size_t)TB, 2 * H, nH);
-            colsum_add(gb + nH + 2 * H, c->q, (size_t)TB, H, H);
-        }
+    /* partials in chunk order */
+    size_t nw = cf->ids ? 0 : (size_t)C * nH, nu = (size_t)H * nH;
+    float *gb = cf->use_bias ? L->g + cf->off_b : NULL;
+    size_t nb = gru_ra ? 2 * (size_t)nH : (size_t)nH;
+    for (int ch = 0; ch < nkc; ch++) {
+        const float *pW = part + (size_t)ch * sl.pz, *pU = pW + sl.pu, *pb = pW + sl.pb;
+        for (size_t j = 0; j < nw; j++) gW[j] += pW[j];
+        for (size_t j = 0; j < nu; j++) gU[j] += pU[j];
+        if (gb)
+            for (size_t j = 0; j < nb; j++) gb[j] += pb[j];
     }
 }
 
