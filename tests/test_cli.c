@@ -203,3 +203,23 @@ TEST(cli_training_killed_with_sigkill_resumes_to_the_same_result) {
     CHECK(ta && tb && ta - ha == tb - hb && !strncmp(ha, hb, (size_t)(ta - ha)));
     if (!killed) fprintf(stderr, "    note: the run finished before SIGKILL landed; resume was a no-op\n");
 }
+
+/* Issue 4's end-to-end check: a short LSTM training on a small extract of the
+ * bundled series (2009-2010, hourly) beats the naive forecaster on the test
+ * windows. A 12 h horizon keeps it short: there the naive error is large. */
+TEST(cli_forecast_short_lstm_training_beats_naive) {
+    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    char args[2048];
+    snprintf(args, sizeof args,
+             "forecast --data %s --model \"lstm(8), dense(1)\" --lookback 24h --horizon 12h --epochs 5 --batch-size 64 "
+             "--lr 0.01 --out %s/e2e --quiet --no-plots",
+             sn_test_path("jena_hourly_2009_2010.csv.gz"), sn_test_tmpdir());
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    const char *p = strstr(g_out, "test MAE ");
+    CHECK(p);
+    double mae = atof(p + 9);
+    const char *q = strstr(p, "(naive ");
+    CHECK(q);
+    double naive = atof(q + 7);
+    CHECK_MSG(mae < 0.8 * naive, "LSTM test MAE %.3f vs naive %.3f", mae, naive);
+}
