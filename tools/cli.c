@@ -251,3 +251,27 @@ int cli_mkdirs(const char *path) {
     if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
     return 0;
 }
+
+int cli_optimizer(const cli_opt *opts, sn_opt_kind def, sn_optimizer_cfg *out) {
+    sn_opt_kind k = def;
+    const char *name = cli_get(opts, "optimizer");
+    if (name && sn_optimizer_parse(name, &k) != SN_OK) {
+        fprintf(stderr, "seqnn: --optimizer must be rmsprop, adam or sgd, got '%s'\n", name);
+        return -1;
+    }
+    *out = sn_optimizer_defaults(k);
+    double lr, cn, cv, gn;
+    if (cli_double(opts, "lr", out->lr, 1e-12, 10, &lr) || cli_double(opts, "clipnorm", 0, 0, 1e30, &cn) ||
+        cli_double(opts, "clipvalue", 0, 0, 1e30, &cv) || cli_double(opts, "global-clipnorm", 0, 0, 1e30, &gn))
+        return -1;
+    if ((cn > 0) + (cv > 0) + (gn > 0) > 1) {
+        fprintf(stderr, "seqnn: give at most one of --clipnorm, --clipvalue, --global-clipnorm (as Keras)\n");
+        return -1;
+    }
+    out->lr = lr;
+    out->clipnorm = cn;
+    out->clipvalue = cv;
+    out->global_clipnorm = gn;
+    out->legacy_rmsprop_eps = cli_flag(opts, "keras2-rmsprop");
+    return 0;
+}

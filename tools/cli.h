@@ -27,6 +27,18 @@ int cli_int(const cli_opt *opts, const char *name, long def, long lo, long hi, l
 int cli_double(const cli_opt *opts, const char *name, double def, double lo, double hi, double *out);
 void cli_usage(const cli_opt *opts, const char *cmd, const char *synopsis);
 
+/* Optimizer from the shared options --optimizer, --lr, --clipnorm,
+ * --clipvalue, --global-clipnorm, --keras2-rmsprop (Keras defaults for the
+ * rest); prints and returns -1 on a bad value. */
+int cli_optimizer(const cli_opt *opts, sn_opt_kind def, sn_optimizer_cfg *out);
+#define CLI_OPTIMIZER_OPTS                                                                                   \
+    {"optimizer", 1, "rmsprop (default, as the seed) | adam | sgd", NULL},                                   \
+    {"lr", 1, "learning rate (default: the optimizer's Keras default)", NULL},                               \
+    {"clipnorm", 1, "clip each gradient tensor to this norm", NULL},                                         \
+    {"clipvalue", 1, "clip each gradient element to [-v, v]", NULL},                                         \
+    {"global-clipnorm", 1, "clip all gradients to this global norm", NULL},                                  \
+    {"keras2-rmsprop", 0, "RMSprop with epsilon outside the sqrt (tf.keras <= 2.10, the book's TF)", NULL}
+
 /* Prints "seqnn: <context>: <sn_last_error()>" to stderr and returns 1. */
 int cli_fail(sn_status st, const char *context);
 

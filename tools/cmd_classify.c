@@ -43,7 +43,8 @@ static const cpreset g_cpresets[] = {
 #define N_CPRESETS ((int)(sizeof g_cpresets / sizeof *g_cpresets))
 
 typedef struct cl_opts {
-    int epochs, batch, max_tokens, seq_len, quiet, plots, strip_html, stem, w2v_dim, w2v_epochs, legacy_rmsprop;
+    int epochs, batch, max_tokens, seq_len, quiet, plots, strip_html, stem, w2v_dim, w2v_epochs;
+    sn_optimizer_cfg opt;
     uint64_t seed;
     const char *out, *vectors;
 } cl_opts;
@@ -274,8 +275,7 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
         if (s) fputs(s, stdout);
         free(s);
     }
-    sn_optimizer_cfg oc = sn_optimizer_defaults(SN_OPT_RMSPROP);
-    oc.legacy_rmsprop_eps = o->legacy_rmsprop;
+    sn_optimizer_cfg oc = o->opt;
     sn_metric_kind mk = SN_METRIC_ACCURACY;
     if ((st = sn_model_compile(m, &oc, SN_LOSS_BCE, &mk, 1))) {
         rc = cli_fail(st, name);
@@ -429,7 +429,7 @@ int cmd_classify(int argc, char **argv) {
         {"w2v-dim", 1, "Word2Vec dimension when training vectors here (default 100)", NULL},
         {"w2v-epochs", 1, "Word2Vec epochs (default 5)", NULL},
         {"limit", 1, "use only N training (and N test) documents (quick runs)", NULL},
-        {"keras2-rmsprop", 0, "RMSprop with epsilon outside the sqrt (tf.keras <= 2.10, the book's TF)", NULL},
+        CLI_OPTIMIZER_OPTS,
         {"seed", 1, "random seed (default 1337, as the book's split)", NULL},
         {"out", 1, "output directory (default out/classify)", NULL},
         {"no-plots", 0, "skip plots", NULL},
@@ -474,7 +474,7 @@ int cmd_classify(int argc, char **argv) {
     o.stem = cli_flag(opts, "stem");
     o.w2v_dim = (int)w2vdim;
     o.w2v_epochs = (int)w2vep;
-    o.legacy_rmsprop = cli_flag(opts, "keras2-rmsprop");
+    if (cli_optimizer(opts, SN_OPT_RMSPROP, &o.opt)) return 2;
     if (cli_mkdirs(o.out)) {
         fprintf(stderr, "seqnn classify: cannot create output directory '%s'\n", o.out);
         return 1;

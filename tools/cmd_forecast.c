@@ -196,8 +196,7 @@ typedef struct fc_run_opts {
     uint64_t seed;
     const char *out;
     int plots, quiet;
-    int legacy_rmsprop;
-    double lr;
+    sn_optimizer_cfg opt;
     int patience;
     int resume;
 } fc_run_opts;
@@ -227,9 +226,7 @@ static int run_model(fc_data *d, const char *name, const char *spec, int epochs,
         if (s) fputs(s, stdout);
         free(s);
     }
-    sn_optimizer_cfg oc = sn_optimizer_defaults(SN_OPT_RMSPROP);
-    oc.legacy_rmsprop_eps = ro->legacy_rmsprop;
-    if (ro->lr > 0) oc.lr = ro->lr;
+    sn_optimizer_cfg oc = ro->opt;
     sn_metric_kind mk = SN_METRIC_MAE;
     if ((st = sn_model_compile(m, &oc, SN_LOSS_MSE, &mk, 1))) {
         sn_model_free(m);
@@ -420,8 +417,7 @@ int cmd_forecast(int argc, char **argv) {
         {"target", 1, "target column (default \"T (degC)\")", NULL},
         {"features", 1, "comma-separated input columns (default: all numeric)", NULL},
         {"ffill", 0, "forward-fill missing values instead of refusing them", NULL},
-        {"lr", 1, "learning rate (default RMSprop 1e-3)", NULL},
-        {"keras2-rmsprop", 0, "RMSprop with epsilon outside the sqrt (tf.keras <= 2.10, the book's TF)", NULL},
+        CLI_OPTIMIZER_OPTS,
         {"patience", 1, "early stopping patience on val_loss (default off)", NULL},
         {"seed", 1, "random seed (default 1)", NULL},
         {"out", 1, "output directory (default out/forecast)", NULL},
@@ -442,10 +438,10 @@ int cmd_forecast(int argc, char **argv) {
         return 2;
     }
     long epochs, batch, seed, patience;
-    double lr;
+    sn_optimizer_cfg opt;
     if (cli_int(opts, "epochs", 0, 1, 100000, &epochs) || cli_int(opts, "batch-size", 256, 1, 1 << 20, &batch) ||
         cli_int(opts, "seed", 1, 0, 0x7fffffffL, &seed) || cli_int(opts, "patience", -1, -1, 100000, &patience) ||
-        cli_double(opts, "lr", 0, 0, 10, &lr))
+        cli_optimizer(opts, SN_OPT_RMSPROP, &opt))
         return 2;
     fc_args a;
     a.data = cli_get(opts, "data") ? cli_get(opts, "data") : DEFAULT_DATA;
@@ -464,8 +460,7 @@ int cmd_forecast(int argc, char **argv) {
     ro.out = cli_get(opts, "out") ? cli_get(opts, "out") : "out/forecast";
     ro.plots = !cli_flag(opts, "no-plots");
     ro.quiet = cli_flag(opts, "quiet");
-    ro.legacy_rmsprop = cli_flag(opts, "keras2-rmsprop");
-    ro.lr = lr;
+    ro.opt = opt;
     ro.patience = (int)patience;
     ro.resume = cli_flag(opts, "resume");
     if (cli_mkdirs(ro.out)) {
