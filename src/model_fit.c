@@ -114,23 +114,27 @@ static const float *row_weights(sn_model *m, int B) {
     return m->rowweight;
 }
 
-sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out) {
-    if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_evaluate: NULL argument");
-    if (!m->compiled) return sn_error(SN_ERR_STATE, "model is not compiled");
-    sn_status st = check_dataset(m, data, "evaluation", 1);
-    if (st) return st;
-    if (batch_size <= 0) return sn_error(SN_ERR_ARG, "batch size must be > 0, got %d", batch_size);
-    int B = (int)SN_MIN((size_t)batch_size, data->n);
-    if ((st = sn_model_plan(m, B))) return st;
-    size_t *idx = sn_malloc((size_t)B, sizeof(size_t));
-    if (!idx) return SN_ERR_NOMEM;
-    sn_metric_acc acc[4];
+/* Fresh epoch accumulators for the compiled metrics. */
+static void metrics_init(const sn_model *m, sn_metric_acc acc[4]) {
     for (int i = 0; i < m->n_metrics; i++) {
         acc[i].kind = resolved_metric(m, i);
         acc[i].logits = m->loss == SN_LOSS_BCE_LOGITS;
         sn_metric_reset(&acc[i]);
     }
-    double ltot = 0, lcnt = 0;
+}
+
+/* Runs the model in inference mode over `data` in order, batch by batch, and
+ * calls `each` after every forward pass (outputs in act[n_layers], targets in
+ * ytrue). Shared by evaluate and predict. */
+typedef void (*batch_fn)(sn_model *m, size_t first, int nb, void *user);
+static sn_status infer_batches(sn_model *m, const sn_dataset *data, int batch_size, const char *what, batch_fn each,
+                               void *user) {
+    if (batch_size <= 0) return sn_error(SN_ERR_ARG, "batch size must be > 0, got %d", batch_size);
+    int B = (int)SN_MIN((size_t)batch_size, data->n);
+    sn_status st = sn_model_plan(m, B);
+    if (st) return st;
+    size_t *idx = sn_malloc((size_t)B, sizeof(size_t));
+    if (!idx) return SN_ERR_NOMEM;
     for (size_t s = 0; s < data->n; s += (size_t)B) {
         int nb = (int)SN_MIN((size_t)B, data->n - s);
         for (int i = 0; i < nb; i++) idx[i] = s + (size_t)i;
@@ -138,49 +142,63 @@ sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size,
         int has;
         if ((st = load_batch(m, data, idx, nb, &csr, &has))) {
             free(idx);
-            return sn_error_prefix(st, "evaluation batch at sample %zu", s);
+            return sn_error_prefix(st, "%s batch at sample %zu", what, s);
         }
         sn_model_forward(m, nb, has ? &csr : NULL, 0);
-        size_t rows, width;
-        sn_model_loss_layout(m, nb, &rows, &width);
-        const float *rw = row_weights(m, nb);
-        double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, rw, rows, width, NULL);
-        ltot += l * nb;
-        lcnt += nb;
-        for (int i = 0; i < m->n_metrics; i++) sn_metric_update(&acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);
+        each(m, s, nb, user);
     }
     free(idx);
-    memset(out, 0, sizeof *out);
-    logs_set(out, "loss", ltot / lcnt);
-    for (int i = 0; i < m->n_metrics; i++) logs_set(out, metric_key(m, i), sn_metric_result(&acc[i]));
     return SN_OK;
+}
+
+typedef struct eval_acc {
+    sn_metric_acc acc[4];
+    double ltot, lcnt;
+} eval_acc;
+
+static void eval_batch(sn_model *m, size_t first, int nb, void *user) {
+    (void)first;
+    eval_acc *e = user;
+    size_t rows, width;
+    sn_model_loss_layout(m, nb, &rows, &width);
+    const float *rw = row_weights(m, nb);
+    double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, rw, rows, width, NULL);
+    e->ltot += l * nb;
+    e->lcnt += nb;
+    for (int i = 0; i < m->n_metrics; i++) sn_metric_update(&e->acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);
+}
+
+sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out) {
+    if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_evaluate: NULL argument");
+    if (!m->compiled) return sn_error(SN_ERR_STATE, "model is not compiled");
+    sn_status st = check_dataset(m, data, "evaluation", 1);
+    if (st) return st;
+    eval_acc e = {0};
+    metrics_init(m, e.acc);
+    if ((st = infer_batches(m, data, batch_size, "evaluation", eval_batch, &e))) return st;
+    memset(out, 0, sizeof *out);
+    logs_set(out, "loss", e.ltot / e.lcnt);
+    for (int i = 0; i < m->n_metrics; i++) logs_set(out, metric_key(m, i), sn_metric_result(&e.acc[i]));
+    return SN_OK;
+}
+
+typedef struct pred_out {
+    float *out;
+    size_t on;
+} pred_out;
+
+static void pred_batch(sn_model *m, size_t first, int nb, void *user) {
+    pred_out *p = user;
+    memcpy(p->out + first * p->on, m->act[m->n_layers], (size_t)nb * p->on * sizeof(float));
 }
 
 sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out) {
     if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_predict: NULL argument");
     sn_status st = check_dataset(m, data, "prediction", 0);
     if (st) return st;
-    if (batch_size <= 0) return sn_error(SN_ERR_ARG, "batch size must be > 0, got %d", batch_size);
-    int B = (int)SN_MIN((size_t)batch_size, data->n);
-    if ((st = sn_model_plan(m, B))) return st;
-    size_t *idx = sn_malloc((size_t)B, sizeof(size_t));
-    if (!idx) return SN_ERR_NOMEM;
-    size_t on = sn_model_output_numel(m);
-    /* Targets are not needed: let the dataset write them into ytrue anyway. */
-    for (size_t s = 0; s < data->n; s += (size_t)B) {
-        int nb = (int)SN_MIN((size_t)B, data->n - s);
-        for (int i = 0; i < nb; i++) idx[i] = s + (size_t)i;
-        sn_csr csr;
-        int has;
-        if ((st = load_batch(m, data, idx, nb, &csr, &has))) {
-            free(idx);
-            return sn_error_prefix(st, "prediction batch at sample %zu", s);
-        }
-        sn_model_forward(m, nb, has ? &csr : NULL, 0);
-        memcpy(out + s * on, m->act[m->n_layers], (size_t)nb * on * sizeof(float));
-    }
-    free(idx);
-    return SN_OK;
+    /* The dataset may write targets into ytrue; they are not used. */
+    pred_out p = {out, sn_model_output_numel(m)};
+    return infer_batches(m, data, batch_size, "prediction", pred_batch, &p);
 }
 
 /* ---- History ---- */
@@ -345,11 +363,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
             sn_rng_shuffle(&sr, idx, train->n);
         }
         sn_metric_acc acc[4];
-        for (int i = 0; i < m->n_metrics; i++) {
-            acc[i].kind = resolved_metric(m, i);
-            acc[i].logits = m->loss == SN_LOSS_BCE_LOGITS;
-            sn_metric_reset(&acc[i]);
-        }
+        metrics_init(m, acc);
         double ltot = 0, lcnt = 0;
         sn_progress pr;
         memset(&pr, 0, sizeof pr);
