@@ -194,7 +194,7 @@ typedef struct rnn_lay {
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* Cache: header(16) | xd (gx,T,B,C) dropped input, time-major (dense input only)
+/* Cache: header(16) | xd (T,B,C) dropped input, time-major (dense input, one mask only)
  * | mx (gx,B,C) | mh (gh,B,H) | hs (T+1,B,H) h_{k-1} | cs (T+1,B,H) LSTM c
  * | tc (T,B,H) LSTM φ(c_k) | gt (T,B,G*H) acts → dZ | q (T,B,H) GRU. */
 static rnn_lay rnn_layout(const sn_rnn_cfg *cf, int B) {
@@ -203,7 +203,7 @@ static rnn_lay rnn_layout(const sn_rnn_cfg *cf, int B) {
     l.gx = (cf->dropout > 0 && cf->rdropout > 0 && cf->kind != SN_RNN_SIMPLE) ? cf->G : 1;
     l.gh = cf->kind == SN_RNN_SIMPLE ? 1 : cf->G;
     size_t o = 16;
-    l.xd = o; o += cf->ids ? 0 : up16((size_t)l.gx * T * Bz * C);
+    l.xd = o; o += cf->ids ? 0 : up16(T * Bz * C);
     l.mx = o; o += cf->dropout > 0 ? up16((size_t)l.gx * Bz * C) : 0;
     l.mh = o; o += cf->rdropout > 0 ? up16((size_t)l.gh * Bz * H) : 0;
     l.hs = o; o += up16((T + 1) * Bz * H);
@@ -223,9 +223,14 @@ static size_t rnn_cache_floats(const sn_layer *L, int B) { return rnn_layout(L->
 static int rnn_step_chunk(int B) { return SN_MAX(1, 1024 / B); }
 
 /* Scratch: R (B,G*H) GRU recurrent part | HD (B,G*H) h ⊙ m_g per row | Ut (G*H,H) U transposed | DH, DC,
- * AUX, AUX2 (B,H) | th (nkc*kc*B*H) h ⊙ m_g | tx (nkc*kc*B*C) dZ_g W_g^T | part (nkc, pz) per-chunk
+ * AUX, AUX2 (B,H) | th (nkc*kc*B*H) h ⊙ m_g | tx (nkc*kc*B*C) dZ W^T or x ⊙ m_g | with per-gate input
+ * masks: xm (B,G*C) x ⊙ m_g per row, wt (G*H,Cp) W^T padded, mxp (G,B,Cp) padded masks, dxr (B,Cp)
+ * dX row | part (nkc, pz) per-chunk
  * weight-gradient partials: dW (C,G*H) (dense input only), dU (H,G*H), db (2,G*H). */
-typedef struct rnn_sl { size_t r, hd, ut, dh, dc, aux, aux2, th, tx, part, pz, pu, pb, total; } rnn_sl;
+typedef struct rnn_sl { size_t r, hd, ut, dh, dc, aux, aux2, th, tx, xm, wt, mxp, dxr, part, pz, pu, pb, total; } rnn_sl;
+
+/* C rounded up to 8: row length of the padded W^T, masks and dX rows. */
+static int rnn_cpad(int C) { return (C + 7) & ~7; }
 static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     rnn_sl s;
     size_t T = (size_t)cf->T, H = (size_t)cf->units, nH = (size_t)cf->G * H, Bz = (size_t)B;
@@ -241,6 +246,11 @@ static rnn_sl rnn_scratch_layout(const sn_rnn_cfg *cf, int B) {
     s.aux2 = o; o += up16(Bz * H);
     s.th = o; o += up16(rows * H);
     s.tx = o; o += up16(rows * Cd);
+    size_t Cp = cf->ids ? 0 : (size_t)rnn_cpad(cf->C), G = (size_t)cf->G;
+    s.xm = o; o += up16(Bz * G * Cd);
+    s.wt = o; o += up16(nH * Cp);
+    s.mxp = o; o += up16(G * Bz * Cp);
+    s.dxr = o; o += up16(Bz * Cp);
     s.pu = Cd * nH;          /* within a partial: dW at 0, dU at pu, db at pb */
     s.pb = s.pu + H * nH;
     s.pz = up16(s.pb + 2 * nH);
@@ -351,14 +361,16 @@ typedef float sn_v8u __attribute__((vector_size(32), aligned(4), may_alias));
  * has 2G independent accumulator chains (latency, not throughput, bounds
  * these short reductions), and per-gate dropout masks cost no extra pass.
  *
- * gate_matvec: z[g*H + j] += Σ_{i<H} x_g[i] U[i*ld + g*H + j], g < G, j < H. */
+ * gate_matvec: z[g*H + j] += Σ_{i<K} x_g[i] U[i*ld + g*H + j], g < G, j < H
+ * (K = H for the recurrent product, K = C for the input projection). */
 #define GM_ACC(g, lo, hi)                                                             \
     do {                                                                              \
         float s_ = x[g][i];                                                           \
         lo += s_ * v8_load(u + (g) * H);                                              \
         hi += s_ * v8_load(u + (g) * H + 8);                                          \
     } while (0)
-SN_INLINE void gate_matvec(float *restrict z, const float *const *x, const float *restrict U, int ld, int H, int G) {
+SN_INLINE void gate_matvec(float *restrict z, const float *const *x, const float *restrict U, int ld, int H, int K,
+                            int G) {
     int j0 = 0;
 #if defined(__GNUC__)
     for (; j0 + 16 <= H; j0 += 16) {
@@ -367,7 +379,7 @@ SN_INLINE void gate_matvec(float *restrict z, const float *const *x, const float
         if (G > 1) o0 = v8_load(z + H + j0), o1 = v8_load(z + H + j0 + 8);
         if (G > 2) t0 = v8_load(z + 2 * H + j0), t1 = v8_load(z + 2 * H + j0 + 8);
         if (G > 3) r0 = v8_load(z + 3 * H + j0), r1 = v8_load(z + 3 * H + j0 + 8);
-        for (int i = 0; i < H; i++) {
+        for (int i = 0; i < K; i++) {
             const float *u = U + (size_t)i * ld + j0;
             GM_ACC(0, z0, z1);
             if (G > 1) GM_ACC(1, o0, o1);
@@ -382,14 +394,14 @@ SN_INLINE void gate_matvec(float *restrict z, const float *const *x, const float
     for (; j0 + 8 <= H; j0 += 8)
         for (int g = 0; g < G; g++) {
             sn_v8 a0 = v8_load(z + g * H + j0);
-            for (int i = 0; i < H; i++) a0 += x[g][i] * v8_load(U + (size_t)i * ld + g * H + j0);
+            for (int i = 0; i < K; i++) a0 += x[g][i] * v8_load(U + (size_t)i * ld + g * H + j0);
             v8_store(z + g * H + j0, a0);
         }
 #endif
     for (; j0 < H; j0++)
         for (int g = 0; g < G; g++) {
             float a0 = z[g * H + j0];
-            for (int i = 0; i < H; i++) a0 += x[g][i] * U[(size_t)i * ld + g * H + j0];
+            for (int i = 0; i < K; i++) a0 += x[g][i] * U[(size_t)i * ld + g * H + j0];
             z[g * H + j0] = a0;
         }
 }
@@ -411,11 +423,13 @@ SN_INLINE void rec_accum(float *restrict z, const float *restrict hp, const floa
             x[g - g0] = hp;
         }
     }
-    gate_matvec(z + g0 * H, x, U + g0 * H, nH, H, g1 - g0);
+    gate_matvec(z + g0 * H, x, U + g0 * H, nH, H, H, g1 - g0);
 }
 
-/* gate_matvec_t: out[i] += Σ_g m_g[i] Σ_{j<H} dz_g[j] Ut[(g*H + j)*H + i], i < H,
- * g < G (<= 4); m NULL = no masks. dz_g: (H) each; Ut: (G*H, H) rows of U^T.
+/* gate_matvec_t: out[i] += Σ_g m_g[i] Σ_{j<H} dz_g[j] Ut[(g*H + j)*ldu + i], i < n,
+ * g < G (<= 4); m NULL = no masks. dz_g: (H) each; Ut: (G*H, ldu) rows of
+ * U^T (n = ldu = H), or of W^T zero-padded to ldu = round8(C) columns for
+ * dX (n = ldu; out and the m_g rows are then padded to ldu as well).
  * Per gate the sum runs in j order from 0; gates are then added in order. */
 #define GT_ACC(g, lo, hi)                                                             \
     do {                                                                              \
@@ -433,11 +447,11 @@ SN_INLINE void rec_accum(float *restrict z, const float *restrict hp, const floa
         s0 += lo;                                                                     \
         s1 += hi;                                                                     \
     } while (0)
-SN_INLINE void gate_matvec_t(float *restrict out, const float *const *dz, const float *restrict Ut, int H, int G,
-                             const float *const *m) {
+SN_INLINE void gate_matvec_t(float *restrict out, const float *const *dz, const float *restrict Ut, int H, int n,
+                             int ldu, int G, const float *const *m) {
     int i0 = 0;
 #if defined(__GNUC__)
-    for (; i0 + 16 <= H; i0 += 16) {
+    for (; i0 + 16 <= n; i0 += 16) {
         sn_v8 z0 = {0}, z1 = {0}, o0 = {0}, o1 = {0}, t0 = {0}, t1 = {0}, r0 = {0}, r1 = {0};
         for (int j = 0; j < H; j++) {
             GT_ACC(0, z0, z1);
@@ -453,12 +467,22 @@ SN_INLINE void gate_matvec_t(float *restrict out, const float *const *dz, const 
         v8_store(out + i0, v8_load(out + i0) + s0);
         v8_store(out + i0 + 8, v8_load(out + i0 + 8) + s1);
     }
+    for (; i0 + 8 <= n; i0 += 8) {
+        sn_v8 s0 = {0};
+        for (int g = 0; g < G; g++) {
+            sn_v8 a0 = {0};
+            for (int j = 0; j < H; j++) a0 += dz[g][j] * v8_load(Ut + ((size_t)g * H + j) * ldu + i0);
+            if (m) a0 *= v8_load(m[g] + i0);
+            s0 += a0;
+        }
+        v8_store(out + i0, v8_load(out + i0) + s0);
+    }
 #endif
-    for (; i0 < H; i0++) {
+    for (; i0 < n; i0++) {
         float s0 = 0.0f;
         for (int g = 0; g < G; g++) {
             float a0 = 0.0f;
-            for (int j = 0; j < H; j++) a0 += dz[g][j] * Ut[((size_t)g * H + j) * H + i0];
+            for (int j = 0; j < H; j++) a0 += dz[g][j] * Ut[((size_t)g * H + j) * ldu + i0];
             s0 += m ? a0 * m[g][i0] : a0;
         }
         out[i0] += s0;
@@ -490,6 +514,8 @@ typedef struct rnn_ctx {
     const uint8_t *mask;          /* (B,T) or NULL */
     float *hs, *cs, *tc, *gt, *q, *mx, *mh, *R, *HD;
     int xdrop, hdrop, gx;
+    int xk;    /* per-gate input masks: x W in the row kernel (no gt GEMM), dX there too */
+    float *XM; /* (B,G*C) x ⊙ m_g rows */
     float *y;
 } rnn_ctx;
 
@@ -533,6 +559,23 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
                 a[j] = wr[j] * c->mx[((size_t)g * B + b) * cf->C + id];
             }
         }
+    }
+    if (c->xk) {
+        /* per-gate input masks (Keras implementation 1): a_g = (x ⊙ m_g) W_g,
+         * the masks are per sample, so the product is done per row here */
+        int C = c->C, G = c->G;
+        const float *src = c->x + ((size_t)b * T + t) * C;
+        float *xm = c->XM + (size_t)b * G * C;
+        const float *xg[4] = {NULL, NULL, NULL, NULL};
+        for (int g = 0; g < G; g++) {
+            const float *restrict m = c->mx + ((size_t)g * B + b) * C;
+            float *restrict d = xm + (size_t)g * C;
+#pragma omp simd
+            for (int i = 0; i < C; i++) d[i] = src[i] * m[i];
+            xg[g] = d;
+        }
+        memset(a, 0, (size_t)nH * sizeof(float));
+        gate_matvec(a, xg, c->W, nH, H, C, G);
     }
     if (c->bx) {
         const float *restrict bx = c->bx;
@@ -628,6 +671,8 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
     c.xdrop = f->training && cf->dropout > 0 && cf->dropout < 1;
     c.hdrop = f->training && cf->rdropout > 0 && cf->rdropout < 1;
     c.gx = c.xdrop ? ly.gx : 1;
+    c.xk = !cf->ids && c.gx > 1;
+    c.XM = f->scratch + sl.xm;
     ca[0] = (float)c.xdrop;
     ca[1] = (float)c.hdrop;
     ca[2] = (float)c.gx;
@@ -636,13 +681,11 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
     if (c.xdrop) draw_mask(c.mx, (size_t)c.gx * B * C, cf->dropout, rng);
     if (c.hdrop) draw_mask(c.mh, (size_t)ly.gh * B * H, cf->rdropout, rng);
 
-    if (!cf->ids) {
-        /* time-major (dropped) input copies and the projection GEMM(s), in
+    if (!cf->ids && !c.xk) {
+        /* time-major (dropped) input copy and the projection GEMM, in
          * chunks of whole steps (threads take chunks; every chunk does the
-         * same work whatever the thread count). With per-gate masks each
-         * gate fills a quarter of every gt row. */
+         * same work whatever the thread count). */
         float *xd = ca + ly.xd;
-        size_t TBC = (size_t)T * B * C;
         int kc = rnn_step_chunk(B), nkc = (T + kc - 1) / kc;
         int nthc = SN_MIN(L->threads > 1 ? L->threads : 1, nkc);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
@@ -652,22 +695,18 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
                 int t = cf->go_backwards ? T - 1 - k : k;
                 for (int b = 0; b < B; b++) {
                     const float *src = f->x + ((size_t)b * T + t) * C;
-                    for (int g = 0; g < c.gx; g++) {
-                        float *restrict dst = xd + g * TBC + ((size_t)k * B + b) * C;
-                        if (c.xdrop) {
-                            const float *m = c.mx + ((size_t)g * B + b) * C;
-                            for (int i = 0; i < C; i++) dst[i] = src[i] * m[i];
-                        } else {
-                            memcpy(dst, src, (size_t)C * sizeof(float));
-                        }
+                    float *restrict dst = xd + ((size_t)k * B + b) * C;
+                    if (c.xdrop) {
+                        const float *m = c.mx + (size_t)b * C;
+                        for (int i = 0; i < C; i++) dst[i] = src[i] * m[i];
+                    } else {
+                        memcpy(dst, src, (size_t)C * sizeof(float));
                     }
                 }
             }
             size_t r0 = (size_t)k0 * B;
-            int nr = (k1 - k0) * B, gw = c.gx == 1 ? nH : H;
-            for (int g = 0; g < c.gx; g++)
-                sn_gemm(0, 0, nr, gw, C, 1.0f, xd + g * TBC + r0 * C, C, c.W + g * H, nH, 0.0f, c.gt + r0 * nH + g * H,
-                        nH);
+            int nr = (k1 - k0) * B;
+            sn_gemm(0, 0, nr, nH, C, 1.0f, xd + r0 * C, C, c.W, nH, 0.0f, c.gt + r0 * nH, nH);
         }
     }
     memset(c.hs, 0, (size_t)B * H * sizeof(float));
@@ -695,6 +734,10 @@ typedef struct rnn_bctx {
     const float *Ut;
     float *DH, *DC, *AUX, *AUX2;
     const float *dy;
+    /* per-gate input masks (c.xk): dX rows in the row kernel */
+    const float *Wt, *MXP; /* (G*H,Cp) W^T zero-padded, (G,B,Cp) masks zero-padded */
+    float *DXR, *dx;       /* (B,Cp) work row, dx (B,T,C) or NULL */
+    int Cp;
 } rnn_bctx;
 
 /* Elementwise parts of the backward row step, one vectorized loop each.
@@ -797,7 +840,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         else
             simple_bwd_elem(A, H, a, dh);
         const float *dz[1] = {a};
-        gate_matvec_t(aux, dz, Ut, H, 1, mm);
+        gate_matvec_t(aux, dz, Ut, H, H, H, 1, mm);
     } else if (cf->kind == SN_RNN_LSTM) {
         const float *cp = c->cs + ((size_t)k * B + b) * H;
         const float *tcr = c->tc + ((size_t)k * B + b) * H;
@@ -806,7 +849,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         else
             lstm_bwd_elem(A, RA, H, a, a + H, a + 2 * H, a + 3 * H, dc, dh, cp, tcr);
         const float *dz[4] = {a, a + H, a + 2 * H, a + 3 * H};
-        gate_matvec_t(aux, dz, Ut, H, 4, mm);
+        gate_matvec_t(aux, dz, Ut, H, H, H, 4, mm);
     } else if (cf->reset_after) {
         float *q = c->q + ((size_t)k * B + b) * H;
         if (RNN_DEFAULT_ACTS(A, RA))
@@ -814,7 +857,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         else
             gru_ra_bwd_elem(A, RA, H, a, a + H, a + 2 * H, q, aux, dh, hp);
         const float *dz[3] = {a, a + H, q};
-        gate_matvec_t(aux, dz, Ut, H, 3, mm);
+        gate_matvec_t(aux, dz, Ut, H, H, H, 3, mm);
     } else {
         if (RNN_DEFAULT_ACTS(A, RA))
             gru_rb_bwd_elem(SN_ACT_TANH, SN_ACT_SIGMOID, H, a, a + 2 * H, aux, dh, hp);
@@ -823,7 +866,7 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         /* d(r⊙h_d) = da_h U_h^T */
         memset(aux2, 0, (size_t)H * sizeof(float));
         const float *dzh[1] = {a + 2 * H};
-        gate_matvec_t(aux2, dzh, Ut + (size_t)2 * H * H, H, 1, NULL);
+        gate_matvec_t(aux2, dzh, Ut + (size_t)2 * H * H, H, H, H, 1, NULL);
         const float *mhh = mrow[2];
         for (int i = 0; i < H; i++) {
             float rg = a[H + i], mv = mhh ? mhh[i] : 1.0f;
@@ -832,7 +875,20 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
             aux[i] += drh * rg * mv;
         }
         const float *dz[2] = {a, a + H};
-        gate_matvec_t(aux, dz, Ut, H, 2, mm);
+        gate_matvec_t(aux, dz, Ut, H, H, H, 2, mm);
+    }
+    if (c->xk && bc->dx) {
+        /* dx_t += Σ_g (dZ_g W_g^T) ⊙ m_g */
+        int C = c->C, Cp = bc->Cp;
+        float *o = bc->DXR + (size_t)b * Cp;
+        const float *dzx[4] = {a, a + H, a + 2 * H, a + 3 * H};
+        const float *mg[4] = {NULL, NULL, NULL, NULL};
+        for (int g = 0; g < c->G; g++) mg[g] = bc->MXP + ((size_t)g * B + b) * Cp;
+        memset(o, 0, (size_t)Cp * sizeof(float));
+        gate_matvec_t(o, dzx, bc->Wt, H, Cp, Cp, c->G, mg);
+        float *restrict d = bc->dx + ((size_t)b * T + t) * C;
+#pragma omp simd
+        for (int i = 0; i < C; i++) d[i] += o[i];
     }
     memcpy(dh, aux, (size_t)H * sizeof(float));
 }
@@ -878,6 +934,20 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     bc.AUX = sc + sl.aux;
     bc.AUX2 = sc + sl.aux2;
     bc.dy = bw->dy;
+    c->xk = !cf->ids && c->gx > 1;
+    if (c->xk && bw->dx) {
+        int Cp = rnn_cpad(C);
+        float *wt = sc + sl.wt, *mxp = sc + sl.mxp;
+        for (int j = 0; j < nH; j++)
+            for (int i = 0; i < Cp; i++) wt[(size_t)j * Cp + i] = i < C ? c->W[(size_t)i * nH + j] : 0.0f;
+        for (size_t r = 0; r < (size_t)c->gx * B; r++)
+            for (int i = 0; i < Cp; i++) mxp[r * Cp + i] = i < C ? c->mx[r * C + i] : 0.0f;
+        bc.Wt = wt;
+        bc.MXP = mxp;
+        bc.DXR = sc + sl.dxr;
+        bc.dx = bw->dx;
+        bc.Cp = Cp;
+    }
     memset(bc.DH, 0, (size_t)B * H * sizeof(float));
     memset(bc.DC, 0, (size_t)B * H * sizeof(float));
 
@@ -924,8 +994,6 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     int nrec = gru_rb ? 2 : G; /* blocks whose recurrent operand is h itself */
     int kc = rnn_step_chunk(B), nkc = (T + kc - 1) / kc;
     const float *xd = ca + ly.xd;
-    size_t TBC = (size_t)T * B * C;
-    int gw = c->gx == 1 ? nH : H; /* columns per input-side GEMM */
     float *part = sc + sl.part;
     int nthc = SN_MIN(L->threads > 1 ? L->threads : 1, nkc);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
@@ -936,9 +1004,23 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
         float *pW = part + (size_t)ch * sl.pz, *pU = pW + sl.pu, *pb = pW + sl.pb;
         float *th = sc + sl.th + r0 * H, *tx = sc + sl.tx + r0 * (cf->ids ? 0 : C);
         memset(pW, 0, sl.pz * sizeof(float));
-        if (!cf->ids)
-            for (int g = 0; g < c->gx; g++)
-                sn_gemm(1, 0, C, gw, nr, 1.0f, xd + g * TBC + r0 * C, C, gtc + g * H, nH, 1.0f, pW + g * H, nH);
+        if (c->xk) {
+            /* (x ⊙ m_g)^T dZ_g: masked copies of the chunk's input rows */
+            for (int g = 0; g < c->gx; g++) {
+                for (int k = k0; k < k0 + nk; k++) {
+                    int t = cf->go_backwards ? T - 1 - k : k;
+                    for (int b = 0; b < B; b++) {
+                        const float *restrict src = bw->x + ((size_t)b * T + t) * C;
+                        const float *restrict m = c->mx + ((size_t)g * B + b) * C;
+                        float *restrict d = tx + ((size_t)(k - k0) * B + b) * C;
+                        for (int i = 0; i < C; i++) d[i] = src[i] * m[i];
+                    }
+                }
+                sn_gemm(1, 0, C, H, nr, 1.0f, tx, C, gtc + g * H, nH, 1.0f, pW + g * H, nH);
+            }
+        } else if (!cf->ids) {
+            sn_gemm(1, 0, C, nH, nr, 1.0f, xd + r0 * C, C, gtc, nH, 1.0f, pW, nH);
+        }
         if (!c->hdrop) {
             const float *hsc = c->hs + r0 * H;
             if (gru_ra) {
@@ -973,22 +1055,20 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
                 colsum_add(pb + nH + 2 * H, c->q + r0 * H, (size_t)nr, H, H);
             }
         }
-        /* dx = Σ_g (dZ_g W_g^T) ⊙ m_g, back to (B,T,C) input order; the
-         * chunk's steps own their dx rows */
-        if (bw->dx && !cf->ids) {
-            for (int g = 0; g < c->gx; g++) {
-                sn_gemm(0, 1, nr, C, gw, 1.0f, gtc + g * H, nH, c->W + g * H, nH, 0.0f, tx, C);
-                for (int k = k0; k < k0 + nk; k++) {
-                    int t = cf->go_backwards ? T - 1 - k : k;
-                    for (int b = 0; b < B; b++) {
-                        float *restrict d = bw->dx + ((size_t)b * T + t) * C;
-                        const float *sx = tx + ((size_t)(k - k0) * B + b) * C;
-                        if (c->xdrop) {
-                            const float *m = c->mx + ((size_t)g * B + b) * C;
-                            for (int i = 0; i < C; i++) d[i] += sx[i] * m[i];
-                        } else {
-                            for (int i = 0; i < C; i++) d[i] += sx[i];
-                        }
+        /* dx = (dZ W^T) ⊙ m, back to (B,T,C) input order; the chunk's
+         * steps own their dx rows (per-gate masks: done in the row kernel) */
+        if (bw->dx && !cf->ids && !c->xk) {
+            sn_gemm(0, 1, nr, C, nH, 1.0f, gtc, nH, c->W, nH, 0.0f, tx, C);
+            for (int k = k0; k < k0 + nk; k++) {
+                int t = cf->go_backwards ? T - 1 - k : k;
+                for (int b = 0; b < B; b++) {
+                    float *restrict d = bw->dx + ((size_t)b * T + t) * C;
+                    const float *sx = tx + ((size_t)(k - k0) * B + b) * C;
+                    if (c->xdrop) {
+                        const float *m = c->mx + (size_t)b * C;
+                        for (int i = 0; i < C; i++) d[i] += sx[i] * m[i];
+                    } else {
+                        for (int i = 0; i < C; i++) d[i] += sx[i];
                     }
                 }
             }
