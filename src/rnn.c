@@ -499,6 +499,72 @@ SN_INLINE void gate_matvec_t(float *restrict out, const float *const *dz, const 
 #define SN_ROW_CLONES
 #endif
 
+/* ---- copies between (B,T,C) inputs and time-major rows ---- */
+
+/* Inverse of masked_steps, accumulating: dx[b, t(k), i] += s[((k-k0)*B + b)*C + i]
+ * (* m[b*C + i] when m is not NULL). */
+SN_ROW_CLONES static void scatter_steps(float *restrict dx, const float *restrict s, const float *restrict m, int k0,
+                                        int nk, int B, int T, int C, int go_backwards) {
+    for (int k = k0; k < k0 + nk; k++) {
+        int t = go_backwards ? T - 1 - k : k;
+        for (int b = 0; b < B; b++) {
+            float *restrict d = dx + ((size_t)b * T + t) * C;
+            const float *restrict sx = s + ((size_t)(k - k0) * B + b) * C;
+            if (m) {
+                const float *restrict mb = m + (size_t)b * C;
+#pragma omp simd
+                for (int i = 0; i < C; i++) d[i] += sx[i] * mb[i];
+            } else {
+#pragma omp simd
+                for (int i = 0; i < C; i++) d[i] += sx[i];
+            }
+        }
+    }
+}
+
+/* Column sums of a (rows, n) matrix with leading dimension ld, added to out
+ * (each column summed in row order, blocks of columns held in registers). */
+SN_ROW_CLONES static void colsum_add(float *restrict out, const float *restrict m, size_t rows, int n, int ld) {
+    int j0 = 0;
+#if defined(__GNUC__)
+    for (; j0 + 32 <= n; j0 += 32) {
+        sn_v8 a0 = v8_load(out + j0), a1 = v8_load(out + j0 + 8), a2 = v8_load(out + j0 + 16),
+              a3 = v8_load(out + j0 + 24);
+        for (size_t r = 0; r < rows; r++) {
+            const float *row = m + r * (size_t)ld + j0;
+            a0 += v8_load(row), a1 += v8_load(row + 8), a2 += v8_load(row + 16), a3 += v8_load(row + 24);
+        }
+        v8_store(out + j0, a0), v8_store(out + j0 + 8, a1), v8_store(out + j0 + 16, a2), v8_store(out + j0 + 24, a3);
+    }
+    for (; j0 + 8 <= n; j0 += 8) {
+        sn_v8 a0 = v8_load(out + j0);
+        for (size_t r = 0; r < rows; r++) a0 += v8_load(m + r * (size_t)ld + j0);
+        v8_store(out + j0, a0);
+    }
+#endif
+    for (; j0 < n; j0++) {
+        float a0 = out[j0];
+        for (size_t r = 0; r < rows; r++) a0 += m[r * (size_t)ld + j0];
+        out[j0] = a0;
+    }
+}
+
+/* Time-major masked copy of steps k0 <= k < k0+nk of x (B,T,C):
+ * d[((k-k0)*B + b)*C + i] = x[b, t(k), i] * m[b*C + i]. */
+SN_ROW_CLONES static void masked_steps(float *restrict d, const float *restrict x, const float *restrict m, int k0,
+                                       int nk, int B, int T, int C, int go_backwards) {
+    for (int k = k0; k < k0 + nk; k++) {
+        int t = go_backwards ? T - 1 - k : k;
+        for (int b = 0; b < B; b++) {
+            const float *restrict src = x + ((size_t)b * T + t) * C;
+            const float *restrict mb = m + (size_t)b * C;
+            float *restrict o = d + ((size_t)(k - k0) * B + b) * C;
+#pragma omp simd
+            for (int i = 0; i < C; i++) o[i] = src[i] * mb[i];
+        }
+    }
+}
+
 /* ---- forward ---- */
 
 /* Rows per thread task: a chunk of rows runs the whole sequence on one
@@ -691,20 +757,16 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
         for (int ch = 0; ch < nkc; ch++) {
             int k0 = ch * kc, k1 = SN_MIN(T, k0 + kc);
-            for (int k = k0; k < k1; k++) {
-                int t = cf->go_backwards ? T - 1 - k : k;
-                for (int b = 0; b < B; b++) {
-                    const float *src = f->x + ((size_t)b * T + t) * C;
-                    float *restrict dst = xd + ((size_t)k * B + b) * C;
-                    if (c.xdrop) {
-                        const float *m = c.mx + (size_t)b * C;
-                        for (int i = 0; i < C; i++) dst[i] = src[i] * m[i];
-                    } else {
-                        memcpy(dst, src, (size_t)C * sizeof(float));
-                    }
+            size_t r0 = (size_t)k0 * B;
+            if (c.xdrop) {
+                masked_steps(xd + r0 * C, f->x, c.mx, k0, k1 - k0, B, T, C, cf->go_backwards);
+            } else {
+                for (int k = k0; k < k1; k++) {
+                    int t = cf->go_backwards ? T - 1 - k : k;
+                    for (int b = 0; b < B; b++)
+                        memcpy(xd + ((size_t)k * B + b) * C, f->x + ((size_t)b * T + t) * C, (size_t)C * sizeof(float));
                 }
             }
-            size_t r0 = (size_t)k0 * B;
             int nr = (k1 - k0) * B;
             sn_gemm(0, 0, nr, nH, C, 1.0f, xd + r0 * C, C, c.W, nH, 0.0f, c.gt + r0 * nH, nH);
         }
@@ -893,14 +955,6 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
     memcpy(dh, aux, (size_t)H * sizeof(float));
 }
 
-/* Column sums of a (rows, n) matrix with leading dimension ld, added to out. */
-static void colsum_add(float *restrict out, const float *restrict m, size_t rows, int n, int ld) {
-    for (size_t r = 0; r < rows; r++) {
-        const float *row = m + r * (size_t)ld;
-        for (int j = 0; j < n; j++) out[j] += row[j];
-    }
-}
-
 static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     sn_rnn_cfg *cf = L->cfg;
     int B = bw->B, T = cf->T, C = cf->C, H = cf->units, G = cf->G, nH = G * H;
@@ -1007,15 +1061,7 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
         if (c->xk) {
             /* (x ⊙ m_g)^T dZ_g: masked copies of the chunk's input rows */
             for (int g = 0; g < c->gx; g++) {
-                for (int k = k0; k < k0 + nk; k++) {
-                    int t = cf->go_backwards ? T - 1 - k : k;
-                    for (int b = 0; b < B; b++) {
-                        const float *restrict src = bw->x + ((size_t)b * T + t) * C;
-                        const float *restrict m = c->mx + ((size_t)g * B + b) * C;
-                        float *restrict d = tx + ((size_t)(k - k0) * B + b) * C;
-                        for (int i = 0; i < C; i++) d[i] = src[i] * m[i];
-                    }
-                }
+                masked_steps(tx, bw->x, c->mx + (size_t)g * B * C, k0, nk, B, T, C, cf->go_backwards);
                 sn_gemm(1, 0, C, H, nr, 1.0f, tx, C, gtc + g * H, nH, 1.0f, pW + g * H, nH);
             }
         } else if (!cf->ids) {
@@ -1059,19 +1105,7 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
          * steps own their dx rows (per-gate masks: done in the row kernel) */
         if (bw->dx && !cf->ids && !c->xk) {
             sn_gemm(0, 1, nr, C, nH, 1.0f, gtc, nH, c->W, nH, 0.0f, tx, C);
-            for (int k = k0; k < k0 + nk; k++) {
-                int t = cf->go_backwards ? T - 1 - k : k;
-                for (int b = 0; b < B; b++) {
-                    float *restrict d = bw->dx + ((size_t)b * T + t) * C;
-                    const float *sx = tx + ((size_t)(k - k0) * B + b) * C;
-                    if (c->xdrop) {
-                        const float *m = c->mx + (size_t)b * C;
-                        for (int i = 0; i < C; i++) d[i] += sx[i] * m[i];
-                    } else {
-                        for (int i = 0; i < C; i++) d[i] += sx[i];
-                    }
-                }
-            }
+            scatter_steps(bw->dx, tx, c->xdrop ? c->mx : NULL, k0, nk, B, T, C, cf->go_backwards);
         }
     }
     /* partials in chunk order */
