@@ -662,18 +662,10 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
         act_vec(A, a, H);
         memcpy(hn, a, (size_t)H * sizeof(float));
     } else if (cf->kind == SN_RNN_LSTM) {
+        /* gates and state update in rnn_fwd_lstm_tail, run for all rows of
+         * the chunk after their products (more independent work in flight) */
         rec_accum(a, hp, mh, c->U, H, nH, 0, 4, hd);
-        const float *cp = c->cs + ((size_t)k * B + b) * H;
-        float *cn = c->cs + ((size_t)(k + 1) * B + b) * H;
-        float *tcr = c->tc + ((size_t)k * B + b) * H;
-        act_vec(RA, a, 2 * H); /* i, f */
-        act_vec(A, a + 2 * H, H);
-        act_vec(RA, a + 3 * H, H);
-#pragma omp simd
-        for (int i = 0; i < H; i++) tcr[i] = cn[i] = a[H + i] * cp[i] + a[i] * a[2 * H + i];
-        act_vec(A, tcr, H);
-#pragma omp simd
-        for (int i = 0; i < H; i++) hn[i] = a[3 * H + i] * tcr[i];
+        return;
     } else if (cf->reset_after) {
         float *R = c->R + (size_t)b * nH, *q = c->q + ((size_t)k * B + b) * H;
         if (c->bh)
@@ -702,6 +694,29 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
         for (int i = 0; i < H; i++) hn[i] = a[i] * hp[i] + (1.0f - a[i]) * a[2 * H + i];
     }
     if (yrow) memcpy(yrow, hn, (size_t)H * sizeof(float));
+}
+
+/* LSTM row b at step k after rnn_fwd_row: gate activations, c_k, φ(c_k), h_k. */
+SN_ROW_CLONES static void rnn_fwd_lstm_tail(const rnn_ctx *c, int k, int b) {
+    const sn_rnn_cfg *cf = c->cf;
+    int H = c->H, nH = c->nH, B = c->B, T = c->T;
+    int t = cf->go_backwards ? T - 1 - k : k;
+    if (c->mask && !c->mask[(size_t)b * T + t]) return;
+    float *restrict a = c->gt + ((size_t)k * B + b) * nH;
+    const float *restrict cp = c->cs + ((size_t)k * B + b) * H;
+    float *restrict cn = c->cs + ((size_t)(k + 1) * B + b) * H;
+    float *restrict tcr = c->tc + ((size_t)k * B + b) * H;
+    float *restrict hn = c->hs + ((size_t)(k + 1) * B + b) * H;
+    const sn_act A = cf->act, RA = cf->ract;
+    act_vec(RA, a, 2 * H); /* i, f */
+    act_vec(A, a + 2 * H, H);
+    act_vec(RA, a + 3 * H, H);
+#pragma omp simd
+    for (int i = 0; i < H; i++) tcr[i] = cn[i] = a[H + i] * cp[i] + a[i] * a[2 * H + i];
+    act_vec(A, tcr, H);
+#pragma omp simd
+    for (int i = 0; i < H; i++) hn[i] = a[3 * H + i] * tcr[i];
+    if (cf->return_sequences) memcpy(c->y + ((size_t)b * T + k) * H, hn, (size_t)H * sizeof(float));
 }
 
 static void draw_mask(float *m, size_t n, double p, sn_rng *r) {
@@ -782,8 +797,11 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
     for (int ch = 0; ch < nchunk; ch++) {
         int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
-        for (int k = 0; k < T; k++)
+        for (int k = 0; k < T; k++) {
             for (int b = b0; b < b1; b++) rnn_fwd_row(&c, k, b);
+            if (cf->kind == SN_RNN_LSTM)
+                for (int b = b0; b < b1; b++) rnn_fwd_lstm_tail(&c, k, b);
+        }
     }
     if (!cf->return_sequences) memcpy(f->y, c.hs + (size_t)T * B * H, (size_t)B * H * sizeof(float));
     f->mask_out = cf->return_sequences ? f->mask : NULL;
