@@ -655,7 +655,13 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
             for (int g = 0; g < G; g++) xg[g] = xm + (size_t)(c->gx == 1 ? 0 : g) * C;
         }
         memset(a, 0, (size_t)nH * sizeof(float));
-        gate_matvec(a, xg, c->W, nH, H, C, G);
+        /* constant gate counts so the kernel's gate branches fold away */
+        if (G == 4)
+            gate_matvec(a, xg, c->W, nH, H, C, 4);
+        else if (G == 3)
+            gate_matvec(a, xg, c->W, nH, H, C, 3);
+        else
+            gate_matvec(a, xg, c->W, nH, H, C, 1);
     }
     if (c->bx) {
         const float *restrict bx = c->bx;
@@ -979,7 +985,13 @@ SN_ROW_CLONES static void rnn_bwd_row(const rnn_bctx *bc, int k, int b) {
         const float *mg[4] = {NULL, NULL, NULL, NULL};
         for (int g = 0; g < c->G; g++) mg[g] = bc->MXP + ((size_t)(c->gx == 1 ? 0 : g) * B + b) * Cp;
         memset(o, 0, (size_t)Cp * sizeof(float));
-        gate_matvec_t(o, dzx, bc->Wt, H, Cp, Cp, c->G, c->xdrop ? mg : NULL);
+        const float *const *mm2 = c->xdrop ? mg : NULL;
+        if (c->G == 4)
+            gate_matvec_t(o, dzx, bc->Wt, H, Cp, Cp, 4, mm2);
+        else if (c->G == 3)
+            gate_matvec_t(o, dzx, bc->Wt, H, Cp, Cp, 3, mm2);
+        else
+            gate_matvec_t(o, dzx, bc->Wt, H, Cp, Cp, 1, mm2);
         float *restrict d = bc->dx + ((size_t)b * T + t) * C;
 #pragma omp simd
         for (int i = 0; i < C; i++) d[i] += o[i];
