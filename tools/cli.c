@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -273,5 +274,50 @@ int cli_optimizer(const cli_opt *opts, sn_opt_kind def, sn_optimizer_cfg *out) {
     out->clipvalue = cv;
     out->global_clipnorm = gn;
     out->legacy_rmsprop_eps = cli_flag(opts, "keras2-rmsprop");
+    return 0;
+}
+
+int cli_write_results(const char *out, const char *preamble, const char *metric, int percent, const cli_row *r, int n) {
+    char *md = NULL, *csv = NULL;
+    size_t mdn = 0, csvn = 0;
+    FILE *fm = open_memstream(&md, &mdn), *fc = open_memstream(&csv, &csvn);
+    if (!fm || !fc) {
+        if (fm) fclose(fm);
+        if (fc) fclose(fc);
+        free(md);
+        free(csv);
+        return cli_fail(sn_error(SN_ERR_NOMEM, "out of memory"), NULL);
+    }
+    const char *pc = percent ? "%" : "";
+    fprintf(fm, "%s\n\n| model | params | epochs (best) | val %s | test %s | seed's Keras test %s | train time |\n", preamble,
+            metric, metric, metric);
+    fprintf(fm, "|---|---:|---:|---:|---:|---:|---:|\n");
+    char lm[32];
+    size_t k = 0;
+    for (; metric[k] && k + 1 < sizeof lm; k++) lm[k] = (char)tolower((unsigned char)metric[k]);
+    lm[k] = 0;
+    fprintf(fc, "model,params,epochs,best_epoch,val_%s,test_%s,seed_test_%s,train_seconds\n", lm, lm, lm);
+    printf("\n%-24s %10s %8s %9s %9s %12s %10s\n", "model", "params", "epochs", "val", "test", "seed (Keras)", "time");
+    for (int i = 0; i < n; i++) {
+        char sk[32] = "-";
+        if (!isnan(r[i].seed_ref)) snprintf(sk, sizeof sk, percent ? "%.1f%%" : "%.2f", r[i].seed_ref);
+        printf("%-24s %10zu %4d (%2d) %8.2f%1s %8.2f%1s %12s %9.1fs\n", r[i].name, r[i].params, r[i].epochs, r[i].best_epoch,
+               r[i].val, pc, r[i].test, pc, sk, r[i].seconds);
+        fprintf(fm, "| %s | %zu | %d (%d) | %.2f%s | %.2f%s | %s | %.1f s |\n", r[i].name, r[i].params, r[i].epochs,
+                r[i].best_epoch, r[i].val, pc, r[i].test, pc, sk, r[i].seconds);
+        fprintf(fc, "%s,%zu,%d,%d,%.6f,%.6f,%s,%.3f\n", r[i].name, r[i].params, r[i].epochs, r[i].best_epoch, r[i].val,
+                r[i].test, isnan(r[i].seed_ref) ? "" : sk, r[i].seconds);
+    }
+    fclose(fm);
+    fclose(fc);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/results.md", out);
+    sn_status st = sn_write_file_atomic(path, md, mdn);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    if (!st) st = sn_write_file_atomic(path, csv, csvn);
+    free(md);
+    free(csv);
+    if (st) return cli_fail(st, NULL);
+    printf("\ntable written to %s/results.md and %s/results.csv\n", out, out);
     return 0;
 }

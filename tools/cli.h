@@ -69,6 +69,21 @@ void cli_install_signals(void);
 /* Creates a directory (and parents) if needed; 0 on success. */
 int cli_mkdirs(const char *path);
 
+/* One row of a seed-style results table (forecast MAE or classify accuracy). */
+typedef struct cli_row {
+    const char *name;
+    size_t params;
+    int epochs, best_epoch;
+    double val, test;   /* metric values (MAE, or accuracy in %) */
+    double seed_ref;    /* the seed's Keras test value, NaN when it printed none */
+    double seconds;     /* training wall time */
+} cli_row;
+
+/* Prints the table and writes <out>/results.md (with `preamble` above it)
+ * and <out>/results.csv atomically. metric: "MAE" or "acc"; percent appends
+ * '%' to values. Returns 0, or 1 after printing the error. */
+int cli_write_results(const char *out, const char *preamble, const char *metric, int percent, const cli_row *r, int n);
+
 int cmd_summary(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_classify(int argc, char **argv);

@@ -363,42 +363,14 @@ out:
 }
 
 static int write_table(const cl_result *r, int n, const char *out, const char *data, const cl_data *d, uint64_t seed) {
-    char *md = NULL, *csv = NULL;
-    size_t mdn = 0, csvn = 0;
-    FILE *fm = open_memstream(&md, &mdn), *fc = open_memstream(&csv, &csvn);
-    if (!fm || !fc) return 1;
-    fprintf(fm, "Data: `%s`: %zu train / %zu validation / %zu test documents; seed %llu\n\n", data, d->train.n, d->val.n,
-            d->test.n, (unsigned long long)seed);
-    fprintf(fm, "| model | params | epochs (best) | val acc | test acc | seed's Keras test acc | train time |\n");
-    fprintf(fm, "|---|---:|---:|---:|---:|---:|---:|\n");
-    fprintf(fc, "model,params,epochs,best_epoch,val_acc,test_acc,seed_test_acc,train_seconds\n");
-    printf("\n%-24s %10s %8s %8s %9s %12s %10s\n", "model", "params", "epochs", "val acc", "test acc", "seed (Keras)",
-           "time");
-    for (int i = 0; i < n; i++) {
-        char sk[16];
-        if (isnan(r[i].seed_acc))
-            snprintf(sk, sizeof sk, "-");
-        else
-            snprintf(sk, sizeof sk, "%.1f%%", r[i].seed_acc);
-        printf("%-24s %10zu %4d (%2d) %7.2f%% %8.2f%% %12s %9.1fs\n", r[i].name, r[i].params, r[i].epochs_run,
-               r[i].best_epoch, r[i].val_acc, r[i].test_acc, sk, r[i].seconds);
-        fprintf(fm, "| %s | %zu | %d (%d) | %.2f%% | %.2f%% | %s | %.1f s |\n", r[i].name, r[i].params, r[i].epochs_run,
-                r[i].best_epoch, r[i].val_acc, r[i].test_acc, sk, r[i].seconds);
-        fprintf(fc, "%s,%zu,%d,%d,%.4f,%.4f,%s,%.3f\n", r[i].name, r[i].params, r[i].epochs_run, r[i].best_epoch,
-                r[i].val_acc, r[i].test_acc, isnan(r[i].seed_acc) ? "" : sk, r[i].seconds);
-    }
-    fclose(fm);
-    fclose(fc);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/results.md", out);
-    sn_status st = sn_write_file_atomic(path, md, mdn);
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    if (!st) st = sn_write_file_atomic(path, csv, csvn);
-    free(md);
-    free(csv);
-    if (st) return cli_fail(st, NULL);
-    printf("\ntable written to %s/results.md and %s/results.csv\n", out, out);
-    return 0;
+    char pre[1024];
+    snprintf(pre, sizeof pre, "Data: `%s`: %zu train / %zu validation / %zu test documents; seed %llu", data, d->train.n,
+             d->val.n, d->test.n, (unsigned long long)seed);
+    cli_row rows[N_CPRESETS + 1];
+    for (int i = 0; i < n; i++)
+        rows[i] = (cli_row){r[i].name, r[i].params, r[i].epochs_run, r[i].best_epoch, r[i].val_acc,
+                            r[i].test_acc, r[i].seed_acc, r[i].seconds};
+    return cli_write_results(out, pre, "acc", 1, rows, n);
 }
 
 static int parse_mode(const char *s, sn_output_mode *m) {

@@ -361,45 +361,14 @@ static void plot_series(const fc_data *d, const char *out) {
 
 static int write_table(const fc_result *r, int n, const fc_data *d, const char *out, const char *data_path,
                        uint64_t seed) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/results.md", out);
-    char *md = NULL, *csv = NULL;
-    size_t mdn = 0, csvn = 0;
-    FILE *fm = open_memstream(&md, &mdn), *fc = open_memstream(&csv, &csvn);
-    if (!fm || !fc) return 1;
-    fprintf(fm, "Data: `%s`, %zu rows x %d features; seed %llu; windows train %zu / val %zu / test %zu\n\n", data_path,
-            d->tab.n_rows, d->C, (unsigned long long)seed, d->p.train.n, d->p.val.n, d->p.test.n);
-    fprintf(fm, "| model | params | epochs (best) | val MAE | test MAE | seed's Keras test MAE | train time |\n");
-    fprintf(fm, "|---|---:|---:|---:|---:|---:|---:|\n");
-    fprintf(fc, "model,params,epochs,best_epoch,val_mae,test_mae,seed_test_mae,train_seconds\n");
-    printf("\n%-14s %10s %8s %9s %9s %12s %10s\n", "model", "params", "epochs", "val MAE", "test MAE", "seed (Keras)",
-           "time");
-    for (int i = 0; i < n; i++) {
-        double s = seed_test_mae(r[i].name);
-        char sk[16];
-        if (isnan(s))
-            snprintf(sk, sizeof sk, "-");
-        else
-            snprintf(sk, sizeof sk, "%.2f", s);
-        printf("%-14s %10zu %4d (%2d) %9.2f %9.2f %12s %9.1fs\n", r[i].name, r[i].params, r[i].epochs_run, r[i].best_epoch,
-               r[i].val_mae, r[i].test_mae, sk, r[i].seconds);
-        fprintf(fm, "| %s | %zu | %d (%d) | %.2f | %.2f | %s | %.1f s |\n", r[i].name, r[i].params, r[i].epochs_run,
-                r[i].best_epoch, r[i].val_mae, r[i].test_mae, sk, r[i].seconds);
-        fprintf(fc, "%s,%zu,%d,%d,%.6f,%.6f,%s,%.3f\n", r[i].name, r[i].params, r[i].epochs_run, r[i].best_epoch,
-                r[i].val_mae, r[i].test_mae, isnan(s) ? "" : sk, r[i].seconds);
-    }
-    fclose(fm);
-    fclose(fc);
-    sn_status st = sn_write_file_atomic(path, md, mdn);
-    if (!st) {
-        snprintf(path, sizeof path, "%s/results.csv", out);
-        st = sn_write_file_atomic(path, csv, csvn);
-    }
-    free(md);
-    free(csv);
-    if (st) return cli_fail(st, NULL);
-    printf("\ntable written to %s/results.md and %s/results.csv\n", out, out);
-    return 0;
+    char pre[1024];
+    snprintf(pre, sizeof pre, "Data: `%s`, %zu rows x %d features; seed %llu; windows train %zu / val %zu / test %zu",
+             data_path, d->tab.n_rows, d->C, (unsigned long long)seed, d->p.train.n, d->p.val.n, d->p.test.n);
+    cli_row rows[N_PRESETS + 1];
+    for (int i = 0; i < n; i++)
+        rows[i] = (cli_row){r[i].name, r[i].params, r[i].epochs_run, r[i].best_epoch, r[i].val_mae,
+                            r[i].test_mae, seed_test_mae(r[i].name), r[i].seconds};
+    return cli_write_results(out, pre, "MAE", 0, rows, n);
 }
 
 int cmd_forecast(int argc, char **argv) {
