@@ -6,7 +6,7 @@
  *   make BUILD=/tmp/convb /tmp/convb/libseqnn.a
  *   gcc -std=c11 -O2 -fopenmp -Iinclude -Isrc bench/conv_bench.c /tmp/convb/libseqnn.a \
  *       -lopenblas -lz -larchive -lcairo -lm -lpthread -o /tmp/convb/conv_bench
- *   /tmp/convb/conv_bench [threads] [reps]
+ *   /tmp/convb/conv_bench [threads] [reps] [case index, default all]
  *
  * Also prints a checksum of y, dW and dx (sum of |v|) so two builds can be
  * compared for equality up to float rounding. */
@@ -82,6 +82,7 @@ static int run(const bcase *c, int threads, int reps) {
 
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1, reps = argc > 2 ? atoi(argv[2]) : 20;
+    int only = argc > 3 ? atoi(argv[3]) : -1;
     sn_set_threads(threads);
     const bcase cases[] = {
         {"conv1d(8, 24, activation=relu)", 256, 120, 14},
@@ -93,6 +94,7 @@ int main(int argc, char **argv) {
         {"conv1d(128, 3, padding=same)", 64, 100, 64},
     };
     printf("threads=%d, best of %d\n", threads, reps);
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run(&cases[i], threads, reps);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (only < 0 || (size_t)only == i) run(&cases[i], threads, reps);
     return 0;
 }

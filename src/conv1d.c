@@ -290,21 +290,52 @@ typedef float conv_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define CONV_CLONES
 #endif
 
-/* Writes a finished block: o[r·ldo + n] (= or +=) tmp[r·w + n] (+ bias[n]),
- * r < rows, n < cols. */
-static void conv_flush(float *restrict o, int ldo, const float *restrict tmp, int w, int rows, int cols,
-                       const float *restrict bias, int accum) {
+typedef int conv_v8i __attribute__((vector_size(32)));
+
+/* relu(v) = v > 0 ? v : +0 per lane (NaN → 0), as sn_act_forward's relu,
+ * without its data-dependent branch. */
+#define CONV_RELU8(v, gate) ((conv_v8)((conv_v8i)(v) & ((gate) > (conv_v8){0})))
+
+/* Writes a finished block of rows < rows, columns < cols (cols <= w):
+ *   o[r·ldo + n] = act(tmp[r·w + n] + bias[n])   (accum = 0; act = relu or identity)
+ *   o[r·ldo + n] = o[r·ldo + n] + tmp[r·w + n]    (accum = 1, no bias, no act) */
+CONV_INLINE void conv_flush(float *restrict o, int ldo, const float *restrict tmp, int w, int rows, int cols,
+                            const float *restrict bias, int accum, int relu) {
     for (int r = 0; r < rows; r++) {
         float *orow = o + (size_t)r * ldo;
         const float *t = tmp + (size_t)r * w;
-        if (bias && accum)
-            for (int n = 0; n < cols; n++) orow[n] = orow[n] + (t[n] + bias[n]);
-        else if (bias)
-            for (int n = 0; n < cols; n++) orow[n] = t[n] + bias[n];
-        else if (accum)
-            for (int n = 0; n < cols; n++) orow[n] = orow[n] + t[n];
-        else
-            for (int n = 0; n < cols; n++) orow[n] = t[n];
+        for (int n0 = 0; n0 < cols; n0 += 8) {
+            conv_v8 v = LD8(t + n0);
+            if (bias) v += LD8(bias + n0);
+            if (relu) v = CONV_RELU8(v, v);
+            if (cols - n0 >= 8) {
+                if (accum) v = LD8(orow + n0) + v;
+                ST8(orow + n0, v);
+            } else {
+                float u[8];
+                memcpy(u, &v, sizeof u);
+                for (int n = n0; n < cols; n++) orow[n] = accum ? orow[n] + u[n - n0] : u[n - n0];
+            }
+        }
+    }
+}
+
+/* dz[t·ldz + n] = relu ? (y > 0 ? dy : 0) : dy for rows t < rows, n < F, and
+ * zeros in columns F..ldz (the branch-free relu / linear case of
+ * sn_act_backward). y, dy: (rows, F). */
+CONV_CLONES static void conv_dz_relu(float *restrict dz, int ldz, const float *restrict y, const float *restrict dy,
+                                     int rows, int F, int relu) {
+    for (int t = 0; t < rows; t++) {
+        float *d = dz + (size_t)t * ldz;
+        const float *yr = y + (size_t)t * F, *dyr = dy + (size_t)t * F;
+        int n = 0;
+        for (; n + 8 <= F; n += 8) {
+            conv_v8 g = LD8(dyr + n);
+            if (relu) g = CONV_RELU8(g, LD8(yr + n));
+            ST8(d + n, g);
+        }
+        for (; n < F; n++) d[n] = relu ? (yr[n] > 0 ? dyr[n] : 0.0f) : dyr[n];
+        for (; n < ldz; n++) d[n] = 0.0f;
     }
 }
 
@@ -315,7 +346,7 @@ static void conv_flush(float *restrict o, int ldo, const float *restrict tmp, in
  * block re-read row M−1 (valid memory) and are not stored. */
 CONV_CLONES static void conv_direct(float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks,
                                     int C, int K, const float *restrict Wp, const float *restrict bias, int accum,
-                                    int M) {
+                                    int relu, int M) {
     const int N8 = (N + 7) & ~7;
     for (int i0 = 0; i0 < M; i0 += 8) {
         const float *p[8];
@@ -342,7 +373,7 @@ float tmp[64];
                 ST8(tmp, a0), ST8(tmp + 8, b0), ST8(tmp + 16, a1), ST8(tmp + 24, b1);
                 ST8(tmp + 32, a2), ST8(tmp + 40, b2), ST8(tmp + 48, a3), ST8(tmp + 56, b3);
                 conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 16, SN_MIN(4, M - i0 - h),
-                           SN_MIN(16, N - n0), bias ? bias + n0 : NULL, accum);
+                           SN_MIN(16, N - n0), bias ? bias + n0 : NULL, accum, relu);
             }
         /* 8 rows × 8 columns: 9 loads per 8 vector multiply-adds */
         for (; n0 < N8; n0 += 8) {
@@ -364,25 +395,28 @@ float tmp[64];
             ST8(tmp, a0), ST8(tmp + 8, a1), ST8(tmp + 16, a2), ST8(tmp + 24, a3);
             ST8(tmp + 32, a4), ST8(tmp + 40, a5), ST8(tmp + 48, a6), ST8(tmp + 56, a7);
             conv_flush(out + (size_t)i0 * ldo + n0, ldo, tmp, 8, SN_MIN(8, M - i0), SN_MIN(8, N - n0),
-                       bias ? bias + n0 : NULL, accum);
+                       bias ? bias + n0 : NULL, accum, relu);
         }
     }
 }
 
-/* One sample's contribution to dW for the rows j0 <= j < min(j0 + 8, J) of
- * the (J = K·C, N8) sum table and its columns n0..n0+8:
- *   tot[j·N8 + n] += Σ_{t<T} in[t·rs + off(j)] · dz[t·N8 + n],  off(j) = ⌊j/C⌋·ks + j mod C
- * The T-term sums are formed in float, then added to the double total.
- * Rows past J re-read row J−1 and are not stored. */
+/* Contribution of nb consecutive samples to dW for the rows j0 <= j < min(j0 + 8, J)
+ * of the (J = K·C, N8) sum table and its columns n0..n0+8:
+ *   tot[j·N8 + n] += Σ_{b<nb} Σ_{t<T} in[b·ins + t·rs + off(j)] · dz[b·dzs + t·N8 + n],
+ *   off(j) = ⌊j/C⌋·ks + j mod C.
+ * The nb·T-term sums are formed in float (registers), then added to the
+ * double total. Rows past J re-read row J−1 and are not stored. */
 #define DW_T_LOOP(X)                                                                                 \
-    for (int t = 0; t < T; t++) {                                                                    \
-        const conv_v8 g = LD8(dz + (size_t)t * N8 + n0);                                             \
-        const float *x = in + (size_t)t * rs;                                                        \
-        a0 += X(0) * g, a1 += X(1) * g, a2 += X(2) * g, a3 += X(3) * g;                              \
-        a4 += X(4) * g, a5 += X(5) * g, a6 += X(6) * g, a7 += X(7) * g;                              \
-    }
-CONV_CLONES static void conv_dw_sample(double *restrict tot, int N8, const float *restrict in, int rs, int ks, int C,
-                                       int J, const float *restrict dz, int T, int j0, int n0) {
+    for (int b = 0; b < nb; b++)                                                                     \
+        for (int t = 0; t < T; t++) {                                                                \
+            const conv_v8 g = LD8(dz + (size_t)b * dzs + (size_t)t * N8 + n0);                       \
+            const float *x = in + (size_t)b * ins + (size_t)t * rs;                                  \
+            a0 += X(0) * g, a1 += X(1) * g, a2 += X(2) * g, a3 += X(3) * g;                          \
+            a4 += X(4) * g, a5 += X(5) * g, a6 += X(6) * g, a7 += X(7) * g;                          \
+        }
+CONV_CLONES static void conv_dw_block(double *restrict tot, int N8, const float *restrict in, size_t ins, int rs,
+                                      int ks, int C, int J, const float *restrict dz, size_t dzs, int T, int nb,
+                                      int j0, int n0) {
     size_t off[8];
     for (int r = 0; r < 8; r++) {
         int j = SN_MIN(j0 + r, J - 1);
@@ -399,29 +433,33 @@ CONV_CLONES static void conv_dw_sample(double *restrict tot, int N8, const float
         DW_T_LOOP(DW_XG)
 #undef DW_XG
     }
-    const conv_v8 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    float v[64];
+    ST8(v, a0), ST8(v + 8, a1), ST8(v + 16, a2), ST8(v + 24, a3);
+    ST8(v + 32, a4), ST8(v + 40, a5), ST8(v + 48, a6), ST8(v + 56, a7);
     for (int r = 0; r < 8 && j0 + r < J; r++) {
-        float v[8];
-        memcpy(v, &acc[r], sizeof v);
         double *row = tot + (size_t)(j0 + r) * N8 + n0;
-        for (int n = 0; n < 8; n++) row[n] += v[n];
+        for (int n = 0; n < 8; n++) row[n] += v[r * 8 + n];
     }
 }
 #undef DW_T_LOOP
 
-/* Bias gradient of one sample: tot[n] += Σ_{t<T} dz[t·N8 + n], n in n0..n0+8. */
-CONV_CLONES static void conv_db_sample(double *restrict tot, int N8, const float *restrict dz, int T, int n0) {
+/* Bias gradient of nb samples: tot[n] += Σ_{b<nb} Σ_{t<T} dz[b·dzs + t·N8 + n], n in n0..n0+8. */
+CONV_CLONES static void conv_db_block(double *restrict tot, int N8, const float *restrict dz, size_t dzs, int T,
+                                      int nb, int n0) {
     conv_v8 a = {0};
-    for (int t = 0; t < T; t++) a += LD8(dz + (size_t)t * N8 + n0);
+    for (int b = 0; b < nb; b++)
+        for (int t = 0; t < T; t++) a += LD8(dz + (size_t)b * dzs + (size_t)t * N8 + n0);
     float v[8];
-    memcpy(v, &a, sizeof v);
+    ST8(v, a);
     for (int n = 0; n < 8; n++) tot[n0 + n] += v[n];
 }
 #endif
 
-/* Spreads `work` multiply-adds over threads only when there is enough of it
- * (a parallel region costs far more than a small sample's work). */
-#define CONV_PAR_WORK (1L << 18)
+/* Spreads `work` multiply-adds over threads only when there is enough of it:
+ * 4M multiply-adds are ~0.1 ms on one core, and on a loaded machine a
+ * parallel region's barrier can cost that much (the seed's last layer,
+ * conv1d(8, 6) on (18, 8) at B = 256, is 1.3M and stays on one thread). */
+#define CONV_PAR_WORK (1L << 22)
 
 #if CONV_HAVE_DIRECT
 static void direct_forward(sn_layer *L, sn_fwd *f) {
@@ -450,11 +488,13 @@ static void direct_forward(sn_layer *L, sn_fwd *f) {
     /* d = 1: the K taps of a row are K·Cin consecutive floats, one loop */
     const int Kl = d == 1 ? 1 : K, Cl = d == 1 ? K * cin : cin;
     const long work = (long)B * lout * F8 * K * cin;
+    /* relu and linear are applied in the kernel's store */
+    const int relu = cfg->act == SN_ACT_RELU, fused = relu || cfg->act == SN_ACT_LINEAR;
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
     for (int b = 0; b < B; b++) {
         float *y = f->y + (size_t)b * lout * F;
-        conv_direct(y, F, F, xp + (size_t)b * lp * cin, s * cin, d * cin, Cl, Kl, wp, bias, 0, lout);
-        sn_act_forward(cfg->act, y, (size_t)lout, (size_t)F);
+        conv_direct(y, F, F, xp + (size_t)b * lp * cin, s * cin, d * cin, Cl, Kl, wp, bias, 0, relu, lout);
+        if (!fused) sn_act_forward(cfg->act, y, (size_t)lout, (size_t)F);
     }
 }
 
@@ -478,6 +518,7 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
     const int n_items = nJ * nN + (gb ? nN : 0);
     const int Kl = d == 1 ? 1 : K, Fl = d == 1 ? K * F : F; /* dx: taps of U rows, as in forward */
     const long work = (long)B * lout * F8 * J * (bw->dx ? 2 : 1);
+    const int relu = cfg->act == SN_ACT_RELU, fused = relu || cfg->act == SN_ACT_LINEAR;
 #pragma omp parallel num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
     {
         /* dz = dy ⊙ act'(y) in (L_out, F8) rows, then dx of each sample */
@@ -485,7 +526,9 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
         for (int b = 0; b < B; b++) {
             float *dz = sc.dz + (size_t)b * lout * F8;
             const size_t off = (size_t)b * lout * F;
-            if (F8 == F) {
+            if (fused) {
+                conv_dz_relu(dz, F8, bw->y + off, bw->dy + off, lout, F, relu);
+            } else if (F8 == F) {
                 sn_act_backward(cfg->act, dz, bw->y + off, bw->dy + off, (size_t)lout, (size_t)F);
             } else {
                 for (int t = 0; t < lout; t++) {
@@ -502,23 +545,29 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
                 for (int t = 0; t < lout; t++)
                     memcpy(u + ((size_t)t * s + (size_t)d * (K - 1)) * F, dz + (size_t)t * F8, (size_t)F * sizeof(float));
                 conv_direct(bw->dx + (size_t)b * Lin * cin, cin, cin, u + (size_t)pl * F, F, d * F, Fl, Kl, sc.w2,
-                            NULL, 1, Lin);
+                            NULL, 1, 0, Lin);
             }
         }
-        /* dW: every thread takes a fixed range of items and runs the batch in order */
+        /* dW: every thread takes a fixed range of items and runs the batch in
+         * order, in groups of G samples (G from the shape only) whose float
+         * partial sums (<= ~256 terms) go into the double totals */
         int tid = 0, nth = 1;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
         nth = omp_get_num_threads();
 #endif
         const int it0 = (int)((long)n_items * tid / nth), it1 = (int)((long)n_items * (tid + 1) / nth);
-        for (int b = 0; b < B; b++) {
-            const float *x = xp + (size_t)b * lp * cin, *dz = sc.dz + (size_t)b * lout * F8;
+        const int G = SN_MAX(1, 192 / lout);
+        const size_t xs = (size_t)lp * cin, zs = (size_t)lout * F8;
+        for (int b = 0; b < B; b += G) {
+            const int nb = SN_MIN(G, B - b);
+            const float *x = xp + (size_t)b * xs, *dz = sc.dz + (size_t)b * zs;
             for (int it = it0; it < it1; it++) {
                 if (it < nJ * nN)
-                    conv_dw_sample(sc.tot, F8, x, s * cin, d * cin, cin, J, dz, lout, it / nN * 8, it % nN * 8);
+                    conv_dw_block(sc.tot, F8, x, xs, s * cin, d * cin, cin, J, dz, zs, lout, nb, it / nN * 8,
+                                  it % nN * 8);
                 else
-                    conv_db_sample(sc.tot + (size_t)J * F8, F8, dz, lout, (it - nJ * nN) * 8);
+                    conv_db_block(sc.tot + (size_t)J * F8, F8, dz, zs, lout, nb, (it - nJ * nN) * 8);
             }
         }
     }
