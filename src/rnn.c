@@ -581,7 +581,7 @@ SN_ROW_CLONES static void masked_steps(float *restrict d, const float *restrict 
 /* Rows per thread task: a chunk of rows runs the whole sequence on one
  * thread. Fixed (not derived from the thread count) so that every thread
  * count computes the same chunks. */
-#define RNN_ROWS 16
+#define RNN_ROWS 8
 
 typedef struct rnn_ctx {
     const sn_rnn_cfg *cf;
