@@ -11,34 +11,46 @@
  *
  * Speed layout (all caches time-major, k = processing step, so go_backwards
  * only changes which input row step k reads):
- *   1. the input projection of every step is one GEMM (T*B, C)x(C, G*H) into
- *      `gt` (T,B,G*H) (a row gather W[id] for SN_REP_IDS inputs, done in the step);
- *   2. one pass per step, rows split over OpenMP threads (one parallel region
- *      per call, one barrier per step): per row, the recurrent product
- *      h_{t-1}U by a register-blocked kernel that advances all gate blocks
- *      together (gate_matvec), fused with the gate arithmetic (vectorized
- *      exp/sigmoid/tanh); the row's gate activations overwrite its
- *      pre-activations in `gt`. Measured on LSTM(16), B=256, T=120, one
- *      thread: these products cost ~3.5 ms per fwd+bwd step, the same
- *      products as 240 OpenBLAS calls (FMA kernels) ~1.5 ms; a BLAS variant
- *      would need a second pass over `gt` and a barrier per phase and was not
- *      built. Per-gate dropout masks fit this kernel at no extra pass;
- *      glibc tanhf/expf instead of the inline versions cost 5x;
- *   3. backward walks the steps in reverse with the same row split, turning
- *      the activations in `gt` into pre-activation gradients dZ in place and
- *      carrying dh_{t-1} = dZ U^T (gate_matvec_t) per row;
- *   4. dW = X^T dZ, dU = Hprev^T dZ, dX = dZ W^T are single GEMMs after the
- *      loop, db a column sum.
- * Every row is computed by one thread with a fixed operation order, so the
- * results do not depend on the thread count (tests/test_rnn.c checks 1 vs 2).
- * bench/bench_rnn.c measures it.
+ *   1. the input projection is a GEMM (rows, C)x(C, G*H) into `gt` (T,B,G*H)
+ *      per chunk of whole steps (rnn_step_chunk: ~1024 rows), chunks spread
+ *      over threads (a row gather W[id] for SN_REP_IDS inputs, done in the
+ *      step); with per-gate input masks it is done in the row kernel instead
+ *      (rnn_xin: one masked copy of x per gate would be needed otherwise);
+ *   2. the time loop: the batch is cut into fixed chunks of RNN_ROWS rows and
+ *      one thread runs the WHOLE sequence of a chunk (rows of a recurrent
+ *      layer are independent over time): no barrier or fork per step, and
+ *      the chunking does not depend on the thread count. Per row and step,
+ *      the recurrent product h_{t-1}U by a register-blocked kernel that
+ *      advances all gate blocks together (gate_matvec), then the gate
+ *      arithmetic (vectorized exp/sigmoid/tanh; for LSTM run over the
+ *      chunk's rows after all their products, which keeps more independent
+ *      work in flight: +15 %); the activations overwrite the
+ *      pre-activations in `gt`. glibc tanhf/expf instead of the inline
+ *      versions cost 5x;
+ *   3. backward walks the steps in reverse with the same chunks, turning
+ *      the activations in `gt` into pre-activation gradients dZ in place
+ *      (vectorized elementwise loops) and carrying dh_{t-1} = dZ U^T
+ *      (gate_matvec_t) per row;
+ *   4. dW = X^T dZ, dU = Hprev^T dZ, db and dX = dZ W^T per chunk of whole
+ *      steps again, threads taking chunks; each chunk writes its own partial
+ *      dW / dU / db, summed afterwards in chunk order.
+ * Every row is computed by one thread with a fixed operation order and the
+ * gradient partials are reduced in a fixed order, so the results do not
+ * depend on the thread count (tests/test_rnn.c checks 1 vs 2).
+ * Measured with bench/bench_rnn.c (LSTM(16), B=256, T=120, C=14, 1 thread,
+ * Zen3): ~11 ms per fwd+bwd step, of which ~28 % the GEMMs of 1 and 4
+ * (OpenBLAS runs them near the FMA peak), ~45 % the row kernels (the
+ * activations are most of it; ISO C mode forms no FMA).
  *
  * Dropout (Keras): masks drawn once per forward call from the model RNG (or
  * the layer's own `seed` stream), (B,C) for x and (B,H) for h, values 0 or
  * 1/(1-p), reused at every step and kept in the cache. recurrent_dropout > 0
  * selects Keras implementation 1: one independent mask per gate for x (if
- * dropout > 0) and for h. The per-gate h masks cost nothing extra here: the
- * row kernel multiplies h by the gate's mask while it streams U's block.
+ * dropout > 0) and for h. The per-gate h masks cost nothing extra in the
+ * loop: the row kernel multiplies h by the gate's mask while it streams U's
+ * block. The per-gate x masks: (x ⊙ m_g) W_g and dx += Σ_g (dZ_g W_g^T) ⊙ m_g
+ * are row-kernel products (no cached masked copies); dW_g and dU_g use
+ * masked copies built per chunk of steps.
  *
  * Masking (B,T): at a masked step the states are carried and the output is
  * the previous output (= carried h; zeros before the first valid step), or 0
