@@ -9,7 +9,9 @@
  *   /tmp/convb/conv_bench [threads] [reps] [case index, default all]
  *
  * Also prints a checksum of y, dW and dx (sum of |v|) so two builds can be
- * compared for equality up to float rounding. */
+ * compared for equality up to float rounding; with CONV_BENCH_DUMP=file it
+ * appends the raw y, dW and dx floats of every case to that file (for a bit
+ * for bit comparison of two builds). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -74,6 +76,14 @@ static int run(const bcase *c, int threads, int reps) {
            c->T, c->C, 1e3 * best[0], 1e3 * best[1], 1e3 * best[2], absum(y, ny), absum(g, L->n_params),
            absum(dx, nx));
     fflush(stdout);
+    const char *dump = getenv("CONV_BENCH_DUMP");
+    FILE *fd = dump ? fopen(dump, "ab") : NULL;
+    if (fd) {
+        fwrite(y, sizeof(float), ny, fd);
+        fwrite(g, sizeof(float), L->n_params, fd);
+        fwrite(dx, sizeof(float), nx, fd);
+        fclose(fd);
+    }
     sn_layer_free(L);
     sn_spec_free(&sp);
     free(w); free(g); free(cache); free(scr); free(x); free(y); free(dy); free(dx);

@@ -10,7 +10,11 @@
  *   Keras rejects strides > 1 together with dilation_rate > 1; so do we.
  *   The mask is dropped (Keras Conv1D does not support masking).
  *
- * Kernel strategy ("virtual rows", no im2col copy). The input is laid out,
+ * Two kernel strategies: direct register-blocked kernels for F <= 64 (the
+ * seed's layers; described at "direct path" below) and, for wider layers,
+ * the GEMM path:
+ *
+ * GEMM path ("virtual rows", no im2col copy). The input is laid out,
  * zero padded when needed, as xp (B, Lp, Cin) with Lp a multiple of s.
  * Output row i = b·R + t (R = Lp/s) then reads tap k at xp + (i·s + k·d)·Cin:
  * for each tap one GEMM over the whole batch with lda = s·Cin (K accumulated
@@ -256,38 +260,60 @@ static void conv_flip_kernel(const conv_cfg *cfg, const float *W, float *w2, int
  * blocks. The direct kernels below keep a block of outputs in vector
  * registers across the whole reduction instead:
  *
- *   forward  y[b,t,:]  = Σ_{k,c} xp[b, t·s + k·d, c] · W[k,c,:]       (8 rows × 8 filters,
- *                                                                      or 4 rows × 16 filters)
- *   dx       the same correlation over the up-sampled dz U with W'' (output width Cin)
- *   dW[j,:] += Σ_b ( Σ_t xp[b, t·s + k·d, c] · dz[b,t,:] ),  j = k·Cin + c (8 rows j × 8 filters)
+ *   forward  y[b,t,:]  = act(Σ_{k,c} xp[b, t·s + k·d, c] · W[k,c,:] + bias)
+ *            (AVX2: blocks of 8 rows × 8 filters or 4 rows × 16 filters;
+ *             SSE2: 4 rows × 8 filters)
+ *   dx       the same correlation over the up-sampled dz U (as in the GEMM
+ *            path) with W'' (output width Cin), added to dx
+ *   dW[j,:] += Σ_b Σ_t xp[b, t·s + k·d, c] · dz[b,t,:],  j = k·Cin + c
+ *            (blocks of 8 rows j × 8 filters)
  *
  * With d = 1 the K taps of one output row are K·Cin consecutive floats, so
- * the (k, c) double loop runs as one loop of depth K·Cin.
+ * the (k, c) double loop runs as one loop of depth K·Cin. relu and linear
+ * are applied in the kernel's store and in the dz pass, branch-free (relu's
+ * data-dependent branch in sn_act_* cost as much as the convolution).
  *
  * Summation order. Each forward / dx output is one float sum in (k, c) order,
  * then + bias (forward) or added to dx; which thread or block computes it does
- * not matter. dW is formed per sample in float (registers), and the per-sample
- * sums are added in sample order into a double total (more accurate than the
- * single float chain of B·L_out terms a GEMM forms). Forward and dx are
- * split over the batch, dW over column blocks of (K·Cin, F): 1 and N threads
- * give identical bits. The results differ from the GEMM path only by float
- * rounding.
+ * not matter. dW sums are formed in float over groups of G = max(1, 192/L_out)
+ * consecutive samples (G from the shape only), and the group sums are added
+ * in sample order into a double total (float chains of <= ~256 terms, not the
+ * single chain of B·L_out terms a GEMM forms). Forward and dx are split over
+ * the batch, dW over fixed blocks of (K·Cin, F): 1 and N threads give
+ * identical bits. The results differ from the GEMM path only by rounding.
  *
- * The kernels are also compiled for AVX2 and picked at load time (function
- * multi-versioning, as in src/rnn.c). ISO C mode compiles with
- * -ffp-contract=off, so no FMA is formed and both versions do the same IEEE
- * operations. */
+ * Instruction sets. Every version does the same IEEE operations per element
+ * in the same order (ISO C mode compiles with -ffp-contract=off, so no FMA is
+ * formed): results are identical on every x86-64 machine. Checked bit for
+ * bit: build with CFLAGS=-DSN_CONV_NO_CLONES (baseline SSE2 code only) and
+ * compare bench/conv_bench's CONV_BENCH_DUMP files of the two builds. */
 #if CONV_HAVE_DIRECT
 typedef float conv_v8 __attribute__((vector_size(32)));
 /* unaligned, aliasing view for loads / stores of 8 floats */
 typedef float conv_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define LD8(p) (*(const conv_v8u *)(const void *)(p))
 #define ST8(p, v) (*(conv_v8u *)(void *)(p) = (v))
+typedef float conv_v4 __attribute__((vector_size(16)));
+typedef float conv_v4u __attribute__((vector_size(16), aligned(4), may_alias));
+#define LD4(p) (*(const conv_v4u *)(const void *)(p))
+#define ST4(p, v) (*(conv_v4u *)(void *)(p) = (v))
 #define CONV_INLINE static inline __attribute__((always_inline))
-#if !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* CONV_CLONES: small kernels compiled for AVX2 and baseline, picked at load
+ * time. CONV_DISPATCH: the two main kernels have an AVX2 body with wide
+ * register blocks and a baseline (SSE2) body with narrow ones, picked at run
+ * time; CONV_WIDE: the body used when there is a single version (x86
+ * without AVX has 16 registers of 4 floats: narrow). */
+#if !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(SN_CONV_NO_CLONES)
 #define CONV_CLONES __attribute__((target_clones("avx2", "default")))
+#define CONV_DISPATCH 1
 #else
 #define CONV_CLONES
+#define CONV_DISPATCH 0
+#endif
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
+#define CONV_WIDE 0
+#else
+#define CONV_WIDE 1
 #endif
 
 typedef int conv_v8i __attribute__((vector_size(32)));
@@ -344,16 +370,16 @@ CONV_CLONES static void conv_dz_relu(float *restrict dz, int ldz, const float *r
  * in: rows of the sample (row i starts at i·rs); Wp: (K·C, N8) with zero
  * columns N..N8, N8 = ⌈N/8⌉·8; bias: (N8) or NULL. Rows past M in the last
  * block re-read row M−1 (valid memory) and are not stored. */
-CONV_CLONES static void conv_direct(float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks,
-                                    int C, int K, const float *restrict Wp, const float *restrict bias, int accum,
-                                    int relu, int M) {
+CONV_INLINE void conv_direct_body(float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks,
+                                  int C, int K, const float *restrict Wp, const float *restrict bias, int accum,
+                                  int relu, int M, const int wide) {
     const int N8 = (N + 7) & ~7;
     for (int i0 = 0; i0 < M; i0 += 8) {
         const float *p[8];
         for (int r = 0; r < 8; r++) p[r] = in + (size_t)SN_MIN(i0 + r, M - 1) * rs;
         int n0 = 0;
         /* 4 rows × 16 columns: 6 loads per 16 vector multiply-adds */
-        for (; n0 + 16 <= N8; n0 += 16)
+        for (; wide && n0 + 16 <= N8; n0 += 16)
             for (int h = 0; h < 8 && i0 + h < M; h += 4) {
                 const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
                 conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
@@ -376,7 +402,7 @@ float tmp[64];
                            SN_MIN(16, N - n0), bias ? bias + n0 : NULL, accum, relu);
             }
         /* 8 rows × 8 columns: 9 loads per 8 vector multiply-adds */
-        for (; n0 < N8; n0 += 8) {
+        for (; wide && n0 < N8; n0 += 8) {
             const float *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3], *q4 = p[4], *q5 = p[5], *q6 = p[6],
                         *q7 = p[7];
             conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
@@ -391,14 +417,66 @@ float tmp[64];
                     a6 += q6[o + c] * wv, a7 += q7[o + c] * wv;
                 }
             }
-float tmp[64];
+            float tmp[64];
             ST8(tmp, a0), ST8(tmp + 8, a1), ST8(tmp + 16, a2), ST8(tmp + 24, a3);
             ST8(tmp + 32, a4), ST8(tmp + 40, a5), ST8(tmp + 48, a6), ST8(tmp + 56, a7);
             conv_flush(out + (size_t)i0 * ldo + n0, ldo, tmp, 8, SN_MIN(8, M - i0), SN_MIN(8, N - n0),
                        bias ? bias + n0 : NULL, accum, relu);
         }
+        /* narrow (SSE2: 16 registers of 4 floats): 4 rows × 8 columns in
+         * 16-byte vectors (GCC keeps 32-byte vectors it must split in memory) */
+        for (; n0 < N8; n0 += 8)
+            for (int h = 0; h < 8 && i0 + h < M; h += 4) {
+                const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
+                conv_v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+                for (int k = 0; k < K; k++) {
+                    const float *w = Wp + (size_t)k * C * N8 + n0;
+                    const size_t o = (size_t)k * ks;
+                    for (int c = 0; c < C; c++) {
+                        const conv_v4 wl = LD4(w + (size_t)c * N8), wh = LD4(w + (size_t)c * N8 + 4);
+                        float x = q0[o + c];
+                        a0 += x * wl, b0 += x * wh;
+                        x = q1[o + c];
+                        a1 += x * wl, b1 += x * wh;
+                        x = q2[o + c];
+                        a2 += x * wl, b2 += x * wh;
+                        x = q3[o + c];
+                        a3 += x * wl, b3 += x * wh;
+                    }
+                }
+                float tmp[32];
+                ST4(tmp, a0), ST4(tmp + 4, b0), ST4(tmp + 8, a1), ST4(tmp + 12, b1);
+                ST4(tmp + 16, a2), ST4(tmp + 20, b2), ST4(tmp + 24, a3), ST4(tmp + 28, b3);
+                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 8, SN_MIN(4, M - i0 - h), SN_MIN(8, N - n0),
+                           bias ? bias + n0 : NULL, accum, relu);
+            }
     }
 }
+
+/* conv_direct: the body compiled for AVX2 (16 registers of 8 floats: the
+ * wide blocks) and for baseline x86-64 (SSE2, where a block of 8 vectors
+ * of 8 floats would spill: the narrow blocks), chosen at run time. Each
+ * output is the same sum in the same order either way. */
+#define CONV_DIRECT_ARGS                                                                                   \
+    float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks, int C, int K,           \
+        const float *restrict Wp, const float *restrict bias, int accum, int relu, int M
+#define CONV_DIRECT_PASS out, ldo, N, in, rs, ks, C, K, Wp, bias, accum, relu, M
+#if CONV_DISPATCH
+__attribute__((target("avx2"))) static void conv_direct_avx2(CONV_DIRECT_ARGS) {
+    conv_direct_body(CONV_DIRECT_PASS, 1);
+}
+static void conv_direct_sse(CONV_DIRECT_ARGS) { conv_direct_body(CONV_DIRECT_PASS, 0); }
+static void conv_direct(CONV_DIRECT_ARGS) {
+    if (__builtin_cpu_supports("avx2"))
+        conv_direct_avx2(CONV_DIRECT_PASS);
+    else
+        conv_direct_sse(CONV_DIRECT_PASS);
+}
+#else
+static void conv_direct(CONV_DIRECT_ARGS) { conv_direct_body(CONV_DIRECT_PASS, CONV_WIDE); }
+#endif
+#undef CONV_DIRECT_ARGS
+#undef CONV_DIRECT_PASS
 
 /* Contribution of nb consecutive samples to dW for the rows j0 <= j < min(j0 + 8, J)
  * of the (J = K·C, N8) sum table and its columns n0..n0+8:
@@ -414,34 +492,78 @@ float tmp[64];
             a0 += X(0) * g, a1 += X(1) * g, a2 += X(2) * g, a3 += X(3) * g;                          \
             a4 += X(4) * g, a5 += X(5) * g, a6 += X(6) * g, a7 += X(7) * g;                          \
         }
-CONV_CLONES static void conv_dw_block(double *restrict tot, int N8, const float *restrict in, size_t ins, int rs,
-                                      int ks, int C, int J, const float *restrict dz, size_t dzs, int T, int nb,
-                                      int j0, int n0) {
+CONV_INLINE void conv_dw_block_body(double *restrict tot, int N8, const float *restrict in, size_t ins, int rs,
+                                    int ks, int C, int J, const float *restrict dz, size_t dzs, int T, int nb,
+                                    int j0, int n0, const int wide) {
     size_t off[8];
     for (int r = 0; r < 8; r++) {
         int j = SN_MIN(j0 + r, J - 1);
         off[r] = (size_t)(j / C) * ks + (size_t)(j % C);
     }
-    conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-    if (off[7] == off[0] + 7) { /* contiguous taps (d = 1, or a block inside one tap) */
-        in += off[0];
-#define DW_XC(r) x[r]
-        DW_T_LOOP(DW_XC)
-#undef DW_XC
-    } else {
-#define DW_XG(r) x[off[r]]
-        DW_T_LOOP(DW_XG)
-#undef DW_XG
-    }
     float v[64];
-    ST8(v, a0), ST8(v + 8, a1), ST8(v + 16, a2), ST8(v + 24, a3);
-    ST8(v + 32, a4), ST8(v + 40, a5), ST8(v + 48, a6), ST8(v + 56, a7);
+    if (wide) {
+        conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+        if (off[7] == off[0] + 7) { /* contiguous taps (d = 1, or a block inside one tap) */
+            in += off[0];
+#define DW_XC(r) x[r]
+            DW_T_LOOP(DW_XC)
+#undef DW_XC
+        } else {
+#define DW_XG(r) x[off[r]]
+            DW_T_LOOP(DW_XG)
+#undef DW_XG
+        }
+        ST8(v, a0), ST8(v + 8, a1), ST8(v + 16, a2), ST8(v + 24, a3);
+        ST8(v + 32, a4), ST8(v + 40, a5), ST8(v + 48, a6), ST8(v + 56, a7);
+    } else {
+        /* narrow (SSE2): two halves of 4 rows, 16-byte vectors (see conv_direct) */
+        for (int h = 0; h < 8; h += 4) {
+            const size_t o0 = off[h], o1 = off[h + 1], o2 = off[h + 2], o3 = off[h + 3];
+            conv_v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+            for (int b = 0; b < nb; b++)
+                for (int t = 0; t < T; t++) {
+                    const float *g = dz + (size_t)b * dzs + (size_t)t * N8 + n0;
+                    const conv_v4 gl = LD4(g), gh = LD4(g + 4);
+                    const float *x = in + (size_t)b * ins + (size_t)t * rs;
+                    float e = x[o0];
+                    a0 += e * gl, b0 += e * gh;
+                    e = x[o1];
+                    a1 += e * gl, b1 += e * gh;
+                    e = x[o2];
+                    a2 += e * gl, b2 += e * gh;
+                    e = x[o3];
+                    a3 += e * gl, b3 += e * gh;
+                }
+            float *vh = v + h * 8;
+            ST4(vh, a0), ST4(vh + 4, b0), ST4(vh + 8, a1), ST4(vh + 12, b1);
+            ST4(vh + 16, a2), ST4(vh + 20, b2), ST4(vh + 24, a3), ST4(vh + 28, b3);
+        }
+    }
     for (int r = 0; r < 8 && j0 + r < J; r++) {
         double *row = tot + (size_t)(j0 + r) * N8 + n0;
         for (int n = 0; n < 8; n++) row[n] += v[r * 8 + n];
     }
 }
 #undef DW_T_LOOP
+
+#define CONV_DW_ARGS                                                                                       \
+    double *restrict tot, int N8, const float *restrict in, size_t ins, int rs, int ks, int C, int J,      \
+        const float *restrict dz, size_t dzs, int T, int nb, int j0, int n0
+#define CONV_DW_PASS tot, N8, in, ins, rs, ks, C, J, dz, dzs, T, nb, j0, n0
+#if CONV_DISPATCH
+__attribute__((target("avx2"))) static void conv_dw_block_avx2(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, 1); }
+static void conv_dw_block_sse(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, 0); }
+static void conv_dw_block(CONV_DW_ARGS) {
+    if (__builtin_cpu_supports("avx2"))
+        conv_dw_block_avx2(CONV_DW_PASS);
+    else
+        conv_dw_block_sse(CONV_DW_PASS);
+}
+#else
+static void conv_dw_block(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, CONV_WIDE); }
+#endif
+#undef CONV_DW_ARGS
+#undef CONV_DW_PASS
 
 /* Bias gradient of nb samples: tot[n] += Σ_{b<nb} Σ_{t<T} dz[b·dzs + t·N8 + n], n in n0..n0+8. */
 CONV_CLONES static void conv_db_block(double *restrict tot, int N8, const float *restrict dz, size_t dzs, int T,
