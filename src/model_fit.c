@@ -355,7 +355,11 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
     }
     size_t steps = (train->n + (size_t)B - 1) / (size_t)B;
     for (int epoch = ts.epoch_done; epoch < o->epochs; epoch++) {
-        double t0 = sn_now();
+        /* An epoch interrupted by a signal resumes at its next step with its
+         * running sums; the shuffle is a function of (seed, epoch) and the
+         * dropout RNG was saved, so the result equals an uninterrupted run. */
+        size_t first_step = ts.step_done > 0 ? (size_t)ts.step_done : 0;
+        double t0 = sn_now() - (first_step ? ts.elapsed : 0);
         for (size_t i = 0; i < train->n; i++) idx[i] = i;
         if (o->shuffle) {
             sn_rng sr;
@@ -365,12 +369,21 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
         sn_metric_acc acc[4];
         metrics_init(m, acc);
         double ltot = 0, lcnt = 0;
+        if (first_step) {
+            ltot = ts.ltot;
+            lcnt = ts.lcnt;
+            for (int i = 0; i < m->n_metrics; i++) {
+                acc[i].total = ts.mtotal[i];
+                acc[i].count = ts.mcount[i];
+            }
+            ts.step_done = 0;
+        }
         sn_progress pr;
         memset(&pr, 0, sizeof pr);
         pr.epoch = epoch + 1;
         pr.epochs = o->epochs;
         pr.steps = (int)steps;
-        for (size_t step = 0; step < steps; step++) {
+        for (size_t step = first_step; step < steps; step++) {
             size_t s0 = step * (size_t)B;
             int nb = (int)SN_MIN((size_t)B, train->n - s0);
             sn_csr csr;
@@ -414,11 +427,24 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
                 pr.done = 0;
                 if (step + 1 < steps) o->progress(&pr, o->user);
             }
-            if (o->stop_flag && *o->stop_flag) {
-                /* Finish the step, keep a resumable state of the last completed epoch. */
-                st = sn_error(SN_ERR_INTERRUPTED,
-                              "interrupted at epoch %d step %zu; resume state holds %d completed epoch(s)", epoch + 1,
-                              step + 1, ts.epoch_done);
+            if (o->stop_flag && *o->stop_flag && step + 1 < steps) {
+                /* The step is finished: save where this epoch stands, then stop. */
+                if (o->resume_path) {
+                    ts.step_done = (int)step + 1;
+                    ts.ltot = ltot;
+                    ts.lcnt = lcnt;
+                    ts.elapsed = sn_now() - t0;
+                    for (int i = 0; i < m->n_metrics; i++) {
+                        ts.mtotal[i] = acc[i].total;
+                        ts.mcount[i] = acc[i].count;
+                    }
+                    if ((st = sn_train_state_save(m, o->resume_path, &ts, h, best_w))) goto out;
+                    st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu; state saved to %s",
+                                  epoch + 1, step + 1, o->resume_path);
+                } else {
+                    st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu (no resume path: not saved)",
+                                  epoch + 1, step + 1);
+                }
                 goto out;
             }
         }
@@ -479,6 +505,12 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
         ts.epoch_done = epoch + 1;
         if (o->resume_path && (st = sn_train_state_save(m, o->resume_path, &ts, h, best_w))) goto out;
         if (stop) break;
+        if (o->stop_flag && *o->stop_flag && epoch + 1 < o->epochs) {
+            st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d%s%s", epoch + 1,
+                          o->resume_path ? "; state saved to " : " (no resume path: not saved)",
+                          o->resume_path ? o->resume_path : "");
+            goto out;
+        }
     }
     if (best_w && ts.have_best_es) memcpy(m->params, best_w, m->n_params * sizeof(float));
 out:

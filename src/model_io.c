@@ -195,6 +195,14 @@ sn_status sn_train_state_save(const sn_model *m, const char *path, const sn_trai
     }
     w_u32(&b, best_w != NULL);
     if (best_w) w_bytes(&b, best_w, m->n_params * sizeof(float));
+    w_u32(&b, (uint32_t)ts->step_done);
+    w_f64(&b, ts->ltot);
+    w_f64(&b, ts->lcnt);
+    w_f64(&b, ts->elapsed);
+    for (int i = 0; i < 4; i++) {
+        w_f64(&b, ts->mtotal[i]);
+        w_f64(&b, ts->mcount[i]);
+    }
     sec_end(&b, s, &count);
     patch_count(&b, count);
     return finish_file(&b, path);
@@ -591,6 +599,15 @@ sn_status sn_train_state_load(sn_model *m, const char *path, sn_train_state *ts,
             goto out;
         }
         if (best_w) memcpy(best_w, r.p + r.off, m->n_params * sizeof(float));
+        r.off += m->n_params * sizeof(float);
+    }
+    ts->step_done = (int)r_u32(&r);
+    ts->ltot = r_f64(&r);
+    ts->lcnt = r_f64(&r);
+    ts->elapsed = r_f64(&r);
+    for (int i = 0; i < 4; i++) {
+        ts->mtotal[i] = r_f64(&r);
+        ts->mcount[i] = r_f64(&r);
     }
     st = r.bad ? SN_ERR_FORMAT : SN_OK;
 out:

@@ -11,6 +11,11 @@ typedef struct sn_train_state {
     double best_es;          /* EarlyStopping best value */
     int have_best_es;
     int wait;                /* EarlyStopping epochs without improvement */
+    /* Mid-epoch state (an interrupted epoch epoch_done+1): steps finished and
+     * the running sums of its loss / metrics. step_done == 0 at epoch ends. */
+    int step_done;
+    double ltot, lcnt, elapsed;
+    double mtotal[4], mcount[4];
     int missing;             /* set by load when the file does not exist */
 } sn_train_state;
 
