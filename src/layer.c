@@ -248,7 +248,14 @@ void sn_act_forward(sn_act a, float *y, size_t rows, size_t n) {
     switch (a) {
     case SN_ACT_LINEAR: return;
     case SN_ACT_RELU:
-        for (size_t i = 0; i < total; i++) y[i] = y[i] > 0 ? y[i] : 0.0f;
+        /* Branch-free (a data-dependent branch mispredicts on half the
+         * elements): keep the bits where y > 0, else +0 (NaN and -0 give +0). */
+        for (size_t i = 0; i < total; i++) {
+            uint32_t b;
+            memcpy(&b, &y[i], 4);
+            b &= -(uint32_t)(y[i] > 0.0f);
+            memcpy(&y[i], &b, 4);
+        }
         return;
     case SN_ACT_TANH:
         for (size_t i = 0; i < total; i++) y[i] = tanhf(y[i]);
@@ -278,7 +285,12 @@ void sn_act_backward(sn_act a, float *dz, const float *y, const float *dy, size_
         if (dz != dy) memcpy(dz, dy, total * sizeof(float));
         return;
     case SN_ACT_RELU:
-        for (size_t i = 0; i < total; i++) dz[i] = y[i] > 0 ? dy[i] : 0.0f;
+        for (size_t i = 0; i < total; i++) {
+            uint32_t b;
+            memcpy(&b, &dy[i], 4);
+            b &= -(uint32_t)(y[i] > 0.0f);
+            memcpy(&dz[i], &b, 4);
+        }
         return;
     case SN_ACT_TANH:
         for (size_t i = 0; i < total; i++) dz[i] = dy[i] * (1.0f - y[i] * y[i]);
