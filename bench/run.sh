@@ -5,9 +5,12 @@
 set -e
 T=${1:-2}
 S=${2:-20}
+# Both sides use the same OpenMP wait policy (libgomp for both); passive unless
+# the caller sets one: spinning threads collapse throughput on a shared machine.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 cd "$(dirname "$0")/.."
 echo "# seqnn vs PyTorch, $T thread(s), $S steps per case; $(date -u +%Y-%m-%dT%H:%MZ) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "# command: bench/run.sh $T $S"
+echo "# command: bench/run.sh $T $S (OMP_WAIT_POLICY=$OMP_WAIT_POLICY, load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 build/bench_models "$T" "$S" > build/bench_seqnn.txt
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     /usr/bin/python3 bench/torch_bench.py "$T" "$S" > build/bench_torch.txt
