@@ -8,7 +8,15 @@
  * Cases (B, T, C): Jena (256, 120, 14) lstm(16), lstm(16, recurrent_dropout=0.25),
  * lstm(32), gru(32), bidirectional(lstm(16)); IMDB-like (32, 600, 256 embedded
  * features) bidirectional(lstm(32)). Compare with /work/shared/peers (PyTorch,
- * oneDNN) measured on the same machine. */
+ * oneDNN) measured on the same machine.
+ *
+ * Each line gives samples/s by wall clock and per CPU-second of the whole
+ * process (all threads, spin-waiting included). On a machine shared with
+ * other jobs, compare CPU figures, interleave the runs being compared and
+ * take the best of several; with more threads than free cores, libgomp's
+ * spin-waiting between parallel regions steals time from the working
+ * threads (GOMP_SPINCOUNT=0 or OMP_WAIT_POLICY=passive shows the layer's
+ * own scaling). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
