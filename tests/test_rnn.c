@@ -378,39 +378,44 @@ TEST(rnn_dropout_masks_constant_over_time) {
 /* ---- 1 thread vs 2 threads: bitwise identical ---- */
 TEST(rnn_threads_deterministic) {
     const char *specs[] = {"lstm(16, return_sequences=true, dropout=0.2, recurrent_dropout=0.3)", "gru(12)",
-                           "bidirectional(gru(8, reset_after=false, return_sequences=true))", "simplernn(16, go_backwards=true)"};
-    int B = 37, T = 11, C = 5;
+                           "bidirectional(gru(8, reset_after=false, return_sequences=true))", "simplernn(16, go_backwards=true)",
+                           "gru(8, recurrent_dropout=0.25, go_backwards=true)"};
+    /* The second size has B*T > 1024 rows, so the chunked GEMMs and the
+     * per-chunk gradient partials (summed in chunk order) are exercised. */
+    int sizes[][3] = {{37, 11, 5}, {45, 40, 6}};
     int saved = sn_get_threads();
-    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
-        sn_shape in = seq_shape(T, C);
-        lc_layer t;
-        CHECK_OK(lc_create(&t, specs[s], &in, B, 3));
-        float *x = randn((size_t)B * T * C, 6);
-        int len[37];
-        for (int b = 0; b < B; b++) len[b] = 1 + b % T;
-        uint8_t *m = make_mask(B, T, len, 0);
-        size_t ny = (size_t)B * sn_shape_phys(&t.L->out), nx = (size_t)B * T * C;
-        float *y[2], *dx[2], *g[2], *dy = randn(ny, 7);
-        for (int r = 0; r < 2; r++) {
-            sn_set_threads(r + 1);
-            t.L->threads = r + 1;
-            y[r] = calloc(ny, sizeof(float));
-            dx[r] = calloc(nx, sizeof(float));
-            g[r] = calloc(t.L->n_params, sizeof(float));
-            lc_forward(&t, x, NULL, y[r], m, 1, 9, NULL);
-            lc_backward(&t, x, NULL, y[r], dy, dx[r], m);
-            memcpy(g[r], t.g, t.L->n_params * sizeof(float));
+    for (size_t z = 0; z < 2; z++)
+        for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+            int B = sizes[z][0], T = sizes[z][1], C = sizes[z][2];
+            sn_shape in = seq_shape(T, C);
+            lc_layer t;
+            CHECK_OK(lc_create(&t, specs[s], &in, B, 3));
+            float *x = randn((size_t)B * T * C, 6);
+            int *len = malloc((size_t)B * sizeof(int));
+            for (int b = 0; b < B; b++) len[b] = 1 + b % T;
+            uint8_t *m = make_mask(B, T, len, (int)z);
+            size_t ny = (size_t)B * sn_shape_phys(&t.L->out), nx = (size_t)B * T * C;
+            float *y[2], *dx[2], *g[2], *dy = randn(ny, 7);
+            for (int r = 0; r < 2; r++) {
+                sn_set_threads(r + 1);
+                t.L->threads = r + 1;
+                y[r] = calloc(ny, sizeof(float));
+                dx[r] = calloc(nx, sizeof(float));
+                g[r] = calloc(t.L->n_params, sizeof(float));
+                lc_forward(&t, x, NULL, y[r], m, 1, 9, NULL);
+                lc_backward(&t, x, NULL, y[r], dy, dx[r], m);
+                memcpy(g[r], t.g, t.L->n_params * sizeof(float));
+            }
+            int same = !memcmp(y[0], y[1], ny * sizeof(float)) && !memcmp(dx[0], dx[1], nx * sizeof(float)) &&
+                       !memcmp(g[0], g[1], t.L->n_params * sizeof(float));
+            for (int r = 0; r < 2; r++) {
+                free(y[r]); free(dx[r]); free(g[r]);
+            }
+            free(x); free(m); free(dy); free(len);
+            lc_free(&t);
+            sn_set_threads(saved);
+            CHECK_MSG(same, "%s at B=%d T=%d differs between 1 and 2 threads", specs[s], B, T);
         }
-        CHECK(!memcmp(y[0], y[1], ny * sizeof(float)));
-        CHECK(!memcmp(dx[0], dx[1], nx * sizeof(float)));
-        CHECK(!memcmp(g[0], g[1], t.L->n_params * sizeof(float)));
-        for (int r = 0; r < 2; r++) {
-            free(y[r]); free(dx[r]); free(g[r]);
-        }
-        free(x); free(m); free(dy);
-        lc_free(&t);
-    }
-    sn_set_threads(saved);
 }
 
 TEST(rnn_embedding_mask_zero_and_frozen) {
