@@ -605,8 +605,18 @@ typedef struct rnn_ctx {
     int xdrop, hdrop, gx;
     int xk;    /* x W in the row kernel (no gt GEMM), dX there too: rnn_xin */
     float *XM; /* (B,G*C) x ⊙ m_g rows */
-    float *y;
+    float *y;  /* layer output, or NULL (backward recomputing the caches) */
+    /* Inference (rnn_forward_lean): hs / cs hold 2 steps (ring: step k in
+     * slot k & 1), tc / q one step, gt the steps gk0.. of one chunk. */
+    int lean, gk0;
 } rnn_ctx;
+
+/* Slot of state h_k / c_k (k = 0..T) in hs / cs. */
+SN_INLINE size_t hslot(const rnn_ctx *c, int k) { return (size_t)(c->lean ? k & 1 : k); }
+/* Slot of step k's rows in tc / q (the step's own values, dead after it). */
+SN_INLINE size_t tslot(const rnn_ctx *c, int k) { return (size_t)(c->lean ? 0 : k); }
+/* Slot of step k's rows in gt. */
+SN_INLINE size_t gslot(const rnn_ctx *c, int k) { return (size_t)(k - c->gk0); }
 
 /* One row b at processing step k: recurrent product + gates + state update. */
 SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
@@ -614,18 +624,18 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
     int H = c->H, nH = c->nH, B = c->B, T = c->T;
     int t = cf->go_backwards ? T - 1 - k : k;
     int valid = !c->mask || c->mask[(size_t)b * T + t];
-    const float *hp = c->hs + ((size_t)k * B + b) * H;
-    float *hn = c->hs + ((size_t)(k + 1) * B + b) * H;
-    float *a = c->gt + ((size_t)k * B + b) * nH;
-    float *yrow = cf->return_sequences ? c->y + ((size_t)b * T + k) * H : NULL;
+    const float *hp = c->hs + (hslot(c, k) * B + b) * H;
+    float *hn = c->hs + (hslot(c, k + 1) * B + b) * H;
+    float *a = c->gt + (gslot(c, k) * B + b) * nH;
+    float *yrow = cf->return_sequences && c->y ? c->y + ((size_t)b * T + k) * H : NULL;
     if (!valid) {
         memcpy(hn, hp, (size_t)H * sizeof(float));
         if (cf->kind == SN_RNN_LSTM) {
-            memcpy(c->cs + ((size_t)(k + 1) * B + b) * H, c->cs + ((size_t)k * B + b) * H, (size_t)H * sizeof(float));
-            memset(c->tc + ((size_t)k * B + b) * H, 0, (size_t)H * sizeof(float));
+            memcpy(c->cs + (hslot(c, k + 1) * B + b) * H, c->cs + (hslot(c, k) * B + b) * H, (size_t)H * sizeof(float));
+            memset(c->tc + (tslot(c, k) * B + b) * H, 0, (size_t)H * sizeof(float));
         }
         memset(a, 0, (size_t)nH * sizeof(float));
-        if (c->q) memset(c->q + ((size_t)k * B + b) * H, 0, (size_t)H * sizeof(float));
+        if (c->q) memset(c->q + (tslot(c, k) * B + b) * H, 0, (size_t)H * sizeof(float));
         if (yrow) {
             if (cf->zero_output_for_mask)
                 memset(yrow, 0, (size_t)H * sizeof(float));
@@ -699,7 +709,7 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
         rec_accum(a, hp, mh, c->U, H, nH, 0, 4, hd);
         return;
     } else if (cf->reset_after) {
-        float *R = c->R + (size_t)b * nH, *q = c->q + ((size_t)k * B + b) * H;
+        float *R = c->R + (size_t)b * nH, *q = c->q + (tslot(c, k) * B + b) * H;
         if (c->bh)
             memcpy(R, c->bh, (size_t)nH * sizeof(float));
         else
@@ -715,7 +725,7 @@ SN_ROW_CLONES static void rnn_fwd_row(const rnn_ctx *c, int k, int b) {
 #pragma omp simd
         for (int i = 0; i < H; i++) hn[i] = a[i] * hp[i] + (1.0f - a[i]) * a[2 * H + i];
     } else {
-        float *q = c->q + ((size_t)k * B + b) * H;
+        float *q = c->q + (tslot(c, k) * B + b) * H;
         rec_accum(a, hp, mh, c->U, H, nH, 0, 2, hd);
         const float *mhh = mh ? mh[2] : NULL;
         act_vec(RA, a, 2 * H); /* z, r */
@@ -734,11 +744,11 @@ SN_ROW_CLONES static void rnn_fwd_lstm_tail(const rnn_ctx *c, int k, int b) {
     int H = c->H, nH = c->nH, B = c->B, T = c->T;
     int t = cf->go_backwards ? T - 1 - k : k;
     if (c->mask && !c->mask[(size_t)b * T + t]) return;
-    float *restrict a = c->gt + ((size_t)k * B + b) * nH;
-    const float *restrict cp = c->cs + ((size_t)k * B + b) * H;
-    float *restrict cn = c->cs + ((size_t)(k + 1) * B + b) * H;
-    float *restrict tcr = c->tc + ((size_t)k * B + b) * H;
-    float *restrict hn = c->hs + ((size_t)(k + 1) * B + b) * H;
+    float *restrict a = c->gt + (gslot(c, k) * B + b) * nH;
+    const float *restrict cp = c->cs + (hslot(c, k) * B + b) * H;
+    float *restrict cn = c->cs + (hslot(c, k + 1) * B + b) * H;
+    float *restrict tcr = c->tc + (tslot(c, k) * B + b) * H;
+    float *restrict hn = c->hs + (hslot(c, k + 1) * B + b) * H;
     const sn_act A = cf->act, RA = cf->ract;
     act_vec(RA, a, 2 * H); /* i, f */
     act_vec(A, a + 2 * H, H);
@@ -748,7 +758,7 @@ SN_ROW_CLONES static void rnn_fwd_lstm_tail(const rnn_ctx *c, int k, int b) {
     act_vec(A, tcr, H);
 #pragma omp simd
     for (int i = 0; i < H; i++) hn[i] = a[3 * H + i] * tcr[i];
-    if (cf->return_sequences) memcpy(c->y + ((size_t)b * T + k) * H, hn, (size_t)H * sizeof(float));
+    if (cf->return_sequences && c->y) memcpy(c->y + ((size_t)b * T + k) * H, hn, (size_t)H * sizeof(float));
 }
 
 static void draw_mask(float *m, size_t n, double p, sn_rng *r) {
@@ -756,7 +766,10 @@ static void draw_mask(float *m, size_t n, double p, sn_rng *r) {
     for (size_t i = 0; i < n; i++) m[i] = sn_rng_double(r) < p ? 0.0f : keep;
 }
 
-static void rnn_forward(sn_layer *L, sn_fwd *f) {
+/* Training forward: fills every cache backward reads (all states, gate
+ * activations, time-major input copy, dropout masks). f->y may be NULL when
+ * backward recomputes the caches after an inference forward. */
+static void rnn_forward_full(sn_layer *L, sn_fwd *f) {
     sn_rnn_cfg *cf = L->cfg;
     int B = f->B, T = cf->T, C = cf->C, H = cf->units, G = cf->G, nH = G * H;
     rnn_lay ly = rnn_layout(cf, B);
@@ -789,6 +802,7 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
     ca[0] = (float)c.xdrop;
     ca[1] = (float)c.hdrop;
     ca[2] = (float)c.gx;
+    ca[3] = 0.0f; /* full caches */
     sn_rng *rng = cf->seed >= 0 ? &cf->seed_rng : f->rng;
     if (c.xdrop || c.hdrop) SN_ASSERT(rng);
     if (c.xdrop) draw_mask(c.mx, (size_t)c.gx * B * C, cf->dropout, rng);
@@ -835,8 +849,92 @@ static void rnn_forward(sn_layer *L, sn_fwd *f) {
                 for (int b = b0; b < b1; b++) rnn_fwd_lstm_tail(&c, k, b);
         }
     }
-    if (!cf->return_sequences) memcpy(f->y, c.hs + (size_t)T * B * H, (size_t)B * H * sizeof(float));
+    if (!cf->return_sequences && f->y) memcpy(f->y, c.hs + (size_t)T * B * H, (size_t)B * H * sizeof(float));
     f->mask_out = cf->return_sequences ? f->mask : NULL;
+}
+
+/* Inference forward (training == 0: no dropout, nothing kept for backward).
+ * The same arithmetic in the same order as rnn_forward_full, so the output
+ * is bit-identical (tests/test_rnn.c compares with memcmp), but only the
+ * live values are stored, in a working set that stays in cache:
+ *   - the steps are taken in the chunks of rnn_step_chunk (~1024 rows); per
+ *     chunk the time-major input copy and the projection GEMM have the very
+ *     shapes of the full path (same BLAS calls, same results) and write one
+ *     chunk-sized gt, which the row chunks then consume step by step;
+ *   - h and c live in a 2-step ring (step k in slot k & 1), φ(c_k) and the
+ *     GRU q in one (B,H) slot; no per-step state, activation or q history.
+ * The full path's gt (T,B,G*H) alone is 7.9 MB for LSTM(16), B=256, T=120:
+ * written by the GEMM, then read back by the time loop from memory.
+ * The final states are copied to where sn_rnn_final_states reads them, and
+ * cache[3] = 1 tells backward that the caches are not filled. */
+static void rnn_forward_lean(sn_layer *L, sn_fwd *f) {
+    sn_rnn_cfg *cf = L->cfg;
+    int B = f->B, T = cf->T, C = cf->C, H = cf->units, G = cf->G, nH = G * H;
+    rnn_lay ly = rnn_layout(cf, B);
+    rnn_sl sl = rnn_scratch_layout(cf, B);
+    float *ca = f->cache;
+    rnn_ctx c;
+    memset(&c, 0, sizeof c);
+    c.cf = cf; c.B = B; c.T = T; c.C = C; c.H = H; c.G = G; c.nH = nH;
+    c.W = L->w + cf->off_k;
+    c.U = L->w + cf->off_r;
+    c.bx = cf->use_bias ? L->w + cf->off_b : NULL;
+    c.bh = cf->use_bias && cf->kind == SN_RNN_GRU && cf->reset_after ? L->w + cf->off_b + nH : NULL;
+    c.x = f->x;
+    c.mask = f->mask;
+    c.hs = ca + ly.hs;                                   /* (2,B,H) ring */
+    c.cs = cf->kind == SN_RNN_LSTM ? ca + ly.cs : NULL;  /* (2,B,H) ring */
+    c.tc = cf->kind == SN_RNN_LSTM ? ca + ly.tc : NULL;  /* (B,H) */
+    c.gt = ca + ly.gt;                                   /* (kc,B,G*H) */
+    c.q = cf->kind == SN_RNN_GRU ? ca + ly.q : NULL;     /* (B,H) */
+    c.R = f->scratch + sl.r;
+    c.HD = f->scratch + sl.hd;
+    c.y = f->y;
+    c.gx = 1;
+    c.lean = 1;
+    ca[0] = 0.0f;
+    ca[1] = 0.0f;
+    ca[2] = 1.0f;
+    ca[3] = 1.0f; /* caches not filled */
+    memset(c.hs, 0, (size_t)B * H * sizeof(float));
+    if (c.cs) memset(c.cs, 0, (size_t)B * H * sizeof(float));
+
+    float *xd = ca + ly.xd; /* (kc,B,C) */
+    int kc = rnn_step_chunk(B), nkc = (T + kc - 1) / kc;
+    int nchunk = (B + RNN_ROWS - 1) / RNN_ROWS;
+    int nth = SN_MIN(L->threads > 1 ? L->threads : 1, nchunk);
+    for (int sc = 0; sc < nkc; sc++) {
+        int k0 = sc * kc, k1 = SN_MIN(T, k0 + kc);
+        if (!cf->ids) {
+            masked_steps(xd, f->x, NULL, k0, k1 - k0, B, T, C, cf->go_backwards);
+            sn_gemm(0, 0, (k1 - k0) * B, nH, C, 1.0f, xd, C, c.W, nH, 0.0f, c.gt, nH);
+        }
+        c.gk0 = k0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
+        for (int ch = 0; ch < nchunk; ch++) {
+            int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
+            for (int k = k0; k < k1; k++) {
+                for (int b = b0; b < b1; b++) rnn_fwd_row(&c, k, b);
+                if (cf->kind == SN_RNN_LSTM)
+                    for (int b = b0; b < b1; b++) rnn_fwd_lstm_tail(&c, k, b);
+            }
+        }
+    }
+    const float *hT = c.hs + hslot(&c, T) * B * H;
+    if (!cf->return_sequences) memcpy(f->y, hT, (size_t)B * H * sizeof(float));
+    /* final states where sn_rnn_final_states reads them (T == 1: already there) */
+    if (hslot(&c, T) != (size_t)T) {
+        memcpy(c.hs + (size_t)T * B * H, hT, (size_t)B * H * sizeof(float));
+        if (c.cs) memcpy(c.cs + (size_t)T * B * H, c.cs + hslot(&c, T) * B * H, (size_t)B * H * sizeof(float));
+    }
+    f->mask_out = cf->return_sequences ? f->mask : NULL;
+}
+
+static void rnn_forward(sn_layer *L, sn_fwd *f) {
+    if (f->training)
+        rnn_forward_full(L, f);
+    else
+        rnn_forward_lean(L, f);
 }
 
 /* ---- backward ---- */
@@ -1017,6 +1115,19 @@ static void rnn_backward(sn_layer *L, sn_bwd *bw) {
     rnn_lay ly = rnn_layout(cf, B);
     rnn_sl sl = rnn_scratch_layout(cf, B);
     float *ca = bw->cache, *sc = bw->scratch;
+    if (ca[3] != 0.0f) {
+        /* the forward was an inference one (no caches): recompute them with
+         * the full path (no dropout then, as in that forward) */
+        sn_fwd f;
+        memset(&f, 0, sizeof f);
+        f.B = B;
+        f.x = bw->x;
+        f.xs = bw->xs;
+        f.mask = bw->mask;
+        f.cache = ca;
+        f.scratch = sc;
+        rnn_forward_full(L, &f);
+    }
     rnn_bctx bc;
     memset(&bc, 0, sizeof bc);
     rnn_ctx *c = &bc.c;

@@ -599,3 +599,74 @@ TEST(rnn_gradcheck_dropout_chunked) {
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) CHECK(run_gradcheck(specs[i], T, 1, B, m, 1, GC_TOL));
     free(m);
 }
+
+/* Inference forward (training = 0: rnn_forward_lean, no caches kept) gives
+ * bit for bit the output of the training forward (dropout = 0, so both
+ * compute the same function), for every cell, with and without masks (right
+ * and left padding), go_backwards, return_sequences, Bidirectional, ids input,
+ * several row chunks and several step chunks (B = 300: 3 steps per chunk).
+ * The final states agree too, and a backward after an inference forward
+ * (which recomputes the caches) gives the gradients of one after a training
+ * forward. */
+TEST(rnn_inference_matches_training) {
+    const char *specs[] = {
+        "lstm(6)", "lstm(6, return_sequences=true)", "lstm(6, go_backwards=true, return_sequences=true)",
+        "lstm(20, activation=relu, recurrent_activation=tanh, use_bias=false)",
+        "gru(5)", "gru(5, go_backwards=true, return_sequences=true)", "gru(5, reset_after=false, return_sequences=true)",
+        "gru(17, reset_after=false, go_backwards=true)", "simplernn(7, return_sequences=true)",
+        "simplernn(7, go_backwards=true, use_bias=false)", "bidirectional(lstm(4, return_sequences=true))",
+        "bidirectional(gru(4, reset_after=false))", "bidirectional(simplernn(3), merge_mode=sum)",
+        "bidirectional(gru(4, return_sequences=true), merge_mode=mul)"};
+    int sizes[][3] = {{3, 5, 4}, {37, 11, 5}, {300, 7, 3}};
+    for (int z = 0; z < 3; z++)
+        for (int mk = 0; mk < 3; mk++)
+            for (int ids = 0; ids < 2; ids++)
+                for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+                    if (ids && (z != 1 || s > 5)) continue; /* ids: the plain cells at one size */
+                    int B = sizes[z][0], T = sizes[z][1], C = sizes[z][2];
+                    sn_shape in = seq_shape(T, ids ? 9 : C);
+                    if (ids) in.rep = SN_REP_IDS;
+                    lc_layer t;
+                    CHECK_OK(lc_create(&t, specs[s], &in, B, 11));
+                    jitter_weights(&t, 12);
+                    size_t nx = (size_t)B * sn_shape_phys(&in), ny = (size_t)B * sn_shape_phys(&t.L->out);
+                    float *x = randn(nx, 13);
+                    if (ids)
+                        for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 5 + 2) % 9);
+                    int *len = malloc((size_t)B * sizeof(int));
+                    for (int b = 0; b < B; b++) len[b] = b % (T + 1); /* includes fully masked rows */
+                    uint8_t *m = mk ? make_mask(B, T, len, mk == 2) : NULL;
+                    float *y[2], *g[2], *dx[2], *dy = randn(ny, 14), hc[2][2][64];
+                    int rnn = sn_rnn_is_recurrent(t.L);
+                    for (int r = 0; r < 2; r++) {
+                        y[r] = calloc(ny, sizeof(float));
+                        dx[r] = calloc(nx, sizeof(float));
+                        g[r] = calloc(t.L->n_params, sizeof(float));
+                        lc_forward(&t, x, NULL, y[r], m, r, 15, NULL);
+                        if (rnn && B == 3) {
+                            const float *h, *c;
+                            CHECK_OK(sn_rnn_final_states(t.L, t.cache, B, &h, &c));
+                            int H = ((sn_rnn_cfg *)t.L->cfg)->units;
+                            memset(hc[r], 0, sizeof hc[r]);
+                            memcpy(hc[r][0], h, (size_t)B * H * sizeof(float));
+                            if (c) memcpy(hc[r][1], c, (size_t)B * H * sizeof(float));
+                        }
+                        lc_backward(&t, x, NULL, y[r], dy, ids ? NULL : dx[r], m);
+                        memcpy(g[r], t.g, t.L->n_params * sizeof(float));
+                    }
+                    CHECK_MSG(!memcmp(y[0], y[1], ny * sizeof(float)),
+                              "%s B=%d T=%d mask=%d ids=%d: inference output differs from training", specs[s], B, T,
+                              mk, ids);
+                    if (rnn && B == 3)
+                        CHECK_MSG(!memcmp(hc[0], hc[1], sizeof hc[0]), "%s mask=%d: final states differ", specs[s], mk);
+                    CHECK_MSG(!memcmp(g[0], g[1], t.L->n_params * sizeof(float)) &&
+                                  !memcmp(dx[0], dx[1], nx * sizeof(float)),
+                              "%s B=%d T=%d mask=%d ids=%d: gradients after an inference forward differ", specs[s], B,
+                              T, mk, ids);
+                    for (int r = 0; r < 2; r++) {
+                        free(y[r]); free(dx[r]); free(g[r]);
+                    }
+                    free(x); free(m); free(dy); free(len);
+                    lc_free(&t);
+                }
+}
