@@ -43,7 +43,7 @@ static const cpreset g_cpresets[] = {
 #define N_CPRESETS ((int)(sizeof g_cpresets / sizeof *g_cpresets))
 
 typedef struct cl_opts {
-    int epochs, batch, max_tokens, seq_len, quiet, plots, strip_html, stem, w2v_dim, w2v_epochs;
+    int epochs, batch, max_tokens, seq_len, quiet, plots, strip_html, stem, w2v_dim, w2v_epochs, resume, patience;
     sn_optimizer_cfg opt;
     uint64_t seed;
     const char *out, *vectors;
@@ -304,6 +304,8 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
     fo.checkpoint_monitor = "val_loss";
     fo.save_best_only = 1;
     fo.resume_path = rs;
+    fo.resume = o->resume;
+    fo.early_stopping_patience = o->patience;
     fo.stop_flag = &cli_stop_flag;
     cli_progress pg;
     cli_progress_init(&pg, o->quiet);
@@ -404,6 +406,8 @@ int cmd_classify(int argc, char **argv) {
         CLI_OPTIMIZER_OPTS,
         {"seed", 1, "random seed (default 1337, as the book's split)", NULL},
         {"out", 1, "output directory (default out/classify)", NULL},
+        {"patience", 1, "early stopping patience on val_loss (default off)", NULL},
+        {"resume", 0, "continue an interrupted run from its .resume file", NULL},
         {"no-plots", 0, "skip plots", NULL},
         {"quiet", 0, "no per-epoch progress", NULL},
         {"help", 0, "show this help", NULL},
@@ -419,13 +423,14 @@ int cmd_classify(int argc, char **argv) {
         fprintf(stderr, "seqnn classify: give --model NAME|SPEC or --all (see seqnn classify --help)\n");
         return 2;
     }
-    long epochs, batch, maxtok, seqlen, seed, ngrams, limit, w2vdim, w2vep;
+    long epochs, batch, maxtok, seqlen, seed, ngrams, limit, w2vdim, w2vep, patience;
     double vsplit;
     if (cli_int(opts, "epochs", 10, 1, 100000, &epochs) || cli_int(opts, "batch-size", 32, 1, 1 << 20, &batch) ||
         cli_int(opts, "max-tokens", 20000, 3, 1 << 24, &maxtok) || cli_int(opts, "sequence-length", 600, 1, 1 << 20, &seqlen) ||
         cli_int(opts, "seed", 1337, 0, 0x7fffffffL, &seed) || cli_int(opts, "ngrams", 1, 1, 16, &ngrams) ||
         cli_int(opts, "limit", 0, 0, 1 << 30, &limit) || cli_int(opts, "w2v-dim", 100, 1, 4096, &w2vdim) ||
-        cli_int(opts, "w2v-epochs", 5, 1, 1000, &w2vep) || cli_double(opts, "validation-split", 0.2, 0.0, 0.95, &vsplit))
+        cli_int(opts, "w2v-epochs", 5, 1, 1000, &w2vep) || cli_int(opts, "patience", -1, -1, 100000, &patience) ||
+        cli_double(opts, "validation-split", 0.2, 0.0, 0.95, &vsplit))
         return 2;
     if (vsplit <= 0) {
         fprintf(stderr, "seqnn classify: --validation-split must be > 0 (the best checkpoint is chosen on validation)\n");
@@ -446,6 +451,8 @@ int cmd_classify(int argc, char **argv) {
     o.stem = cli_flag(opts, "stem");
     o.w2v_dim = (int)w2vdim;
     o.w2v_epochs = (int)w2vep;
+    o.resume = cli_flag(opts, "resume");
+    o.patience = (int)patience;
     if (cli_optimizer(opts, SN_OPT_RMSPROP, &o.opt)) return 2;
     if (cli_mkdirs(o.out)) {
         fprintf(stderr, "seqnn classify: cannot create output directory '%s'\n", o.out);
