@@ -493,6 +493,29 @@ static void sb_cell(sbuf *b, const char *t, int w, int right) {
     sb_add(b, buf);
 }
 
+/* A horizontal rule of the three-column box table: left, fill, joints, right. */
+static void sb_rule(sbuf *b, const char *l, const char *fill, const char *mid, const char *r, const int w[3]) {
+    sb_add(b, l);
+    for (int c = 0; c < 3; c++) {
+        sb_rep(b, fill, w[c] + 2);
+        sb_add(b, c < 2 ? mid : r);
+    }
+    sb_add(b, "\n");
+}
+
+/* A row: the first two cells left-aligned, the parameter count right-aligned. */
+static void sb_row(sbuf *b, const char *bar, const char *c1, const char *c2, const char *c3, const int w[3]) {
+    const char *cells[3] = {c1, c2, c3};
+    for (int c = 0; c < 3; c++) {
+        sb_add(b, bar);
+        sb_add(b, " ");
+        sb_cell(b, cells[c], w[c], c == 2);
+        sb_add(b, " ");
+    }
+    sb_add(b, bar);
+    sb_add(b, "\n");
+}
+
 char *sn_model_summary(const sn_model *m, sn_summary_style style) {
     sbuf b = {0};
     size_t tr, nt, tot = sn_model_param_count(m, &tr, &nt);
@@ -534,55 +557,20 @@ char *sn_model_summary(const sn_model *m, sn_summary_style style) {
         /* Keras 3 rich table, 76 wide: inner column widths from the 0.45/0.80/1.0 split. */
         const int W = 76;
         int w1 = (int)(0.45 * W) - 3, w2 = (int)(0.80 * W) - (int)(0.45 * W) - 3, w3 = W - (int)(0.80 * W) - 4;
+        const int w[3] = {w1, w2, w3};
         sb_add(&b, "Model: \"sequential\"\n");
-        sb_add(&b, "┏");
-        sb_rep(&b, "━", w1 + 2);
-        sb_add(&b, "┳");
-        sb_rep(&b, "━", w2 + 2);
-        sb_add(&b, "┳");
-        sb_rep(&b, "━", w3 + 2);
-        sb_add(&b, "┓\n┃ ");
-        sb_cell(&b, "Layer (type)", w1, 0);
-        sb_add(&b, " ┃ ");
-        sb_cell(&b, "Output Shape", w2, 0);
-        sb_add(&b, " ┃ ");
-        sb_cell(&b, "Param #", w3, 1);
-        sb_add(&b, " ┃\n┡");
-        sb_rep(&b, "━", w1 + 2);
-        sb_add(&b, "╇");
-        sb_rep(&b, "━", w2 + 2);
-        sb_add(&b, "╇");
-        sb_rep(&b, "━", w3 + 2);
-        sb_add(&b, "┩\n");
+        sb_rule(&b, "┏", "━", "┳", "┓", w);
+        sb_row(&b, "┃", "Layer (type)", "Output Shape", "Param #", w);
+        sb_rule(&b, "┡", "━", "╇", "┩", w);
         for (int i = 0; i < m->n_layers; i++) {
             const sn_layer *L = m->layers[i];
             snprintf(c1, sizeof c1, "%s (%s)", L->name, L->ops->class_name);
             sn_shape_str(&L->out, c2, sizeof c2);
             commas(L->n_params, c3);
-            sb_add(&b, "│ ");
-            sb_cell(&b, c1, w1, 0);
-            sb_add(&b, " │ ");
-            sb_cell(&b, c2, w2, 0);
-            sb_add(&b, " │ ");
-            sb_cell(&b, c3, w3, 1);
-            sb_add(&b, " │\n");
-            if (i + 1 < m->n_layers) {
-                sb_add(&b, "├");
-                sb_rep(&b, "─", w1 + 2);
-                sb_add(&b, "┼");
-                sb_rep(&b, "─", w2 + 2);
-                sb_add(&b, "┼");
-                sb_rep(&b, "─", w3 + 2);
-                sb_add(&b, "┤\n");
-            }
+            sb_row(&b, "│", c1, c2, c3, w);
+            if (i + 1 < m->n_layers) sb_rule(&b, "├", "─", "┼", "┤", w);
         }
-        sb_add(&b, "└");
-        sb_rep(&b, "─", w1 + 2);
-        sb_add(&b, "┴");
-        sb_rep(&b, "─", w2 + 2);
-        sb_add(&b, "┴");
-        sb_rep(&b, "─", w3 + 2);
-        sb_add(&b, "┘\n");
+        sb_rule(&b, "└", "─", "┴", "┘", w);
         char hb[32];
         commas(tot, c1);
         human_bytes(4.0 * (double)tot, hb);
