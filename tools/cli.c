@@ -121,6 +121,7 @@ void cli_progress_init(cli_progress *p, int quiet) {
     p->tty = isatty(fileno(stdout));
     p->quiet = quiet;
     p->header_epoch = 0;
+    p->last_draw = 0;
 }
 
 /* Keras formats values with %.4f when |v| > 1e-3, else %.4e. */
@@ -165,6 +166,8 @@ void cli_progress_cb(const sn_progress *pr, void *user) {
         return;
     }
     if (!p->tty) return;
+    if (pr->step > 1 && pr->elapsed - p->last_draw < 0.05) return;
+    p->last_draw = pr->step > 1 ? pr->elapsed : 0;
     /* In-place bar: 20 cells, ETA from the mean step time so far. */
     int filled = (int)(20.0 * pr->step / pr->steps);
     char bar[128] = {0};

@@ -50,6 +50,7 @@ typedef struct cli_progress {
     int tty;            /* redraw a bar in place */
     int quiet;          /* print nothing */
     int header_epoch;   /* last epoch whose "Epoch i/N" header was printed */
+    double last_draw;   /* elapsed time of the last in-place redraw (redraws at most 20 per second) */
     FILE *out;
 } cli_progress;
 void cli_progress_init(cli_progress *p, int quiet);
