@@ -72,6 +72,7 @@ FUZZ_NAMES = csv model wordvec spec vectorizer
 FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
               -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null)
 FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJ)
 build-fuzz/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
