@@ -894,6 +894,21 @@ static void draw_mask(float *m, size_t n, double p, sn_rng *r) {
     for (size_t i = 0; i < n; i++) m[i] = sn_rng_double(r) < p ? 0.0f : keep;
 }
 
+/* The step context both forward paths start from: sizes and weight views
+ * of layer L, the input and mask of call f; every other field zero. */
+static void rnn_ctx_init(rnn_ctx *c, sn_layer *L, const sn_fwd *f) {
+    sn_rnn_cfg *cf = L->cfg;
+    int nH = cf->G * cf->units;
+    memset(c, 0, sizeof *c);
+    c->cf = cf; c->B = f->B; c->T = cf->T; c->C = cf->C; c->H = cf->units; c->G = cf->G; c->nH = nH;
+    c->W = L->w + cf->off_k;
+    c->U = L->w + cf->off_r;
+    c->bx = cf->use_bias ? L->w + cf->off_b : NULL;
+    c->bh = cf->use_bias && cf->kind == SN_RNN_GRU && cf->reset_after ? L->w + cf->off_b + nH : NULL;
+    c->x = f->x;
+    c->mask = f->mask;
+}
+
 /* Training forward: fills every cache backward reads (all states, gate
  * activations, time-major input copy, dropout masks). f->y may be NULL when
  * backward recomputes the caches after an inference forward. */
@@ -904,14 +919,7 @@ static void rnn_forward_full(sn_layer *L, sn_fwd *f) {
     rnn_sl sl = rnn_scratch_layout(cf, B);
     float *ca = f->cache;
     rnn_ctx c;
-    memset(&c, 0, sizeof c);
-    c.cf = cf; c.B = B; c.T = T; c.C = C; c.H = H; c.G = G; c.nH = nH;
-    c.W = L->w + cf->off_k;
-    c.U = L->w + cf->off_r;
-    c.bx = cf->use_bias ? L->w + cf->off_b : NULL;
-    c.bh = cf->use_bias && cf->kind == SN_RNN_GRU && cf->reset_after ? L->w + cf->off_b + nH : NULL;
-    c.x = f->x;
-    c.mask = f->mask;
+    rnn_ctx_init(&c, L, f);
     c.hs = ca + ly.hs;
     c.cs = cf->kind == SN_RNN_LSTM ? ca + ly.cs : NULL;
     c.tc = cf->kind == SN_RNN_LSTM ? ca + ly.tc : NULL;
@@ -1003,14 +1011,7 @@ static void rnn_forward_lean(sn_layer *L, sn_fwd *f) {
     rnn_sl sl = rnn_scratch_layout(cf, B);
     float *ca = f->cache;
     rnn_ctx c;
-    memset(&c, 0, sizeof c);
-    c.cf = cf; c.B = B; c.T = T; c.C = C; c.H = H; c.G = G; c.nH = nH;
-    c.W = L->w + cf->off_k;
-    c.U = L->w + cf->off_r;
-    c.bx = cf->use_bias ? L->w + cf->off_b : NULL;
-    c.bh = cf->use_bias && cf->kind == SN_RNN_GRU && cf->reset_after ? L->w + cf->off_b + nH : NULL;
-    c.x = f->x;
-    c.mask = f->mask;
+    rnn_ctx_init(&c, L, f);
     c.hs = ca + ly.hs;                                   /* (2,B,H) ring */
     c.cs = cf->kind == SN_RNN_LSTM ? ca + ly.cs : NULL;  /* (2,B,H) ring */
     c.tc = cf->kind == SN_RNN_LSTM ? ca + ly.tc : NULL;  /* (B,H) */
