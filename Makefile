@@ -6,22 +6,28 @@ PREFIX  ?= /usr/local
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Wpedantic $(OPT) -g -fopenmp -fPIC \
-              -Iinclude -Isrc -DSN_HAVE_OPENBLAS $(shell pkg-config --cflags cairo 2>/dev/null)
+              -Iinclude -Isrc -DSN_HAVE_OPENBLAS
+CAIRO_CFLAGS = $(shell pkg-config --cflags cairo 2>/dev/null)
 CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
-LDLIBS  = -lopenblas -lz -larchive $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo) -lm -lpthread
+LDLIBS  = -lopenblas -lz -larchive -lm -lpthread
+PLOT_LIBS = $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo)
 LDFLAGS ?=
 
-LIB_SRC  = $(sort $(wildcard src/*.c))
+# The library is every .c under src/ but src/plot/ (the plotting library,
+# the only part that links cairo); the CLI is cli/. See docs/architecture.md.
+LIB_SRC  = $(sort $(filter-out src/plot/%,$(shell find src -name '*.c')))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+PLOT_SRC = $(sort $(wildcard src/plot/*.c))
+PLOT_OBJ = $(PLOT_SRC:src/%.c=$(BUILD)/obj/%.o)
 TEST_SRC = $(sort $(wildcard tests/*.c))
 TEST_OBJ = $(TEST_SRC:tests/%.c=$(BUILD)/tobj/%.o)
-CLI_SRC  = $(sort $(wildcard tools/*.c))
-CLI_OBJ  = $(CLI_SRC:tools/%.c=$(BUILD)/cobj/%.o)
-HDRS     = $(wildcard include/seqnn/*.h include/*.h src/*.h tests/*.h tools/*.h)
+CLI_SRC  = $(sort $(wildcard cli/*.c))
+CLI_OBJ  = $(CLI_SRC:cli/%.c=$(BUILD)/cobj/%.o)
+HDRS     = $(wildcard include/seqnn/*.h include/*.h tests/*.h cli/*.h) $(shell find src -name '*.h')
 
 .PHONY: all test asan bench fuzz install clean
-all: $(BUILD)/libseqnn.a $(BUILD)/libseqnn.so $(BUILD)/seqnn
+all: $(BUILD)/libseqnn.a $(BUILD)/libseqnn.so $(BUILD)/libseqnn_plot.a $(BUILD)/seqnn
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -29,19 +35,23 @@ $(BUILD)/obj/%.o: src/%.c $(HDRS)
 $(BUILD)/tobj/%.o: tests/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
-$(BUILD)/cobj/%.o: tools/%.c $(HDRS)
+$(BUILD)/cobj/%.o: cli/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itools -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Icli -c $< -o $@
 
 $(BUILD)/libseqnn.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BUILD)/libseqnn.so: $(LIB_OBJ)
 	$(CC) -shared -fopenmp -o $@ $^ $(LDFLAGS) $(LDLIBS)
-$(BUILD)/seqnn: $(CLI_OBJ) $(BUILD)/libseqnn.a
-	$(CC) -fopenmp -o $@ $(CLI_OBJ) $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
-$(BUILD)/test_all: $(TEST_OBJ) $(BUILD)/libseqnn.a
-	$(CC) -fopenmp -o $@ $(TEST_OBJ) $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+$(PLOT_OBJ) $(TEST_OBJ): ALL_CFLAGS += $(CAIRO_CFLAGS)
+$(BUILD)/libseqnn_plot.a: $(PLOT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/seqnn: $(CLI_OBJ) $(BUILD)/libseqnn_plot.a $(BUILD)/libseqnn.a
+	$(CC) -fopenmp -o $@ $(CLI_OBJ) $(BUILD)/libseqnn_plot.a $(BUILD)/libseqnn.a $(LDFLAGS) $(PLOT_LIBS) $(LDLIBS)
+$(BUILD)/test_all: $(TEST_OBJ) $(BUILD)/libseqnn_plot.a $(BUILD)/libseqnn.a
+	$(CC) -fopenmp -o $@ $(TEST_OBJ) $(BUILD)/libseqnn_plot.a $(BUILD)/libseqnn.a $(LDFLAGS) $(PLOT_LIBS) $(LDLIBS)
 
 # The whole suite; the runner ends with "N passed, N failed, N skipped".
 test: $(BUILD)/test_all $(BUILD)/seqnn
@@ -54,7 +64,7 @@ asan:
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/seqnn $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 $(BUILD)/libseqnn.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/libseqnn.a $(BUILD)/libseqnn_plot.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libseqnn.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/seqnn.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/seqnn/*.h $(DESTDIR)$(PREFIX)/include/seqnn/
@@ -71,13 +81,13 @@ FUZZ_SECONDS ?= 60
 FUZZ_NAMES = csv model wordvec spec vectorizer
 FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
               -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null)
-FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o)
+FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o) $(PLOT_SRC:src/%.c=build-fuzz/obj/%.o)
 .SECONDARY: $(FUZZ_LIB_OBJ)
 build-fuzz/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 build-fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) fuzz/fuzz_common.h
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJ) -o $@ -lgomp $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJ) -o $@ -lgomp $(PLOT_LIBS) $(LDLIBS)
 fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 	@for n in $(FUZZ_NAMES); do \
 	  mkdir -p build-fuzz/corpus-$$n && cp -n fuzz/corpus/$$n/* build-fuzz/corpus-$$n/ 2>/dev/null; \
@@ -104,3 +114,9 @@ valgrind: $(BUILD)/test_all $(BUILD)/seqnn
 	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	  --suppressions=tests/valgrind.supp -q $(BUILD)/test_all $(T)
 .PHONY: valgrind
+
+# Architecture rules (docs/architecture.md): folder dependencies, no cycles,
+# function and file lengths.
+check-layout: all
+	sh scripts/check_layout.sh $(BUILD)
+.PHONY: check-layout

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "layer.h"
-#include "spec.h"
+#include "layers/layer.h"
+#include "spec/spec.h"
 
 typedef struct bcase { const char *spec; int B, T, C, training; } bcase;
 

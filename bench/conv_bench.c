@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "layer.h"
-#include "spec.h"
+#include "layers/layer.h"
+#include "spec/spec.h"
 
 typedef struct bcase { const char *spec; int B, T, C; } bcase;
 

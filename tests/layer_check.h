@@ -2,7 +2,7 @@
  * backward with test-owned buffers, and finite-difference gradient checks. */
 #ifndef SEQNN_LAYER_CHECK_H
 #define SEQNN_LAYER_CHECK_H
-#include "layer.h"
+#include "layers/layer.h"
 
 typedef struct lc_layer {
     sn_spec spec;

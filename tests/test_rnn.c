@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "layer_check.h"
-#include "rnn.h"
+#include "layers/rnn/rnn.h"
 #include "test.h"
 
 static sn_shape seq_shape(int T, int C) {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "layer_check.h"
-#include "rnn.h"
+#include "layers/rnn/rnn.h"
 #include "seqnn/interop.h"
 #include "test.h"
 

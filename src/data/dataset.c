@@ -1,0 +1,45 @@
+/* Generic dataset helpers: in-memory arrays. */
+#include <string.h>
+#include "core/internal.h"
+#include "seqnn/dataset.h"
+
+void sn_dataset_free(sn_dataset *d) {
+    if (!d) return;
+    if (d->destroy) d->destroy(d->ctx);
+    memset(d, 0, sizeof *d);
+}
+
+typedef struct arrays_ctx {
+    const float *x, *y;
+    size_t xn, yn;
+} arrays_ctx;
+
+static sn_status arrays_fill(void *ctx, const size_t *idx, int B, sn_batch *b) {
+    const arrays_ctx *a = ctx;
+    for (int i = 0; i < B; i++) {
+        memcpy(b->x + (size_t)i * a->xn, a->x + idx[i] * a->xn, a->xn * sizeof(float));
+        if (b->y && a->y) memcpy(b->y + (size_t)i * a->yn, a->y + idx[i] * a->yn, a->yn * sizeof(float));
+    }
+    return SN_OK;
+}
+
+static void arrays_destroy(void *ctx) { free(ctx); }
+
+sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y, size_t n, size_t x_numel,
+                                 size_t y_numel) {
+    if (!out || !x || n == 0 || x_numel == 0) return sn_error(SN_ERR_ARG, "sn_dataset_from_arrays: empty or NULL input");
+    arrays_ctx *a = sn_calloc(1, sizeof *a);
+    if (!a) return SN_ERR_NOMEM;
+    a->x = x;
+    a->y = y;
+    a->xn = x_numel;
+    a->yn = y_numel;
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->x_numel = x_numel;
+    out->y_numel = y_numel;
+    out->ctx = a;
+    out->fill = arrays_fill;
+    out->destroy = arrays_destroy;
+    return SN_OK;
+}

@@ -1,0 +1,394 @@
+/* Time-series windows (keras.utils.timeseries_dataset_from_array), the
+ * on-demand window dataset, normalization statistics, durations, the Jena
+ * split protocol and the naive "persistence" baseline.
+ *
+ * Keras reference: keras/src/utils/timeseries_dataset_utils.py. Its window
+ * j covers rows s0 + j*S + k*r (k < L) of `data` and takes targets[s0 + j*S];
+ * the book's Jena code gets a 24 h-ahead target by shifting the arrays:
+ * data = raw[:-delay], targets = temperature[delay:]. Here the arrays are not
+ * shifted; the dataset reads target[start + delay] from the full column. */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "seqnn/data.h"
+
+/* ---------------------------------------------------------------------
+ * Windows
+ * --------------------------------------------------------------------- */
+sn_status sn_windows_init(sn_windows *w, size_t n_rows, int L, int r, int S, size_t s0, size_t end_index,
+                          size_t n_targets) {
+    if (!w) return sn_error(SN_ERR_ARG, "sn_windows_init: NULL argument");
+    memset(w, 0, sizeof *w);
+    if (n_rows == 0) return sn_error(SN_ERR_ARG, "timeseries windows: the data has no rows");
+    if (L < 1) return sn_error(SN_ERR_ARG, "timeseries windows: sequence_length must be >= 1, got %d", L);
+    /* Keras's checks, in its order. */
+    if (s0 >= n_rows)
+        return sn_error(SN_ERR_ARG, "timeseries windows: start_index must be lower than the data length %zu, got %zu",
+                        n_rows, s0);
+    if (end_index) {
+        if (s0 && end_index <= s0)
+            return sn_error(SN_ERR_ARG, "timeseries windows: end_index %zu must be higher than start_index %zu",
+                            end_index, s0);
+        if (end_index >= n_rows)
+            return sn_error(SN_ERR_ARG,
+                            "timeseries windows: end_index must be lower than the data length %zu, got %zu "
+                            "(omit it, 0, to use all rows)",
+                            n_rows, end_index);
+    }
+    if (r < 1 || (size_t)r >= n_rows)
+        return sn_error(SN_ERR_ARG, "timeseries windows: sampling_rate must be in [1, %zu), got %d", n_rows, r);
+    if (S < 1 || (size_t)S >= n_rows)
+        return sn_error(SN_ERR_ARG, "timeseries windows: sequence_stride must be in [1, %zu), got %d", n_rows, S);
+    size_t e = end_index ? end_index : n_rows;
+    /* n = e - s0 - (L-1)*r, capped at len(targets) */
+    long long span = (long long)(L - 1) * (long long)r; /* < 2^62: both < 2^31 */
+    long long n = (long long)(e - s0) - span;
+    if (n_targets && n > (long long)n_targets) n = (long long)n_targets;
+    if (n <= 0)
+        return sn_error(SN_ERR_ARG,
+                        "timeseries windows: a window of %d steps at sampling rate %d spans %lld rows, but rows "
+                        "[%zu, %zu) hold only %zu (Keras would yield an empty dataset)",
+                        L, r, span + 1, s0, e, e - s0);
+    size_t count = ((size_t)n + (size_t)S - 1) / (size_t)S;
+    if (n_targets && s0 + (count - 1) * (size_t)S >= n_targets)
+        return sn_error(SN_ERR_ARG,
+                        "timeseries windows: the last window (start %zu) has no target: only %zu targets",
+                        s0 + (count - 1) * (size_t)S, n_targets);
+    w->start = sn_malloc(count, sizeof *w->start);
+    if (!w->start) return SN_ERR_NOMEM;
+    for (size_t j = 0; j < count; j++) w->start[j] = s0 + j * (size_t)S;
+    w->n = count;
+    w->sequence_length = L;
+    w->sampling_rate = r;
+    w->sequence_stride = S;
+    w->start_index = s0;
+    w->end_index = e;
+    return SN_OK;
+}
+
+void sn_windows_shuffle(sn_windows *w, sn_rng *rng) {
+    if (!w || !rng || !w->start) return;
+    sn_rng_shuffle(rng, w->start, w->n);
+}
+
+void sn_windows_free(sn_windows *w) {
+    if (!w) return;
+    free(w->start);
+    memset(w, 0, sizeof *w);
+}
+
+/* ---------------------------------------------------------------------
+ * Window dataset
+ * --------------------------------------------------------------------- */
+typedef struct ts_ctx {
+    const float *data;    /* (N,C) */
+    const float *targets; /* (N) or NULL */
+    size_t N, n;
+    int C, L, r;
+    long delay;
+    size_t *start;        /* (n) copy */
+} ts_ctx;
+
+static sn_status ts_fill(void *vctx, const size_t *idx, int B, sn_batch *b) {
+    const ts_ctx *c = vctx;
+    const size_t C = (size_t)c->C, LC = (size_t)c->L * C;
+    for (int i = 0; i < B; i++) {
+        if (idx[i] >= c->n)
+            return sn_error(SN_ERR_ARG, "timeseries dataset: sample index %zu out of range (%zu windows)", idx[i],
+                            c->n);
+        size_t s = c->start[idx[i]];
+        float *x = b->x + (size_t)i * LC;
+        for (int t = 0; t < c->L; t++)
+            memcpy(x + (size_t)t * C, c->data + (s + (size_t)t * (size_t)c->r) * C, C * sizeof(float));
+        if (c->targets && b->y) b->y[i] = c->targets[s + (size_t)c->delay];
+    }
+    return SN_OK;
+}
+
+static void ts_destroy(void *vctx) {
+    ts_ctx *c = vctx;
+    if (!c) return;
+    free(c->start);
+    free(c);
+}
+
+sn_status sn_ts_dataset(sn_dataset *out, const float *data, size_t N, int C, const float *targets,
+                        long target_delay, const sn_windows *w) {
+    if (!out || !data || !w || !w->start) return sn_error(SN_ERR_ARG, "sn_ts_dataset: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (C < 1 || N == 0 || w->n == 0)
+        return sn_error(SN_ERR_ARG, "sn_ts_dataset: empty input (N=%zu, C=%d, %zu windows)", N, C, w->n);
+    if (targets && target_delay < 0)
+        return sn_error(SN_ERR_ARG, "sn_ts_dataset: target delay must be >= 0, got %ld", target_delay);
+    size_t span = (size_t)(w->sequence_length - 1) * (size_t)w->sampling_rate;
+    for (size_t k = 0; k < w->n; k++) {
+        size_t s = w->start[k];
+        if (s >= N || span >= N - s)
+            return sn_error(SN_ERR_ARG, "sn_ts_dataset: window %zu (rows %zu..%zu) reaches beyond the %zu data rows",
+                            k, s, s + span, N);
+        if (targets && (size_t)target_delay >= N - s)
+            return sn_error(SN_ERR_ARG,
+                            "sn_ts_dataset: the target of window %zu (row %zu + delay %ld) is beyond the %zu rows", k,
+                            s, target_delay, N);
+    }
+    ts_ctx *c = sn_calloc(1, sizeof *c);
+    if (!c) return SN_ERR_NOMEM;
+    c->start = sn_malloc(w->n, sizeof *c->start);
+    if (!c->start) {
+        free(c);
+        return SN_ERR_NOMEM;
+    }
+    memcpy(c->start, w->start, w->n * sizeof *c->start);
+    c->data = data;
+    c->targets = targets;
+    c->N = N;
+    c->n = w->n;
+    c->C = C;
+    c->L = w->sequence_length;
+    c->r = w->sampling_rate;
+    c->delay = target_delay;
+    out->n = w->n;
+    out->x_numel = (size_t)w->sequence_length * (size_t)C;
+    out->y_numel = targets ? 1 : 0;
+    out->sparse = 0;
+    out->ctx = c;
+    out->fill = ts_fill;
+    out->destroy = ts_destroy;
+    return SN_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Normalization
+ * --------------------------------------------------------------------- */
+sn_status sn_table_stats(const sn_table *t, size_t b, size_t e, double *mean, double *std) {
+    if (!t || !mean || !std || !t->data) return sn_error(SN_ERR_ARG, "sn_table_stats: NULL argument");
+    if (b >= e || e > t->n_rows)
+        return sn_error(SN_ERR_ARG, "sn_table_stats: row range [%zu, %zu) is empty or beyond the %zu rows", b, e,
+                        t->n_rows);
+    const size_t C = (size_t)t->n_cols;
+    const double cnt = (double)(e - b);
+    for (size_t c = 0; c < C; c++) mean[c] = std[c] = 0.0;
+    for (size_t i = b; i < e; i++)
+        for (size_t c = 0; c < C; c++) mean[c] += t->data[i * C + c];
+    for (size_t c = 0; c < C; c++) mean[c] /= cnt;
+    for (size_t i = b; i < e; i++)
+        for (size_t c = 0; c < C; c++) {
+            double d = t->data[i * C + c] - mean[c];
+            std[c] += d * d;
+        }
+    for (size_t c = 0; c < C; c++) std[c] = sqrt(std[c] / cnt);
+    for (size_t c = 0; c < C; c++)
+        if (!(std[c] > 0.0) || !isfinite(std[c]) || !isfinite(mean[c]))
+            return sn_error(SN_ERR_NUMERIC,
+                            "column \"%s\" has standard deviation %g over rows [%zu, %zu): cannot normalize it "
+                            "(drop the column)",
+                            t->col_names ? t->col_names[c] : "?", std[c], b, e);
+    return SN_OK;
+}
+
+sn_status sn_table_normalize(const sn_table *t, const double *mean, const double *std, float *out) {
+    if (!t || !mean || !std || !out || !t->data) return sn_error(SN_ERR_ARG, "sn_table_normalize: NULL argument");
+    const size_t C = (size_t)t->n_cols;
+    for (size_t c = 0; c < C; c++)
+        if (!(std[c] > 0.0) || !isfinite(std[c]) || !isfinite(mean[c]))
+            return sn_error(SN_ERR_ARG, "cannot normalize column \"%s\": mean %g, std %g",
+                            t->col_names ? t->col_names[c] : "?", mean[c], std[c]);
+    for (size_t i = 0; i < t->n_rows; i++)
+        for (size_t c = 0; c < C; c++) out[i * C + c] = (float)((t->data[i * C + c] - mean[c]) / std[c]);
+    return SN_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Durations
+ * --------------------------------------------------------------------- */
+static const struct {
+    const char *name;
+    int64_t sec;
+} k_units[] = {
+    {"s", 1},        {"sec", 1},       {"secs", 1},      {"second", 1},    {"seconds", 1},
+    {"m", 60},       {"min", 60},      {"mins", 60},     {"minute", 60},   {"minutes", 60},
+    {"h", 3600},     {"hr", 3600},     {"hrs", 3600},    {"hour", 3600},   {"hours", 3600},
+    {"d", 86400},    {"day", 86400},   {"days", 86400},  {"w", 604800},    {"week", 604800},
+    {"weeks", 604800},
+};
+
+sn_status sn_parse_duration(const char *s, int64_t *seconds) {
+    if (!s || !seconds) return sn_error(SN_ERR_ARG, "sn_parse_duration: NULL argument");
+    const char *p = s;
+    int64_t total = 0;
+    int parts = 0;
+    for (;;) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        if (!isdigit((unsigned char)*p))
+            return sn_error(SN_ERR_PARSE, "duration \"%.60s\": expected a number at \"%.20s\"", s, p);
+        int64_t v = 0;
+        while (isdigit((unsigned char)*p)) {
+            if (v > (INT64_MAX - 9) / 10) return sn_error(SN_ERR_PARSE, "duration \"%.60s\" is too large", s);
+            v = v * 10 + (*p++ - '0');
+        }
+        while (*p == ' ') p++;
+        const char *u = p;
+        while (isalpha((unsigned char)*p)) p++;
+        size_t ul = (size_t)(p - u);
+        if (ul == 0)
+            return sn_error(SN_ERR_PARSE,
+                            "duration \"%.60s\": missing unit after %lld (use s, min, h, d or w, e.g. \"24h\")", s,
+                            (long long)v);
+        int64_t mul = 0;
+        for (size_t k = 0; k < sizeof k_units / sizeof *k_units; k++) {
+            if (strlen(k_units[k].name) != ul) continue;
+            size_t i = 0;
+            while (i < ul && tolower((unsigned char)u[i]) == k_units[k].name[i]) i++;
+            if (i == ul) {
+                mul = k_units[k].sec;
+                break;
+            }
+        }
+        if (!mul)
+            return sn_error(SN_ERR_PARSE, "duration \"%.60s\": unknown unit \"%.*s\" (use s, min, h, d or w)", s,
+                            (int)SN_MIN(ul, (size_t)20), u);
+        if (v > (INT64_MAX - total) / mul) return sn_error(SN_ERR_PARSE, "duration \"%.60s\" is too large", s);
+        total += v * mul;
+        parts++;
+    }
+    if (!parts) return sn_error(SN_ERR_PARSE, "empty duration");
+    *seconds = total;
+    return SN_OK;
+}
+
+char *sn_format_duration(int64_t sec, char *buf, size_t n) {
+    if (!buf || n == 0) return buf;
+    size_t o = 0;
+    buf[0] = 0;
+    if (sec < 0) {
+        o += (size_t)snprintf(buf, n, "-");
+        sec = sec == INT64_MIN ? INT64_MAX : -sec;
+    }
+    if (sec == 0) {
+        snprintf(buf + o, n - SN_MIN(o, n), "0s");
+        return buf;
+    }
+    static const struct { const char *u; int64_t s; } parts[] = {{"d", 86400}, {"h", 3600}, {"min", 60}, {"s", 1}};
+    for (int k = 0; k < 4; k++) {
+        int64_t q = sec / parts[k].s;
+        sec %= parts[k].s;
+        if (q && o < n) o += (size_t)snprintf(buf + o, n - o, "%lld%s", (long long)q, parts[k].u);
+    }
+    return buf;
+}
+
+sn_status sn_duration_to_rows(int64_t seconds, int64_t step, long *rows) {
+    if (!rows) return sn_error(SN_ERR_ARG, "sn_duration_to_rows: NULL argument");
+    char a[48], b[48];
+    if (step <= 0)
+        return sn_error(SN_ERR_ARG, "time step must be positive, got %lld s (irregular or unsorted dates?)",
+                        (long long)step);
+    if (seconds < 0) return sn_error(SN_ERR_ARG, "duration must be >= 0, got %lld s", (long long)seconds);
+    if (seconds % step)
+        return sn_error(SN_ERR_ARG, "%s is not a whole number of %s steps", sn_format_duration(seconds, a, sizeof a),
+                        sn_format_duration(step, b, sizeof b));
+    int64_t q = seconds / step;
+    if (q > (int64_t)0x7fffffff)
+        return sn_error(SN_ERR_ARG, "%s is %lld steps of %s: too many", sn_format_duration(seconds, a, sizeof a),
+                        (long long)q, sn_format_duration(step, b, sizeof b));
+    *rows = (long)q;
+    return SN_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Protocol
+ * --------------------------------------------------------------------- */
+void sn_ts_protocol_free(sn_ts_protocol *p) {
+    if (!p) return;
+    sn_windows_free(&p->train);
+    sn_windows_free(&p->val);
+    sn_windows_free(&p->test);
+    memset(p, 0, sizeof *p);
+}
+
+sn_status sn_ts_protocol_init(sn_ts_protocol *p, size_t N, int lookback, int horizon, int sampling,
+                              double train_frac, double val_frac) {
+    if (!p) return sn_error(SN_ERR_ARG, "sn_ts_protocol_init: NULL argument");
+    memset(p, 0, sizeof *p);
+    if (lookback < 1 || horizon < 1 || sampling < 1)
+        return sn_error(SN_ERR_ARG, "protocol: lookback (%d), horizon (%d) and sampling (%d) must be >= 1", lookback,
+                        horizon, sampling);
+    if (!(train_frac > 0 && train_frac < 1 && val_frac > 0 && val_frac < 1 && train_frac + val_frac < 1))
+        return sn_error(SN_ERR_ARG, "protocol: split fractions train %g, val %g must be in (0,1) and sum below 1",
+                        train_frac, val_frac);
+    long long delay = (long long)sampling * ((long long)lookback + horizon - 1);
+    if (delay >= (long long)N)
+        return sn_error(SN_ERR_ARG, "protocol: the target delay of %lld rows leaves no data in a series of %zu rows",
+                        delay, N);
+    p->n_rows = N;
+    p->lookback = lookback;
+    p->horizon = horizon;
+    p->sampling = sampling;
+    p->delay = (long)delay;
+    p->num_train = (size_t)(train_frac * (double)N);
+    p->num_val = (size_t)(val_frac * (double)N);
+    p->num_test = N - p->num_train - p->num_val;
+    size_t nd = N - (size_t)delay; /* len(raw[:-delay]) == len(targets) */
+    sn_status st = sn_windows_init(&p->train, nd, lookback, sampling, 1, 0, p->num_train, nd);
+    if (st != SN_OK) {
+        sn_error_prefix(st, "protocol, train split (rows 0..%zu)", p->num_train);
+        goto fail;
+    }
+    st = sn_windows_init(&p->val, nd, lookback, sampling, 1, p->num_train, p->num_train + p->num_val, nd);
+    if (st != SN_OK) {
+        sn_error_prefix(st, "protocol, validation split (rows %zu..%zu)", p->num_train, p->num_train + p->num_val);
+        goto fail;
+    }
+    st = sn_windows_init(&p->test, nd, lookback, sampling, 1, p->num_train + p->num_val, 0, nd);
+    if (st != SN_OK) {
+        sn_error_prefix(st, "protocol, test split (rows %zu..%zu)", p->num_train + p->num_val, nd);
+        goto fail;
+    }
+    return SN_OK;
+fail:
+    sn_ts_protocol_free(p);
+    return st;
+}
+
+sn_status sn_ts_protocol_from_durations(sn_ts_protocol *p, size_t N, int64_t step_s, int64_t lookback_s,
+                                        int64_t horizon_s, int64_t sampling_s, double train_frac,
+                                        double val_frac) {
+    if (!p) return sn_error(SN_ERR_ARG, "sn_ts_protocol_from_durations: NULL argument");
+    memset(p, 0, sizeof *p);
+    long sampling, lookback, horizon;
+    sn_status st;
+    if (sampling_s <= 0) return sn_error(SN_ERR_ARG, "protocol: the sampling interval must be positive");
+    if ((st = sn_duration_to_rows(sampling_s, step_s, &sampling)) != SN_OK)
+        return sn_error_prefix(st, "protocol: sampling interval vs data step");
+    if ((st = sn_duration_to_rows(lookback_s, sampling_s, &lookback)) != SN_OK)
+        return sn_error_prefix(st, "protocol: lookback vs sampling interval");
+    if ((st = sn_duration_to_rows(horizon_s, sampling_s, &horizon)) != SN_OK)
+        return sn_error_prefix(st, "protocol: horizon vs sampling interval");
+    return sn_ts_protocol_init(p, N, (int)lookback, (int)horizon, (int)sampling, train_frac, val_frac);
+}
+
+/* ---------------------------------------------------------------------
+ * Naive baseline
+ * --------------------------------------------------------------------- */
+sn_status sn_ts_naive_mae(const float *target, size_t N, long delay, const sn_windows *w, double *mae) {
+    if (!target || !w || !mae || !w->start) return sn_error(SN_ERR_ARG, "sn_ts_naive_mae: NULL argument");
+    if (w->n == 0) return sn_error(SN_ERR_ARG, "sn_ts_naive_mae: no windows");
+    if (delay < 0) return sn_error(SN_ERR_ARG, "sn_ts_naive_mae: delay must be >= 0, got %ld", delay);
+    size_t last = (size_t)(w->sequence_length - 1) * (size_t)w->sampling_rate;
+    double sum = 0.0;
+    for (size_t k = 0; k < w->n; k++) {
+        size_t s = w->start[k];
+        if (s >= N || last >= N - s || (size_t)delay >= N - s)
+            return sn_error(SN_ERR_ARG, "sn_ts_naive_mae: window %zu (start %zu, delay %ld) reaches beyond %zu rows",
+                            k, s, delay, N);
+        sum += fabs((double)target[s + last] - (double)target[s + (size_t)delay]);
+    }
+    *mae = sum / (double)w->n;
+    return SN_OK;
+}

@@ -1,0 +1,191 @@
+/* Layer interface (internal). Each layer kind is one `static const
+ * sn_layer_ops` table with hand-written forward / backward over raw float
+ * buffers (llm.c style); there is no autodiff graph.
+ *
+ * Conventions
+ * - Shapes exclude the batch: rank 1 (C) or rank 2 (T,C). Letters: B batch,
+ *   T time, C features, H units, V vocabulary, K kernel.
+ * - Activations are float. Token ids travel as floats (exact below 2^24).
+ * - A shape's `rep` says how an activation is stored physically:
+ *     SN_REP_DENSE  : prod(d) floats per sample;
+ *     SN_REP_IDS    : logical (T,V) one-hot, stored as T ids per sample
+ *                     (layers that accept it gather kernel rows instead of a matmul);
+ *     SN_REP_SPARSE : logical (V,) stored as a CSR batch (sn_csr), model input only.
+ * - forward writes y (and its cache); backward ACCUMULATES (+=) into the
+ *   parameter gradient view L->g and into dx. The trainer zeroes both once per
+ *   step. dx may be NULL (first layer): then skip the input gradient.
+ * - No malloc in forward/backward: each layer asks for `cache_floats(L,B)`
+ *   floats kept from forward to backward, and `scratch_floats(L,B)` floats of
+ *   shared scratch valid within one call. The model plans one 64-byte aligned
+ *   arena for its largest batch. Both functions must be monotone in B.
+ */
+#ifndef SEQNN_LAYER_H
+#define SEQNN_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/internal.h"
+#include "seqnn/core.h"
+#include "spec/spec.h"
+
+typedef enum sn_rep { SN_REP_DENSE = 0, SN_REP_IDS = 1, SN_REP_SPARSE = 2 } sn_rep;
+
+typedef struct sn_shape {
+    int rank;   /* 1 or 2 (3 reserved) */
+    int d[3];   /* (C) or (T,C) */
+    sn_rep rep;
+} sn_shape;
+
+/* Floats stored per sample for this shape (ids: T; sparse: 0). */
+size_t sn_shape_phys(const sn_shape *s);
+/* Logical element count (prod d). */
+size_t sn_shape_numel(const sn_shape *s);
+/* Formats "(None, 120, 14)" into buf. */
+void sn_shape_str(const sn_shape *s, char *buf, size_t n);
+
+/* A CSR batch: rows B, row_ptr[B+1], col[nnz] in [0,V), val[nnz]. */
+typedef struct sn_csr {
+    int rows;
+    const int64_t *row_ptr;
+    const int32_t *col;
+    const float *val;
+} sn_csr;
+
+/* A named parameter tensor inside a layer's block (for save/load, summary,
+ * interop). Offsets are in floats from the start of the layer's block. */
+typedef struct sn_tensor_info {
+    char name[48];     /* "kernel", "recurrent_kernel", "forward/bias", "moving_mean" */
+    int rank;
+    int dims[4];
+    size_t offset;
+    size_t numel;
+    int trainable;     /* 0 for statistics such as BatchNorm moving mean/var */
+} sn_tensor_info;
+
+#define SN_MAX_TENSORS 12
+
+typedef struct sn_layer sn_layer;
+
+typedef enum sn_mask_policy {
+    SN_MASK_DROP = 0, /* output carries no mask (Conv1D, pooling, RNN in Keras 3) */
+    SN_MASK_PASS = 1, /* output mask = input mask (Dense, Dropout on sequences) */
+    SN_MASK_OWN = 2   /* layer decides in forward: sets f->mask_out to NULL, to f->mask, or to
+                         f->mask_buf after writing its own (B,T_out) mask there */
+} sn_mask_policy;
+
+typedef struct sn_fwd {
+    int B;                   /* rows in this call (<= planned batch) */
+    int training;            /* dropout / batch statistics active */
+    const float *x;          /* input (B, in phys) */
+    const sn_csr *xs;        /* sparse input (in.rep == SN_REP_SPARSE), else NULL */
+    float *y;                /* output (B, out phys) */
+    const uint8_t *mask;     /* (B,T_in) 1 = valid step, or NULL */
+    const uint8_t *mask_out; /* set by SN_MASK_OWN layers (NULL, mask or mask_buf) */
+    uint8_t *mask_buf;       /* (B,T_out) buffer for SN_MASK_OWN layers */
+    sn_rng *rng;             /* the model's training RNG (dropout masks) */
+    float *cache;            /* cache_floats(L,B) floats, kept for backward */
+    float *scratch;          /* scratch_floats(L,B) floats, this call only */
+} sn_fwd;
+
+typedef struct sn_bwd {
+    int B;
+    const float *x;          /* forward input (B, in phys) */
+    const sn_csr *xs;        /* sparse forward input, or NULL */
+    const float *y;          /* forward output (B, out phys) */
+    const float *dy;         /* dL/dy (B, out phys) */
+    float *dx;               /* dL/dx (B, in phys), accumulate; NULL = not needed */
+    const uint8_t *mask;     /* forward input mask, or NULL */
+    float *cache;            /* what forward left */
+    float *scratch;
+} sn_bwd;
+
+typedef struct sn_layer_ops {
+    const char *kind;        /* spec name: "lstm" */
+    const char *class_name;  /* Keras class: "LSTM" */
+    sn_mask_policy mask_policy;
+    /* Reads the spec call's arguments into L->cfg (allocated here). Errors
+     * quote the call text. Every argument must be consumed (sn_arg_*). */
+    sn_status (*configure)(sn_layer *L, const sn_spec_call *call);
+    /* Given L->in, sets L->out, L->tensors / L->n_tensors and L->n_params.
+     * Rejects shapes it cannot take with a message naming both shapes. */
+    sn_status (*build)(sn_layer *L);
+    /* Optional: called after L->w / L->g point at the model buffers
+     * (wrappers point their inner layers into their own block). */
+    void (*bind)(sn_layer *L);
+    /* Initializes L->w (Keras defaults unless configured). */
+    void (*init)(sn_layer *L, sn_rng *rng);
+    size_t (*cache_floats)(const sn_layer *L, int B);
+    size_t (*scratch_floats)(const sn_layer *L, int B);
+    void (*forward)(sn_layer *L, sn_fwd *f);
+    void (*backward)(sn_layer *L, sn_bwd *b);
+    /* Canonical spec text with every non-default argument ("lstm(32, recurrent_dropout=0.25)"). */
+    int (*describe)(const sn_layer *L, char *buf, size_t n);
+    /* Optional: frees L->cfg contents (default: free(L->cfg)). */
+    void (*destroy)(sn_layer *L);
+} sn_layer_ops;
+
+struct sn_layer {
+    const sn_layer_ops *ops;
+    char name[48];           /* unique in the model: "lstm", "lstm_1" */
+    void *cfg;               /* per-kind configuration */
+    sn_shape in, out;
+    sn_tensor_info tensors[SN_MAX_TENSORS];
+    int n_tensors;
+    size_t n_params;         /* total floats in the block (trainable + not) */
+    int trainable;           /* 0 freezes every tensor (e.g. pretrained embedding) */
+    float *w;                /* (n_params) view into the model's parameter buffer */
+    float *g;                /* (n_params) view into the gradient buffer */
+    int threads;             /* threads kernels may use (set by the model) */
+};
+
+/* Registry (layers/registry.c): the table for a spec name, or NULL. */
+const sn_layer_ops *sn_layer_find(const char *kind);
+/* Creates a layer from a parsed call: finds the ops in the registry, then
+ * sn_layer_new. Returns NULL with sn_last_error set. */
+sn_layer *sn_layer_create(const sn_spec_call *call);
+/* Creates a layer of kind `ops` from a parsed call: validates the table (no
+ * missing entry), runs configure, checks every argument was consumed.
+ * Returns NULL with sn_last_error set. */
+sn_layer *sn_layer_new(const sn_layer_ops *ops, const sn_spec_call *call);
+/* Frees cfg (through ops->destroy) and the layer. */
+void sn_layer_free(sn_layer *L);
+/* Adds a named tensor to L (used in build). Returns the offset. */
+size_t sn_layer_add_tensor(sn_layer *L, const char *name, int rank, const int *dims, int trainable);
+/* Runs build for `L` on input shape `in` and fills n_params from tensors. */
+sn_status sn_layer_build(sn_layer *L, const sn_shape *in);
+
+/* ---- Initializers (Keras formulas; see KERAS_SEMANTICS §6) ---- */
+void sn_init_glorot_uniform(float *w, size_t n, double fan_in, double fan_out, sn_rng *r);
+void sn_init_he_uniform(float *w, size_t n, double fan_in, sn_rng *r);
+void sn_init_uniform(float *w, size_t n, double lo, double hi, sn_rng *r);
+void sn_init_const(float *w, size_t n, float v);
+/* Orthogonal (gain) for a (rows, cols) matrix, Keras's algorithm (QR of a
+ * normal (max,min) matrix, sign fix, transpose when rows < cols). */
+sn_status sn_init_orthogonal(float *w, int rows, int cols, double gain, sn_rng *r);
+
+typedef enum sn_init_kind {
+    SN_INIT_GLOROT_UNIFORM = 0,
+    SN_INIT_HE_UNIFORM,
+    SN_INIT_ORTHOGONAL,
+    SN_INIT_ZEROS,
+    SN_INIT_ONES,
+    SN_INIT_UNIFORM /* uniform(-0.05, 0.05) (Embedding default) */
+} sn_init_kind;
+/* Parses "glorot_uniform" | "he_uniform" | "orthogonal" | "zeros" | "ones" | "uniform". */
+int sn_init_parse(const char *s, sn_init_kind *out);
+const char *sn_init_name(sn_init_kind k);
+/* Applies an initializer to a (rows, cols) matrix with the given fans. */
+sn_status sn_init_apply(sn_init_kind k, float *w, int rows, int cols, double fan_in, double fan_out, sn_rng *r);
+
+/* ---- Activations ---- */
+typedef enum sn_act {
+    SN_ACT_LINEAR = 0, SN_ACT_RELU, SN_ACT_TANH, SN_ACT_SIGMOID, SN_ACT_SOFTMAX
+} sn_act;
+int sn_act_parse(const char *s, sn_act *out);
+const char *sn_act_name(sn_act a);
+/* In place over rows of width n (softmax normalises each row). */
+void sn_act_forward(sn_act a, float *y, size_t rows, size_t n);
+/* Writes dz = dy * act'(.) computed from the output y (dz may alias dy); rows of width n. */
+void sn_act_backward(sn_act a, float *dz, const float *y, const float *dy, size_t rows, size_t n);
+
+#endif

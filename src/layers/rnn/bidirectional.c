@@ -1,0 +1,242 @@
+/* Bidirectional wrapper (KERAS_SEMANTICS §4):
+ *   bidirectional(lstm(16), merge_mode=concat|sum|mul|ave)
+ * Owns two recurrent layers built from the same nested call: `forward_<kind>`
+ * and `backward_<kind>` (a clone with go_backwards flipped). Both get
+ * zero_output_for_mask = return_sequences, see the same input and mask, and
+ * draw their dropout masks independently (one after the other from the RNG).
+ *
+ * Parameters: forward's tensors then backward's, in one block, named
+ *   "forward_lstm/kernel", "forward_lstm/recurrent_kernel", "forward_lstm/bias",
+ *   "backward_lstm/kernel", ... (the kind is the inner spec name: simplernn,
+ *   lstm or gru). `bind` points the inner layers' w/g into the block.
+ *
+ * Output: return_sequences=true flips the backward sequence back, so position
+ * t of both halves belongs to input t; otherwise forward's last output and
+ * backward's output after consuming x_0. concat puts forward first.
+ * Mask: the input mask passes on when return_sequences=true, else none.
+ */
+#include "layers/rnn/rnn.h"
+
+#include <string.h>
+
+typedef enum bi_merge { BI_CONCAT = 0, BI_SUM, BI_MUL, BI_AVE } bi_merge;
+static const char *const g_merge_names[] = {"concat", "sum", "mul", "ave"};
+
+typedef struct bi_cfg {
+    sn_layer *fw, *bw;
+    bi_merge merge;
+    int H, Tout, rs; /* inner units, output steps (T or 1), return_sequences */
+} bi_cfg;
+
+static void bi_destroy(sn_layer *L) {
+    bi_cfg *cf = L->cfg;
+    if (cf) {
+        sn_layer_free(cf->fw);
+        sn_layer_free(cf->bw);
+    }
+    free(cf);
+}
+
+static sn_status bi_configure(sn_layer *L, const sn_spec_call *c) {
+    bi_cfg *cf = sn_calloc(1, sizeof *cf);
+    if (!cf) return SN_ERR_NOMEM;
+    L->cfg = cf;
+    const sn_spec_call *inner = NULL;
+    char mm[32];
+    sn_status st;
+    if ((st = sn_arg_call(c, 0, "layer", &inner))) return st;
+    if (!inner) return sn_spec_error(c, "bidirectional needs a recurrent layer, e.g. bidirectional(lstm(16))");
+    if ((st = sn_arg_str(c, -1, "merge_mode", "concat", mm, sizeof mm))) return st;
+    int found = 0;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(mm, g_merge_names[i])) {
+            cf->merge = (bi_merge)i;
+            found = 1;
+        }
+    if (!found) return sn_spec_error(c, "merge_mode must be concat, sum, mul or ave, got '%s'", mm);
+    /* The inner kinds come from rnn.c directly, not from the registry (which
+     * lists this wrapper: the two would depend on each other). */
+    const sn_layer_ops *ops = !strcmp(inner->name, sn_simplernn_ops.kind) ? &sn_simplernn_ops
+                              : !strcmp(inner->name, sn_lstm_ops.kind)    ? &sn_lstm_ops
+                              : !strcmp(inner->name, sn_gru_ops.kind)     ? &sn_gru_ops
+                                                                          : NULL;
+    if (!ops) return sn_spec_error(c, "bidirectional wraps simplernn, lstm or gru, not '%s'", inner->name);
+    cf->fw = sn_layer_new(ops, inner);
+    if (!cf->fw) return SN_ERR_PARSE;
+    cf->bw = sn_layer_new(ops, inner);
+    if (!cf->bw) return SN_ERR_PARSE;
+    sn_rnn_cfg *fc = cf->fw->cfg, *bc = cf->bw->cfg;
+    bc->go_backwards = !fc->go_backwards;
+    fc->zero_output_for_mask = bc->zero_output_for_mask = fc->return_sequences;
+    snprintf(cf->fw->name, sizeof cf->fw->name, "forward_%s", cf->fw->ops->kind);
+    snprintf(cf->bw->name, sizeof cf->bw->name, "backward_%s", cf->bw->ops->kind);
+    return SN_OK;
+}
+
+static sn_status bi_build(sn_layer *L) {
+    bi_cfg *cf = L->cfg;
+    sn_status st;
+    cf->fw->trainable = cf->bw->trainable = L->trainable;
+    if ((st = sn_layer_build(cf->fw, &L->in))) return sn_error_prefix(st, "%s", L->name);
+    if ((st = sn_layer_build(cf->bw, &L->in))) return sn_error_prefix(st, "%s", L->name);
+    const sn_layer *parts[2] = {cf->fw, cf->bw};
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < parts[p]->n_tensors; i++) {
+            const sn_tensor_info *t = &parts[p]->tensors[i];
+            char nm[48]; /* "backward_simplernn/recurrent_kernel" (35 chars) fits */
+            snprintf(nm, sizeof nm, "%.20s/%.26s", parts[p]->name, t->name);
+            size_t off = sn_layer_add_tensor(L, nm, t->rank, t->dims, t->trainable);
+            SN_ASSERT(off == (p ? cf->fw->n_params : 0) + t->offset);
+        }
+    const sn_rnn_cfg *fc = cf->fw->cfg;
+    cf->H = fc->units;
+    cf->rs = fc->return_sequences;
+    cf->Tout = cf->rs ? fc->T : 1;
+    L->out = cf->fw->out;
+    L->out.d[L->out.rank - 1] = cf->merge == BI_CONCAT ? 2 * cf->H : cf->H;
+    return SN_OK;
+}
+
+static void bi_bind(sn_layer *L) {
+    bi_cfg *cf = L->cfg;
+    cf->fw->w = L->w;
+    cf->fw->g = L->g;
+    cf->bw->w = L->w + cf->fw->n_params;
+    cf->bw->g = L->g + cf->fw->n_params;
+}
+
+static void bi_init(sn_layer *L, sn_rng *r) {
+    bi_cfg *cf = L->cfg;
+    bi_bind(L);
+    cf->fw->ops->init(cf->fw, r);
+    cf->bw->ops->init(cf->bw, r);
+}
+
+static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Cache: fw cache | bw cache | yf (B,Tout,H) | yb (B,Tout,H). */
+typedef struct bi_lay { size_t cb, yf, yb, total; } bi_lay;
+static bi_lay bi_layout(const sn_layer *L, int B) {
+    const bi_cfg *cf = L->cfg;
+    bi_lay l;
+    size_t ny = up16((size_t)B * cf->Tout * cf->H);
+    l.cb = up16(cf->fw->ops->cache_floats(cf->fw, B));
+    l.yf = l.cb + up16(cf->bw->ops->cache_floats(cf->bw, B));
+    l.yb = l.yf + ny;
+    l.total = l.yb + ny;
+    return l;
+}
+
+static size_t bi_cache_floats(const sn_layer *L, int B) { return bi_layout(L, B).total; }
+
+/* Scratch: dyf | dyb | inner scratch (shared by both inner calls). */
+static size_t bi_scratch_floats(const sn_layer *L, int B) {
+    const bi_cfg *cf = L->cfg;
+    size_t ny = up16((size_t)B * cf->Tout * cf->H);
+    size_t si = SN_MAX(cf->fw->ops->scratch_floats(cf->fw, B), cf->bw->ops->scratch_floats(cf->bw, B));
+    return 2 * ny + si;
+}
+
+static void bi_forward(sn_layer *L, sn_fwd *f) {
+    bi_cfg *cf = L->cfg;
+    int B = f->B, H = cf->H, To = cf->Tout;
+    bi_lay ly = bi_layout(L, B);
+    size_t ny = up16((size_t)B * To * H);
+    float *yf = f->cache + ly.yf, *yb = f->cache + ly.yb;
+    cf->fw->threads = cf->bw->threads = L->threads;
+    sn_fwd ff = *f;
+    ff.y = yf;
+    ff.cache = f->cache;
+    ff.scratch = f->scratch + 2 * ny;
+    cf->fw->ops->forward(cf->fw, &ff);
+    ff = *f;
+    ff.y = yb;
+    ff.cache = f->cache + ly.cb;
+    ff.scratch = f->scratch + 2 * ny;
+    cf->bw->ops->forward(cf->bw, &ff);
+    int W = cf->merge == BI_CONCAT ? 2 * H : H;
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < To; t++) {
+            const float *a = yf + ((size_t)b * To + t) * H;
+            const float *r = yb + ((size_t)b * To + (To - 1 - t)) * H; /* flipped back (To = 1: itself) */
+            float *y = f->y + ((size_t)b * To + t) * W;
+            switch (cf->merge) {
+            case BI_CONCAT:
+                memcpy(y, a, (size_t)H * sizeof(float));
+                memcpy(y + H, r, (size_t)H * sizeof(float));
+                break;
+            case BI_SUM: for (int i = 0; i < H; i++) y[i] = a[i] + r[i]; break;
+            case BI_MUL: for (int i = 0; i < H; i++) y[i] = a[i] * r[i]; break;
+            case BI_AVE: for (int i = 0; i < H; i++) y[i] = 0.5f * (a[i] + r[i]); break;
+            }
+        }
+    f->mask_out = cf->rs ? f->mask : NULL;
+}
+
+static void bi_backward(sn_layer *L, sn_bwd *b) {
+    bi_cfg *cf = L->cfg;
+    int B = b->B, H = cf->H, To = cf->Tout;
+    bi_lay ly = bi_layout(L, B);
+    size_t ny = up16((size_t)B * To * H);
+    const float *yf = b->cache + ly.yf, *yb = b->cache + ly.yb;
+    float *dyf = b->scratch, *dyb = b->scratch + ny;
+    int W = cf->merge == BI_CONCAT ? 2 * H : H;
+    for (int s = 0; s < B; s++)
+        for (int t = 0; t < To; t++) {
+            size_t tf = (size_t)s * To + t, tb = (size_t)s * To + (To - 1 - t);
+            const float *dy = b->dy + tf * W;
+            float *df = dyf + tf * H, *db = dyb + tb * H;
+            switch (cf->merge) {
+            case BI_CONCAT:
+                memcpy(df, dy, (size_t)H * sizeof(float));
+                memcpy(db, dy + H, (size_t)H * sizeof(float));
+                break;
+            case BI_SUM:
+                memcpy(df, dy, (size_t)H * sizeof(float));
+                memcpy(db, dy, (size_t)H * sizeof(float));
+                break;
+            case BI_MUL:
+                for (int i = 0; i < H; i++) {
+                    df[i] = dy[i] * yb[tb * H + i];
+                    db[i] = dy[i] * yf[tf * H + i];
+                }
+                break;
+            case BI_AVE:
+                for (int i = 0; i < H; i++) df[i] = db[i] = 0.5f * dy[i];
+                break;
+            }
+        }
+    sn_bwd bb = *b;
+    bb.y = yf;
+    bb.dy = dyf;
+    bb.cache = b->cache;
+    bb.scratch = b->scratch + 2 * ny;
+    cf->fw->ops->backward(cf->fw, &bb);
+    bb = *b;
+    bb.y = yb;
+    bb.dy = dyb;
+    bb.cache = b->cache + ly.cb;
+    bb.scratch = b->scratch + 2 * ny;
+    cf->bw->ops->backward(cf->bw, &bb);
+}
+
+static int bi_describe(const sn_layer *L, char *buf, size_t n) {
+    const bi_cfg *cf = L->cfg;
+    char inner[512];
+    cf->fw->ops->describe(cf->fw, inner, sizeof inner);
+    if (cf->merge == BI_CONCAT) return snprintf(buf, n, "bidirectional(%s)", inner);
+    return snprintf(buf, n, "bidirectional(%s, merge_mode=%s)", inner, g_merge_names[cf->merge]);
+}
+
+void sn_bidirectional_parts(const sn_layer *L, sn_layer **fw, sn_layer **bw) {
+    const bi_cfg *cf = L->cfg;
+    *fw = cf->fw;
+    *bw = cf->bw;
+}
+
+const sn_layer_ops sn_bidirectional_ops = {
+    .kind = "bidirectional", .class_name = "Bidirectional", .mask_policy = SN_MASK_OWN,
+    .configure = bi_configure, .build = bi_build, .bind = bi_bind, .init = bi_init,
+    .cache_floats = bi_cache_floats, .scratch_floats = bi_scratch_floats,
+    .forward = bi_forward, .backward = bi_backward, .describe = bi_describe, .destroy = bi_destroy,
+};

@@ -1,0 +1,62 @@
+/* Recurrent, embedding and masking layers (internal): configuration shared by
+ * src/rnn.c (SimpleRNN / LSTM / GRU), src/bidirectional.c and
+ * src/embedding.c (Embedding / Masking / OneHot), plus a few accessors the
+ * model and the tests use. Semantics: /work/shared/KERAS_SEMANTICS.md §1-§6.
+ *
+ * Recurrent layer tensors (Keras layout, row vectors y = xW):
+ *   "kernel"           (C, G*H)  G gate blocks: LSTM i,f,c,o; GRU z,r,h; SimpleRNN 1
+ *   "recurrent_kernel" (H, G*H)
+ *   "bias"             (G*H), GRU reset_after=true: (2, 3H) rows (input, recurrent)
+ * With an SN_REP_IDS input (onehot(V) before it) C = V and x·W is a row gather.
+ */
+#ifndef SEQNN_RNN_H
+#define SEQNN_RNN_H
+
+#include "layers/layer.h"
+
+typedef enum sn_rnn_kind { SN_RNN_SIMPLE = 0, SN_RNN_LSTM = 1, SN_RNN_GRU = 2 } sn_rnn_kind;
+
+typedef struct sn_rnn_cfg {
+    sn_rnn_kind kind;
+    int units;                  /* H */
+    sn_act act, ract;           /* activation (tanh), recurrent_activation (sigmoid) */
+    int use_bias;
+    sn_init_kind kinit, rinit, binit;
+    int unit_forget_bias;       /* LSTM */
+    int reset_after;            /* GRU */
+    int return_sequences, return_state, go_backwards, unroll;
+    double dropout, rdropout;   /* validated in [0, 1]; active only for 0 < p < 1 */
+    long seed;                  /* -1: masks come from the model's RNG */
+    sn_rng seed_rng;            /* the layer's own dropout stream when seed >= 0 */
+    int zero_output_for_mask;   /* set by Bidirectional (= return_sequences), not a spec argument */
+    /* set by build */
+    int T, C, G, ids;           /* C = V for ids input */
+    size_t off_k, off_r, off_b;
+} sn_rnn_cfg;
+
+extern const sn_layer_ops sn_simplernn_ops, sn_lstm_ops, sn_gru_ops;
+extern const sn_layer_ops sn_bidirectional_ops, sn_embedding_ops, sn_masking_ops, sn_onehot_ops;
+
+/* 1 if L is a SimpleRNN / LSTM / GRU layer. */
+int sn_rnn_is_recurrent(const sn_layer *L);
+
+/* Final states of the last forward call of recurrent layer L, read from the
+ * cache that forward filled for `B` rows: *h (B,H), and for LSTM *c (B,H)
+ * (NULL for the other kinds). Pointers point into `cache` (do not free).
+ * Under masking these are the states after each row's last valid step, which
+ * is Keras's return_state output. SN_ERR_ARG if L is not recurrent. */
+sn_status sn_rnn_final_states(const sn_layer *L, const float *cache, int B, const float **h, const float **c);
+
+/* The inner layers of Bidirectional layer L (point into L, do not free). */
+void sn_bidirectional_parts(const sn_layer *L, sn_layer **fw, sn_layer **bw);
+
+/* Validates token ids before a forward pass: every ids[i] must be an integer
+ * in [0, vocab). Returns SN_ERR_ARG naming `what`, the flat index and the
+ * value of the first bad id. Embedding / OneHot forward SN_ASSERT this. */
+sn_status sn_ids_check(const float *ids, size_t n, int vocab, const char *what);
+
+/* Vocabulary the ids feeding layer L must respect (Embedding input_dim,
+ * OneHot depth), or 0 when L takes no ids. */
+int sn_layer_ids_vocab(const sn_layer *L);
+
+#endif

@@ -1,0 +1,67 @@
+/* Internal layout of sn_model shared by model.c, model_fit.c, model_io.c. */
+#ifndef SEQNN_MODEL_IMPL_H
+#define SEQNN_MODEL_IMPL_H
+
+#include "layers/layer.h"
+#include "seqnn/model.h"
+
+typedef struct sn_meta {
+    char key[64];
+    void *data;
+    size_t n;
+} sn_meta;
+
+struct sn_model {
+    int n_layers;
+    sn_layer **layers;
+    sn_shape in_shape;
+    uint64_t seed;
+    char *spec;                 /* canonical spec text */
+
+    float *params, *grads;      /* (n_params) 64-byte aligned */
+    size_t n_params;
+    sn_param_segment *seg;      /* trainable segments */
+    int n_seg;
+
+    sn_rng rng;                 /* dropout RNG (training) */
+
+    /* compile */
+    int compiled;
+    sn_optimizer opt;
+    sn_loss_kind loss;
+    sn_metric_kind metrics[4];
+    int n_metrics;
+
+    /* arena planned for `planned_B` rows */
+    int planned_B;
+    void *arena;
+    float **act;                /* (n_layers+1) activations; act[0] = input */
+    const uint8_t **mask;       /* (n_layers+1) mask of each activation (NULL = none) */
+    uint8_t **mask_buf;         /* (n_layers) buffers for SN_MASK_OWN layers */
+    float **cache;              /* (n_layers) */
+    float *scratch;
+    float *dbuf[2];             /* ping-pong activation gradients */
+    float *ytrue;               /* (B, out numel) */
+    float *rowweight;           /* (B*T) loss weights from the output mask */
+
+    sn_meta *meta;
+    int n_meta;
+
+    /* training state (checkpoint / resume) */
+    int epoch_done;             /* epochs completed */
+};
+
+/* Plans (or re-plans) the arena for B rows. */
+sn_status sn_model_plan(sn_model *m, int B);
+/* Runs every layer forward on act[0] (or the CSR xs) for B rows. */
+void sn_model_forward(sn_model *m, int B, const sn_csr *xs, int training);
+/* Backward from dbuf holding dL/dy of the last layer; grads are zeroed here. */
+void sn_model_backward(sn_model *m, int B, const sn_csr *xs, float *dy_last);
+/* Checks the input batch: finite values, ids in range for embedding/onehot. */
+sn_status sn_model_check_input(const sn_model *m, int B, const sn_csr *xs);
+/* Rows and width the loss sees: (B*T, C) for sequence outputs, else (B, numel). */
+void sn_model_loss_layout(const sn_model *m, int B, size_t *rows, size_t *width);
+/* Builds from a parsed spec (used by create and load). */
+sn_status sn_model_build_from_spec(sn_model **out, const char *spec, const sn_model_opts *o, int init_weights);
+
+#endif

@@ -1,0 +1,270 @@
+/* Datasets of encoded texts: every document is encoded once (in parallel
+ * with OpenMP; each document writes only its own row, so the result does not
+ * depend on the thread count), then batches are gathered by sample index.
+ *   int: ids (n, L) int32, fill writes floats into b->x (B, L).
+ *   bag: CSR (row_ptr (n+1), col, val), fill builds a batch CSR it owns. */
+#include <string.h>
+#include "core/internal.h"
+#include "seqnn/text.h"
+
+typedef struct int_ctx {
+    size_t n, L;
+    int32_t *ids;   /* (n, L) */
+    float *labels;  /* (n) */
+} int_ctx;
+
+typedef struct bag_ctx {
+    size_t n, width;
+    int64_t *row_ptr; /* (n+1) */
+    int32_t *col;     /* (nnz) */
+    float *val;       /* (nnz) */
+    float *labels;    /* (n) */
+    /* batch CSR handed out by fill (valid until the next fill) */
+    int64_t *b_row;   /* (b_rows+1) */
+    int32_t *b_col;
+    float *b_val;
+    size_t b_rows, b_cap;
+} bag_ctx;
+
+static void int_destroy(void *p) {
+    int_ctx *c = p;
+    if (!c) return;
+    free(c->ids);
+    free(c->labels);
+    free(c);
+}
+
+static void bag_destroy(void *p) {
+    bag_ctx *c = p;
+    if (!c) return;
+    free(c->row_ptr);
+    free(c->col);
+    free(c->val);
+    free(c->labels);
+    free(c->b_row);
+    free(c->b_col);
+    free(c->b_val);
+    free(c);
+}
+
+static sn_status int_fill(void *p, const size_t *idx, int B, sn_batch *b) {
+    const int_ctx *c = p;
+    for (int i = 0; i < B; i++)
+        if (idx[i] >= c->n) return sn_error(SN_ERR_ARG, "text dataset: sample %zu out of range (n = %zu)", idx[i], c->n);
+    for (int i = 0; i < B; i++) {
+        const int32_t *row = c->ids + idx[i] * c->L;
+        float *x = b->x + (size_t)i * c->L;
+        for (size_t t = 0; t < c->L; t++) x[t] = (float)row[t];
+        if (b->y) b->y[i] = c->labels[idx[i]];
+    }
+    b->B = B;
+    b->sp_row_ptr = NULL;
+    b->sp_col = NULL;
+    b->sp_val = NULL;
+    return SN_OK;
+}
+
+static sn_status bag_fill(void *p, const size_t *idx, int B, sn_batch *b) {
+    bag_ctx *c = p;
+    size_t nnz = 0;
+    for (int i = 0; i < B; i++) {
+        if (idx[i] >= c->n) return sn_error(SN_ERR_ARG, "text dataset: sample %zu out of range (n = %zu)", idx[i], c->n);
+        nnz += (size_t)(c->row_ptr[idx[i] + 1] - c->row_ptr[idx[i]]);
+    }
+    if ((size_t)B + 1 > c->b_rows) {
+        int64_t *r = sn_realloc(c->b_row, (size_t)B + 1, sizeof *r);
+        if (!r) return SN_ERR_NOMEM;
+        c->b_row = r;
+        c->b_rows = (size_t)B + 1;
+    }
+    if (nnz > c->b_cap) {
+        size_t nc = SN_MAX(nnz, 2 * c->b_cap);
+        int32_t *col = sn_realloc(c->b_col, nc, sizeof *col);
+        if (!col) return SN_ERR_NOMEM;
+        c->b_col = col;
+        float *val = sn_realloc(c->b_val, nc, sizeof *val);
+        if (!val) return SN_ERR_NOMEM;
+        c->b_val = val;
+        c->b_cap = nc;
+    }
+    size_t o = 0;
+    c->b_row[0] = 0;
+    for (int i = 0; i < B; i++) {
+        size_t s = (size_t)c->row_ptr[idx[i]], e = (size_t)c->row_ptr[idx[i] + 1];
+        memcpy(c->b_col + o, c->col + s, (e - s) * sizeof *c->col);
+        memcpy(c->b_val + o, c->val + s, (e - s) * sizeof *c->val);
+        o += e - s;
+        c->b_row[i + 1] = (int64_t)o;
+        if (b->y) b->y[i] = c->labels[idx[i]];
+    }
+    b->B = B;
+    b->sp_row_ptr = c->b_row;
+    b->sp_col = c->b_col;
+    b->sp_val = c->b_val;
+    return SN_OK;
+}
+
+static sn_status check_corpus(const sn_vectorizer *v, const sn_text_corpus *c) {
+    if (!v || !c) return sn_error(SN_ERR_ARG, "text dataset: NULL vectorizer or corpus");
+    if (c->n == 0 || !c->texts || !c->labels) return sn_error(SN_ERR_ARG, "text dataset: empty corpus");
+    return SN_OK;
+}
+
+static float *copy_labels(const sn_text_corpus *c) {
+    float *l = sn_malloc(c->n, sizeof *l);
+    if (l)
+        for (size_t i = 0; i < c->n; i++) l[i] = (float)c->labels[i];
+    return l;
+}
+
+/* Records the first failing document (smallest index, so the report does
+ * not depend on the thread schedule). */
+static void note_fail(size_t *first, sn_status *fst, size_t i, sn_status st) {
+#pragma omp critical(sn_text_dataset_fail)
+    {
+        if (i < *first) {
+            *first = i;
+            *fst = st;
+        }
+    }
+}
+
+sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+    if (!out) return sn_error(SN_ERR_ARG, "sn_text_dataset_int: NULL output");
+    memset(out, 0, sizeof *out);
+    sn_status st = check_corpus(v, c);
+    if (st != SN_OK) return st;
+    const sn_vectorizer_opts *o = sn_vectorizer_get_opts(v);
+    if (o->output_mode != SN_OUTPUT_INT || o->output_sequence_length <= 0)
+        return sn_error(SN_ERR_STATE, "sn_text_dataset_int: needs int output mode with output_sequence_length > 0");
+    int_ctx *ctx = sn_calloc(1, sizeof *ctx);
+    if (!ctx) return SN_ERR_NOMEM;
+    ctx->n = c->n;
+    ctx->L = (size_t)o->output_sequence_length;
+    ctx->ids = sn_calloc(c->n, ctx->L * sizeof(int32_t));
+    ctx->labels = copy_labels(c);
+    if (!ctx->ids || !ctx->labels) {
+        int_destroy(ctx);
+        return SN_ERR_NOMEM;
+    }
+    size_t first = SIZE_MAX;
+    sn_status fst = SN_OK;
+    long long n = (long long)c->n;
+#pragma omp parallel for schedule(dynamic, 32) num_threads(sn_get_threads())
+    for (long long i = 0; i < n; i++) {
+        size_t cnt = 0;
+        sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
+        if (s != SN_OK) note_fail(&first, &fst, (size_t)i, s);
+        /* rows were zeroed by calloc: shorter texts stay 0-padded at the end */
+    }
+    if (first != SIZE_MAX) {
+        int_destroy(ctx);
+        return sn_error(fst, "sn_text_dataset_int: encoding document %zu (%s) failed: %s", first,
+                        c->paths ? c->paths[first] : "?", sn_status_str(fst));
+    }
+    out->n = c->n;
+    out->x_numel = ctx->L;
+    out->y_numel = 1;
+    out->sparse = 0;
+    out->ctx = ctx;
+    out->fill = int_fill;
+    out->destroy = int_destroy;
+    return SN_OK;
+}
+
+sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+    if (!out) return sn_error(SN_ERR_ARG, "sn_text_dataset_bag: NULL output");
+    memset(out, 0, sizeof *out);
+    sn_status st = check_corpus(v, c);
+    if (st != SN_OK) return st;
+    const sn_vectorizer_opts *o = sn_vectorizer_get_opts(v);
+    if (o->output_mode == SN_OUTPUT_INT)
+        return sn_error(SN_ERR_STATE, "sn_text_dataset_bag: needs multi_hot, count or tf_idf output mode");
+    bag_ctx *ctx = sn_calloc(1, sizeof *ctx);
+    if (!ctx) return SN_ERR_NOMEM;
+    ctx->n = c->n;
+    ctx->width = sn_vectorizer_output_width(v);
+    ctx->labels = copy_labels(c);
+    ctx->row_ptr = sn_calloc(c->n + 1, sizeof *ctx->row_ptr);
+    int32_t **dcol = sn_calloc(c->n, sizeof *dcol);
+    float **dval = sn_calloc(c->n, sizeof *dval);
+    if (!ctx->labels || !ctx->row_ptr || !dcol || !dval) {
+        free(dcol);
+        free(dval);
+        bag_destroy(ctx);
+        return SN_ERR_NOMEM;
+    }
+    size_t first = SIZE_MAX;
+    sn_status fst = SN_OK;
+    long long n = (long long)c->n;
+    /* phase 1: each document into its own exact-size arrays */
+#pragma omp parallel num_threads(sn_get_threads())
+    {
+        size_t cap = 1024;
+        int32_t *ti = malloc(cap * sizeof *ti);
+        float *tv = malloc(cap * sizeof *tv);
+#pragma omp for schedule(dynamic, 32)
+        for (long long i = 0; i < n; i++) {
+            size_t nnz = 0;
+            sn_status s = (ti && tv) ? sn_vectorizer_encode_sparse(v, c->texts[i], ti, tv, cap, &nnz) : SN_ERR_NOMEM;
+            if (s == SN_ERR_SHAPE) {
+                cap = nnz;
+                free(ti);
+                free(tv);
+                ti = malloc(cap * sizeof *ti);
+                tv = malloc(cap * sizeof *tv);
+                s = (ti && tv) ? sn_vectorizer_encode_sparse(v, c->texts[i], ti, tv, cap, &nnz) : SN_ERR_NOMEM;
+            }
+            if (s == SN_OK && nnz) {
+                dcol[i] = malloc(nnz * sizeof **dcol);
+                dval[i] = malloc(nnz * sizeof **dval);
+                if (!dcol[i] || !dval[i]) s = SN_ERR_NOMEM;
+                else {
+                    memcpy(dcol[i], ti, nnz * sizeof *ti);
+                    memcpy(dval[i], tv, nnz * sizeof *tv);
+                }
+            }
+            if (s != SN_OK) note_fail(&first, &fst, (size_t)i, s);
+            else ctx->row_ptr[i + 1] = (int64_t)nnz;
+        }
+        free(ti);
+        free(tv);
+    }
+    /* phase 2: concatenate in document order */
+    size_t total = 0;
+    if (first == SIZE_MAX) {
+        for (size_t i = 0; i < c->n; i++) {
+            total += (size_t)ctx->row_ptr[i + 1];
+            ctx->row_ptr[i + 1] = (int64_t)total;
+        }
+        ctx->col = sn_malloc(SN_MAX(total, 1), sizeof *ctx->col);
+        ctx->val = sn_malloc(SN_MAX(total, 1), sizeof *ctx->val);
+        if (!ctx->col || !ctx->val) {
+            first = 0;
+            fst = SN_ERR_NOMEM;
+        }
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        if (first == SIZE_MAX && dcol[i]) {
+            size_t s = (size_t)ctx->row_ptr[i], k = (size_t)ctx->row_ptr[i + 1] - s;
+            memcpy(ctx->col + s, dcol[i], k * sizeof *dcol[i]);
+            memcpy(ctx->val + s, dval[i], k * sizeof *dval[i]);
+        }
+        free(dcol[i]);
+        free(dval[i]);
+    }
+    free(dcol);
+    free(dval);
+    if (first != SIZE_MAX) {
+        bag_destroy(ctx);
+        return sn_error(fst, "sn_text_dataset_bag: encoding document %zu failed: %s", first, sn_status_str(fst));
+    }
+    out->n = c->n;
+    out->x_numel = ctx->width;
+    out->y_numel = 1;
+    out->sparse = 1;
+    out->ctx = ctx;
+    out->fill = bag_fill;
+    out->destroy = bag_destroy;
+    return SN_OK;
+}
