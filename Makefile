@@ -31,7 +31,7 @@ all: $(BUILD)/libseqnn.a $(BUILD)/libseqnn.so $(BUILD)/libseqnn_plot.a $(BUILD)/
 
 $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 $(BUILD)/tobj/%.o: tests/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -c $< -o $@
@@ -119,4 +119,5 @@ valgrind: $(BUILD)/test_all $(BUILD)/seqnn
 # function and file lengths.
 check-layout: all
 	sh scripts/check_layout.sh $(BUILD)
+	sh scripts/check_exports.sh $(BUILD)
 .PHONY: check-layout

@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 2;
     int steps = argc > 2 ? atoi(argv[2]) : 20;
     const char *only = argc > 3 ? argv[3] : NULL;
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     for (size_t c = 0; c < sizeof g_cases / sizeof *g_cases; c++) {
         const bcase *k = &g_cases[c];
         if (only && !strstr(k->name, only)) continue;
@@ -55,26 +55,28 @@ int main(int argc, char **argv) {
         mo.seed = 1;
         sn_model *m = NULL;
         sn_dataset ds, warm;
-        if (sn_model_create(&m, k->spec, &mo) || sn_dataset_from_arrays(&ds, x, y, n, xn, 1) ||
+        if (sn_model_init(&m, k->spec, &mo) || sn_dataset_from_arrays(&ds, x, y, n, xn, 1) ||
             sn_dataset_from_arrays(&warm, x, y, (size_t)k->B * 2, xn, 1)) {
-            fprintf(stderr, "%s: %s\n", k->name, sn_last_error());
+            fprintf(stderr, "%s: %s\n", k->name, sn_error_last());
             return 1;
         }
-        sn_optimizer_cfg oc = sn_optimizer_defaults(SN_OPT_RMSPROP);
+        sn_optimizer_cfg oc;
+        sn_optimizer_cfg_default(&oc, SN_OPT_RMSPROP);
         sn_model_compile(m, &oc, k->loss, NULL, 0);
-        sn_fit_opts fo = sn_fit_defaults();
+        sn_fit_opts fo;
+        sn_fit_opts_default(&fo);
         fo.batch_size = k->B;
         fo.shuffle = 0;
         sn_model_fit(m, &warm, &fo, NULL); /* warm-up: arena, caches */
-        double t0 = sn_now();
+        double t0 = sn_time_now();
         if (sn_model_fit(m, &ds, &fo, NULL)) {
-            fprintf(stderr, "%s: %s\n", k->name, sn_last_error());
+            fprintf(stderr, "%s: %s\n", k->name, sn_error_last());
             return 1;
         }
-        double tr = (double)n / (sn_now() - t0);
-        t0 = sn_now();
+        double tr = (double)n / (sn_time_now() - t0);
+        t0 = sn_time_now();
         sn_model_predict(m, &ds, k->B, p);
-        double inf = (double)n / (sn_now() - t0);
+        double inf = (double)n / (sn_time_now() - t0);
         printf("%-28s train %10.0f samples/s   infer %10.0f samples/s\n", k->name, tr, inf);
         fflush(stdout);
         sn_dataset_free(&ds);

@@ -42,7 +42,7 @@ static double run(const bcase *c, int threads, int reps, double *cpu_sps) {
     sn_layer *L = sn_layer_create(sp.calls[0]);
     sn_shape in = {2, {c->T, c->C, 0}, SN_REP_DENSE};
     if (!L || sn_layer_build(L, &in)) {
-        fprintf(stderr, "%s: %s\n", c->spec, sn_last_error());
+        fprintf(stderr, "%s: %s\n", c->spec, sn_error_last());
         return -1;
     }
     int B = c->B;
@@ -63,7 +63,7 @@ static double run(const bcase *c, int threads, int reps, double *cpu_sps) {
     for (size_t i = 0; i < ny; i++) dy[i] = (float)sn_rng_normal(&r) * 0.01f;
     double best = 1e30, bestc = 1e30;
     for (int rep = 0; rep < reps + 1; rep++) {
-        double t0 = sn_now(), c0 = cpu_now();
+        double t0 = sn_time_now(), c0 = cpu_now();
         sn_fwd f = {0};
         f.B = B; f.training = c->training; f.x = x; f.y = y; f.rng = &r; f.cache = cache; f.scratch = scr;
         L->ops->forward(L, &f);
@@ -72,7 +72,7 @@ static double run(const bcase *c, int threads, int reps, double *cpu_sps) {
             b.B = B; b.x = x; b.y = y; b.dy = dy; b.dx = dx; b.cache = cache; b.scratch = scr;
             L->ops->backward(L, &b);
         }
-        double dt = sn_now() - t0, dc = cpu_now() - c0;
+        double dt = sn_time_now() - t0, dc = cpu_now() - c0;
         if (rep > 0 && dt < best) best = dt; /* rep 0 warms up */
         if (rep > 0 && dc < bestc) bestc = dc;
     }
@@ -86,7 +86,7 @@ static double run(const bcase *c, int threads, int reps, double *cpu_sps) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1, reps = argc > 2 ? atoi(argv[2]) : 5;
     int only = argc > 3 ? atoi(argv[3]) : -1; /* run a single case by index */
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     const bcase cases[] = {
         {"lstm(16)", 256, 120, 14, 1},
         {"lstm(16, recurrent_dropout=0.25)", 256, 120, 14, 1},

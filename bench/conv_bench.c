@@ -35,7 +35,7 @@ static int run(const bcase *c, int threads, int reps) {
     sn_layer *L = sn_layer_create(sp.calls[0]);
     sn_shape in = {2, {c->T, c->C, 0}, SN_REP_DENSE};
     if (!L || sn_layer_build(L, &in)) {
-        fprintf(stderr, "%s: %s\n", c->spec, sn_last_error());
+        fprintf(stderr, "%s: %s\n", c->spec, sn_error_last());
         return -1;
     }
     int B = c->B;
@@ -58,7 +58,7 @@ static int run(const bcase *c, int threads, int reps) {
         for (int mode = 0; mode < 3; mode++) {
             memset(g, 0, L->n_params * sizeof(float));
             memset(dx, 0, nx * sizeof(float));
-            double t0 = sn_now();
+            double t0 = sn_time_now();
             if (mode == 0) {
                 sn_fwd f = {0};
                 f.B = B; f.training = 1; f.x = x; f.y = y; f.rng = &r; f.cache = cache; f.scratch = scr;
@@ -68,7 +68,7 @@ static int run(const bcase *c, int threads, int reps) {
                 b.B = B; b.x = x; b.y = y; b.dy = dy; b.dx = mode == 2 ? dx : NULL; b.cache = cache; b.scratch = scr;
                 L->ops->backward(L, &b);
             }
-            double dt = sn_now() - t0;
+            double dt = sn_time_now() - t0;
             if (rep > 0 && dt < best[mode]) best[mode] = dt; /* rep 0 warms up */
         }
     }
@@ -93,7 +93,7 @@ static int run(const bcase *c, int threads, int reps) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1, reps = argc > 2 ? atoi(argv[2]) : 20;
     int only = argc > 3 ? atoi(argv[3]) : -1;
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     const bcase cases[] = {
         {"conv1d(8, 24, activation=relu)", 256, 120, 14},
         {"conv1d(8, 24, activation=relu)", 256, 120, 6},

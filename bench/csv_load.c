@@ -34,7 +34,7 @@ static int synthesize(const char *path, const char *gzpath) {
     }
     sn_table t;
     if (sn_csv_read(&t, src, NULL) != SN_OK) {
-        fprintf(stderr, "cannot read the extract: %s\n", sn_last_error());
+        fprintf(stderr, "cannot read the extract: %s\n", sn_error_last());
         return 1;
     }
     FILE *fp = fopen(path, "wb");
@@ -52,7 +52,7 @@ static int synthesize(const char *path, const char *gzpath) {
     int64_t t0 = 1230768600; /* 2009-01-01 00:10:00 */
     for (size_t i = 0; i < ROWS; i++) {
         char ts[32];
-        sn_format_time(t0 + (int64_t)i * 600, ts, sizeof ts); /* yyyy-mm-dd HH:MM:SS */
+        sn_time_format(t0 + (int64_t)i * 600, ts, sizeof ts); /* yyyy-mm-dd HH:MM:SS */
         o = snprintf(line, sizeof line, "%.2s.%.2s.%.4s %s", ts + 8, ts + 5, ts, ts + 11);
         const double *row = t.data + (i % t.n_rows) * (size_t)t.n_cols;
         for (int c = 0; c < t.n_cols; c++) o += snprintf(line + o, sizeof line - (size_t)o, ",%.2f", row[c]);
@@ -74,7 +74,7 @@ static double strtod_baseline(const char *path, size_t *n_vals) {
     long sz = ftell(fp);
     fseek(fp, 0, SEEK_SET);
     char *b = malloc((size_t)sz + 1);
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     if (fread(b, 1, (size_t)sz, fp) != (size_t)sz) return -1;
     b[sz] = 0;
     fclose(fp);
@@ -93,7 +93,7 @@ static double strtod_baseline(const char *path, size_t *n_vals) {
         }
         if (*p == '\n') p++;
     }
-    double dt = sn_now() - t0;
+    double dt = sn_time_now() - t0;
     free(b);
     *n_vals = n + (sum == 12345.678); /* keep sum alive */
     return dt;
@@ -105,22 +105,22 @@ int main(int argc, char **argv) {
     char gzpath[1024];
     snprintf(gzpath, sizeof gzpath, "%s.gz", path);
     if (access(path, R_OK) != 0 || access(gzpath, R_OK) != 0) {
-        double t0 = sn_now();
+        double t0 = sn_time_now();
         if (synthesize(path, gzpath)) return 1;
-        printf("synthesized %s and %s in %.2f s\n", path, gzpath, sn_now() - t0);
+        printf("synthesized %s and %s in %.2f s\n", path, gzpath, sn_time_now() - t0);
     }
     const char *paths[2] = {path, gzpath};
     for (int k = 0; k < 2; k++) {
         double best = 1e30, best_cpu = 1e30;
         sn_table t;
         for (int r = 0; r < reps; r++) {
-            double t0 = sn_now();
+            double t0 = sn_time_now();
             clock_t c0 = clock();
             if (sn_csv_read(&t, paths[k], NULL) != SN_OK) {
-                fprintf(stderr, "%s\n", sn_last_error());
+                fprintf(stderr, "%s\n", sn_error_last());
                 return 1;
             }
-            double dt = sn_now() - t0, dc = (double)(clock() - c0) / CLOCKS_PER_SEC;
+            double dt = sn_time_now() - t0, dc = (double)(clock() - c0) / CLOCKS_PER_SEC;
             if (dt < best) best = dt;
             if (dc < best_cpu) best_cpu = dc;
             if (r + 1 < reps) sn_table_free(&t);

@@ -96,7 +96,7 @@ void cli_usage(const cli_opt *opts, const char *cmd, const char *synopsis) {
 }
 
 int cli_fail(sn_status st, const char *context) {
-    const char *msg = sn_last_error();
+    const char *msg = sn_error_last();
     if (context)
         fprintf(stderr, "seqnn: %s: %s\n", context, msg[0] ? msg : sn_status_str(st));
     else
@@ -113,7 +113,7 @@ static void log_sink(sn_log_level level, const char *msg, void *user) {
 
 void cli_install_log(int verbose) {
     g_log_min = verbose ? SN_LOG_DEBUG : SN_LOG_INFO;
-    sn_set_log(log_sink, NULL);
+    sn_log_set(log_sink, NULL);
 }
 
 void cli_progress_init(cli_progress *p, int quiet) {
@@ -263,7 +263,7 @@ int cli_optimizer(const cli_opt *opts, sn_opt_kind def, sn_optimizer_cfg *out) {
         fprintf(stderr, "seqnn: --optimizer must be rmsprop, adam or sgd, got '%s'\n", name);
         return -1;
     }
-    *out = sn_optimizer_defaults(k);
+    sn_optimizer_cfg_default(out, k);
     double lr, cn, cv, gn;
     if (cli_double(opts, "lr", out->lr, 1e-12, 10, &lr) || cli_double(opts, "clipnorm", 0, 0, 1e30, &cn) ||
         cli_double(opts, "clipvalue", 0, 0, 1e30, &cv) || cli_double(opts, "global-clipnorm", 0, 0, 1e30, &gn))
@@ -315,9 +315,9 @@ int cli_write_results(const char *out, const char *preamble, const char *metric,
     fclose(fc);
     char path[4096];
     snprintf(path, sizeof path, "%s/results.md", out);
-    sn_status st = sn_write_file_atomic(path, md, mdn);
+    sn_status st = sn_file_write_atomic(path, md, mdn);
     snprintf(path, sizeof path, "%s/results.csv", out);
-    if (!st) st = sn_write_file_atomic(path, csv, csvn);
+    if (!st) st = sn_file_write_atomic(path, csv, csvn);
     free(md);
     free(csv);
     if (st) return cli_fail(st, NULL);

@@ -39,7 +39,7 @@ int cli_optimizer(const cli_opt *opts, sn_opt_kind def, sn_optimizer_cfg *out);
     {"global-clipnorm", 1, "clip all gradients to this global norm", NULL},                                  \
     {"keras2-rmsprop", 0, "RMSprop with epsilon outside the sqrt (tf.keras <= 2.10, the book's TF)", NULL}
 
-/* Prints "seqnn: <context>: <sn_last_error()>" to stderr and returns 1. */
+/* Prints "seqnn: <context>: <sn_error_last()>" to stderr and returns 1. */
 int cli_fail(sn_status st, const char *context);
 
 /* Installs the stderr log sink (level >= min). */

@@ -94,7 +94,7 @@ static int load_data(cl_data *d, const char *path, double vsplit, uint64_t seed,
     lo[2].class_names = unsup_class;
     lo[2].n_class_names = 1;
     sn_text_corpus c[3];
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     sn_status st = sn_text_load_multi(c, path, lo, 2);
     if (st) return cli_fail(st, NULL); /* the message names the path */
     d->all_train = c[0];
@@ -107,7 +107,7 @@ static int load_data(cl_data *d, const char *path, double vsplit, uint64_t seed,
         }
     }
     printf("data: %s: train %zu, test %zu%s documents, classes %s/%s, read in %.1f s\n", path, d->all_train.n, d->test.n,
-           d->has_unsup ? " (+ unsup)" : "", d->all_train.class_names[0], d->all_train.class_names[1], sn_now() - t0);
+           d->has_unsup ? " (+ unsup)" : "", d->all_train.class_names[0], d->all_train.class_names[1], sn_time_now() - t0);
     if (limit && limit < d->all_train.n) {
         /* A seeded subset for quick runs: shuffle, keep `limit`. */
         sn_text_corpus keep, rest;
@@ -175,14 +175,14 @@ static int get_vectors(cl_data *d, const cl_opts *o) {
     wo.epochs = o->w2v_epochs;
     wo.seed = o->seed;
     printf("training Word2Vec (skip-gram, negative sampling, dim %d, %d epochs) on %zu documents\n", wo.dim, wo.epochs, n);
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     st = sn_word2vec_train(&d->wv, texts, n, &wo, w2v_progress, NULL);
     free(texts);
     if (st) return cli_fail(st, "word2vec");
     char path[4096];
     snprintf(path, sizeof path, "%s/word2vec.txt", o->out);
     if ((st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
-    printf("word2vec: %zu words in %.1f s, saved %s\n", d->wv->n, sn_now() - t0, path);
+    printf("word2vec: %zu words in %.1f s, saved %s\n", d->wv->n, sn_time_now() - t0, path);
     return 0;
 }
 
@@ -201,20 +201,20 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
     if (mode == SN_OUTPUT_INT) vo.output_sequence_length = o->seq_len;
     else vo.pad_to_max_tokens = 1; /* fixed input width = max_tokens, as the seed's Input(shape=(max_tokens,)) */
     sn_vectorizer *v = NULL;
-    sn_status st = sn_vectorizer_create(&v, &vo);
+    sn_status st = sn_vectorizer_init(&v, &vo);
     if (st) return cli_fail(st, "vectorizer");
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     if ((st = sn_vectorizer_adapt(v, (const char *const *)d->train.texts, d->train.n))) {
         sn_vectorizer_free(v);
         return cli_fail(st, "adapt");
     }
     printf("\n== %s: vocabulary %zu tokens (ngrams %d), adapted in %.1f s\n", name, sn_vectorizer_vocab_size(v), ngrams,
-           sn_now() - t0);
+           sn_time_now() - t0);
     sn_dataset tr, va, te;
     memset(&tr, 0, sizeof tr);
     memset(&va, 0, sizeof va);
     memset(&te, 0, sizeof te);
-    t0 = sn_now();
+    t0 = sn_time_now();
     if (mode == SN_OUTPUT_INT) {
         st = sn_text_dataset_int(&tr, v, &d->train);
         if (!st) st = sn_text_dataset_int(&va, v, &d->val);
@@ -231,7 +231,7 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
         rc = cli_fail(st, "encoding");
         goto out;
     }
-    printf("encoded train / val / test in %.1f s\n", sn_now() - t0);
+    printf("encoded train / val / test in %.1f s\n", sn_time_now() - t0);
     int width = (int)sn_vectorizer_output_width(v);
     if (pretrained && (rc = get_vectors(d, o))) goto out;
     char spec[1024];
@@ -245,7 +245,7 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
     mo.input_shape[0] = width;
     mo.input_sparse = mode != SN_OUTPUT_INT;
     mo.seed = o->seed;
-    if ((st = sn_model_create(&m, spec, &mo))) {
+    if ((st = sn_model_init(&m, spec, &mo))) {
         rc = cli_fail(st, name);
         goto out;
     }
@@ -295,7 +295,8 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
     char ck[4096], rs[4096];
     snprintf(ck, sizeof ck, "%s/%s.seqnn", o->out, name);
     snprintf(rs, sizeof rs, "%s/%s.resume", o->out, name);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = o->epochs;
     fo.batch_size = o->batch;
     fo.seed = o->seed;
@@ -311,9 +312,9 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
     cli_progress_init(&pg, o->quiet);
     fo.progress = cli_progress_cb;
     fo.user = &pg;
-    t0 = sn_now();
+    t0 = sn_time_now();
     st = sn_model_fit(m, &tr, &fo, &h);
-    res->seconds = sn_now() - t0;
+    res->seconds = sn_time_now() - t0;
     if (st) {
         rc = cli_fail(st, name);
         goto out;

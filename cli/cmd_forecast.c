@@ -107,7 +107,7 @@ static int fc_prepare(fc_data *d, const fc_args *a) {
         co.n_columns = split_names(fbuf, names, 256);
         co.columns = names;
     }
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     sn_status st = sn_csv_read(&d->tab, a->data, &co);
     free(fbuf);
     if (st) return cli_fail(st, NULL);
@@ -119,15 +119,15 @@ static int fc_prepare(fc_data *d, const fc_args *a) {
     if ((st = sn_table_time_report(&d->tab, &tr))) return cli_fail(st, a->data);
     char sbuf[32];
     printf("data: %s: %zu rows x %d features, step %s, read in %.2f s\n", a->data, d->tab.n_rows, d->tab.n_cols,
-           sn_format_duration(tr.median_step, sbuf, sizeof sbuf), sn_now() - t0);
+           sn_duration_format(tr.median_step, sbuf, sizeof sbuf), sn_time_now() - t0);
     if (tr.n_irregular)
         printf("      %zu irregular steps (gaps or jitter; first at line %zu): windows are taken by row, as Keras does\n",
                tr.n_irregular, tr.first_irregular_line);
     if ((st = sn_table_col_index(&d->tab, a->target, &d->tcol))) return cli_fail(st, "--target");
     int64_t lb, hz, sp;
-    if ((st = sn_parse_duration(a->lookback, &lb))) return cli_fail(st, "--lookback");
-    if ((st = sn_parse_duration(a->horizon, &hz))) return cli_fail(st, "--horizon");
-    if ((st = sn_parse_duration(a->sampling, &sp))) return cli_fail(st, "--sampling");
+    if ((st = sn_duration_parse(a->lookback, &lb))) return cli_fail(st, "--lookback");
+    if ((st = sn_duration_parse(a->horizon, &hz))) return cli_fail(st, "--horizon");
+    if ((st = sn_duration_parse(a->sampling, &sp))) return cli_fail(st, "--sampling");
     /* A window plus its target must fit in the training half, or the split is meaningless. */
     if (sp > 0 && tr.median_step > 0 && lb >= sp && hz >= 0) {
         double span_rows = ((double)lb / (double)sp - 1 + (double)hz / (double)sp) * ((double)sp / (double)tr.median_step) + 1;
@@ -164,7 +164,7 @@ static int fc_prepare(fc_data *d, const fc_args *a) {
         return cli_fail(st, "naive baseline");
     printf("protocol: %d steps of %s in, target \"%s\" %s after the last step (delay %ld rows); "
            "windows train %zu / val %zu / test %zu\n",
-           d->p.lookback, sn_format_duration(sp, sbuf, sizeof sbuf), d->tab.col_names[d->tcol], a->horizon,
+           d->p.lookback, sn_duration_format(sp, sbuf, sizeof sbuf), d->tab.col_names[d->tcol], a->horizon,
            d->p.delay, d->p.train.n, d->p.val.n, d->p.test.n);
     /* Metadata stored in every model file, so `seqnn predict` needs only the model. */
     d->meta.n_features = d->C;
@@ -217,7 +217,7 @@ static int run_model(fc_data *d, const char *name, const char *spec, int epochs,
     mo.input_shape[1] = d->C;
     mo.seed = ro->seed;
     sn_model *m = NULL;
-    sn_status st = sn_model_create(&m, spec, &mo);
+    sn_status st = sn_model_init(&m, spec, &mo);
     if (st) return cli_fail(st, name);
     res->params = sn_model_param_count(m, NULL, NULL);
     printf("\n== %s: %s (%zu params, %d epochs)\n", name, sn_model_spec(m), res->params, epochs);
@@ -241,7 +241,8 @@ static int run_model(fc_data *d, const char *name, const char *spec, int epochs,
     char ck[4096], rs[4096];
     snprintf(ck, sizeof ck, "%s/%s.seqnn", ro->out, name);
     snprintf(rs, sizeof rs, "%s/%s.resume", ro->out, name);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = epochs;
     fo.batch_size = ro->batch;
     fo.seed = ro->seed;
@@ -258,14 +259,14 @@ static int run_model(fc_data *d, const char *name, const char *spec, int epochs,
     fo.progress = cli_progress_cb;
     fo.user = &pg;
     sn_history h = {0};
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     st = sn_model_fit(m, &d->train, &fo, &h);
-    res->seconds = sn_now() - t0;
+    res->seconds = sn_time_now() - t0;
     sn_model_free(m);
     if (st) {
         sn_history_free(&h);
         if (st == SN_ERR_INTERRUPTED)
-            fprintf(stderr, "seqnn: %s\nseqnn: rerun with --resume to continue from %s\n", sn_last_error(), rs);
+            fprintf(stderr, "seqnn: %s\nseqnn: rerun with --resume to continue from %s\n", sn_error_last(), rs);
         return cli_fail(st, name);
     }
     res->epochs_run = h.epochs;

@@ -120,7 +120,7 @@ static int predict_forecast(sn_model *m, const void *blob, size_t blen, const cl
         }
         if (fo) {
             char a[32], b[32];
-            fprintf(fo, "%s,%s,%.4f,", sn_format_time(t.time[last], a, sizeof a), sn_format_time(tt, b, sizeof b), pred[k]);
+            fprintf(fo, "%s,%s,%.4f,", sn_time_format(t.time[last], a, sizeof a), sn_time_format(tt, b, sizeof b), pred[k]);
             if (have) fprintf(fo, "%.4f", target[j]);
             fprintf(fo, "\n");
         }
@@ -128,9 +128,9 @@ static int predict_forecast(sn_model *m, const void *blob, size_t blen, const cl
     if (fo) fclose(fo);
     char a[32], b[32];
     size_t lastk = w.n - 1, last = w.start[lastk] + (size_t)((L - 1) * r);
-    printf("%zu forecasts of \"%s\" %s ahead from %s\n", w.n, fm.target, sn_format_duration(fm.horizon_s, b, sizeof b), data);
-    printf("latest: data up to %s -> %s at %s\n", sn_format_time(t.time[last], a, sizeof a), fm.target,
-           sn_format_time(t.time[last] + fm.horizon_s, b, sizeof b));
+    printf("%zu forecasts of \"%s\" %s ahead from %s\n", w.n, fm.target, sn_duration_format(fm.horizon_s, b, sizeof b), data);
+    printf("latest: data up to %s -> %s at %s\n", sn_time_format(t.time[last], a, sizeof a), fm.target,
+           sn_time_format(t.time[last] + fm.horizon_s, b, sizeof b));
     printf("forecast: %.2f\n", pred[lastk]);
     if (n_act) printf("MAE over the %zu forecasts whose target is in the file: %.3f\n", n_act, abs_err / (double)n_act);
     if (outp) printf("all forecasts written to %s\n", outp);

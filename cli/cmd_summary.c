@@ -47,7 +47,7 @@ int cmd_summary(int argc, char **argv) {
         mo.input_sparse = cli_flag(opts, "sparse");
         char *spec = cli_read_spec(marg);
         if (!spec) return 1;
-        st = sn_model_create(&m, spec, &mo);
+        st = sn_model_init(&m, spec, &mo);
         free(spec);
         if (st) return cli_fail(st, NULL);
     }

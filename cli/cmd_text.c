@@ -33,10 +33,10 @@ static int load_texts(const char *path, const char *subdir, sn_text_corpus *c) {
     sn_text_load_opts lo;
     sn_text_load_opts_default(&lo);
     lo.subdir = subdir;
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     sn_status st = sn_text_load(c, path, &lo);
     if (st) return cli_fail(st, path);
-    printf("read %zu texts from %s%s%s in %.1f s\n", c->n, path, subdir ? "/" : "", subdir ? subdir : "", sn_now() - t0);
+    printf("read %zu texts from %s%s%s in %.1f s\n", c->n, path, subdir ? "/" : "", subdir ? subdir : "", sn_time_now() - t0);
     return 0;
 }
 
@@ -95,7 +95,7 @@ int cmd_vectorize(int argc, char **argv) {
             fprintf(stderr, "seqnn vectorize: unknown --standardize '%s'\n", cli_get(opts, "standardize"));
             return 2;
         }
-        if ((st = sn_vectorizer_create(&v, &vo))) return cli_fail(st, NULL);
+        if ((st = sn_vectorizer_init(&v, &vo))) return cli_fail(st, NULL);
         const char *data = cli_get(opts, "data");
         if (data) {
             sn_text_corpus c;
@@ -103,14 +103,14 @@ int cmd_vectorize(int argc, char **argv) {
                 sn_vectorizer_free(v);
                 return 1;
             }
-            double t0 = sn_now();
+            double t0 = sn_time_now();
             st = sn_vectorizer_adapt(v, (const char *const *)c.texts, c.n);
             sn_text_corpus_free(&c);
             if (st) {
                 sn_vectorizer_free(v);
                 return cli_fail(st, "adapt");
             }
-            printf("adapted in %.2f s\n", sn_now() - t0);
+            printf("adapted in %.2f s\n", sn_time_now() - t0);
         } else if (cli_get(opts, "text")) {
             /* Adapt on the text itself: shows the Keras rules on one example. */
             const char *t = cli_get(opts, "text");
@@ -227,7 +227,7 @@ int cmd_embed(int argc, char **argv) {
         wo.sample = sample;
         wo.epochs = (int)epochs;
         wo.seed = (uint64_t)seed;
-        double t0 = sn_now();
+        double t0 = sn_time_now();
         st = sn_word2vec_train(&wv, (const char *const *)c.texts, c.n, &wo, w2v_cb, NULL);
         sn_text_corpus_free(&c);
         if (st) return cli_fail(st, "word2vec");
@@ -243,8 +243,8 @@ int cmd_embed(int argc, char **argv) {
             sn_wordvec_free(wv);
             return cli_fail(st, NULL);
         }
-        printf("trained %zu words x %d in %.1f s with %d threads; saved %s\n", wv->n, wv->dim, sn_now() - t0,
-               sn_get_threads(), out);
+        printf("trained %zu words x %d in %.1f s with %d threads; saved %s\n", wv->n, wv->dim, sn_time_now() - t0,
+               sn_threads_get(), out);
     } else if (cli_get(opts, "vectors")) {
         if ((st = sn_wordvec_load(&wv, cli_get(opts, "vectors"), SN_WORDVEC_AUTO, 0))) return cli_fail(st, NULL);
         printf("loaded %zu words x %d\n", wv->n, wv->dim);

@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "seqnn: --threads must be in [1, 1024], got '%s'\n", argv[i]);
                 return 2;
             }
-            sn_set_threads(n);
+            sn_threads_set(n);
             continue;
         }
         argv[k++] = argv[i];
@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
         usage();
         return argc < 2 ? 2 : 0;
     }
-    sn_get_threads();
+    sn_threads_get();
     cli_install_log(0);
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines reach logs as they happen */
     const char *c = argv[1];

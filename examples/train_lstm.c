@@ -15,25 +15,27 @@ int main(void) {
     }
     sn_model_opts mo = {.input_rank = 2, .input_shape = {T, 1}, .seed = 1};
     sn_model *m;
-    if (sn_model_create(&m, "lstm(16), dense(1)", &mo)) {
-        fprintf(stderr, "%s\n", sn_last_error());
+    if (sn_model_init(&m, "lstm(16), dense(1)", &mo)) {
+        fprintf(stderr, "%s\n", sn_error_last());
         return 1;
     }
     char *s = sn_model_summary(m, SN_SUMMARY_KERAS3);
     fputs(s, stdout);
     free(s);
-    sn_optimizer_cfg opt = sn_optimizer_defaults(SN_OPT_ADAM);
+    sn_optimizer_cfg opt;
+    sn_optimizer_cfg_default(&opt, SN_OPT_ADAM);
     opt.lr = 0.01;
     sn_metric_kind mae = SN_METRIC_MAE;
     sn_model_compile(m, &opt, SN_LOSS_MSE, &mae, 1);
     sn_dataset ds;
     sn_dataset_from_arrays(&ds, x, y, N, T, 1);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 20;
     sn_history h = {0};
     sn_status st = sn_model_fit(m, &ds, &fo, &h);
     if (st) {
-        fprintf(stderr, "fit: %s\n", sn_last_error());
+        fprintf(stderr, "fit: %s\n", sn_error_last());
         return 1;
     }
     printf("mae: epoch 1 %.4f -> epoch %d %.4f\n", h.val[1], h.epochs, h.val[(size_t)(h.epochs - 1) * SN_LOGS_MAX + 1]);

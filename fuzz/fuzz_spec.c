@@ -13,12 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.input_shape[0] = 12;
     o.input_shape[1] = 3;
     sn_model *m = NULL;
-    if (sn_model_create(&m, s, &o) == SN_OK) {
+    if (sn_model_init(&m, s, &o) == SN_OK) {
         char *t = sn_model_summary(m, SN_SUMMARY_KERAS2);
         free(t);
         /* The canonical spec must rebuild the same model. */
         sn_model *m2 = NULL;
-        if (sn_model_create(&m2, sn_model_spec(m), &o) != SN_OK) abort();
+        if (sn_model_init(&m2, sn_model_spec(m), &o) != SN_OK) abort();
         if (sn_model_param_count(m2, NULL, NULL) != sn_model_param_count(m, NULL, NULL)) abort();
         sn_model_free(m2);
         sn_model_free(m);

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.max_tokens = 50;
     o.output_sequence_length = o.output_mode == SN_OUTPUT_INT ? 16 : 0;
     sn_vectorizer *v = NULL;
-    if (sn_vectorizer_create(&v, &o) == SN_OK && sn_vectorizer_adapt(v, texts, 2) == SN_OK) {
+    if (sn_vectorizer_init(&v, &o) == SN_OK && sn_vectorizer_adapt(v, texts, 2) == SN_OK) {
         if (o.output_mode == SN_OUTPUT_INT) {
             float ids[16];
             sn_vectorizer_encode_int(v, s, ids);

@@ -8,6 +8,5 @@
 #include "seqnn/data.h"
 #include "seqnn/text.h"
 #include "seqnn/wordvec.h"
-#include "seqnn/plot.h"
 #include "seqnn/interop.h"
 #endif

@@ -39,13 +39,13 @@ void sn_test_skip(const char *why);
         }                                                                            \
     } while (0)
 
-/* Status check: prints sn_last_error() on failure. */
+/* Status check: prints sn_error_last() on failure. */
 #define CHECK_OK(expr)                                                               \
     do {                                                                             \
         sn_status st_ = (expr);                                                      \
         if (st_ != SN_OK) {                                                          \
             fprintf(stderr, "    FAIL %s:%d: %s -> %s: %s\n", __FILE__, __LINE__,    \
-                    #expr, sn_status_str(st_), sn_last_error());                     \
+                    #expr, sn_status_str(st_), sn_error_last());                     \
             sn_test_fail();                                                          \
             return;                                                                  \
         }                                                                            \

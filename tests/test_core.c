@@ -21,9 +21,9 @@ TEST(rng_is_deterministic_and_uniform) {
 TEST(error_message_is_kept) {
     sn_status st = sn_error(SN_ERR_SHAPE, "expected (%d,%d) got (%d,%d)", 1, 2, 3, 4);
     CHECK(st == SN_ERR_SHAPE);
-    CHECK(strstr(sn_last_error(), "expected (1,2) got (3,4)") != NULL);
+    CHECK(strstr(sn_error_last(), "expected (1,2) got (3,4)") != NULL);
     sn_error_prefix(st, "file.csv:3");
-    CHECK(strncmp(sn_last_error(), "file.csv:3: expected", 20) == 0);
+    CHECK(strncmp(sn_error_last(), "file.csv:3: expected", 20) == 0);
     CHECK(strcmp(sn_status_str(SN_ERR_SHAPE), "shape mismatch") == 0);
 }
 
@@ -53,8 +53,8 @@ TEST(gemm_blas_matches_portable) {
 TEST(atomic_write_replaces_whole_file) {
     char path[512];
     snprintf(path, sizeof path, "%s/atomic.bin", sn_test_tmpdir());
-    CHECK_OK(sn_write_file_atomic(path, "hello", 5));
-    CHECK_OK(sn_write_file_atomic(path, "bye", 3));
+    CHECK_OK(sn_file_write_atomic(path, "hello", 5));
+    CHECK_OK(sn_file_write_atomic(path, "bye", 3));
     FILE *fp = fopen(path, "rb");
     CHECK(fp);
     char buf[16] = {0};
@@ -62,8 +62,8 @@ TEST(atomic_write_replaces_whole_file) {
     fclose(fp);
     CHECK(n == 3 && memcmp(buf, "bye", 3) == 0);
     /* A directory that does not exist: error, nothing written. */
-    CHECK(sn_write_file_atomic("/nonexistent-dir/x.bin", "a", 1) == SN_ERR_IO);
-    CHECK(strstr(sn_last_error(), "/nonexistent-dir/x.bin") != NULL);
+    CHECK(sn_file_write_atomic("/nonexistent-dir/x.bin", "a", 1) == SN_ERR_IO);
+    CHECK(strstr(sn_error_last(), "/nonexistent-dir/x.bin") != NULL);
 }
 
 TEST(gemm_is_bit_identical_for_1_and_2_threads) {
@@ -72,20 +72,20 @@ TEST(gemm_is_bit_identical_for_1_and_2_threads) {
     int shapes[][5] = {{30720, 64, 14, 0, 0}, {14, 64, 30720, 1, 0}, {300, 300, 300, 0, 1}, {2880, 32, 14, 0, 0}};
     sn_rng r;
     sn_rng_seed(&r, 3);
-    int old = sn_get_threads();
+    int old = sn_threads_get();
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], ta = shapes[s][3], tb = shapes[s][4];
         float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
         float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
         for (int i = 0; i < M * K; i++) A[i] = (float)sn_rng_normal(&r);
         for (int i = 0; i < K * N; i++) B[i] = (float)sn_rng_normal(&r);
-        sn_set_threads(1);
+        sn_threads_set(1);
         sn_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C1, N);
-        sn_set_threads(2);
+        sn_threads_set(2);
         sn_gemm(ta, tb, M, N, K, 1.0f, A, ta ? M : K, B, tb ? K : N, 0.0f, C2, N);
         int same = memcmp(C1, C2, sizeof(float) * M * N) == 0;
         free(A); free(B); free(C1); free(C2);
-        sn_set_threads(old);
+        sn_threads_set(old);
         CHECK_MSG(same, "shape %d x %d x %d differs between 1 and 2 threads", M, N, K);
     }
 }

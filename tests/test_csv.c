@@ -27,8 +27,8 @@ static const char *tmp_file(const char *name, const char *content, size_t len) {
 #define TMP(name, str) tmp_file(name, str, strlen(str))
 
 static int has(const char *needle) {
-    if (strstr(sn_last_error(), needle)) return 1;
-    fprintf(stderr, "    message was: %s\n    expected to contain: %s\n", sn_last_error(), needle);
+    if (strstr(sn_error_last(), needle)) return 1;
+    fprintf(stderr, "    message was: %s\n    expected to contain: %s\n", sn_error_last(), needle);
     return 0;
 }
 
@@ -49,7 +49,7 @@ TEST(csv_reads_jena_10min_format) {
     CHECK(t.data[0 * 14 + 10] == strtod("1307.75", NULL));
     CHECK(t.data[1 * 14 + 13] == strtod("136.10", NULL));
     char buf[32];
-    CHECK(!strcmp(sn_format_time(t.time[0], buf, sizeof buf), "2009-01-01 00:10:00"));
+    CHECK(!strcmp(sn_time_format(t.time[0], buf, sizeof buf), "2009-01-01 00:10:00"));
     sn_time_report rep;
     CHECK_OK(sn_table_time_report(&t, &rep));
     CHECK(rep.median_step == 600 && rep.n_irregular == 0 && rep.n_duplicate == 0 && rep.n_backwards == 0);
@@ -372,8 +372,8 @@ TEST(csv_shared_2024_extract) {
     CHECK_OK(sn_table_time_report(&t, &rep));
     CHECK(rep.median_step == 600 && rep.n_irregular == 0 && rep.n_duplicate == 0 && rep.n_backwards == 0);
     char buf[32];
-    CHECK(!strcmp(sn_format_time(t.time[0], buf, sizeof buf), "2024-06-09 11:40:00"));
-    CHECK(!strcmp(sn_format_time(t.time[t.n_rows - 1], buf, sizeof buf), "2024-10-20 08:10:00"));
+    CHECK(!strcmp(sn_time_format(t.time[0], buf, sizeof buf), "2024-06-09 11:40:00"));
+    CHECK(!strcmp(sn_time_format(t.time[t.n_rows - 1], buf, sizeof buf), "2024-10-20 08:10:00"));
     sn_table_free(&t);
 }
 
@@ -420,8 +420,8 @@ TEST(csv_survives_random_mutations) {
             n_ok++;
             sn_table_free(&t);
         } else {
-            CHECK_MSG(strstr(sn_last_error(), "mutant.csv") != NULL, "status %d without the path: %s", st,
-                      sn_last_error());
+            CHECK_MSG(strstr(sn_error_last(), "mutant.csv") != NULL, "status %d without the path: %s", st,
+                      sn_error_last());
             CHECK(t.data == NULL && t.n_rows == 0);
             n_err++;
         }
@@ -491,6 +491,6 @@ TEST(csv_infinite_values_are_refused_not_taken_for_text) {
     fclose(fp);
     sn_table t;
     CHECK(sn_csv_read(&t, path, NULL) == SN_ERR_FORMAT);
-    CHECK(strstr(sn_last_error(), "inf.csv:2:") && strstr(sn_last_error(), "\"-Infinity\" is not a finite number") &&
-          strstr(sn_last_error(), "T (degC)"));
+    CHECK(strstr(sn_error_last(), "inf.csv:2:") && strstr(sn_error_last(), "\"-Infinity\" is not a finite number") &&
+          strstr(sn_error_last(), "T (degC)"));
 }

@@ -46,7 +46,7 @@ TEST(fuzz_regressions_replay_cleanly) {
             o.input_shape[0] = 12;
             o.input_shape[1] = 3;
             sn_model *m = NULL;
-            if (sn_model_create(&m, (const char *)b, &o) == SN_OK) sn_model_free(m);
+            if (sn_model_init(&m, (const char *)b, &o) == SN_OK) sn_model_free(m);
         } else if (!strncmp(e->d_name, "csv-", 4)) {
             sn_table t;
             if (sn_csv_read(&t, path, NULL) == SN_OK) sn_table_free(&t);

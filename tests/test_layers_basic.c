@@ -36,7 +36,7 @@ static float *rand_floats(size_t n, uint64_t seed) {
 static double gc(const char *spec, sn_shape in, int B, const uint8_t *mask, int training, double h) {
     lc_layer t;
     if (lc_create(&t, spec, &in, B, 5) != SN_OK) {
-        fprintf(stderr, "    %s: %s\n", spec, sn_last_error());
+        fprintf(stderr, "    %s: %s\n", spec, sn_error_last());
         lc_free(&t);
         return 1.0;
     }
@@ -214,7 +214,7 @@ static double fixture_case(const sn_fixture *fx, const char *cs, const char *spe
     int B = dims[0];
     lc_layer t;
     if (lc_create(&t, spec, &in, B, 1) != SN_OK) {
-        fprintf(stderr, "    %s: %s\n", spec, sn_last_error());
+        fprintf(stderr, "    %s: %s\n", spec, sn_error_last());
         lc_free(&t);
         return 1.0;
     }
@@ -325,7 +325,7 @@ static int conv_ref_check(const conv_ref_case *cs, int B) {
     sn_shape in = shp2(cs->T, cs->C);
     lc_layer t;
     if (lc_create(&t, cs->spec, &in, B, 7) != SN_OK) {
-        fprintf(stderr, "    %s: %s\n", cs->spec, sn_last_error());
+        fprintf(stderr, "    %s: %s\n", cs->spec, sn_error_last());
         lc_free(&t);
         return 0;
     }
@@ -498,7 +498,7 @@ TEST(basic_dense_sparse_matches_dense) {
     sn_shape ids = shp2(10, 50);
     ids.rep = SN_REP_IDS;
     CHECK(lc_create(&ti, "dense(4)", &ids, 2, 1) == SN_ERR_SHAPE);
-    CHECK(strstr(sn_last_error(), "id") != NULL);
+    CHECK(strstr(sn_error_last(), "id") != NULL);
     lc_free(&ti);
 }
 
@@ -577,7 +577,7 @@ TEST(basic_seed_model_param_counts) {
 static int create_fails(const char *spec, sn_shape in, sn_status want, const char *needle) {
     lc_layer t;
     sn_status st = lc_create(&t, spec, &in, 2, 1);
-    const char *msg = sn_last_error();
+    const char *msg = sn_error_last();
     int ok = st == want && strstr(msg, needle) != NULL;
     if (!ok) fprintf(stderr, "    %s: status %d, message \"%s\"\n", spec, (int)st, msg);
     lc_free(&t);
@@ -678,7 +678,7 @@ static int threads_identical(const char *spec, sn_shape in, int B, int portable)
     float *y[2], *dx[2], *g[2];
     size_t nx = (size_t)B * sn_shape_phys(&in), ny = 0, np = 0;
     float *x = rand_floats(nx, 21), *dy = NULL;
-    int old = sn_get_threads(), ok = 1;
+    int old = sn_threads_get(), ok = 1;
     sn_gemm_backend oldb = sn_gemm_get_backend();
     if (portable) sn_gemm_set_backend(SN_GEMM_PORTABLE);
     for (int k = 0; k < 2; k++) {
@@ -692,7 +692,7 @@ static int threads_identical(const char *spec, sn_shape in, int B, int portable)
         ny = (size_t)B * sn_shape_phys(&t.L->out);
         np = t.L->n_params;
         if (!dy) dy = rand_floats(ny, 22);
-        if (portable) sn_set_threads(k + 1);
+        if (portable) sn_threads_set(k + 1);
         t.L->threads = k + 1;
         y[k] = malloc(ny * sizeof(float));
         dx[k] = malloc(nx * sizeof(float));
@@ -702,7 +702,7 @@ static int threads_identical(const char *spec, sn_shape in, int B, int portable)
         memcpy(g[k], t.g, np * sizeof(float));
         lc_free(&t);
     }
-    sn_set_threads(old);
+    sn_threads_set(old);
     sn_gemm_set_backend(oldb);
     if (ok)
         ok = !memcmp(y[0], y[1], ny * sizeof(float)) && !memcmp(dx[0], dx[1], nx * sizeof(float)) &&

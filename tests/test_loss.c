@@ -183,7 +183,7 @@ TEST(loss_edge_cases) {
     /* SCCE: a class id out of range is reported, not read out of bounds */
     const float pr[4] = {0.5f, 0.5f, 0.5f, 0.5f}, bad[2] = {0, 2}, badm[2] = {1, 0};
     CHECK(isnan(sn_loss_eval(SN_LOSS_SCCE, pr, bad, NULL, 2, 2, g)));
-    CHECK(strstr(sn_last_error(), "row 1") != NULL);
+    CHECK(strstr(sn_error_last(), "row 1") != NULL);
     const float frac[2] = {0.5f, 0};
     CHECK(isnan(sn_loss_eval(SN_LOSS_SCCE, pr, frac, NULL, 2, 2, NULL)));
     CHECK_CLOSE(sn_loss_eval(SN_LOSS_SCCE, pr, bad, badm, 2, 2, NULL), log(2.0), 0, 1e-12);
@@ -200,7 +200,7 @@ TEST(loss_and_metric_names) {
     CHECK_OK(sn_loss_parse("SparseCategoricalCrossentropy", &k));
     CHECK(k == SN_LOSS_SCCE);
     CHECK(sn_loss_parse("hinge", &k) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "hinge") != NULL);
+    CHECK(strstr(sn_error_last(), "hinge") != NULL);
     sn_metric_kind m;
     for (int i = SN_METRIC_MAE; i <= SN_METRIC_SPARSE_CATEGORICAL_ACCURACY; i++) {
         CHECK_OK(sn_metric_parse(sn_metric_name((sn_metric_kind)i), &m));

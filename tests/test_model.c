@@ -15,8 +15,8 @@ static sn_model *make(const char *spec, int rank, int d0, int d1, uint64_t seed)
     o.input_shape[1] = d1;
     o.seed = seed;
     sn_model *m = NULL;
-    sn_status st = sn_model_create(&m, spec, &o);
-    if (st) fprintf(stderr, "    model `%s`: %s\n", spec, sn_last_error());
+    sn_status st = sn_model_init(&m, spec, &o);
+    if (st) fprintf(stderr, "    model `%s`: %s\n", spec, sn_error_last());
     return m;
 }
 
@@ -59,27 +59,27 @@ TEST(spec_errors_quote_the_offending_text) {
     o.input_shape[0] = 120;
     o.input_shape[1] = 14;
     sn_model *m = NULL;
-    CHECK(sn_model_create(&m, "dense(16), frobnicate(3)", &o) == SN_ERR_PARSE && !m);
-    CHECK(strstr(sn_last_error(), "unknown layer 'frobnicate'") && strstr(sn_last_error(), "frobnicate(3)"));
-    CHECK(sn_model_create(&m, "dense(16, colour=red)", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "unknown argument 'colour'") && strstr(sn_last_error(), "dense(16, colour=red)"));
-    CHECK(sn_model_create(&m, "dense(16, activation=relu", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "missing ')'") || strstr(sn_last_error(), "expected"));
-    CHECK(sn_model_create(&m, "dense(16) dense(1)", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "expected ','"));
-    CHECK(sn_model_create(&m, "   ", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "empty"));
-    CHECK(sn_model_create(&m, "dense(activation=relu, 16)", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "positional argument after keyword"));
-    CHECK(sn_model_create(&m, "dense(16, units=4)", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "both by position and by keyword"));
-    CHECK(sn_model_create(&m, "dense(1.5)", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "integer"));
+    CHECK(sn_model_init(&m, "dense(16), frobnicate(3)", &o) == SN_ERR_PARSE && !m);
+    CHECK(strstr(sn_error_last(), "unknown layer 'frobnicate'") && strstr(sn_error_last(), "frobnicate(3)"));
+    CHECK(sn_model_init(&m, "dense(16, colour=red)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "unknown argument 'colour'") && strstr(sn_error_last(), "dense(16, colour=red)"));
+    CHECK(sn_model_init(&m, "dense(16, activation=relu", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "missing ')'") || strstr(sn_error_last(), "expected"));
+    CHECK(sn_model_init(&m, "dense(16) dense(1)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "expected ','"));
+    CHECK(sn_model_init(&m, "   ", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "empty"));
+    CHECK(sn_model_init(&m, "dense(activation=relu, 16)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "positional argument after keyword"));
+    CHECK(sn_model_init(&m, "dense(16, units=4)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "both by position and by keyword"));
+    CHECK(sn_model_init(&m, "dense(1.5)", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "integer"));
     /* fuzz regression: a 60-character layer name overflowed the name buffer */
-    CHECK(sn_model_create(&m, "batchnormaliZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZzatio16()", &o) == SN_ERR_PARSE);
-    CHECK(strstr(sn_last_error(), "name too long"));
+    CHECK(sn_model_init(&m, "batchnormaliZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZzatio16()", &o) == SN_ERR_PARSE);
+    CHECK(strstr(sn_error_last(), "name too long"));
     o.input_rank = 0;
-    CHECK(sn_model_create(&m, "dense(1)", &o) == SN_ERR_SHAPE);
+    CHECK(sn_model_init(&m, "dense(1)", &o) == SN_ERR_SHAPE);
 }
 
 /* y = 2*x0 - 3*x1 + 0.5 (+ small noise): a dense(1) model must learn it. */
@@ -112,7 +112,8 @@ static void lin_free(lin_data *d) {
 static sn_model *compiled(const char *spec, uint64_t seed, sn_opt_kind k, double lr) {
     sn_model *m = make(spec, 1, 2, 0, seed);
     if (!m) return NULL;
-    sn_optimizer_cfg c = sn_optimizer_defaults(k);
+    sn_optimizer_cfg c;
+    sn_optimizer_cfg_default(&c, k);
     c.lr = lr;
     sn_metric_kind mk = SN_METRIC_MAE;
     if (sn_model_compile(m, &c, SN_LOSS_MSE, &mk, 1)) {
@@ -128,7 +129,8 @@ TEST(fit_learns_a_linear_map_and_evaluate_agrees) {
     lin_make(&va, 128, 2);
     sn_model *m = compiled("dense(1)", 3, SN_OPT_ADAM, 0.05);
     CHECK(m);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 40;
     fo.batch_size = 32;
     fo.val = &va.ds;
@@ -164,9 +166,11 @@ TEST(save_load_gives_bit_identical_predictions) {
     lin_make(&d, 64, 5);
     sn_model *m = make("dense(8, activation=tanh), dropout(0.3), dense(1)", 1, 2, 0, 11);
     CHECK(m);
-    sn_optimizer_cfg c = sn_optimizer_defaults(SN_OPT_RMSPROP);
+    sn_optimizer_cfg c;
+    sn_optimizer_cfg_default(&c, SN_OPT_RMSPROP);
     CHECK_OK(sn_model_compile(m, &c, SN_LOSS_MSE, NULL, 0));
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 2;
     CHECK_OK(sn_model_fit(m, &d.ds, &fo, NULL));
     CHECK_OK(sn_model_set_meta(m, "note", "hello", 5));
@@ -223,27 +227,27 @@ TEST(corrupt_model_files_are_rejected_with_a_reason) {
     c[n - 10] ^= 0x55;
     CHECK(write_bytes(bad, c, n) == 0);
     CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && !x);
-    CHECK(strstr(sn_last_error(), "bad.seqnn") && strstr(sn_last_error(), "CRC"));
+    CHECK(strstr(sn_error_last(), "bad.seqnn") && strstr(sn_error_last(), "CRC"));
     /* truncated */
     CHECK(write_bytes(bad, buf, n / 2) == 0);
     CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT);
-    CHECK(strstr(sn_last_error(), "claims") || strstr(sn_last_error(), "truncated"));
+    CHECK(strstr(sn_error_last(), "claims") || strstr(sn_error_last(), "truncated"));
     /* wrong magic */
     memcpy(c, buf, n);
     c[0] = 'X';
     CHECK(write_bytes(bad, c, n) == 0);
-    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_last_error(), "magic"));
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_error_last(), "magic"));
     /* future version */
     memcpy(c, buf, n);
     c[8] = 99;
     CHECK(write_bytes(bad, c, n) == 0);
-    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_last_error(), "version 99"));
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_error_last(), "version 99"));
     /* a section claiming 2^40 bytes must not allocate */
     memcpy(c, buf, n);
     uint64_t huge = (uint64_t)1 << 40;
     memcpy(c + 20, &huge, 8);
     CHECK(write_bytes(bad, c, n) == 0);
-    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_last_error(), "claims"));
+    CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT && strstr(sn_error_last(), "claims"));
     /* empty file, missing file */
     CHECK(write_bytes(bad, "", 0) == 0);
     CHECK(sn_model_load(&x, bad) == SN_ERR_FORMAT);
@@ -263,7 +267,8 @@ TEST(checkpoint_saves_only_improvements_and_early_stopping_restores_best) {
     char ck[512];
     snprintf(ck, sizeof ck, "%s/best.seqnn", sn_test_tmpdir());
     unlink(ck);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 15;
     fo.val = &va.ds;
     fo.checkpoint_path = ck;
@@ -296,11 +301,12 @@ TEST(nan_input_and_nan_loss_stop_with_epoch_and_step) {
     sn_model *m = compiled("dense(1)", 1, SN_OPT_SGD, 0.01);
     CHECK(m);
     d.x[2 * 40 + 1] = NAN;
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.shuffle = 0;
     fo.batch_size = 16;
     CHECK(sn_model_fit(m, &d.ds, &fo, NULL) == SN_ERR_NUMERIC);
-    CHECK(strstr(sn_last_error(), "epoch 1 step 3"));
+    CHECK(strstr(sn_error_last(), "epoch 1 step 3"));
     d.x[2 * 40 + 1] = 0;
     /* an exploding learning rate gives an Inf/NaN loss */
     sn_model_free(m);
@@ -308,7 +314,7 @@ TEST(nan_input_and_nan_loss_stop_with_epoch_and_step) {
     fo.epochs = 5;
     sn_status st = sn_model_fit(m, &d.ds, &fo, NULL);
     CHECK(st == SN_ERR_NUMERIC);
-    CHECK(strstr(sn_last_error(), "epoch") && strstr(sn_last_error(), "step"));
+    CHECK(strstr(sn_error_last(), "epoch") && strstr(sn_error_last(), "step"));
     sn_model_free(m);
     lin_free(&d);
 }
@@ -323,7 +329,8 @@ TEST(resume_continues_to_the_same_result) {
     /* uninterrupted 6 epochs */
     sn_model *a = compiled(spec, 21, SN_OPT_ADAM, 0.01);
     CHECK(a);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 6;
     fo.seed = 5;
     CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
@@ -349,12 +356,13 @@ TEST(resume_continues_to_the_same_result) {
 }
 
 static void train_once(int threads, sn_gemm_backend be, float *out, size_t n) {
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     sn_gemm_set_backend(be);
     lin_data d;
     lin_make(&d, 300, 3);
     sn_model *m = compiled("dense(32, activation=tanh), dense(16, activation=relu), dense(1)", 8, SN_OPT_RMSPROP, 1e-3);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 3;
     fo.batch_size = 64;
     if (m && sn_model_fit(m, &d.ds, &fo, NULL) == SN_OK) {
@@ -369,11 +377,11 @@ static void train_once(int threads, sn_gemm_backend be, float *out, size_t n) {
 
 TEST(training_is_identical_for_1_and_2_threads_and_close_across_gemm_backends) {
     float a[64], b[64], c[64];
-    int old = sn_get_threads();
+    int old = sn_threads_get();
     train_once(1, SN_GEMM_BLAS, a, 64);
     train_once(2, SN_GEMM_BLAS, b, 64);
     train_once(1, SN_GEMM_PORTABLE, c, 64);
-    sn_set_threads(old);
+    sn_threads_set(old);
     CHECK(memcmp(a, b, sizeof a) == 0);
     CHECK(sn_test_max_relerr(c, a, 64, 1e-2) < 1e-4);
 }
@@ -383,7 +391,8 @@ TEST(history_is_written_as_csv_and_json) {
     lin_data d;
     lin_make(&d, 32, 1);
     sn_model *m = compiled("dense(1)", 1, SN_OPT_SGD, 0.01);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 2;
     CHECK_OK(sn_model_fit(m, &d.ds, &fo, &h));
     char p1[512], p2[512];
@@ -428,7 +437,8 @@ TEST(interrupt_mid_epoch_saves_state_and_resume_matches) {
     const char *spec = "dense(6, activation=tanh), dropout(0.25), dense(1)";
     sn_model *a = compiled(spec, 5, SN_OPT_RMSPROP, 0.01);
     CHECK(a);
-    sn_fit_opts fo = sn_fit_defaults();
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
     fo.epochs = 4;
     fo.batch_size = 16;
     fo.seed = 9;
@@ -442,7 +452,7 @@ TEST(interrupt_mid_epoch_saves_state_and_resume_matches) {
     fo.user = &sa;
     sn_history hb = {0};
     CHECK(sn_model_fit(b, &d.ds, &fo, &hb) == SN_ERR_INTERRUPTED);
-    CHECK(strstr(sn_last_error(), "epoch 3 step 7") && strstr(sn_last_error(), "state saved"));
+    CHECK(strstr(sn_error_last(), "epoch 3 step 7") && strstr(sn_error_last(), "state saved"));
     sn_model_free(b);
     sn_history_free(&hb);
     sn_model *c = compiled(spec, 77, SN_OPT_RMSPROP, 0.01);

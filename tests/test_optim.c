@@ -44,7 +44,8 @@ static const opt_case cases[] = {
 #define N_CASES (sizeof cases / sizeof *cases)
 
 static sn_optimizer_cfg case_cfg(const opt_case *c) {
-    sn_optimizer_cfg g = sn_optimizer_defaults(c->kind);
+    sn_optimizer_cfg g;
+    sn_optimizer_cfg_default(&g, c->kind);
     g.lr = c->lr;
     g.momentum = c->momentum;
     g.nesterov = c->nesterov;
@@ -147,7 +148,8 @@ TEST(optim_formulas_are_distinguished) {
 
 TEST(optim_first_steps_by_hand) {
     /* Adam's first step moves every weight by lr·g/(|g| + ε/√(1−β2)) ≈ lr·sign(g) */
-    sn_optimizer_cfg c = sn_optimizer_defaults(SN_OPT_ADAM);
+    sn_optimizer_cfg c;
+    sn_optimizer_cfg_default(&c, SN_OPT_ADAM);
     sn_optimizer o;
     CHECK_OK(sn_optimizer_init(&o, &c, 3));
     float w[3] = {1, 1, 1}, g[3] = {2, -0.5f, 0};
@@ -158,7 +160,7 @@ TEST(optim_first_steps_by_hand) {
     CHECK(w[2] == 1.0f);
     sn_optimizer_free(&o);
     /* RMSprop (Keras 3): Δ = lr·g/√(0.1 g² + ε);  legacy: lr·g/(√(0.1 g²) + ε) */
-    c = sn_optimizer_defaults(SN_OPT_RMSPROP);
+    sn_optimizer_cfg_default(&c, SN_OPT_RMSPROP);
     c.epsilon = 0.5;
     CHECK_OK(sn_optimizer_init(&o, &c, 1));
     float w1 = 0, g1 = 2;
@@ -173,7 +175,7 @@ TEST(optim_first_steps_by_hand) {
     CHECK_CLOSE(w1, -1e-3 * 2 / (sqrt(0.4) + 0.5), 1e-9, 1e-6);
     sn_optimizer_free(&o);
     /* weight decay before the update: w ← w − lr·wd·w, then SGD w ← w − lr·g */
-    c = sn_optimizer_defaults(SN_OPT_SGD);
+    sn_optimizer_cfg_default(&c, SN_OPT_SGD);
     c.weight_decay = 0.5;
     CHECK_OK(sn_optimizer_init(&o, &c, 1));
     CHECK(o.m == NULL && o.v == NULL && o.u == NULL); /* plain SGD keeps no slot */
@@ -185,23 +187,27 @@ TEST(optim_first_steps_by_hand) {
 
 TEST(optim_rejects_bad_config_and_segments) {
     sn_optimizer o;
-    sn_optimizer_cfg c = sn_optimizer_defaults(SN_OPT_ADAM);
+    sn_optimizer_cfg c;
+    sn_optimizer_cfg_default(&c, SN_OPT_ADAM);
     CHECK(c.lr == 1e-3 && c.beta1 == 0.9 && c.beta2 == 0.999 && c.epsilon == 1e-7);
-    CHECK(sn_optimizer_defaults(SN_OPT_SGD).lr == 0.01);
-    CHECK(sn_optimizer_defaults(SN_OPT_RMSPROP).rho == 0.9);
+    sn_optimizer_cfg d;
+    sn_optimizer_cfg_default(&d, SN_OPT_SGD);
+    CHECK(d.lr == 0.01);
+    sn_optimizer_cfg_default(&d, SN_OPT_RMSPROP);
+    CHECK(d.rho == 0.9);
     c.clipnorm = 1;
     c.clipvalue = 1;
     CHECK(sn_optimizer_init(&o, &c, 4) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "only one of") != NULL);
+    CHECK(strstr(sn_error_last(), "only one of") != NULL);
     CHECK(o.m == NULL);
-    c = sn_optimizer_defaults(SN_OPT_SGD);
+    sn_optimizer_cfg_default(&c, SN_OPT_SGD);
     c.lr = 0;
     CHECK(sn_optimizer_init(&o, &c, 4) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "learning_rate") != NULL);
-    c = sn_optimizer_defaults(SN_OPT_RMSPROP);
+    CHECK(strstr(sn_error_last(), "learning_rate") != NULL);
+    sn_optimizer_cfg_default(&c, SN_OPT_RMSPROP);
     c.rho = 1;
     CHECK(sn_optimizer_init(&o, &c, 4) == SN_ERR_ARG);
-    c = sn_optimizer_defaults(SN_OPT_SGD);
+    sn_optimizer_cfg_default(&c, SN_OPT_SGD);
     c.momentum = -0.1;
     CHECK(sn_optimizer_init(&o, &c, 4) == SN_ERR_ARG);
     c.momentum = 0.9;
@@ -209,7 +215,7 @@ TEST(optim_rejects_bad_config_and_segments) {
     float w[4] = {1, 2, 3, 4}, g[4] = {1, 1, 1, 1};
     const sn_param_segment bad = {3, 2}, huge = {1, (size_t)-1};
     CHECK(sn_optimizer_step(&o, w, g, &bad, 1) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "segment 0") != NULL);
+    CHECK(strstr(sn_error_last(), "segment 0") != NULL);
     CHECK(sn_optimizer_step(&o, w, g, &huge, 1) == SN_ERR_ARG);
     CHECK(w[3] == 4 && o.iterations == 0);
     /* only the segments move */
@@ -227,7 +233,7 @@ TEST(optim_rejects_bad_config_and_segments) {
 /* Runs 3 steps on a large buffer with `threads` threads; params (n) out. */
 static sn_status run_big(const sn_optimizer_cfg *c, int threads, float *params, size_t n) {
     static const sn_param_segment seg[3] = {{0, 100000}, {100000, 150003}, {250003, 7}};
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     sn_rng r;
     sn_rng_seed(&r, 5);
     for (size_t i = 0; i < n; i++) params[i] = (float)sn_rng_normal(&r);
@@ -246,20 +252,20 @@ static sn_status run_big(const sn_optimizer_cfg *c, int threads, float *params, 
 
 TEST(optim_bit_identical_for_1_and_2_threads) {
     const size_t n = 300000;
-    int saved = sn_get_threads();
+    int saved = sn_threads_get();
     float *a = malloc(sizeof(float) * n), *b = malloc(sizeof(float) * n), *orig = malloc(sizeof(float) * n);
     CHECK(a && b && orig);
     sn_rng r;
     sn_rng_seed(&r, 5);
     for (size_t i = 0; i < n; i++) orig[i] = (float)sn_rng_normal(&r);
     sn_optimizer_cfg cfgs[4];
-    cfgs[0] = sn_optimizer_defaults(SN_OPT_ADAM);
+    sn_optimizer_cfg_default(&cfgs[0], SN_OPT_ADAM);
     cfgs[0].global_clipnorm = 1.0; /* the global norm is ~5.5: clipping active */
-    cfgs[1] = sn_optimizer_defaults(SN_OPT_RMSPROP);
+    sn_optimizer_cfg_default(&cfgs[1], SN_OPT_RMSPROP);
     cfgs[1].centered = 1, cfgs[1].momentum = 0.5, cfgs[1].clipnorm = 0.5;
-    cfgs[2] = sn_optimizer_defaults(SN_OPT_SGD);
+    sn_optimizer_cfg_default(&cfgs[2], SN_OPT_SGD);
     cfgs[2].momentum = 0.9, cfgs[2].nesterov = 1, cfgs[2].clipvalue = 0.005, cfgs[2].weight_decay = 0.01;
-    cfgs[3] = sn_optimizer_defaults(SN_OPT_RMSPROP);
+    sn_optimizer_cfg_default(&cfgs[3], SN_OPT_RMSPROP);
     cfgs[3].legacy_rmsprop_eps = 1, cfgs[3].global_clipnorm = 2.0;
     int ok = 1;
     for (int c = 0; c < 4 && ok; c++) {
@@ -273,7 +279,7 @@ TEST(optim_bit_identical_for_1_and_2_threads) {
         for (size_t i = 250010; ok && i < n; i++) ok = a[i] == orig[i];
         ok = ok && a[0] != orig[0] && a[250009] != orig[250009];
     }
-    sn_set_threads(saved);
+    sn_threads_set(saved);
     free(a);
     free(b);
     free(orig);

@@ -214,12 +214,12 @@ TEST(plot_420k_points_is_fast_and_keeps_the_envelope) {
     sn_plot_series s = {"noisy", NULL, y, N, SN_PLOT_LINE};
     sn_plot_opts o = {.title = "420k points"};
     const char *p = tmp_path("big.png"), *q = tmp_path("big.svg");
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     sn_status st = sn_plot_lines(p, &s, 1, &o);
-    double t_png = sn_now() - t0;
-    t0 = sn_now();
+    double t_png = sn_time_now() - t0;
+    t0 = sn_time_now();
     sn_status st2 = sn_plot_lines(q, &s, 1, &o);
-    double t_svg = sn_now() - t0;
+    double t_svg = sn_time_now() - t0;
     free(y);
     CHECK_OK(st);
     CHECK_OK(st2);
@@ -409,14 +409,14 @@ TEST(plot_errors_write_nothing) {
     sn_plot_series ok = {"y", NULL, y, 4, SN_PLOT_LINE};
     const char *p = tmp_path("err.png");
     CHECK(sn_plot_lines(p, NULL, 0, NULL) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "no series"));
+    CHECK(strstr(sn_error_last(), "no series"));
     sn_plot_series empty = {"e", NULL, y, 0, SN_PLOT_LINE};
     sn_plot_series two_empty[2] = {empty, empty};
     CHECK(sn_plot_lines(p, two_empty, 2, NULL) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "empty"));
+    CHECK(strstr(sn_error_last(), "empty"));
     sn_plot_series nan = {"n", NULL, bad, 3, SN_PLOT_LINE};
     CHECK(sn_plot_lines(p, &nan, 1, NULL) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "NaN or Inf"));
+    CHECK(strstr(sn_error_last(), "NaN or Inf"));
     sn_plot_opts lg = {.log_y = 1};
     float neg[2] = {-1, 0};
     sn_plot_series ns = {"n", NULL, neg, 2, SN_PLOT_LINE};
@@ -432,19 +432,19 @@ TEST(plot_errors_write_nothing) {
 
     const char *jpg = tmp_path("err.jpg");
     CHECK(sn_plot_lines(jpg, &ok, 1, NULL) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), jpg) && strstr(sn_last_error(), "extension"));
+    CHECK(strstr(sn_error_last(), jpg) && strstr(sn_error_last(), "extension"));
     CHECK(!file_exists(jpg));
     CHECK(sn_plot_lines(tmp_path("noext"), &ok, 1, NULL) == SN_ERR_ARG);
 
     /* Unwritable places: a missing directory, a path through a regular file. */
     CHECK(sn_plot_lines("/nonexistent-seqnn-dir/x.png", &ok, 1, NULL) == SN_ERR_IO);
-    CHECK(strstr(sn_last_error(), "/nonexistent-seqnn-dir/x.png"));
+    CHECK(strstr(sn_error_last(), "/nonexistent-seqnn-dir/x.png"));
     const char *f = tmp_path("plain.txt");
-    CHECK_OK(sn_write_file_atomic(f, "x", 1));
+    CHECK_OK(sn_file_write_atomic(f, "x", 1));
     char through[600];
     snprintf(through, sizeof through, "%s/x.svg", f);
     CHECK(sn_plot_lines(through, &ok, 1, NULL) == SN_ERR_IO);
-    CHECK(strstr(sn_last_error(), through));
+    CHECK(strstr(sn_error_last(), through));
 
     /* Rename onto a directory fails after rendering: no temp file stays behind. */
     const char *dir = tmp_path("isdir.png");
@@ -452,14 +452,14 @@ TEST(plot_errors_write_nothing) {
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     CHECK(system(cmd) == 0);
     CHECK(sn_plot_lines(dir, &ok, 1, NULL) == SN_ERR_IO);
-    CHECK(strstr(sn_last_error(), dir));
+    CHECK(strstr(sn_error_last(), dir));
     char tmpname[700];
     snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", dir, (long)getpid());
     CHECK(!file_exists(tmpname));
 
     /* A failing call leaves an existing file byte for byte as it was. */
     const char *keep = tmp_path("keep.png");
-    CHECK_OK(sn_write_file_atomic(keep, "keep", 4));
+    CHECK_OK(sn_file_write_atomic(keep, "keep", 4));
     CHECK(sn_plot_lines(keep, &nan, 1, NULL) == SN_ERR_ARG);
     size_t n = 0;
     char *t = slurp(keep, &n);

@@ -54,7 +54,7 @@ static int run_gradcheck(const char *spec, int T, int C, int B, const uint8_t *m
     lc_layer t;
     sn_shape in = seq_shape(T, C);
     if (lc_create(&t, spec, &in, B, 11) != SN_OK) {
-        fprintf(stderr, "    %s: %s\n", spec, sn_last_error());
+        fprintf(stderr, "    %s: %s\n", spec, sn_error_last());
         return 0;
     }
     jitter_weights(&t, 5);
@@ -383,7 +383,7 @@ TEST(rnn_threads_deterministic) {
     /* The second size has B*T > 1024 rows, so the chunked GEMMs and the
      * per-chunk gradient partials (summed in chunk order) are exercised. */
     int sizes[][3] = {{37, 11, 5}, {45, 40, 6}};
-    int saved = sn_get_threads();
+    int saved = sn_threads_get();
     for (size_t z = 0; z < 2; z++)
         for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
             int B = sizes[z][0], T = sizes[z][1], C = sizes[z][2];
@@ -397,7 +397,7 @@ TEST(rnn_threads_deterministic) {
             size_t ny = (size_t)B * sn_shape_phys(&t.L->out), nx = (size_t)B * T * C;
             float *y[2], *dx[2], *g[2], *dy = randn(ny, 7);
             for (int r = 0; r < 2; r++) {
-                sn_set_threads(r + 1);
+                sn_threads_set(r + 1);
                 t.L->threads = r + 1;
                 y[r] = calloc(ny, sizeof(float));
                 dx[r] = calloc(nx, sizeof(float));
@@ -413,7 +413,7 @@ TEST(rnn_threads_deterministic) {
             }
             free(x); free(m); free(dy); free(len);
             lc_free(&t);
-            sn_set_threads(saved);
+            sn_threads_set(saved);
             CHECK_MSG(same, "%s at B=%d T=%d differs between 1 and 2 threads", specs[s], B, T);
         }
 }
@@ -449,7 +449,7 @@ TEST(rnn_embedding_mask_zero_and_frozen) {
     lc_free(&t);
     CHECK(sn_ids_check(ids, 8, 5, "x") == SN_OK);
     ids[3] = 5.0f;
-    CHECK(sn_ids_check(ids, 8, 5, "x") == SN_ERR_ARG && strstr(sn_last_error(), "index 3"));
+    CHECK(sn_ids_check(ids, 8, 5, "x") == SN_ERR_ARG && strstr(sn_error_last(), "index 3"));
     ids[3] = 1.5f;
     CHECK(sn_ids_check(ids, 8, 5, "x") == SN_ERR_ARG);
     ids[3] = -1.0f;
@@ -517,12 +517,12 @@ TEST(rnn_config_errors) {
         lc_layer t;
         sn_status st = lc_create(&t, bad[i], &in, 2, 1);
         CHECK_MSG(st != SN_OK, "%s accepted", bad[i]);
-        CHECK(sn_last_error()[0] != 0);
+        CHECK(sn_error_last()[0] != 0);
         lc_free(&t);
     }
     lc_layer t;
     CHECK(lc_create(&t, "lstm(4)", &flat, 2, 1) == SN_ERR_SHAPE);
-    CHECK(strstr(sn_last_error(), "(None, 7)") != NULL);
+    CHECK(strstr(sn_error_last(), "(None, 7)") != NULL);
     lc_free(&t);
     CHECK(lc_create(&t, "embedding(5, 2)", &in, 2, 1) == SN_ERR_SHAPE);
     lc_free(&t);

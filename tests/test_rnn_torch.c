@@ -113,7 +113,7 @@ static int run_case(const char *cs, const char *spec0, const char *spec1) {
     int ok = 1;
     for (int l = 0; l < nl; l++) {
         if (lc_create(&t[l], specs[l], &in, B, 1) || torch_layer(cs, l, t[l].L, t[l].w, 0)) {
-            fprintf(stderr, "    %s: %s\n", cs, sn_last_error());
+            fprintf(stderr, "    %s: %s\n", cs, sn_error_last());
             return 0;
         }
         in = t[l].L->out;
@@ -140,7 +140,7 @@ static int run_case(const char *cs, const char *spec0, const char *spec1) {
     for (int l = 0; l < nl && ok; l++) {
         float *gref = calloc(t[l].L->n_params, sizeof(float));
         if (torch_layer(cs, l, t[l].L, gref, 1)) {
-            fprintf(stderr, "    %s: %s\n", cs, sn_last_error());
+            fprintf(stderr, "    %s: %s\n", cs, sn_error_last());
             ok = 0;
         } else {
             for (int k = 0; k < t[l].L->n_tensors && ok; k++) {
@@ -248,7 +248,7 @@ TEST(rnn_interop_round_trip) {
     CHECK(!memcmp(wih, wih2, 18 * sizeof(float)) && !memcmp(whh, whh2, 12 * sizeof(float)));
     CHECK(!memcmp(bih, bih2, 6 * sizeof(float)) && !memcmp(bhh, bhh2, 6 * sizeof(float)));
     CHECK(sn_interop_gru_from_torch(k, r, b, wih, whh, bih, bhh, C, H, 0) == SN_ERR_UNSUPPORTED);
-    CHECK(strstr(sn_last_error(), "reset_after") != NULL);
+    CHECK(strstr(sn_error_last(), "reset_after") != NULL);
     CHECK(sn_interop_gru_to_torch(wih2, whh2, bih2, bhh2, k, r, b, C, H, 0) == SN_ERR_UNSUPPORTED);
     /* SimpleRNN; NULL torch biases give a zero bias */
     CHECK_OK(sn_interop_simplernn_from_torch(k, r, b, wih, whh, NULL, NULL, C, H));

@@ -55,7 +55,7 @@ TEST(text_load_explicit_class_list) {
     const char *missing[] = {"ants", "wasps"};
     o.class_names = missing;
     CHECK(sn_text_load(&c, sn_test_path("text_tree"), &o) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "wasps") != NULL);
+    CHECK(strstr(sn_error_last(), "wasps") != NULL);
     CHECK(c.n == 0);
     /* a hidden folder can still be asked for explicitly */
     const char *hidden[] = {".hidden"};
@@ -73,7 +73,7 @@ TEST(text_load_size_cap_and_max_length) {
     o.max_file_bytes = 6;
     sn_text_corpus c;
     CHECK(sn_text_load(&c, sn_test_path("text_tree"), &o) == SN_ERR_FORMAT);
-    CHECK(strstr(sn_last_error(), "one.txt") != NULL);
+    CHECK(strstr(sn_error_last(), "one.txt") != NULL);
     o.oversize = SN_TEXT_OVERSIZE_SKIP;
     CHECK_OK(sn_text_load(&c, sn_test_path("text_tree"), &o));
     CHECK(c.n == 2 && !strcmp(c.texts[0], "Ant A")); /* only the two 5-byte files fit */
@@ -109,7 +109,7 @@ TEST(text_load_tar_gz_matches_directory) {
     CHECK(sn_text_load(&c[0], sn_test_path("text_tree.tar.gz"), &o[0]) == SN_ERR_ARG); /* no class folders */
     o[0].subdir = "nope";
     CHECK(sn_text_load(&c[0], sn_test_path("text_tree.tar.gz"), &o[0]) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "nope") != NULL);
+    CHECK(strstr(sn_error_last(), "nope") != NULL);
     /* a file that is not an archive */
     CHECK(sn_text_load(&c[0], sn_test_path("text_tree/ants/a.txt"), NULL) != SN_OK);
 }
@@ -162,7 +162,7 @@ TEST(text_imdb_small_fixture_and_datasets) {
     vo.max_tokens = 2000;
     vo.output_sequence_length = 40;
     sn_vectorizer *v;
-    CHECK_OK(sn_vectorizer_create(&v, &vo));
+    CHECK_OK(sn_vectorizer_init(&v, &vo));
     CHECK_OK(sn_vectorizer_adapt(v, (const char *const *)c[0].texts, c[0].n));
     CHECK(sn_vectorizer_vocab_size(v) == 2000);
     CHECK(!strcmp(sn_vectorizer_token(v, 2), "the"));
@@ -192,15 +192,15 @@ TEST(text_imdb_small_fixture_and_datasets) {
     vo.ngrams = 2;
     vo.max_tokens = 5000;
     vo.strip_html = 1;
-    CHECK_OK(sn_vectorizer_create(&v, &vo));
+    CHECK_OK(sn_vectorizer_init(&v, &vo));
     CHECK_OK(sn_vectorizer_adapt(v, (const char *const *)c[0].texts, c[0].n));
-    int threads = sn_get_threads();
+    int threads = sn_threads_get();
     sn_dataset d1, d2;
-    sn_set_threads(1);
+    sn_threads_set(1);
     sn_status s1 = sn_text_dataset_bag(&d1, v, &c[0]);
-    sn_set_threads(2);
+    sn_threads_set(2);
     sn_status s2 = sn_text_dataset_bag(&d2, v, &c[0]);
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     CHECK_OK(s1);
     CHECK_OK(s2);
     CHECK(d1.sparse == 1 && d1.x_numel == 5000 && d1.n == 300);
@@ -252,9 +252,9 @@ TEST(text_full_imdb_archive) {
     o[0].subdir = "aclImdb/train";
     o[1].subdir = "aclImdb/test";
     sn_text_corpus c[2];
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     CHECK_OK(sn_text_load_multi(c, p, o, 2));
-    double t1 = sn_now();
+    double t1 = sn_time_now();
     for (int k = 0; k < 2; k++) {
         CHECK(c[k].n == 25000);
         size_t pos = 0;
@@ -267,16 +267,16 @@ TEST(text_full_imdb_archive) {
     vo.max_tokens = 20000;
     vo.output_mode = SN_OUTPUT_MULTI_HOT;
     sn_vectorizer *v;
-    CHECK_OK(sn_vectorizer_create(&v, &vo));
-    double t2 = sn_now();
+    CHECK_OK(sn_vectorizer_init(&v, &vo));
+    double t2 = sn_time_now();
     CHECK_OK(sn_vectorizer_adapt(v, (const char *const *)c[0].texts, c[0].n));
-    double t3 = sn_now();
+    double t3 = sn_time_now();
     sn_dataset ds;
     CHECK_OK(sn_text_dataset_bag(&ds, v, &c[1]));
-    double t4 = sn_now();
+    double t4 = sn_time_now();
     CHECK(sn_vectorizer_vocab_size(v) == 20000 && !strcmp(sn_vectorizer_token(v, 1), "the"));
     fprintf(stderr, "    IMDB: load train+test %.2f s, adapt 25k bigrams %.2f s, encode 25k bag (%d threads) %.2f s\n",
-            t1 - t0, t3 - t2, sn_get_threads(), t4 - t3);
+            t1 - t0, t3 - t2, sn_threads_get(), t4 - t3);
     sn_dataset_free(&ds);
     sn_vectorizer_free(v);
     sn_text_corpus_free(&c[0]);
@@ -297,14 +297,14 @@ TEST(text_adapt_independent_of_thread_count) {
     vo.ngrams = 2;
     vo.max_tokens = 3000;
     sn_vectorizer *v[3];
-    int threads = sn_get_threads();
+    int threads = sn_threads_get();
     sn_status st[3];
     for (int k = 0; k < 3; k++) {
-        CHECK_OK(sn_vectorizer_create(&v[k], &vo));
-        sn_set_threads(k + 1);
+        CHECK_OK(sn_vectorizer_init(&v[k], &vo));
+        sn_threads_set(k + 1);
         st[k] = sn_vectorizer_adapt(v[k], (const char *const *)c.texts, c.n);
     }
-    sn_set_threads(threads);
+    sn_threads_set(threads);
     for (int k = 0; k < 3; k++) CHECK_OK(st[k]);
     CHECK(sn_vectorizer_vocab_size(v[0]) == 3000);
     for (int k = 1; k < 3; k++)
@@ -336,7 +336,7 @@ TEST(text_load_truncated_archive_is_an_error) {
     sn_text_corpus c;
     sn_status st = sn_text_load(&c, path, &o);
     CHECK(st == SN_ERR_FORMAT || st == SN_ERR_IO);
-    CHECK(strstr(sn_last_error(), "truncated.tar.gz") != NULL);
+    CHECK(strstr(sn_error_last(), "truncated.tar.gz") != NULL);
     CHECK(c.n == 0);
     remove(path);
 }

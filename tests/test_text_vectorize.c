@@ -33,7 +33,7 @@ static sn_vectorizer *make(sn_output_mode mode, int max_tokens, int ngrams, int 
     o.ngrams = ngrams;
     o.output_sequence_length = L;
     sn_vectorizer *v = NULL;
-    if (sn_vectorizer_create(&v, &o) != SN_OK) return NULL;
+    if (sn_vectorizer_init(&v, &o) != SN_OK) return NULL;
     return v;
 }
 
@@ -71,21 +71,21 @@ TEST(text_standardize_modes_and_extensions) {
     sn_vectorizer_opts_default(&o);
     sn_vectorizer *v;
     o.standardize = SN_STANDARDIZE_LOWER;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK(std_is(v, "Don't STOP!", "don't stop!"));
     sn_vectorizer_free(v);
     o.standardize = SN_STANDARDIZE_STRIP_PUNCTUATION;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK(std_is(v, "Don't STOP!", "Dont STOP"));
     sn_vectorizer_free(v);
     o.standardize = SN_STANDARDIZE_NONE;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK(std_is(v, "Don't STOP!", "Don't STOP!"));
     sn_vectorizer_free(v);
     /* strip_html: "<br />" becomes a space before punctuation is stripped */
     sn_vectorizer_opts_default(&o);
     o.strip_html = 1;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK(std_is(v, "a<br />b", "a b"));
     CHECK(std_is(v, "Great.<br /><br />Bad<BR/>x<br>y", "great  bad x y"));
     CHECK(std_is(v, "<b>bold</b>", "bboldb"));
@@ -93,7 +93,7 @@ TEST(text_standardize_modes_and_extensions) {
     /* UTF-8-aware lowercasing: Latin-1, Latin Ext-A, Greek, Cyrillic */
     sn_vectorizer_opts_default(&o);
     o.utf8_lower = 1;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK(std_is(v, "\xc3\x89" "COLE \xc3\x97", "\xc3\xa9" "cole \xc3\x97"));      /* École, × unchanged */
     CHECK(std_is(v, "\xc5\x81\xc3\xb3" "d\xc5\xba \xc5\xb8", "\xc5\x82\xc3\xb3" "d\xc5\xba \xc3\xbf")); /* Łódź Ÿ */
     CHECK(std_is(v, "\xce\x91\xce\x92\xce\x93 \xce\x86", "\xce\xb1\xce\xb2\xce\xb3 \xce\xac"));       /* ΑΒΓ Ά */
@@ -136,7 +136,7 @@ TEST(text_split_whitespace_character_and_ngrams) {
     sn_vectorizer_opts o;
     sn_vectorizer_opts_default(&o);
     o.split = SN_SPLIT_CHARACTER;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     memset(&l, 0, sizeof l);
     CHECK_OK(sn_vectorizer_tokenize(v, "A\xc3\xb1 b\xff", collect, &l));
     CHECK(l.n == 5);
@@ -178,7 +178,7 @@ TEST(text_porter_stemmer_paper_examples) {
     o.stem = 1;
     o.ngrams = 2;
     sn_vectorizer *v;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     toklist l = {0};
     CHECK_OK(sn_vectorizer_tokenize(v, "Caresses, ponies RUNNING caf\xc3\xa9s 42s", collect, &l));
     CHECK(l.n == 9);
@@ -237,10 +237,10 @@ TEST(text_adapt_max_tokens_in_both_layouts) {
     sn_vectorizer_opts o;
     sn_vectorizer_opts_default(&o);
     o.max_tokens = 2;
-    CHECK(sn_vectorizer_create(&v, &o) == SN_ERR_ARG);
+    CHECK(sn_vectorizer_init(&v, &o) == SN_ERR_ARG);
     o.max_tokens = 0;
     o.ngrams = 0;
-    CHECK(sn_vectorizer_create(&v, &o) == SN_ERR_ARG);
+    CHECK(sn_vectorizer_init(&v, &o) == SN_ERR_ARG);
 }
 
 /* ---- outputs ---- */
@@ -309,7 +309,7 @@ TEST(text_encode_tf_idf_by_hand) {
     o.max_tokens = 8;
     o.pad_to_max_tokens = 1;
     sn_vectorizer *v;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK_OK(sn_vectorizer_adapt(v, ADAPT3, 3));
     /* N = 3 docs; df: a=2 b=2 c=2 d=1; idf = ln(1 + N / (1 + df)) */
     double ia = log(1.0 + 3.0 / 3.0), id = log(1.0 + 3.0 / 2.0);
@@ -325,7 +325,7 @@ TEST(text_encode_tf_idf_by_hand) {
     sn_vectorizer_free(v);
     /* pad_to_max_tokens requires a bag mode with max_tokens */
     o.max_tokens = 0;
-    CHECK(sn_vectorizer_create(&v, &o) == SN_ERR_ARG);
+    CHECK(sn_vectorizer_init(&v, &o) == SN_ERR_ARG);
 }
 
 TEST(text_set_vocabulary_validates) {
@@ -364,7 +364,7 @@ TEST(text_vectorizer_blob_round_trip_and_corruption) {
     o.max_tokens = 20;
     o.pad_to_max_tokens = 1;
     sn_vectorizer *v, *w = NULL;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     const char *docs[] = {"The cats were running<br />home", "A cat runs; cats run.", "Caf\xc3\xa9 cats"};
     CHECK_OK(sn_vectorizer_adapt(v, docs, 3));
     void *buf;
@@ -399,7 +399,7 @@ TEST(text_vectorizer_blob_round_trip_and_corruption) {
     put_u32(c + off_nt, 0xfffffff0u);
     fix_crc(c, len);
     CHECK(sn_vectorizer_load_blob(&w, c, len) == SN_ERR_FORMAT);
-    CHECK(strstr(sn_last_error(), "n_tokens") != NULL);
+    CHECK(strstr(sn_error_last(), "n_tokens") != NULL);
     memcpy(c, buf, len);
     put_u32(c + off_nt + 4, 0x7fffffffu);
     fix_crc(c, len);
@@ -412,7 +412,7 @@ TEST(text_vectorizer_blob_round_trip_and_corruption) {
     put_u32(c + 4, 2); /* version */
     fix_crc(c, len);
     CHECK(sn_vectorizer_load_blob(&w, c, len) == SN_ERR_FORMAT);
-    CHECK(strstr(sn_last_error(), "version") != NULL);
+    CHECK(strstr(sn_error_last(), "version") != NULL);
     free(c);
     free(buf);
     sn_vectorizer_free(v);
@@ -449,7 +449,7 @@ TEST(text_random_bytes_never_crash) {
         o.output_mode = cfg & 1 ? SN_OUTPUT_TF_IDF : SN_OUTPUT_INT;
         o.output_sequence_length = cfg & 1 ? 0 : 16;
         sn_vectorizer *v;
-        CHECK_OK(sn_vectorizer_create(&v, &o));
+        CHECK_OK(sn_vectorizer_init(&v, &o));
         CHECK_OK(sn_vectorizer_adapt(v, docs, 3));
         size_t V = sn_vectorizer_vocab_size(v);
         char text[80];
@@ -489,7 +489,7 @@ TEST(text_blob_mutations_with_valid_checksum) {
     o.output_mode = SN_OUTPUT_TF_IDF;
     o.ngrams = 2;
     sn_vectorizer *v;
-    CHECK_OK(sn_vectorizer_create(&v, &o));
+    CHECK_OK(sn_vectorizer_init(&v, &o));
     CHECK_OK(sn_vectorizer_adapt(v, ADAPT3, 3));
     void *buf;
     size_t len;

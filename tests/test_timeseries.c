@@ -60,12 +60,12 @@ TEST(windows_match_bruteforce_reference) {
                                     /* Keras raises, yields nothing, or fails on a target: an error here. */
                                     CHECK_MSG(st == SN_ERR_ARG, "n=%zu L=%d r=%d S=%d s0=%zu end=%zu nt=%zu: st=%d",
                                               n, L, r, S, s0, end, nt, st);
-                                    CHECK(w.n == 0 && w.start == NULL && sn_last_error()[0]);
+                                    CHECK(w.n == 0 && w.start == NULL && sn_error_last()[0]);
                                     n_err++;
                                     continue;
                                 }
                                 CHECK_MSG(st == SN_OK, "n=%zu L=%d r=%d S=%d s0=%zu end=%zu nt=%zu: %s", n, L, r, S,
-                                          s0, end, nt, sn_last_error());
+                                          s0, end, nt, sn_error_last());
                                 CHECK_MSG(w.n == (size_t)k, "n=%zu L=%d r=%d S=%d s0=%zu end=%zu: %zu vs %ld", n, L,
                                           r, S, s0, end, w.n, k);
                                 for (long j = 0; j < k; j++) CHECK(w.start[j] == ref[j]);
@@ -86,7 +86,7 @@ TEST(windows_edge_cases_and_keras_docstring) {
     sn_windows_free(&w);
     /* end_index == len(data): Keras raises. */
     CHECK(sn_windows_init(&w, 50, 5, 1, 1, 0, 50, 0) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "end_index must be lower than the data length 50"));
+    CHECK(strstr(sn_error_last(), "end_index must be lower than the data length 50"));
     /* start_index beyond the data, end <= start, rates out of range, L = 0. */
     CHECK(sn_windows_init(&w, 50, 5, 1, 1, 50, 0, 0) == SN_ERR_ARG);
     CHECK(sn_windows_init(&w, 50, 5, 1, 1, 20, 20, 0) == SN_ERR_ARG);
@@ -95,7 +95,7 @@ TEST(windows_edge_cases_and_keras_docstring) {
     CHECK(sn_windows_init(&w, 50, 0, 1, 1, 0, 0, 0) == SN_ERR_ARG);
     /* Sequence longer than the data: Keras yields an empty dataset; we refuse with the numbers. */
     CHECK(sn_windows_init(&w, 50, 30, 2, 1, 0, 0, 0) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "spans 59 rows") && strstr(sn_last_error(), "hold only 50"));
+    CHECK(strstr(sn_error_last(), "spans 59 rows") && strstr(sn_error_last(), "hold only 50"));
     /* Exactly fitting: one window. */
     CHECK_OK(sn_windows_init(&w, 59, 30, 2, 1, 0, 0, 0));
     CHECK(w.n == 1 && w.start[0] == 0);
@@ -126,9 +126,9 @@ TEST(windows_book_jena_counts) {
     sn_ts_protocol_free(&p);
     /* Same numbers from durations on 10-minute data. */
     int64_t lb, hz, sr;
-    CHECK_OK(sn_parse_duration("120h", &lb));
-    CHECK_OK(sn_parse_duration("24h", &hz));
-    CHECK_OK(sn_parse_duration("1h", &sr));
+    CHECK_OK(sn_duration_parse("120h", &lb));
+    CHECK_OK(sn_duration_parse("24h", &hz));
+    CHECK_OK(sn_duration_parse("1h", &sr));
     CHECK_OK(sn_ts_protocol_from_durations(&p, 420451, 600, lb, hz, sr, 0.5, 0.25));
     CHECK(p.sampling == 6 && p.lookback == 120 && p.horizon == 24 && p.delay == 858 && p.train.n == 209511);
     sn_ts_protocol_free(&p);
@@ -139,11 +139,11 @@ TEST(windows_book_jena_counts) {
     sn_ts_protocol_free(&p);
     /* Sampling finer than the data step: clear error. */
     CHECK(sn_ts_protocol_from_durations(&p, 70038, 3600, lb, hz, 600, 0.5, 0.25) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "10min is not a whole number of 1h steps"));
+    CHECK(strstr(sn_error_last(), "10min is not a whole number of 1h steps"));
     /* Too short a series. */
     CHECK(sn_ts_protocol_init(&p, 1000, 120, 24, 6, 0.5, 0.25) == SN_ERR_ARG);
     CHECK(sn_ts_protocol_init(&p, 3000, 120, 24, 6, 0.5, 0.25) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "split"));
+    CHECK(strstr(sn_error_last(), "split"));
 }
 
 TEST(windows_shuffle_is_seeded_permutation) {
@@ -248,27 +248,27 @@ TEST(durations_parse_and_convert) {
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         int64_t v = -1;
-        CHECK_OK(sn_parse_duration(ok[i].s, &v));
+        CHECK_OK(sn_duration_parse(ok[i].s, &v));
         CHECK_MSG(v == ok[i].v, "%s -> %lld", ok[i].s, (long long)v);
     }
     const char *bad[] = {"", "12", "5x", "h", "-1h", "1.5h", "99999999999999999999s", "3 lightyears"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int64_t v;
-        CHECK_MSG(sn_parse_duration(bad[i], &v) == SN_ERR_PARSE, "\"%s\" accepted", bad[i]);
+        CHECK_MSG(sn_duration_parse(bad[i], &v) == SN_ERR_PARSE, "\"%s\" accepted", bad[i]);
     }
     int64_t v;
-    CHECK(sn_parse_duration("12", &v) == SN_ERR_PARSE && strstr(sn_last_error(), "missing unit"));
+    CHECK(sn_duration_parse("12", &v) == SN_ERR_PARSE && strstr(sn_error_last(), "missing unit"));
     long rows = 0;
     CHECK_OK(sn_duration_to_rows(432000, 3600, &rows));
     CHECK(rows == 120);
     CHECK_OK(sn_duration_to_rows(3600, 600, &rows));
     CHECK(rows == 6);
     CHECK(sn_duration_to_rows(3900, 600, &rows) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "1h5min is not a whole number of 10min steps"));
+    CHECK(strstr(sn_error_last(), "1h5min is not a whole number of 10min steps"));
     CHECK(sn_duration_to_rows(600, 0, &rows) == SN_ERR_ARG);
     char buf[32];
-    CHECK(!strcmp(sn_format_duration(432000, buf, sizeof buf), "5d"));
-    CHECK(!strcmp(sn_format_duration(90061, buf, sizeof buf), "1d1h1min1s"));
+    CHECK(!strcmp(sn_duration_format(432000, buf, sizeof buf), "5d"));
+    CHECK(!strcmp(sn_duration_format(90061, buf, sizeof buf), "1d1h1min1s"));
 }
 
 static void fake_table(sn_table *t, double *data, size_t n, int C, char **names) {
@@ -287,7 +287,7 @@ TEST(normalization_stats_population_std) {
     double mean[3], std[3];
     /* rows [0,4): "flat" has std 0 -> refused, naming it. */
     CHECK(sn_table_stats(&t, 0, 4, mean, std) == SN_ERR_NUMERIC);
-    CHECK(strstr(sn_last_error(), "\"flat\""));
+    CHECK(strstr(sn_error_last(), "\"flat\""));
     CHECK_CLOSE(mean[0], 2.5, 1e-15, 0);
     CHECK_CLOSE(std[0], sqrt(1.25), 1e-15, 0); /* numpy .std(): ddof 0 */
     CHECK_CLOSE(std[1], sqrt(125.0), 1e-12, 0);
@@ -302,7 +302,7 @@ TEST(normalization_stats_population_std) {
     CHECK_CLOSE(s2 / 5, 1, 1e-6, 0);
     CHECK_CLOSE(out[4 * 3 + 2], (7 - mean[2]) / std[2], 1e-6, 0);
     std[1] = 0;
-    CHECK(sn_table_normalize(&t, mean, std, out) == SN_ERR_ARG && strstr(sn_last_error(), "\"b\""));
+    CHECK(sn_table_normalize(&t, mean, std, out) == SN_ERR_ARG && strstr(sn_error_last(), "\"b\""));
 }
 
 /* The seed's naive forecaster on the bundled hourly 2009-2016 file with the
@@ -318,9 +318,9 @@ TEST(naive_baseline_bundled_hourly_jena) {
     sn_time_report rep;
     CHECK_OK(sn_table_time_report(&t, &rep));
     int64_t lb, hz, sr;
-    CHECK_OK(sn_parse_duration("120h", &lb));
-    CHECK_OK(sn_parse_duration("24h", &hz));
-    CHECK_OK(sn_parse_duration("1h", &sr));
+    CHECK_OK(sn_duration_parse("120h", &lb));
+    CHECK_OK(sn_duration_parse("24h", &hz));
+    CHECK_OK(sn_duration_parse("1h", &sr));
     sn_ts_protocol pr;
     CHECK_OK(sn_ts_protocol_from_durations(&pr, t.n_rows, rep.median_step, lb, hz, sr, 0.5, 0.25));
     CHECK(pr.delay == 143);

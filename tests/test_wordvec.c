@@ -41,7 +41,7 @@ TEST(wordvec_load_all_formats_exact) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sn_wordvec *wv = NULL;
         sn_status st = sn_wordvec_load(&wv, sn_test_path(cases[i].file), cases[i].fmt, 0);
-        CHECK_MSG(st == SN_OK, "%s fmt %d: %s", cases[i].file, (int)cases[i].fmt, sn_last_error());
+        CHECK_MSG(st == SN_OK, "%s fmt %d: %s", cases[i].file, (int)cases[i].fmt, sn_error_last());
         CHECK_MSG(is_small(wv), "%s fmt %d: wrong content", cases[i].file, (int)cases[i].fmt);
         CHECK(sn_wordvec_find(wv, "dog") == -1); /* case-sensitive */
         CHECK(sn_wordvec_get(wv, "sat")[2] == -7.0f);
@@ -87,12 +87,12 @@ TEST(wordvec_save_roundtrip) {
     }
     /* An unwritable destination: SN_ERR_IO naming the temp file. */
     CHECK(sn_wordvec_save(wv, "/nonexistent-dir/x.txt", 0) == SN_ERR_IO);
-    CHECK(strstr(sn_last_error(), "/nonexistent-dir/x.txt.tmp."));
+    CHECK(strstr(sn_error_last(), "/nonexistent-dir/x.txt.tmp."));
     /* A word with whitespace cannot enter a table. */
     const char *bad[1] = {"a b"};
     CHECK(sn_wordvec_from_arrays(&back, bad, v, 1, 4) == SN_ERR_ARG && back == NULL);
     const char *dup[2] = {"x", "x"};
-    CHECK(sn_wordvec_from_arrays(&back, dup, v, 2, 4) == SN_ERR_ARG && strstr(sn_last_error(), "duplicate"));
+    CHECK(sn_wordvec_from_arrays(&back, dup, v, 2, 4) == SN_ERR_ARG && strstr(sn_error_last(), "duplicate"));
     sn_wordvec_free(wv);
 }
 
@@ -126,7 +126,7 @@ TEST(wordvec_malformed_files) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sn_wordvec *wv = (sn_wordvec *)1;
         sn_status st = sn_wordvec_load(&wv, sn_test_path(cases[i].file), cases[i].fmt, 0);
-        const char *m = sn_last_error();
+        const char *m = sn_error_last();
         char where[256];
         snprintf(where, sizeof where, "%s%s", cases[i].file, cases[i].where);
         CHECK_MSG(st == cases[i].want, "%s: got %s (%s)", cases[i].file, sn_status_str(st), m);
@@ -139,12 +139,12 @@ TEST(wordvec_malformed_files) {
 TEST(wordvec_huge_header_fails_fast) {
     /* 2^40 values claimed by a 28-byte file: rejected from the file size,
      * before any allocation (an attempt would be SN_ERR_NOMEM or slow). */
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     sn_wordvec *wv = NULL;
     CHECK(sn_wordvec_load(&wv, sn_test_path("wv_huge_header.txt"), SN_WORDVEC_W2V_TEXT, 0) == SN_ERR_FORMAT);
     CHECK(sn_wordvec_load(&wv, sn_test_path("wv_huge_header.bin"), SN_WORDVEC_AUTO, 0) == SN_ERR_FORMAT);
-    CHECK(strstr(sn_last_error(), "1.1e+12 values"));
-    CHECK(sn_now() - t0 < 0.5);
+    CHECK(strstr(sn_error_last(), "1.1e+12 values"));
+    CHECK(sn_time_now() - t0 < 0.5);
     /* A gzip'd forged header: bounded by 1032x the compressed size. */
     const char *p = tmp_path("huge.txt.gz");
     gzFile gz = gzopen(p, "wb");
@@ -152,8 +152,8 @@ TEST(wordvec_huge_header_fails_fast) {
     gzputs(gz, "1000000000 100\nthe 1 2 3\n");
     CHECK(gzclose(gz) == Z_OK);
     CHECK(sn_wordvec_load(&wv, p, SN_WORDVEC_AUTO, 0) == SN_ERR_FORMAT);
-    CHECK_MSG(strstr(sn_last_error(), "huge.txt.gz:1: header claims 1000000000 words") &&
-                  strstr(sn_last_error(), "gzip"), "%s", sn_last_error());
+    CHECK_MSG(strstr(sn_error_last(), "huge.txt.gz:1: header claims 1000000000 words") &&
+                  strstr(sn_error_last(), "gzip"), "%s", sn_error_last());
     CHECK(wv == NULL);
 }
 
@@ -168,12 +168,12 @@ TEST(wordvec_long_line) {
         buf[k++] = ' ';
     }
     buf[k++] = '\n';
-    sn_status st = sn_write_file_atomic(p, buf, k);
+    sn_status st = sn_file_write_atomic(p, buf, k);
     free(buf);
     CHECK_OK(st);
     sn_wordvec *wv = NULL;
     CHECK(sn_wordvec_load(&wv, p, SN_WORDVEC_AUTO, 0) == SN_ERR_FORMAT);
-    CHECK_MSG(strstr(sn_last_error(), "long.glove.txt:2: line longer than 1048576 bytes"), "%s", sn_last_error());
+    CHECK_MSG(strstr(sn_error_last(), "long.glove.txt:2: line longer than 1048576 bytes"), "%s", sn_error_last());
     /* A wide but legal line: D = 200000 inferred from the first line. */
     const char *w = tmp_path("wide.glove.txt");
     buf = malloc(400100);
@@ -184,7 +184,7 @@ TEST(wordvec_long_line) {
         buf[k++] = (char)('0' + j % 10);
     }
     buf[k++] = '\n';
-    st = sn_write_file_atomic(w, buf, k);
+    st = sn_file_write_atomic(w, buf, k);
     free(buf);
     CHECK_OK(st);
     CHECK_OK(sn_wordvec_load(&wv, w, SN_WORDVEC_AUTO, 0));
@@ -202,10 +202,10 @@ static void capture_log(sn_log_level level, const char *msg, void *user) {
 
 TEST(wordvec_duplicate_words_keep_first) {
     char log[1024] = "";
-    sn_set_log(capture_log, log);
+    sn_log_set(capture_log, log);
     sn_wordvec *wv = NULL;
     sn_status st = sn_wordvec_load(&wv, sn_test_path("wv_dup.txt"), SN_WORDVEC_AUTO, 0);
-    sn_set_log(NULL, NULL);
+    sn_log_set(NULL, NULL);
     CHECK_OK(st);
     CHECK(wv->n == 3 && wv->dim == 2);
     const float *c = sn_wordvec_get(wv, "cat");
@@ -247,7 +247,7 @@ TEST(wordvec_to_matrix_rows_and_coverage) {
     CHECK(nonzero >= 5);
     /* Errors: dimension mismatch names both; uniform without rng. */
     CHECK(sn_wordvec_to_matrix(wv, vocab, 7, 4, m, SN_WORDVEC_MISSING_ZERO, NULL, &found) == SN_ERR_SHAPE);
-    CHECK(strstr(sn_last_error(), "D=4") && strstr(sn_last_error(), "dimension 3"));
+    CHECK(strstr(sn_error_last(), "D=4") && strstr(sn_error_last(), "dimension 3"));
     CHECK(sn_wordvec_to_matrix(wv, vocab, 7, 3, m, SN_WORDVEC_MISSING_UNIFORM, NULL, &found) == SN_ERR_ARG);
     sn_wordvec_free(wv);
 }
@@ -301,9 +301,9 @@ TEST(wordvec_similar_and_analogy) {
     CHECK(n == 1 && !strcmp(h[0].word, "king"));
 
     CHECK(sn_wordvec_similar(wv, "emperor", 3, h, &n) == SN_ERR_ARG && n == 0);
-    CHECK(strstr(sn_last_error(), "'emperor'"));
+    CHECK(strstr(sn_error_last(), "'emperor'"));
     CHECK(sn_wordvec_analogy(wv, "man", "kaiser", "woman", 3, h, &n) == SN_ERR_ARG);
-    CHECK(strstr(sn_last_error(), "'kaiser'"));
+    CHECK(strstr(sn_error_last(), "'kaiser'"));
     CHECK(sn_wordvec_similar(wv, "king", 0, h, &n) == SN_ERR_ARG);
     sn_wordvec_free(wv);
 }
@@ -394,7 +394,7 @@ TEST(word2vec_groups_and_determinism) {
     o.seed = 42;
     sn_wordvec *a = NULL, *b = NULL, *c = NULL;
     double last[9] = {0};
-    double t0 = sn_now();
+    double t0 = sn_time_now();
     CHECK_OK(sn_word2vec_train(&a, (const char *const *)docs, (size_t)n_docs, &o, count_epochs, last));
     CHECK(last[0] == 4);
     CHECK(last[4] < last[1]); /* loss went down */
@@ -446,7 +446,7 @@ TEST(word2vec_groups_and_determinism) {
             else across += s;
         }
     CHECK(within / nw > across / na + 0.3);
-    CHECK(sn_now() - t0 < 3.0);
+    CHECK(sn_time_now() - t0 < 3.0);
     sn_wordvec_free(a);
     sn_wordvec_free(b);
     sn_wordvec_free(c);
@@ -476,15 +476,15 @@ TEST(word2vec_vocab_and_errors) {
     wv = NULL;
     o.min_count = 10;
     CHECK(sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL) == SN_ERR_STATE && wv == NULL);
-    CHECK(strstr(sn_last_error(), "min_count=10"));
+    CHECK(strstr(sn_error_last(), "min_count=10"));
     o.min_count = 1;
     CHECK(sn_word2vec_train(&wv, texts, 3, &o, stop_now, NULL) == SN_ERR_INTERRUPTED && wv == NULL);
     o.window = 0;
-    CHECK(sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_last_error(), "window"));
+    CHECK(sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_error_last(), "window"));
     o.window = 5;
     o.negative = 0;
-    CHECK(sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_last_error(), "negative"));
+    CHECK(sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_error_last(), "negative"));
     o.negative = 5;
     const char *with_null[2] = {"a b", NULL};
-    CHECK(sn_word2vec_train(&wv, with_null, 2, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_last_error(), "text 1"));
+    CHECK(sn_word2vec_train(&wv, with_null, 2, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_error_last(), "text 1"));
 }

@@ -2,9 +2,9 @@
  *
  * Every public call returns sn_status (SN_OK = 0, errors negative). On error a
  * human-readable message naming the file / line / field or both shapes is kept
- * in a thread-local buffer readable with sn_last_error(). The library never
+ * in a thread-local buffer readable with sn_error_last(). The library never
  * prints and never exits; it logs through the callback installed with
- * sn_set_log(). */
+ * sn_log_set(). */
 #ifndef SEQNN_CORE_H
 #define SEQNN_CORE_H
 
@@ -16,6 +16,14 @@ extern "C" {
 #endif
 
 #define SEQNN_VERSION "0.1.0"
+
+/* Marks the public API: the shared library is built with hidden visibility,
+ * so only what the headers in include/ declare with SN_API is exported. */
+#if defined(__GNUC__)
+#define SN_API __attribute__((visibility("default")))
+#else
+#define SN_API
+#endif
 
 typedef enum sn_status {
     SN_OK = 0,
@@ -32,22 +40,22 @@ typedef enum sn_status {
 } sn_status;
 
 /* Short fixed name of a status code ("invalid argument", ...). Never NULL. */
-const char *sn_status_str(sn_status s);
+SN_API const char *sn_status_str(sn_status s);
 
 /* Message of the last failing call on this thread ("" if none). The buffer is
  * thread-local and owned by the library: copy it before the next call. */
-const char *sn_last_error(void);
+SN_API const char *sn_error_last(void);
 
-/* Records a formatted message for sn_last_error() and returns `s`, so a
+/* Records a formatted message for sn_error_last() and returns `s`, so a
  * failing path reads `return sn_error(SN_ERR_ARG, "units must be > 0, got %d", u);` */
-sn_status sn_error(sn_status s, const char *fmt, ...)
+SN_API sn_status sn_error(sn_status s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
 /* Prefixes the current message with "context: " (e.g. a file name). Returns s. */
-sn_status sn_error_prefix(sn_status s, const char *fmt, ...)
+SN_API sn_status sn_error_prefix(sn_status s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -57,9 +65,9 @@ typedef enum sn_log_level { SN_LOG_DEBUG = 0, SN_LOG_INFO = 1, SN_LOG_WARN = 2 }
 typedef void (*sn_log_fn)(sn_log_level level, const char *msg, void *user);
 
 /* Installs the process-wide log sink (NULL silences the library, the default). */
-void sn_set_log(sn_log_fn fn, void *user);
+SN_API void sn_log_set(sn_log_fn fn, void *user);
 /* Formats and sends a message to the installed sink (no-op without one). */
-void sn_log(sn_log_level level, const char *fmt, ...)
+SN_API void sn_log(sn_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -68,43 +76,43 @@ void sn_log(sn_log_level level, const char *fmt, ...)
 /* ---- RNG: xoshiro256** seeded through splitmix64. State is explicit: pass
  * an sn_rng to whatever draws numbers; there is no global generator. ---- */
 typedef struct sn_rng { uint64_t s[4]; } sn_rng;
-void sn_rng_seed(sn_rng *r, uint64_t seed);
-uint64_t sn_rng_u64(sn_rng *r);
+SN_API void sn_rng_seed(sn_rng *r, uint64_t seed);
+SN_API uint64_t sn_rng_u64(sn_rng *r);
 /* Uniform float in [0, 1) with 24 random bits. */
-float sn_rng_uniform(sn_rng *r);
+SN_API float sn_rng_uniform(sn_rng *r);
 /* Uniform double in [0, 1) with 53 random bits. */
-double sn_rng_double(sn_rng *r);
+SN_API double sn_rng_double(sn_rng *r);
 /* Standard normal (Box-Muller, double precision). */
-double sn_rng_normal(sn_rng *r);
+SN_API double sn_rng_normal(sn_rng *r);
 /* Uniform integer in [0, n), unbiased (Lemire). n must be > 0. */
-uint64_t sn_rng_below(sn_rng *r, uint64_t n);
+SN_API uint64_t sn_rng_below(sn_rng *r, uint64_t n);
 /* Fisher-Yates shuffle of idx[0..n). */
-void sn_rng_shuffle(sn_rng *r, size_t *idx, size_t n);
+SN_API void sn_rng_shuffle(sn_rng *r, size_t *idx, size_t n);
 /* Derives an independent stream (for a layer, a thread, an epoch). */
-sn_rng sn_rng_split(sn_rng *r);
+SN_API sn_rng sn_rng_split(sn_rng *r);
 
 /* ---- Threads. The count used by parallel kernels (OpenMP and OpenBLAS).
  * Defaults to $SEQNN_THREADS, else the number of online CPUs. Results do not
  * depend on it: every kernel splits work so each thread writes disjoint
  * outputs and reductions keep a fixed order. ---- */
-void sn_set_threads(int n);
-int sn_get_threads(void);
+SN_API void sn_threads_set(int n);
+SN_API int sn_threads_get(void);
 
 /* ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, with
  * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it. ---- */
 typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;
-void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
+SN_API void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* Selects the backend for later sn_gemm calls (process-wide; tests use it). */
-void sn_gemm_set_backend(sn_gemm_backend b);
-sn_gemm_backend sn_gemm_get_backend(void);
+SN_API void sn_gemm_set_backend(sn_gemm_backend b);
+SN_API sn_gemm_backend sn_gemm_get_backend(void);
 
 /* ---- Small utilities shared by modules. ---- */
 /* Wall clock in seconds (monotonic). */
-double sn_now(void);
+SN_API double sn_time_now(void);
 /* Writes `n` bytes atomically: to "path.tmp.PID", fsync, rename over path.
  * On failure nothing at `path` changes. */
-sn_status sn_write_file_atomic(const char *path, const void *data, size_t n);
+SN_API sn_status sn_file_write_atomic(const char *path, const void *data, size_t n);
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,7 @@
  *
  *   sn_table t;  sn_csv_read(&t, "jena.csv.gz", NULL);          // dates + numeric columns
  *   sn_time_report tr; sn_table_time_report(&t, &tr);            // tr.median_step = 600 s
- *   int64_t lb, hz, sr;  sn_parse_duration("120h", &lb); ...("24h", &hz); ...("1h", &sr);
+ *   int64_t lb, hz, sr;  sn_duration_parse("120h", &lb); ...("24h", &hz); ...("1h", &sr);
  *   sn_ts_protocol p;  sn_ts_protocol_from_durations(&p, t.n_rows, tr.median_step, lb, hz, sr, 0.5, 0.25);
  *   double mean[C], std[C];  sn_table_stats(&t, 0, p.num_train, mean, std);
  *   float *x = malloc(N*C*4); sn_table_normalize(&t, mean, std, x);   // (N,C)
@@ -102,24 +102,24 @@ typedef struct sn_table {
  *                  missing value (with policy SN_MISSING_ERROR), unknown column name
  * Bytes that are not printable ASCII are shown as \xNN in messages.
  * `opts` may be NULL for the defaults. Free with sn_table_free. */
-sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts);
+SN_API sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts);
 
 /* Releases everything the table owns and zeroes it. NULL and zeroed tables are fine. */
-void sn_table_free(sn_table *t);
+SN_API void sn_table_free(sn_table *t);
 
 /* Index of a column by name into *idx. Matching, first rule that gives one
  * column wins: exact; case-insensitive; case-insensitive on the part before
  * " (" (so "T" finds "T (degC)", "p" finds "p (mbar)"). No match or an
  * ambiguous short name: SN_ERR_ARG listing the table's columns. */
-sn_status sn_table_col_index(const sn_table *t, const char *name, int *idx);
+SN_API sn_status sn_table_col_index(const sn_table *t, const char *name, int *idx);
 
 /* Copies column `col` into out (n_rows) as floats. SN_ERR_ARG on a bad index. */
-sn_status sn_table_column_f32(const sn_table *t, int col, float *out /* (n_rows) */);
+SN_API sn_status sn_table_column_f32(const sn_table *t, int col, float *out /* (n_rows) */);
 
 /* Feature selection: a new table `out` with the named columns of `in`, in the
  * given order (time, lines and path are copied). Names match as
  * sn_table_col_index does. `out` must not alias `in`. */
-sn_status sn_table_select(sn_table *out, const sn_table *in, const char *const *names, int n_names);
+SN_API sn_status sn_table_select(sn_table *out, const sn_table *in, const char *const *names, int n_names);
 
 /* Regularity of the time column. Steps are time[i] - time[i-1] over all rows. */
 typedef struct sn_time_report {
@@ -136,11 +136,11 @@ typedef struct sn_time_report {
 
 /* Fills `rep` for table `t`. SN_ERR_ARG if the table has no time column or
  * fewer than 2 rows. */
-sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep);
+SN_API sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep);
 
 /* Formats seconds since the epoch as "yyyy-mm-dd HH:MM:SS" into buf (at least
  * 20 bytes; truncated otherwise). Returns buf. */
-char *sn_format_time(int64_t t, char *buf, size_t n);
+SN_API char *sn_time_format(int64_t t, char *buf, size_t n);
 
 /* ======================================================================
  * Normalization (Keras/numpy: mean and population std over training rows)
@@ -149,12 +149,12 @@ char *sn_format_time(int64_t t, char *buf, size_t n);
 /* Per-column mean and population standard deviation (numpy .std(), ddof 0,
  * two-pass in double) over rows [row_begin, row_end). A column whose std is 0
  * (or not finite) gives SN_ERR_NUMERIC naming it; mean/std are still filled. */
-sn_status sn_table_stats(const sn_table *t, size_t row_begin, size_t row_end, double *mean /* (C) */,
+SN_API sn_status sn_table_stats(const sn_table *t, size_t row_begin, size_t row_end, double *mean /* (C) */,
                          double *std /* (C) */);
 
 /* out[i][c] = (data[i][c] - mean[c]) / std[c] for every row, as float.
  * Refuses (SN_ERR_ARG, naming the column) a std that is <= 0 or not finite. */
-sn_status sn_table_normalize(const sn_table *t, const double *mean /* (C) */, const double *std /* (C) */,
+SN_API sn_status sn_table_normalize(const sn_table *t, const double *mean /* (C) */, const double *std /* (C) */,
                              float *out /* (n_rows, C) */);
 
 /* ======================================================================
@@ -187,15 +187,15 @@ typedef struct sn_windows {
  * the numbers. Also an error (Keras fails later, while iterating): a window
  * whose target index s0+j*S would be >= n_targets.
  * Free with sn_windows_free. On error *w is zeroed. */
-sn_status sn_windows_init(sn_windows *w, size_t n_rows, int sequence_length, int sampling_rate,
+SN_API sn_status sn_windows_init(sn_windows *w, size_t n_rows, int sequence_length, int sampling_rate,
                           int sequence_stride, size_t start_index, size_t end_index, size_t n_targets);
 
 /* Permutes the window order once (Fisher-Yates with the given generator),
  * like Keras's shuffle=True does with its seed. Deterministic for a seed. */
-void sn_windows_shuffle(sn_windows *w, sn_rng *rng);
+SN_API void sn_windows_shuffle(sn_windows *w, sn_rng *rng);
 
 /* Releases w->start and zeroes w. */
-void sn_windows_free(sn_windows *w);
+SN_API void sn_windows_free(sn_windows *w);
 
 /* A dataset over the windows `w` of normalized data (N,C): sample k is window
  * w->start[k] (the order is copied at creation: shuffle before). fill writes
@@ -207,7 +207,7 @@ void sn_windows_free(sn_windows *w);
  * targets = temperature[delay:]. data and targets are borrowed and must
  * outlive the dataset. Every row a window can touch is checked here: a window
  * or target beyond N gives SN_ERR_ARG. y_numel is 1 with targets, else 0. */
-sn_status sn_ts_dataset(sn_dataset *out, const float *data /* (N,C) */, size_t N, int C,
+SN_API sn_status sn_ts_dataset(sn_dataset *out, const float *data /* (N,C) */, size_t N, int C,
                         const float *targets /* (N) or NULL */, long target_delay, const sn_windows *w);
 
 /* ======================================================================
@@ -219,14 +219,14 @@ sn_status sn_ts_dataset(sn_dataset *out, const float *data /* (N,C) */, size_t N
  * h hr hour(s) d day(s) w week(s), any case) into seconds. The number is a
  * non-negative integer; a missing or unknown unit is SN_ERR_PARSE (a bare
  * number is refused: rows or seconds would be a guess). */
-sn_status sn_parse_duration(const char *s, int64_t *seconds);
+SN_API sn_status sn_duration_parse(const char *s, int64_t *seconds);
 
 /* rows = seconds / step_seconds, which must divide exactly (SN_ERR_ARG
  * naming both, e.g. "1h5min is not a whole number of 10min steps"). */
-sn_status sn_duration_to_rows(int64_t seconds, int64_t step_seconds, long *rows);
+SN_API sn_status sn_duration_to_rows(int64_t seconds, int64_t step_seconds, long *rows);
 
 /* Formats seconds compactly ("5d", "1h5min", "10min", "30s") into buf. Returns buf. */
-char *sn_format_duration(int64_t seconds, char *buf, size_t n);
+SN_API char *sn_duration_format(int64_t seconds, char *buf, size_t n);
 
 /* ======================================================================
  * The Jena / seed protocol
@@ -253,7 +253,7 @@ typedef struct sn_ts_protocol {
 /* Fills p (see above). Errors (SN_ERR_ARG, p zeroed): a non-positive value,
  * fractions outside (0,1) or summing to >= 1, a series too short for a split
  * (the Keras checks of sn_windows_init apply). Free with sn_ts_protocol_free. */
-sn_status sn_ts_protocol_init(sn_ts_protocol *p, size_t n_rows, int lookback, int horizon, int sampling,
+SN_API sn_status sn_ts_protocol_init(sn_ts_protocol *p, size_t n_rows, int lookback, int horizon, int sampling,
                               double train_frac, double val_frac);
 
 /* The same in durations: sampling = sampling_s / step_s rows, lookback =
@@ -261,11 +261,11 @@ sn_status sn_ts_protocol_init(sn_ts_protocol *p, size_t n_rows, int lookback, in
  * division exact (else SN_ERR_ARG naming the durations). With step 10min,
  * ("120h","24h","1h") gives the book's L=120, r=6, delay 858; with hourly data
  * the same durations give L=120, r=1, delay 143. */
-sn_status sn_ts_protocol_from_durations(sn_ts_protocol *p, size_t n_rows, int64_t step_s, int64_t lookback_s,
+SN_API sn_status sn_ts_protocol_from_durations(sn_ts_protocol *p, size_t n_rows, int64_t step_s, int64_t lookback_s,
                                         int64_t horizon_s, int64_t sampling_s, double train_frac,
                                         double val_frac);
 
-void sn_ts_protocol_free(sn_ts_protocol *p);
+SN_API void sn_ts_protocol_free(sn_ts_protocol *p);
 
 /* ======================================================================
  * Naive baseline
@@ -276,7 +276,7 @@ void sn_ts_protocol_free(sn_ts_protocol *p);
  *   pred = target[start + (L-1)*r],  truth = target[start + delay],
  * with target the UNnormalized column (N). Accumulated in double.
  * SN_ERR_ARG if a window reaches beyond N or w is empty. */
-sn_status sn_ts_naive_mae(const float *target /* (N) */, size_t N, long delay, const sn_windows *w,
+SN_API sn_status sn_ts_naive_mae(const float *target /* (N) */, size_t N, long delay, const sn_windows *w,
                           double *mae);
 
 #ifdef __cplusplus

@@ -40,11 +40,11 @@ typedef struct sn_dataset {
 } sn_dataset;
 
 /* Releases ctx through destroy (if any) and clears the struct. */
-void sn_dataset_free(sn_dataset *d);
+SN_API void sn_dataset_free(sn_dataset *d);
 
 /* A dataset over caller-owned row-major arrays x (n, x_numel) and
  * y (n, y_numel). The arrays must outlive the dataset (not copied). */
-sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y, size_t n, size_t x_numel,
+SN_API sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y, size_t n, size_t x_numel,
                                  size_t y_numel);
 
 #ifdef __cplusplus

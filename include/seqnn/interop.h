@@ -39,23 +39,23 @@ extern "C" {
 #endif
 
 /* kernel: (C,H); recurrent: (H,H); bias: (H) | w_ih: (H,C); w_hh: (H,H); b_ih, b_hh: (H). */
-sn_status sn_interop_simplernn_from_torch(float *kernel, float *recurrent, float *bias, const float *w_ih,
+SN_API sn_status sn_interop_simplernn_from_torch(float *kernel, float *recurrent, float *bias, const float *w_ih,
                                           const float *w_hh, const float *b_ih, const float *b_hh, int C, int H);
-sn_status sn_interop_simplernn_to_torch(float *w_ih, float *w_hh, float *b_ih, float *b_hh, const float *kernel,
+SN_API sn_status sn_interop_simplernn_to_torch(float *w_ih, float *w_hh, float *b_ih, float *b_hh, const float *kernel,
                                         const float *recurrent, const float *bias, int C, int H);
 
 /* kernel: (C,4H); recurrent: (H,4H); bias: (4H) | w_ih: (4H,C); w_hh: (4H,H); b_ih, b_hh: (4H). */
-sn_status sn_interop_lstm_from_torch(float *kernel, float *recurrent, float *bias, const float *w_ih,
+SN_API sn_status sn_interop_lstm_from_torch(float *kernel, float *recurrent, float *bias, const float *w_ih,
                                      const float *w_hh, const float *b_ih, const float *b_hh, int C, int H);
-sn_status sn_interop_lstm_to_torch(float *w_ih, float *w_hh, float *b_ih, float *b_hh, const float *kernel,
+SN_API sn_status sn_interop_lstm_to_torch(float *w_ih, float *w_hh, float *b_ih, float *b_hh, const float *kernel,
                                    const float *recurrent, const float *bias, int C, int H);
 
 /* kernel: (C,3H); recurrent: (H,3H); bias: (2,3H) | w_ih: (3H,C); w_hh: (3H,H); b_ih, b_hh: (3H).
  * reset_after must be 1 (else SN_ERR_UNSUPPORTED). */
-sn_status sn_interop_gru_from_torch(float *kernel, float *recurrent, float *bias, const float *w_ih,
+SN_API sn_status sn_interop_gru_from_torch(float *kernel, float *recurrent, float *bias, const float *w_ih,
                                     const float *w_hh, const float *b_ih, const float *b_hh, int C, int H,
                                     int reset_after);
-sn_status sn_interop_gru_to_torch(float *w_ih, float *w_hh, float *b_ih, float *b_hh, const float *kernel,
+SN_API sn_status sn_interop_gru_to_torch(float *w_ih, float *w_hh, float *b_ih, float *b_hh, const float *kernel,
                                   const float *recurrent, const float *bias, int C, int H, int reset_after);
 
 #ifdef __cplusplus

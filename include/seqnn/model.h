@@ -28,36 +28,36 @@ typedef struct sn_model_opts {
  * given input shape and initialises its weights (Keras defaults) from
  * o->seed. Errors (unknown layer or argument, shapes that do not fit) quote
  * the spec text; *out is NULL then. Free with sn_model_free. */
-sn_status sn_model_create(sn_model **out, const char *spec, const sn_model_opts *o);
-void sn_model_free(sn_model *m);
+SN_API sn_status sn_model_init(sn_model **out, const char *spec, const sn_model_opts *o);
+SN_API void sn_model_free(sn_model *m);
 
 /* Parameter counts (Keras's: non-trainable = frozen tensors and BatchNorm statistics). */
-size_t sn_model_param_count(const sn_model *m, size_t *trainable, size_t *non_trainable);
+SN_API size_t sn_model_param_count(const sn_model *m, size_t *trainable, size_t *non_trainable);
 /* Canonical spec text of the model (every layer's non-default arguments). Owned by the model. */
-const char *sn_model_spec(const sn_model *m);
-int sn_model_n_layers(const sn_model *m);
+SN_API const char *sn_model_spec(const sn_model *m);
+SN_API int sn_model_n_layers(const sn_model *m);
 /* Floats per sample of the model output. */
-size_t sn_model_output_numel(const sn_model *m);
-size_t sn_model_input_numel(const sn_model *m);
+SN_API size_t sn_model_output_numel(const sn_model *m);
+SN_API size_t sn_model_input_numel(const sn_model *m);
 
 typedef enum sn_summary_style { SN_SUMMARY_KERAS3 = 0, SN_SUMMARY_KERAS2 = 1 } sn_summary_style;
 /* The model.summary() table as text (malloc'd; the caller frees). Keras 3's
  * box table (76 wide) or tf.keras 2's plain 65-wide layout. NULL on OOM. */
-char *sn_model_summary(const sn_model *m, sn_summary_style style);
+SN_API char *sn_model_summary(const sn_model *m, sn_summary_style style);
 
 /* Looks up a parameter tensor by layer name and tensor name (e.g.
  * "embedding", "embeddings"); returns a pointer into the model's buffer and
- * its element count, or NULL with sn_last_error set. The pointer stays valid
+ * its element count, or NULL with sn_error_last set. The pointer stays valid
  * until the model is freed. */
-float *sn_model_tensor(sn_model *m, const char *layer, const char *tensor, size_t *numel);
+SN_API float *sn_model_tensor(sn_model *m, const char *layer, const char *tensor, size_t *numel);
 /* Freezes (0) or unfreezes (1) a layer by name. */
-sn_status sn_model_set_trainable(sn_model *m, const char *layer, int trainable);
+SN_API sn_status sn_model_set_trainable(sn_model *m, const char *layer, int trainable);
 /* Name of layer i (0-based) and of its Keras class. */
-const char *sn_model_layer_name(const sn_model *m, int i);
-const char *sn_model_layer_kind(const sn_model *m, int i);
+SN_API const char *sn_model_layer_name(const sn_model *m, int i);
+SN_API const char *sn_model_layer_kind(const sn_model *m, int i);
 
 /* Sets the optimizer, loss and metrics (up to 4). Resets the optimizer state. */
-sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kind loss, const sn_metric_kind *metrics,
+SN_API sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kind loss, const sn_metric_kind *metrics,
                            int n_metrics);
 
 /* Named scalar values of one epoch ("loss", "mae", "val_loss", "val_mae"). */
@@ -68,7 +68,7 @@ typedef struct sn_logs {
     double val[SN_LOGS_MAX];
 } sn_logs;
 /* Value for key, or NAN when absent. */
-double sn_logs_get(const sn_logs *l, const char *key);
+SN_API double sn_logs_get(const sn_logs *l, const char *key);
 
 /* Per-epoch history (Keras History.history). */
 typedef struct sn_history {
@@ -79,12 +79,12 @@ typedef struct sn_history {
     double *val;              /* (cap, SN_LOGS_MAX) row-major */
     double *seconds;          /* (cap) wall time per epoch */
 } sn_history;
-void sn_history_free(sn_history *h);
+SN_API void sn_history_free(sn_history *h);
 /* Writes "epoch,loss,mae,..." CSV or {"loss":[...],...} JSON, atomically. */
-sn_status sn_history_write_csv(const sn_history *h, const char *path);
-sn_status sn_history_write_json(const sn_history *h, const char *path);
+SN_API sn_status sn_history_write_csv(const sn_history *h, const char *path);
+SN_API sn_status sn_history_write_json(const sn_history *h, const char *path);
 /* Column `key` as an array of h->epochs values (NULL if absent). Points into h. */
-const double *sn_history_column(const sn_history *h, const char *key, double *tmp /*(epochs)*/);
+SN_API const double *sn_history_column(const sn_history *h, const char *key, double *tmp /*(epochs)*/);
 
 /* Progress of a running epoch, for a front end's progress bar. */
 typedef struct sn_progress {
@@ -122,29 +122,30 @@ typedef struct sn_fit_opts {
     void *user;
 } sn_fit_opts;
 
-/* Default fit options (epochs 1, batch 32, shuffle, patience -1). */
-sn_fit_opts sn_fit_defaults(void);
+/* Fills *o with the default fit options (epochs 1, batch 32, shuffle,
+ * early stopping off: patience -1). */
+SN_API void sn_fit_opts_default(sn_fit_opts *o);
 
 /* Trains on `train` (targets y_numel must equal the model output). On a
  * NaN/Inf loss returns SN_ERR_NUMERIC with epoch and step in the message.
  * `hist` (may be NULL) receives the per-epoch logs. */
-sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist);
+SN_API sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist);
 /* Loss and metrics over a dataset (inference mode). */
-sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out);
+SN_API sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out);
 /* Predictions (n, output_numel) for every sample of `data` (targets unused). */
-sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out);
+SN_API sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out);
 
 /* ---- Save / load: one file, magic "SNMODEL\0", version, sections
  * (architecture spec, input, named weight tensors, optimizer state,
  * training state, metadata blobs), each with a CRC-32. Written to a temp
  * file, fsynced, renamed. ---- */
-sn_status sn_model_save(const sn_model *m, const char *path);
+SN_API sn_status sn_model_save(const sn_model *m, const char *path);
 /* Loads a model file; errors name the file and the offset / section. */
-sn_status sn_model_load(sn_model **out, const char *path);
+SN_API sn_status sn_model_load(sn_model **out, const char *path);
 /* Metadata blobs stored with the model (normalisation, vocabulary, windowing):
  * set copies the bytes; get returns a pointer owned by the model or NULL. */
-sn_status sn_model_set_meta(sn_model *m, const char *key, const void *data, size_t n);
-const void *sn_model_get_meta(const sn_model *m, const char *key, size_t *n);
+SN_API sn_status sn_model_set_meta(sn_model *m, const char *key, const void *data, size_t n);
+SN_API const void *sn_model_get_meta(const sn_model *m, const char *key, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,8 @@
 /* Plots: line charts written as PNG or SVG through cairo.
  *
+ * A separate library: link libseqnn_plot.a and cairo (`-lseqnn_plot -lcairo`)
+ * besides libseqnn; the umbrella header seqnn.h does not include this one.
+ *
  * One call draws a whole figure: title, axis labels, "nice" ticks
  * (1/2/5 x 10^k, or calendar dates for unix-second x values), grid lines,
  * a legend box when any series has a label, a fixed tab10 colour cycle
@@ -15,7 +18,7 @@
  *
  * The file type follows the extension of `path` (".png" or ".svg", any case).
  * Files are written atomically: the image is rendered in memory and then
- * handed to sn_write_file_atomic (temp file "path.tmp.PID", fsync, rename), so
+ * handed to sn_file_write_atomic (temp file "path.tmp.PID", fsync, rename), so
  * on any failure nothing at `path` changes. Dates are shown in UTC. */
 #ifndef SEQNN_PLOT_H
 #define SEQNN_PLOT_H
@@ -60,7 +63,7 @@ typedef struct sn_plot_opts {
  * every value NaN or Inf); SN_ERR_IO when the file cannot be written (names
  * the path; nothing at `path` changes) or cairo reports an error
  * (cairo_status_to_string in the message); SN_ERR_NOMEM on allocation failure. */
-sn_status sn_plot_lines(const char *path, const sn_plot_series *s, int n_series, const sn_plot_opts *o);
+SN_API sn_status sn_plot_lines(const char *path, const sn_plot_series *s, int n_series, const sn_plot_opts *o);
 
 /* Training curves, the Keras-book figure "Training and validation <metric>":
  * x = epochs 1..epochs, train (epochs) as points labelled "Training <metric>",
@@ -68,7 +71,7 @@ sn_status sn_plot_lines(const char *path, const sn_plot_series *s, int n_series,
  * are gaps. `title` NULL gives "Training and validation <metric>"; the y axis
  * is labelled with `metric_name` (NULL = "loss"). Errors as sn_plot_lines,
  * plus SN_ERR_ARG for train == NULL or epochs < 1. */
-sn_status sn_plot_history(const char *path, const char *metric_name, const double *train, const double *val,
+SN_API sn_status sn_plot_history(const char *path, const char *metric_name, const double *train, const double *val,
                           int epochs, const char *title);
 
 /* Forecast against truth: actual (n) as a line "Actual", pred (n) as a line
@@ -76,7 +79,7 @@ sn_status sn_plot_history(const char *path, const char *metric_name, const doubl
  * where no prediction exists). t (n) are unix seconds shown as UTC dates, or
  * NULL to plot against the step index 0..n-1. `title`, `ylabel` may be NULL.
  * Errors as sn_plot_lines. */
-sn_status sn_plot_forecast(const char *path, const double *t, const float *actual, const float *pred, size_t n,
+SN_API sn_status sn_plot_forecast(const char *path, const double *t, const float *actual, const float *pred, size_t n,
                            const char *title, const char *ylabel);
 
 /* ---- Tick helpers (used by sn_plot_lines; public for tests and for callers
@@ -92,15 +95,15 @@ typedef struct sn_plot_tick {
 /* Linear ticks at multiples of step = {1, 2, 5} x 10^k; with integer_only
  * the step is at least 1. Labels use just enough decimals for the step
  * (exponent form when |values| >= 1e6 or < 1e-4). */
-int sn_plot_ticks(double lo, double hi, int target, int integer_only, sn_plot_tick *out, int max);
+SN_API int sn_plot_ticks(double lo, double hi, int target, int integer_only, sn_plot_tick *out, int max);
 /* Logarithmic ticks for positive lo..hi: powers of ten (every k-th decade
  * when there are many), adding 2x and 5x when fewer than two decades show. */
-int sn_plot_log_ticks(double lo, double hi, int target, sn_plot_tick *out, int max);
+SN_API int sn_plot_log_ticks(double lo, double hi, int target, sn_plot_tick *out, int max);
 /* Calendar ticks (UTC) for unix seconds: steps of 1..30 s, 1..30 min,
  * 1..12 h, 1, 2, 7, 14 days, 1, 2, 3, 6 months or 1, 2, 5, 10, ... years,
  * aligned to whole units; labels "HH:MM:SS", "dd.mm HH:MM", "yyyy-mm-dd",
  * "yyyy-mm" or "yyyy" by step. */
-int sn_plot_time_ticks(double lo, double hi, int target, sn_plot_tick *out, int max);
+SN_API int sn_plot_time_ticks(double lo, double hi, int target, sn_plot_tick *out, int max);
 
 #ifdef __cplusplus
 }

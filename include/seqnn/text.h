@@ -57,7 +57,7 @@ typedef struct sn_text_load_opts {
 } sn_text_load_opts;
 
 /* Fills opts with the defaults (root folder, inferred classes, 10 MiB cap, error). */
-void sn_text_load_opts_default(sn_text_load_opts *opts);
+SN_API void sn_text_load_opts_default(sn_text_load_opts *opts);
 
 /* Loads a labelled corpus like text_dataset_from_directory(labels="inferred"):
  * `path` is a directory or an archive (.tar, .tar.gz, .tar.xz, anything
@@ -69,12 +69,12 @@ void sn_text_load_opts_default(sn_text_load_opts *opts);
  * (subdir or a requested class missing, no class found), SN_ERR_FORMAT
  * (oversize file under SN_TEXT_OVERSIZE_ERROR, corrupt archive).
  * On error *out is left empty. Free with sn_text_corpus_free. */
-sn_status sn_text_load(sn_text_corpus *out, const char *path, const sn_text_load_opts *opts);
+SN_API sn_status sn_text_load(sn_text_corpus *out, const char *path, const sn_text_load_opts *opts);
 
 /* Loads n corpora from one path, each with its own opts (e.g. subdir
  * "aclImdb/train" and "aclImdb/test"). An archive is decompressed once for
  * all of them. On error every out[i] is left empty. */
-sn_status sn_text_load_multi(sn_text_corpus *out /* (n) */, const char *path,
+SN_API sn_status sn_text_load_multi(sn_text_corpus *out /* (n) */, const char *path,
                              const sn_text_load_opts *opts /* (n) */, int n);
 
 /* Splits like Keras validation_split with a seed: the documents are shuffled
@@ -83,11 +83,11 @@ sn_status sn_text_load_multi(sn_text_corpus *out /* (n) */, const char *path,
  * the rest to `train` (both in shuffled order, deep copies; `in` is
  * unchanged). validation_split must be in [0, 1). `val` may be NULL when
  * validation_split is 0. */
-sn_status sn_text_split(const sn_text_corpus *in, double validation_split, uint64_t seed, sn_text_corpus *train,
+SN_API sn_status sn_text_split(const sn_text_corpus *in, double validation_split, uint64_t seed, sn_text_corpus *train,
                         sn_text_corpus *val);
 
 /* Releases everything and zeroes the struct (NULL or empty is fine). */
-void sn_text_corpus_free(sn_text_corpus *c);
+SN_API void sn_text_corpus_free(sn_text_corpus *c);
 
 /* ======================================================================
  * TextVectorization
@@ -131,86 +131,86 @@ typedef struct sn_vectorizer sn_vectorizer;
 
 /* Keras defaults: no max_tokens, lower_and_strip_punctuation, whitespace,
  * ngrams 1, int output, no sequence length, every extension off. */
-void sn_vectorizer_opts_default(sn_vectorizer_opts *o);
+SN_API void sn_vectorizer_opts_default(sn_vectorizer_opts *o);
 
 /* Creates an empty (not adapted) vectorizer. Errors: SN_ERR_ARG for an
  * out-of-range option (e.g. max_tokens 1 in int mode, ngrams < 1 or > 16,
  * pad_to_max_tokens without max_tokens). Free with sn_vectorizer_free. */
-sn_status sn_vectorizer_create(sn_vectorizer **out, const sn_vectorizer_opts *opts);
+SN_API sn_status sn_vectorizer_init(sn_vectorizer **out, const sn_vectorizer_opts *opts);
 
 /* Options the vectorizer was built with (points into v). */
-const sn_vectorizer_opts *sn_vectorizer_get_opts(const sn_vectorizer *v);
+SN_API const sn_vectorizer_opts *sn_vectorizer_get_opts(const sn_vectorizer *v);
 
 /* Learns the vocabulary (and, in tf_idf mode, the idf weights) from texts
  * (n NUL-terminated strings), replacing any previous one: total occurrence
  * counts, sorted by count descending then token bytes descending, truncated
  * to max_tokens minus the special slots. Errors: SN_ERR_ARG, SN_ERR_NOMEM. */
-sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts /* (n) */, size_t n);
+SN_API sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts /* (n) */, size_t n);
 
 /* Sets the vocabulary directly (like Keras set_vocabulary): tokens in index
  * order without the special slots; idf (n) is required in tf_idf mode and
  * ignored otherwise. Errors: duplicates, empty or "[UNK]" tokens, too many. */
-sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *tokens /* (n) */, size_t n,
+SN_API sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *tokens /* (n) */, size_t n,
                                        const float *idf /* (n) or NULL */);
 
 /* Vocabulary size including the special slots (int: n+2, others: n+1). */
-size_t sn_vectorizer_vocab_size(const sn_vectorizer *v);
+SN_API size_t sn_vectorizer_vocab_size(const sn_vectorizer *v);
 
 /* Width of a bag output row (vocab size, or max_tokens with
  * pad_to_max_tokens); output_sequence_length in int mode. */
-size_t sn_vectorizer_output_width(const sn_vectorizer *v);
+SN_API size_t sn_vectorizer_output_width(const sn_vectorizer *v);
 
 /* Token at index i ("" for the mask, "[UNK]" for OOV), NULL when out of
  * range. Points into v: valid until the next adapt/set_vocabulary/free. */
-const char *sn_vectorizer_token(const sn_vectorizer *v, size_t i);
+SN_API const char *sn_vectorizer_token(const sn_vectorizer *v, size_t i);
 
 /* Index of an exact token (no standardization); the OOV index when absent. */
-int32_t sn_vectorizer_lookup(const sn_vectorizer *v, const char *token);
+SN_API int32_t sn_vectorizer_lookup(const sn_vectorizer *v, const char *token);
 
 /* idf weight of index i (tf_idf mode after adapt; 0 otherwise / out of range). */
-float sn_vectorizer_idf(const sn_vectorizer *v, size_t i);
+SN_API float sn_vectorizer_idf(const sn_vectorizer *v, size_t i);
 
 /* Standardizes `text` as the vectorizer would before splitting, into a
  * newly malloc'd string (*out, free with free()). For tests and debugging. */
-sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, char **out);
+SN_API sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, char **out);
 
 /* Calls fn(token, len, user) for every token of `text` in output order
  * (unigrams, then bigrams, ...), after standardization, split and stemming. */
-sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
+SN_API sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
                                  void (*fn)(const char *tok, size_t len, void *user), void *user);
 
 /* Int encoding of all tokens: writes the first min(cap, count) ids to ids and
  * the total count to *n (ids may be NULL when cap is 0). Any output mode. */
-sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids /* (cap) */, size_t cap,
+SN_API sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids /* (cap) */, size_t cap,
                                    size_t *n);
 
 /* Int mode with output_sequence_length L: ids (L) as floats, first L kept,
  * zero-padded at the end. Errors: SN_ERR_STATE if not int mode or L == 0. */
-sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids /* (L) */);
+SN_API sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids /* (L) */);
 
 /* Bag encoding (multi_hot, count, tf_idf) as sparse pairs with strictly
  * increasing indices; OOV goes to index 0. Writes *nnz; if cap is too small
  * returns SN_ERR_SHAPE with the needed count in *nnz (nothing else valid).
  * Empty text gives nnz 0. Errors: SN_ERR_STATE in int mode. */
-sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx /* (cap) */,
+SN_API sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx /* (cap) */,
                                       float *val /* (cap) */, size_t cap, size_t *nnz);
 
 /* Bag encoding into a dense row out (W), W = sn_vectorizer_output_width. */
-sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out /* (W) */);
+SN_API sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out /* (W) */);
 
 /* Serializes options, vocabulary and idf weights into a malloc'd
  * little-endian blob (*buf, free with free()): "SNVZ", u32 version (1),
  * u32 payload fields, u32 token count, per token u32 length + bytes,
  * optional f32 idf table, and a trailing CRC-32 of everything before. */
-sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *len);
+SN_API sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *len);
 
 /* Rebuilds a vectorizer from a blob. Every length and enum is checked
  * against the remaining bytes before use; a corrupt or truncated blob gives
  * SN_ERR_FORMAT naming the field, never a crash or an oversized allocation. */
-sn_status sn_vectorizer_load_blob(sn_vectorizer **out, const void *buf, size_t len);
+SN_API sn_status sn_vectorizer_load_blob(sn_vectorizer **out, const void *buf, size_t len);
 
 /* Releases v (NULL is fine). */
-void sn_vectorizer_free(sn_vectorizer *v);
+SN_API void sn_vectorizer_free(sn_vectorizer *v);
 
 /* ======================================================================
  * Porter stemmer (Porter 1980, "An algorithm for suffix stripping")
@@ -219,7 +219,7 @@ void sn_vectorizer_free(sn_vectorizer *v);
 /* Stems the lowercase ASCII word w[0..len) in place and returns the new
  * length (<= len). Words of length <= 2 are returned unchanged. Bytes outside
  * a-z are treated as consonants; callers stem only [a-z]+ words. */
-size_t sn_porter_stem(char *w, size_t len);
+SN_API size_t sn_porter_stem(char *w, size_t len);
 
 /* ======================================================================
  * Datasets of encoded texts (see seqnn/dataset.h)
@@ -230,13 +230,13 @@ size_t sn_porter_stem(char *w, size_t len);
  * b->x (B, L) and labels into b->y (B, 1). The vectorizer and corpus may be
  * freed afterwards (the dataset keeps its own copies). Errors: SN_ERR_STATE
  * (not int mode, L == 0, not adapted), SN_ERR_NOMEM. */
-sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c);
+SN_API sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c);
 
 /* Bags (multi_hot / count / tf_idf): every document encoded once into CSR;
  * sparse = 1, x_numel = output width. fill points b->sp_row_ptr (B+1),
  * sp_col, sp_val at CSR storage owned by the dataset, valid until the next
  * fill (one fill at a time), and writes labels into b->y (B, 1). */
-sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c);
+SN_API sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c);
 
 #ifdef __cplusplus
 }

@@ -30,12 +30,12 @@ typedef enum sn_metric_kind {
 } sn_metric_kind;
 
 /* Parses "mse" | "mean_squared_error" | "mae" | "binary_crossentropy" | ... */
-int sn_loss_parse(const char *s, sn_loss_kind *out);
-const char *sn_loss_name(sn_loss_kind k);
-int sn_metric_parse(const char *s, sn_metric_kind *out);
-const char *sn_metric_name(sn_metric_kind k);
+SN_API int sn_loss_parse(const char *s, sn_loss_kind *out);
+SN_API const char *sn_loss_name(sn_loss_kind k);
+SN_API int sn_metric_parse(const char *s, sn_metric_kind *out);
+SN_API const char *sn_metric_name(sn_metric_kind k);
 /* 1 when larger is better (accuracy), 0 when smaller is better (loss, mae). */
-int sn_metric_higher_is_better(const char *log_key);
+SN_API int sn_metric_higher_is_better(const char *log_key);
 
 /* Loss over a batch.
  * y_pred, y_true: (rows, n) where rows = B (or B*T for sequence outputs) and n
@@ -47,8 +47,8 @@ int sn_metric_higher_is_better(const char *log_key);
  * Rows with weight 0 are skipped entirely (their values may be garbage).
  * If grad is non-NULL it receives dLoss/dy_pred (rows, n), overwritten.
  * An SCCE class id outside [0, n) or not an integer makes the result NaN and
- * sets sn_last_error() naming the row. */
-double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, const float *weight, size_t rows,
+ * sets sn_error_last() naming the row. */
+SN_API double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, const float *weight, size_t rows,
                     size_t n, float *grad);
 
 /* Metric accumulator: Keras Mean semantics (sample-weighted over the epoch). */
@@ -60,17 +60,17 @@ typedef struct sn_metric_acc {
 /* Resolves SN_METRIC_ACCURACY the way Keras compile() does: binary accuracy
  * when n == 1, sparse categorical when the loss is SCCE (targets are class
  * ids), else categorical. Other kinds are returned unchanged. */
-sn_metric_kind sn_metric_resolve(sn_metric_kind k, sn_loss_kind loss, size_t n);
-void sn_metric_reset(sn_metric_acc *m);
+SN_API sn_metric_kind sn_metric_resolve(sn_metric_kind k, sn_loss_kind loss, size_t n);
+SN_API void sn_metric_reset(sn_metric_acc *m);
 /* Adds a batch: same layout as sn_loss_eval (SPARSE_CATEGORICAL_ACCURACY:
  * y_true (rows, 1) of class ids; an unresolved ACCURACY with n > 1 reads
  * one-hot y_true (rows, n)). Per row value v (mean over the last axis for
  * MAE/MSE/binary accuracy, 0/1 for argmax accuracies) with weight w (1 when
  * NULL): total += v*w, count += w. sn_metric_reset zeroes total and count and
  * keeps kind and logits; sn_metric_result is total/count (0 when count is 0). */
-void sn_metric_update(sn_metric_acc *m, const float *y_pred, const float *y_true, const float *weight, size_t rows,
+SN_API void sn_metric_update(sn_metric_acc *m, const float *y_pred, const float *y_true, const float *weight, size_t rows,
                       size_t n);
-double sn_metric_result(const sn_metric_acc *m);
+SN_API double sn_metric_result(const sn_metric_acc *m);
 
 typedef enum sn_opt_kind { SN_OPT_SGD = 0, SN_OPT_RMSPROP, SN_OPT_ADAM } sn_opt_kind;
 
@@ -90,11 +90,12 @@ typedef struct sn_optimizer_cfg {
     double weight_decay;    /* decoupled, 0 = off */
 } sn_optimizer_cfg;
 
-/* Keras defaults for a kind. */
-sn_optimizer_cfg sn_optimizer_defaults(sn_opt_kind kind);
+/* Fills *c with Keras's defaults for `kind` (lr 1e-3, SGD 1e-2; rho 0.9;
+ * betas 0.9 / 0.999; epsilon 1e-7; no clipping). */
+SN_API void sn_optimizer_cfg_default(sn_optimizer_cfg *c, sn_opt_kind kind);
 /* Parses "rmsprop" | "adam" | "sgd". */
-int sn_optimizer_parse(const char *s, sn_opt_kind *out);
-const char *sn_optimizer_name(sn_opt_kind k);
+SN_API int sn_optimizer_parse(const char *s, sn_opt_kind *out);
+SN_API const char *sn_optimizer_name(sn_opt_kind k);
 
 /* One contiguous run of trainable parameters (a tensor): clipnorm applies per
  * segment, optimizer loops are flat over segments. */
@@ -112,11 +113,11 @@ typedef struct sn_optimizer {
 
 /* Allocates slots for a buffer of n floats. Validates cfg (lr > 0, rho in
  * [0,1), at most one clipping option, ...). */
-sn_status sn_optimizer_init(sn_optimizer *o, const sn_optimizer_cfg *cfg, size_t n);
-void sn_optimizer_free(sn_optimizer *o);
+SN_API sn_status sn_optimizer_init(sn_optimizer *o, const sn_optimizer_cfg *cfg, size_t n);
+SN_API void sn_optimizer_free(sn_optimizer *o);
 /* Clips grads (in place) then updates params over the segments; parameters
  * outside segments are untouched. grads (n), params (n). */
-sn_status sn_optimizer_step(sn_optimizer *o, float *params, float *grads, const sn_param_segment *seg, int n_seg);
+SN_API sn_status sn_optimizer_step(sn_optimizer *o, float *params, float *grads, const sn_param_segment *seg, int n_seg);
 
 #ifdef __cplusplus
 }

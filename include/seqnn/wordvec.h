@@ -42,16 +42,16 @@ typedef enum sn_wordvec_format {
  * Errors: SN_ERR_ARG for n == 0, D <= 0, a NULL / empty word or one holding
  * whitespace, a duplicate word (named), or a non-finite value (SN_ERR_NUMERIC).
  * On success *out owns everything; free it with sn_wordvec_free(). */
-sn_status sn_wordvec_from_arrays(sn_wordvec **out, const char *const *words, const float *vecs, size_t n, int D);
+SN_API sn_status sn_wordvec_from_arrays(sn_wordvec **out, const char *const *words, const float *vecs, size_t n, int D);
 
 /* Releases a table (NULL is fine). */
-void sn_wordvec_free(sn_wordvec *wv);
+SN_API void sn_wordvec_free(sn_wordvec *wv);
 
 /* Row of `word` (exact, case-sensitive match), or -1 when absent. O(1). */
-long sn_wordvec_find(const sn_wordvec *wv, const char *word);
+SN_API long sn_wordvec_find(const sn_wordvec *wv, const char *word);
 
 /* Vector (D) of `word`, pointing into the table (do not free), or NULL. */
-const float *sn_wordvec_get(const sn_wordvec *wv, const char *word);
+SN_API const float *sn_wordvec_get(const sn_wordvec *wv, const char *word);
 
 /* Loads a vector file. `fmt` may be SN_WORDVEC_AUTO: a first line of exactly
  * two integers "N D" means word2vec (binary when the first record after it is
@@ -71,14 +71,14 @@ const float *sn_wordvec_get(const sn_wordvec *wv, const char *word);
  * SN_LOG_WARN through sn_log (with its line) and skipped, so wv->n can be
  * smaller than the header's N. Memory grows with the words actually read,
  * never from the header value alone. On error *out is NULL. */
-sn_status sn_wordvec_load(sn_wordvec **out, const char *path, sn_wordvec_format fmt, size_t max_words);
+SN_API sn_status sn_wordvec_load(sn_wordvec **out, const char *path, sn_wordvec_format fmt, size_t max_words);
 
 /* Saves in word2vec format: binary != 0 gives the binary layout (float32
  * little-endian), else text with "%.9g" values (exact float round trip).
  * A path ending in ".gz" is written gzip-compressed. Atomic: written to
  * "path.tmp.PID", fsync'd, renamed over path; on failure path is untouched.
  * Errors: SN_ERR_ARG (NULL table / path, a word holding whitespace), SN_ERR_IO. */
-sn_status sn_wordvec_save(const sn_wordvec *wv, const char *path, int binary);
+SN_API sn_status sn_wordvec_save(const sn_wordvec *wv, const char *path, int binary);
 
 /* What sn_wordvec_to_matrix puts in rows of words the table lacks. */
 typedef enum sn_wordvec_missing {
@@ -97,7 +97,7 @@ typedef enum sn_wordvec_missing {
  * coverage is *found / V.
  * Errors: SN_ERR_SHAPE when D != wv->dim (both named), SN_ERR_ARG for NULL
  * arguments, V == 0, or UNIFORM without rng. out is written only on success. */
-sn_status sn_wordvec_to_matrix(const sn_wordvec *wv, const char *const *vocab, size_t V, int D,
+SN_API sn_status sn_wordvec_to_matrix(const sn_wordvec *wv, const char *const *vocab, size_t V, int D,
                                float *out /* (V, D) */, sn_wordvec_missing missing, sn_rng *rng, size_t *found);
 
 /* One query result: word points into the table (do not free). */
@@ -111,14 +111,14 @@ typedef struct sn_wordvec_hit {
  * ties broken by lower row. Rows of zero norm score 0. *n_out receives
  * min(k, n - 1). Errors: SN_ERR_ARG for an unknown word (named), k <= 0 or
  * NULL arguments. */
-sn_status sn_wordvec_similar(const sn_wordvec *wv, const char *word, int k, sn_wordvec_hit *out /* (k) */,
+SN_API sn_status sn_wordvec_similar(const sn_wordvec *wv, const char *word, int k, sn_wordvec_hit *out /* (k) */,
                              int *n_out);
 
 /* Analogy by 3CosAdd (word2vec's word-analogy): "a is to b as c is to ?".
  * Ranks every word w other than a, b, c by cos(w, b^ - a^ + c^), where x^ is x
  * scaled to unit length. Example: analogy("man", "king", "woman") -> "queen".
  * Results and errors as sn_wordvec_similar (each unknown word is named). */
-sn_status sn_wordvec_analogy(const sn_wordvec *wv, const char *a, const char *b, const char *c, int k,
+SN_API sn_status sn_wordvec_analogy(const sn_wordvec *wv, const char *a, const char *b, const char *c, int k,
                              sn_wordvec_hit *out /* (k) */, int *n_out);
 
 /* ---- Word2Vec training ---- */
@@ -139,7 +139,7 @@ typedef sn_status (*sn_word2vec_tokenizer_fn)(const char *text, sn_word2vec_toke
  * Bytes >= 0x80 are kept as they are. tok_user is unused. Tokens longer than
  * SN_WORDVEC_MAX_LINE bytes are cut. Errors: SN_ERR_ARG for NULL text / emit,
  * SN_ERR_NOMEM, SN_ERR_INTERRUPTED (emit returned non-zero). */
-sn_status sn_word2vec_tokenize(const char *text, sn_word2vec_token_fn emit, void *emit_user, void *tok_user);
+SN_API sn_status sn_word2vec_tokenize(const char *text, sn_word2vec_token_fn emit, void *emit_user, void *tok_user);
 
 typedef struct sn_word2vec_opts {
     int dim;          /* D, default 100 */
@@ -152,7 +152,7 @@ typedef struct sn_word2vec_opts {
     int epochs;       /* passes over the corpus, default 5 */
     float alpha;      /* start learning rate, default 0.025, decayed linearly with the words
                          processed, floored at alpha * 1e-4 */
-    int threads;      /* Hogwild threads, default 0 = sn_get_threads(); results are exactly
+    int threads;      /* Hogwild threads, default 0 = sn_threads_get(); results are exactly
                          reproducible only with threads == 1 */
     uint64_t seed;    /* default 1 */
     size_t max_vocab; /* keep only the most frequent words, 0 = no limit (default) */
@@ -163,7 +163,7 @@ typedef struct sn_word2vec_opts {
 } sn_word2vec_opts;
 
 /* Fills o with the defaults listed above. */
-void sn_word2vec_opts_default(sn_word2vec_opts *o);
+SN_API void sn_word2vec_opts_default(sn_word2vec_opts *o);
 
 /* Called after each epoch (from the calling thread) with the epoch just
  * done (1-based), the learning rate reached, the mean skip-gram loss per
@@ -187,7 +187,7 @@ typedef int (*sn_word2vec_progress_fn)(int epoch, int epochs, float alpha, doubl
  * the vectors are bit-identical from run to run.
  * Errors: SN_ERR_ARG (bad option, named), SN_ERR_STATE (empty vocabulary
  * after min_count), SN_ERR_NOMEM, SN_ERR_INTERRUPTED (callback or tokenizer). */
-sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n_texts, const sn_word2vec_opts *o,
+SN_API sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n_texts, const sn_word2vec_opts *o,
                             sn_word2vec_progress_fn cb, void *user);
 
 #ifdef __cplusplus

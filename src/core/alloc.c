@@ -1,5 +1,5 @@
 /* Checked allocation: every size multiplication is overflow-checked and a
- * failure leaves a message for sn_last_error(). */
+ * failure leaves a message for sn_error_last(). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <string.h>

@@ -9,14 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
-double sn_now(void) {
+double sn_time_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-sn_status sn_write_file_atomic(const char *path, const void *data, size_t n) {
-    if (!path || (!data && n)) return sn_error(SN_ERR_ARG, "sn_write_file_atomic: NULL argument");
+sn_status sn_file_write_atomic(const char *path, const void *data, size_t n) {
+    if (!path || (!data && n)) return sn_error(SN_ERR_ARG, "sn_file_write_atomic: NULL argument");
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return sn_error(SN_ERR_ARG, "%s: path too long", path);

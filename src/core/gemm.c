@@ -64,7 +64,7 @@ void sn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
-    int threads = sn_get_threads(); /* first call also pins OpenBLAS to one thread */
+    int threads = sn_threads_get(); /* first call also pins OpenBLAS to one thread */
     double flops = 2.0 * M * (double)N * K;
     /* The blocking depends on the shape only, so 1 and N threads agree bit for bit. */
     if (flops < SN_GEMM_PAR_FLOPS || (M < 2 * SN_GEMM_BLOCK && N < 2 * SN_GEMM_BLOCK)) {

@@ -20,7 +20,7 @@
 #define SN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SN_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Checked allocation helpers: return NULL and set sn_last_error on failure
+/* Checked allocation helpers: return NULL and set sn_error_last on failure
  * (including n*size overflow). Memory is zeroed by sn_calloc. */
 void *sn_malloc(size_t n, size_t size);
 void *sn_calloc(size_t n, size_t size);

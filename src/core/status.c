@@ -24,7 +24,7 @@ const char *sn_status_str(sn_status s) {
 
 static _Thread_local char g_errmsg[1024];
 
-const char *sn_last_error(void) { return g_errmsg; }
+const char *sn_error_last(void) { return g_errmsg; }
 
 sn_status sn_error(sn_status s, const char *fmt, ...) {
     va_list ap;
@@ -48,7 +48,7 @@ sn_status sn_error_prefix(sn_status s, const char *fmt, ...) {
 static sn_log_fn g_log_fn;
 static void *g_log_user;
 
-void sn_set_log(sn_log_fn fn, void *user) {
+void sn_log_set(sn_log_fn fn, void *user) {
     g_log_fn = fn;
     g_log_user = user;
 }

@@ -16,7 +16,7 @@ void openblas_set_num_threads(int num_threads);
 /* ---- Threads ---- */
 static int g_threads;
 
-void sn_set_threads(int n) {
+void sn_threads_set(int n) {
     if (n < 1) n = 1;
     g_threads = n;
 #ifdef _OPENMP
@@ -29,7 +29,7 @@ void sn_set_threads(int n) {
 #endif
 }
 
-int sn_get_threads(void) {
+int sn_threads_get(void) {
     if (g_threads == 0) {
         const char *e = getenv("SEQNN_THREADS");
         int n = e ? atoi(e) : 0;
@@ -37,7 +37,7 @@ int sn_get_threads(void) {
             long c = sysconf(_SC_NPROCESSORS_ONLN);
             n = c > 0 ? (int)c : 1;
         }
-        sn_set_threads(n);
+        sn_threads_set(n);
     }
     return g_threads;
 }

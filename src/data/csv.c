@@ -57,7 +57,7 @@ static int days_in_month(int64_t y, int m) {
     return dm[m - 1];
 }
 
-char *sn_format_time(int64_t t, char *buf, size_t n) {
+char *sn_time_format(int64_t t, char *buf, size_t n) {
     if (!buf || n == 0) return buf;
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int64_t sod = t - days * 86400;
@@ -984,9 +984,9 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
                 st = sn_error(SN_ERR_FORMAT,
                               "%s:%zu:%zu: timestamp %s %s line %zu (%s); timestamps must increase "
                               "(set allow_unsorted_time to accept)",
-                              path, lineno, col_of(lb, d->b), sn_format_time(tv, a, sizeof a),
+                              path, lineno, col_of(lb, d->b), sn_time_format(tv, a, sizeof a),
                               tv == t.time[n - 1] ? "duplicates" : "goes back before", t.line[n - 1],
-                              sn_format_time(t.time[n - 1], b2, sizeof b2));
+                              sn_time_format(t.time[n - 1], b2, sizeof b2));
                 goto fail;
             }
             t.time[n] = tv;

@@ -217,8 +217,8 @@ static const struct {
     {"weeks", 604800},
 };
 
-sn_status sn_parse_duration(const char *s, int64_t *seconds) {
-    if (!s || !seconds) return sn_error(SN_ERR_ARG, "sn_parse_duration: NULL argument");
+sn_status sn_duration_parse(const char *s, int64_t *seconds) {
+    if (!s || !seconds) return sn_error(SN_ERR_ARG, "sn_duration_parse: NULL argument");
     const char *p = s;
     int64_t total = 0;
     int parts = 0;
@@ -262,7 +262,7 @@ sn_status sn_parse_duration(const char *s, int64_t *seconds) {
     return SN_OK;
 }
 
-char *sn_format_duration(int64_t sec, char *buf, size_t n) {
+char *sn_duration_format(int64_t sec, char *buf, size_t n) {
     if (!buf || n == 0) return buf;
     size_t o = 0;
     buf[0] = 0;
@@ -291,12 +291,12 @@ sn_status sn_duration_to_rows(int64_t seconds, int64_t step, long *rows) {
                         (long long)step);
     if (seconds < 0) return sn_error(SN_ERR_ARG, "duration must be >= 0, got %lld s", (long long)seconds);
     if (seconds % step)
-        return sn_error(SN_ERR_ARG, "%s is not a whole number of %s steps", sn_format_duration(seconds, a, sizeof a),
-                        sn_format_duration(step, b, sizeof b));
+        return sn_error(SN_ERR_ARG, "%s is not a whole number of %s steps", sn_duration_format(seconds, a, sizeof a),
+                        sn_duration_format(step, b, sizeof b));
     int64_t q = seconds / step;
     if (q > (int64_t)0x7fffffff)
-        return sn_error(SN_ERR_ARG, "%s is %lld steps of %s: too many", sn_format_duration(seconds, a, sizeof a),
-                        (long long)q, sn_format_duration(step, b, sizeof b));
+        return sn_error(SN_ERR_ARG, "%s is %lld steps of %s: too many", sn_duration_format(seconds, a, sizeof a),
+                        (long long)q, sn_duration_format(step, b, sizeof b));
     *rows = (long)q;
     return SN_OK;
 }

@@ -402,7 +402,7 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     if (o.epochs <= 0) return sn_error(SN_ERR_ARG, "sn_word2vec_train: epochs must be > 0, got %d", o.epochs);
     if (!(o.alpha > 0) || !isfinite(o.alpha)) return sn_error(SN_ERR_ARG, "sn_word2vec_train: alpha must be > 0, got %g", (double)o.alpha);
     if (o.threads < 0) return sn_error(SN_ERR_ARG, "sn_word2vec_train: threads must be >= 0, got %d", o.threads);
-    int T = o.threads ? o.threads : sn_get_threads();
+    int T = o.threads ? o.threads : sn_threads_get();
     if (T < 1) T = 1;
     sn_word2vec_tokenizer_fn tokenize = o.tokenizer ? o.tokenizer : sn_word2vec_tokenize;
 
@@ -610,7 +610,7 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
         if (st != SN_OK) goto done;
     }
     for (int ep = 1; ep <= o.epochs; ep++) {
-        double t0 = sn_now();
+        double t0 = sn_time_now();
         int started = 0;
         for (int t = 1; t < T; t++) {
             if (pthread_create(&tid[t], NULL, worker_run, &wk[t]) != 0) break;
@@ -631,7 +631,7 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
             pairs += wk[t].pairs;
             if (wk[t].alpha < alpha) alpha = wk[t].alpha;
         }
-        double dt = sn_now() - t0;
+        double dt = sn_time_now() - t0;
         if (cb && cb(ep, o.epochs, alpha, pairs ? loss / (double)pairs : 0.0,
                      dt > 0 ? (double)train_words / dt : 0.0, user)) {
             st = sn_error(SN_ERR_INTERRUPTED, "sn_word2vec_train: stopped by the progress callback after epoch %d of %d", ep,

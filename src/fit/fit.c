@@ -24,14 +24,12 @@ static void logs_set(sn_logs *l, const char *key, double v) {
     l->val[l->n++] = v;
 }
 
-sn_fit_opts sn_fit_defaults(void) {
-    sn_fit_opts o;
-    memset(&o, 0, sizeof o);
-    o.epochs = 1;
-    o.batch_size = 32;
-    o.shuffle = 1;
-    o.early_stopping_patience = -1;
-    return o;
+void sn_fit_opts_default(sn_fit_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->epochs = 1;
+    o->batch_size = 32;
+    o->shuffle = 1;
+    o->early_stopping_patience = -1;
 }
 
 sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kind loss, const sn_metric_kind *metrics,
@@ -275,7 +273,7 @@ sn_status sn_history_write_csv(const sn_history *h, const char *path) {
         for (int k = 0; k < h->n_keys; k++) bad |= tb_printf(&b, ",%.9g", h->val[(size_t)e * SN_LOGS_MAX + k]);
         bad |= tb_printf(&b, ",%.3f\n", h->seconds[e]);
     }
-    sn_status st = bad ? sn_error(SN_ERR_NOMEM, "out of memory writing %s", path) : sn_write_file_atomic(path, b.s, b.n);
+    sn_status st = bad ? sn_error(SN_ERR_NOMEM, "out of memory writing %s", path) : sn_file_write_atomic(path, b.s, b.n);
     free(b.s);
     return st;
 }
@@ -295,7 +293,7 @@ sn_status sn_history_write_json(const sn_history *h, const char *path) {
         bad |= tb_printf(&b, "]");
     }
     bad |= tb_printf(&b, "\n}\n");
-    sn_status st = bad ? sn_error(SN_ERR_NOMEM, "out of memory writing %s", path) : sn_write_file_atomic(path, b.s, b.n);
+    sn_status st = bad ? sn_error(SN_ERR_NOMEM, "out of memory writing %s", path) : sn_file_write_atomic(path, b.s, b.n);
     free(b.s);
     return st;
 }
@@ -359,7 +357,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
          * running sums; the shuffle is a function of (seed, epoch) and the
          * dropout RNG was saved, so the result equals an uninterrupted run. */
         size_t first_step = ts.step_done > 0 ? (size_t)ts.step_done : 0;
-        double t0 = sn_now() - (first_step ? ts.elapsed : 0);
+        double t0 = sn_time_now() - (first_step ? ts.elapsed : 0);
         for (size_t i = 0; i < train->n; i++) idx[i] = i;
         if (o->shuffle) {
             sn_rng sr;
@@ -420,7 +418,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
                 sn_metric_update(&acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);
             if (o->progress) {
                 pr.step = (int)step + 1;
-                pr.elapsed = sn_now() - t0;
+                pr.elapsed = sn_time_now() - t0;
                 pr.logs.n = 0;
                 logs_set(&pr.logs, "loss", ltot / lcnt);
                 for (int i = 0; i < m->n_metrics; i++) logs_set(&pr.logs, metric_key(m, i), sn_metric_result(&acc[i]));
@@ -433,7 +431,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
                     ts.step_done = (int)step + 1;
                     ts.ltot = ltot;
                     ts.lcnt = lcnt;
-                    ts.elapsed = sn_now() - t0;
+                    ts.elapsed = sn_time_now() - t0;
                     for (int i = 0; i < m->n_metrics; i++) {
                         ts.mtotal[i] = acc[i].total;
                         ts.mcount[i] = acc[i].count;
@@ -461,7 +459,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
                 logs_set(&logs, k, vl.val[i]);
             }
         }
-        double secs = sn_now() - t0;
+        double secs = sn_time_now() - t0;
         if ((st = history_add(h, &logs, secs))) goto out;
         if (o->progress) {
             pr.step = (int)steps;

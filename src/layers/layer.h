@@ -141,11 +141,11 @@ struct sn_layer {
 /* Registry (layers/registry.c): the table for a spec name, or NULL. */
 const sn_layer_ops *sn_layer_find(const char *kind);
 /* Creates a layer from a parsed call: finds the ops in the registry, then
- * sn_layer_new. Returns NULL with sn_last_error set. */
+ * sn_layer_new. Returns NULL with sn_error_last set. */
 sn_layer *sn_layer_create(const sn_spec_call *call);
 /* Creates a layer of kind `ops` from a parsed call: validates the table (no
  * missing entry), runs configure, checks every argument was consumed.
- * Returns NULL with sn_last_error set. */
+ * Returns NULL with sn_error_last set. */
 sn_layer *sn_layer_new(const sn_layer_ops *ops, const sn_spec_call *call);
 /* Frees cfg (through ops->destroy) and the layer. */
 void sn_layer_free(sn_layer *L);

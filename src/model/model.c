@@ -138,7 +138,7 @@ static sn_status make_segments(sn_model *m) {
 
 sn_status sn_model_build_from_spec(sn_model **out, const char *spec_text, const sn_model_opts *o, int init_weights) {
     *out = NULL;
-    if (!spec_text || !o) return sn_error(SN_ERR_ARG, "sn_model_create: NULL argument");
+    if (!spec_text || !o) return sn_error(SN_ERR_ARG, "sn_model_init: NULL argument");
     sn_model *m = sn_calloc(1, sizeof *m);
     if (!m) return SN_ERR_NOMEM;
     sn_status st = shape_from_opts(o, &m->in_shape);
@@ -210,8 +210,8 @@ fail:
     return st;
 }
 
-sn_status sn_model_create(sn_model **out, const char *spec, const sn_model_opts *o) {
-    if (!out) return sn_error(SN_ERR_ARG, "sn_model_create: NULL output");
+sn_status sn_model_init(sn_model **out, const char *spec, const sn_model_opts *o) {
+    if (!out) return sn_error(SN_ERR_ARG, "sn_model_init: NULL output");
     return sn_model_build_from_spec(out, spec, o, 1);
 }
 
@@ -333,7 +333,7 @@ sn_status sn_model_plan(sn_model *m, int B) {
 
 void sn_model_forward(sn_model *m, int B, const sn_csr *xs, int training) {
     const uint8_t *mask = NULL;
-    int threads = sn_get_threads();
+    int threads = sn_threads_get();
     for (int i = 0; i < m->n_layers; i++) {
         sn_layer *L = m->layers[i];
         L->threads = threads;

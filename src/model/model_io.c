@@ -146,7 +146,7 @@ static sn_status finish_file(wbuf *b, const char *path) {
         free(b->p);
         return sn_error(SN_ERR_NOMEM, "%s: out of memory serialising the model", path);
     }
-    sn_status st = sn_write_file_atomic(path, b->p, b->n);
+    sn_status st = sn_file_write_atomic(path, b->p, b->n);
     free(b->p);
     return st;
 }

@@ -10,7 +10,7 @@
  *      pixel column, M4: first / min / max / last of each column run),
  *      legend in the emptiest corner, tick labels, axis labels, title;
  *   5. encode into a memory buffer (PNG stream, or SVG stream finished), then
- *      sn_write_file_atomic: temp file + fsync + rename, so a failure never
+ *      sn_file_write_atomic: temp file + fsync + rename, so a failure never
  *      leaves a partial or changed file at `path`.
  * Coordinates: "device" = pixels, origin top-left; data y grows upwards. */
 #include <cairo.h>
@@ -815,7 +815,7 @@ sn_status sn_plot_lines(const char *path, const sn_plot_series *s, int n_series,
         if (cs != CAIRO_STATUS_SUCCESS) st = plot_cairo_error(path, cs);
     }
     cairo_surface_destroy(surf);
-    if (st == SN_OK) st = sn_write_file_atomic(path, buf.p, buf.n);
+    if (st == SN_OK) st = sn_file_write_atomic(path, buf.p, buf.n);
     free(buf.p);
     return st;
 }

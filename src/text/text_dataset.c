@@ -150,7 +150,7 @@ sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_
     size_t first = SIZE_MAX;
     sn_status fst = SN_OK;
     long long n = (long long)c->n;
-#pragma omp parallel for schedule(dynamic, 32) num_threads(sn_get_threads())
+#pragma omp parallel for schedule(dynamic, 32) num_threads(sn_threads_get())
     for (long long i = 0; i < n; i++) {
         size_t cnt = 0;
         sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
@@ -198,7 +198,7 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     sn_status fst = SN_OK;
     long long n = (long long)c->n;
     /* phase 1: each document into its own exact-size arrays */
-#pragma omp parallel num_threads(sn_get_threads())
+#pragma omp parallel num_threads(sn_threads_get())
     {
         size_t cap = 1024;
         int32_t *ti = malloc(cap * sizeof *ti);

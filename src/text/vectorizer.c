@@ -207,8 +207,8 @@ static sn_status check_opts(const sn_vectorizer_opts *o) {
     return SN_OK;
 }
 
-sn_status sn_vectorizer_create(sn_vectorizer **out, const sn_vectorizer_opts *opts) {
-    if (!out) return sn_error(SN_ERR_ARG, "sn_vectorizer_create: NULL output");
+sn_status sn_vectorizer_init(sn_vectorizer **out, const sn_vectorizer_opts *opts) {
+    if (!out) return sn_error(SN_ERR_ARG, "sn_vectorizer_init: NULL output");
     *out = NULL;
     sn_vectorizer_opts d;
     sn_vectorizer_opts_default(&d);
@@ -628,7 +628,7 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     if (n >= 0xffffffffu) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: too many texts (%zu)", n);
     for (size_t d = 0; d < n; d++)
         if (!texts[d]) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: text %zu is NULL", d);
-    int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_get_threads(), 64)) : 1;
+    int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_threads_get(), 64)) : 1;
     adapt_ctx *parts = sn_calloc((size_t)T, sizeof *parts);
     if (!parts) return SN_ERR_NOMEM;
     sn_status st = SN_OK;
@@ -1029,7 +1029,7 @@ sn_status sn_vectorizer_load_blob(sn_vectorizer **out, const void *buf, size_t l
         if (!isfinite(oov)) BLOB_FAIL("OOV idf is not finite");
     }
     if (r.pos != r.n) BLOB_FAIL("%zu trailing bytes", r.n - r.pos);
-    st = sn_vectorizer_create(&v, &o);
+    st = sn_vectorizer_init(&v, &o);
     if (st != SN_OK) goto done;
     /* tokens in a blob are not NUL-terminated: install_vocab uses lengths */
     st = install_vocab(v, toks, lens, nt, idf, has_idf, oov);

@@ -31,16 +31,14 @@
 #define SN_OPT_CHUNK 8192
 #define SN_OPT_PAR_MIN 32768
 
-sn_optimizer_cfg sn_optimizer_defaults(sn_opt_kind kind) {
-    sn_optimizer_cfg c;
-    memset(&c, 0, sizeof c);
-    c.kind = kind;
-    c.lr = kind == SN_OPT_SGD ? 0.01 : 1e-3;
-    c.rho = 0.9;
-    c.beta1 = 0.9;
-    c.beta2 = 0.999;
-    c.epsilon = 1e-7;
-    return c;
+void sn_optimizer_cfg_default(sn_optimizer_cfg *c, sn_opt_kind kind) {
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->lr = kind == SN_OPT_SGD ? 0.01 : 1e-3;
+    c->rho = 0.9;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->epsilon = 1e-7;
 }
 
 int sn_optimizer_parse(const char *s, sn_opt_kind *out) {
