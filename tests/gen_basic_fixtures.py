@@ -19,7 +19,7 @@ Layout conversions (torch → Keras):
   Conv1d.weight (F, Cin, K)   → kernel (K, Cin, F)        : W.permute(2, 1, 0)
   Conv1d / pooling / BatchNorm1d take channels-first input: x.permute(0, 2, 1)
 Padding for Conv1D is applied explicitly with F.pad using the Keras rule
-(KERAS_SEMANTICS §10): same → P = max((L_out−1)s + d(K−1) + 1 − L, 0),
+(docs/keras-semantics.md §10): same → P = max((L_out−1)s + d(K−1) + 1 − L, 0),
 left ⌊P/2⌋; causal → left d(K−1). MaxPooling1D same pads with −inf.
 BatchNorm: torch's running_var uses the UNBIASED batch variance and its
 momentum is 1 − keras_momentum; the "_after" statistics are computed here with

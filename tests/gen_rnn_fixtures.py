@@ -13,7 +13,7 @@ case "<case>/..." holds
   and per recurrent layer L ("l0", "l1"; a bidirectional layer's backward
   direction is "l0r"): L/w_ih, L/w_hh, L/b_ih, L/b_hh in torch layout and
   their gradients L/g_w_ih, ... ; single unmasked layers also h_n (and c_n).
-Semantics reproduced on the torch side (KERAS_SEMANTICS §1-§4):
+Semantics reproduced on the torch side (docs/keras-semantics.md §1-§4):
   go_backwards   → torch on x.flip(1); output kept in processing order;
   Bidirectional  → torch bidirectional=True; return_sequences=False takes
                    forward's last output and backward's output at t = 0;

@@ -1,7 +1,7 @@
 /* TextVectorization: standardization, split, n-grams, adapt ordering,
  * index layouts, output modes, serialization, Porter stemmer. Expected
  * values are computed by hand from Keras's documented behaviour
- * (KERAS_SEMANTICS.md §13). */
+ * (docs/keras-semantics.md §13). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

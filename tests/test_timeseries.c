@@ -9,7 +9,7 @@
 #include "seqnn/data.h"
 #include "test.h"
 
-/* Brute force from KERAS_SEMANTICS §11, written without the closed form:
+/* Brute force from docs/keras-semantics.md §11, written without the closed form:
  * Keras validation first; then every row i in [s0, e) with (i-s0) % S == 0
  * whose rows i + k*r (k < L) all lie below e, and (with targets) whose
  * relative position j*S = i - s0 is below len(targets). Returns -1 when

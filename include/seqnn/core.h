@@ -98,6 +98,28 @@ SN_API sn_rng sn_rng_split(sn_rng *r);
 SN_API void sn_threads_set(int n);
 SN_API int sn_threads_get(void);
 
+/* ---- Vector paths. seqnn's kernels come in an SSE2 (baseline x86-64),
+ * an AVX2 + FMA and an AVX-512 version; the active path is the best the CPU
+ * has, or the one named by $SEQNN_ISA ("sse2", "avx2", "avx512") or set with
+ * sn_isa_set. ---- */
+typedef enum sn_isa { SN_ISA_SSE2 = 0, SN_ISA_AVX2 = 1, SN_ISA_AVX512 = 2 } sn_isa;
+/* The best path this CPU runs. */
+SN_API sn_isa sn_isa_detect(void);
+/* The active path (read once from $SEQNN_ISA on first use; a value this CPU
+ * cannot run, or an unknown one, is ignored with a warning through the log
+ * sink; sn_isa_env_check reports it as an error). */
+SN_API sn_isa sn_isa_get(void);
+/* Selects the path for later calls (process-wide, not while seqnn runs in
+ * another thread). SN_ERR_UNSUPPORTED when the CPU lacks its instructions. */
+SN_API sn_status sn_isa_set(sn_isa isa);
+/* "sse2" | "avx2" | "avx512". */
+SN_API const char *sn_isa_name(sn_isa isa);
+/* Parses a path name. SN_ERR_PARSE for an unknown one. */
+SN_API sn_status sn_isa_parse(const char *s, sn_isa *out);
+/* Applies $SEQNN_ISA if set: SN_ERR_PARSE for an unknown name,
+ * SN_ERR_UNSUPPORTED for a path this CPU lacks (the CLI exits on either). */
+SN_API sn_status sn_isa_env_check(void);
+
 /* ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, with
  * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it. ---- */
 typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;

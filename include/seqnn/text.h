@@ -1,5 +1,5 @@
 /* Text pipeline: corpus loading (like keras.utils.text_dataset_from_directory),
- * TextVectorization with Keras semantics (KERAS_SEMANTICS.md §12, §13), and
+ * TextVectorization with Keras semantics (docs/keras-semantics.md §12, §13), and
  * datasets of encoded texts for the trainer.
  *
  * Bytes, not code points: texts are kept as the raw bytes of the files (as

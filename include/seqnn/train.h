@@ -1,5 +1,5 @@
 /* Losses, metrics and optimizers with Keras 3 formulas and defaults
- * (KERAS_SEMANTICS §7, §8). */
+ * (docs/keras-semantics.md §7, §8). */
 #ifndef SEQNN_TRAIN_H
 #define SEQNN_TRAIN_H
 

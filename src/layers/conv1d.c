@@ -25,7 +25,7 @@
  *         U (B, Lp + d(K−1), F) at t·s + d(K−1), and correlated with the
  *         flipped, transposed kernel W''[k'] = W[K−1−k']^T — the same GEMM.
  * Reference: keras/src/layers/convolutional/base_conv.py,
- * keras/src/ops/operation_utils.py; KERAS_SEMANTICS §6, §10. */
+ * keras/src/ops/operation_utils.py; docs/keras-semantics.md §6, §10. */
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -169,7 +169,7 @@ static sn_status conv_build(sn_layer *L) {
 static void conv_init(sn_layer *L, sn_rng *r) {
     const conv_cfg *cfg = L->cfg;
     const int K = cfg->K, cin = cfg->cin, F = cfg->filters;
-    /* fan_in = K·Cin, fan_out = K·F (KERAS_SEMANTICS §6). */
+    /* fan_in = K·Cin, fan_out = K·F (docs/keras-semantics.md §6). */
     sn_init_apply(cfg->kernel_init, L->w, K * cin, F, (double)K * cin, (double)K * F, r);
     if (cfg->use_bias) sn_init_apply(cfg->bias_init, L->w + (size_t)K * cin * F, 1, F, F, F, r);
 }

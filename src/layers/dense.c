@@ -9,7 +9,7 @@
  *   tensor is always the model input).
  *   Ids input (one-hot sequences) is rejected at build: the recurrent and
  *   embedding layers gather kernel rows for those.
- * Reference: keras/src/layers/core/dense.py; KERAS_SEMANTICS §6, §10. */
+ * Reference: keras/src/layers/core/dense.py; docs/keras-semantics.md §6, §10. */
 #include <string.h>
 
 #include "layers/layer.h"
@@ -80,7 +80,7 @@ static void dense_init(sn_layer *L, sn_rng *r) {
     dense_cfg *cfg = L->cfg;
     int cin = dense_cin(L), H = cfg->units;
     sn_init_apply(cfg->kernel_init, L->w, cin, H, cin, H, r);
-    /* 1-D tensor: fan_in = fan_out = H (KERAS_SEMANTICS §6). */
+    /* 1-D tensor: fan_in = fan_out = H (docs/keras-semantics.md §6). */
     if (cfg->use_bias) sn_init_apply(cfg->bias_init, L->w + (size_t)cin * H, 1, H, H, H, r);
 }
 

@@ -8,7 +8,7 @@
  * SeedGenerator: reproducible across runs, new mask every call), and kept in
  * the cache so backward applies the very same mask: dx += dy ⊙ m.
  * The mask passes through.
- * Reference: keras/src/layers/regularization/dropout.py; KERAS_SEMANTICS §9. */
+ * Reference: keras/src/layers/regularization/dropout.py; docs/keras-semantics.md §9. */
 #include <string.h>
 
 #include "layers/layer.h"

@@ -1,4 +1,4 @@
-/* Embedding, Masking and OneHot layers (KERAS_SEMANTICS §5).
+/* Embedding, Masking and OneHot layers (docs/keras-semantics.md §5).
  *
  * embedding(input_dim V, output_dim D, mask_zero=false, trainable=true,
  *           embeddings_initializer=uniform): ids (T,) → (T,D), y = E[id];

@@ -122,6 +122,13 @@ typedef struct sn_layer_ops {
     int (*describe)(const sn_layer *L, char *buf, size_t n);
     /* Optional: frees L->cfg contents (default: free(L->cfg)). */
     void (*destroy)(sn_layer *L);
+    /* Optional: the RNG streams the layer owns (a layer given `seed=` draws
+     * its dropout masks from its own stream, not from the model's RNG).
+     * Writes up to `max` pointers into `out` (pointing into L, do not free)
+     * and returns how many streams the layer owns. The model and resume
+     * files save and restore them, so that load and --resume continue the
+     * same streams. */
+    int (*rng_streams)(sn_layer *L, sn_rng **out, int max);
 } sn_layer_ops;
 
 struct sn_layer {
@@ -154,7 +161,7 @@ size_t sn_layer_add_tensor(sn_layer *L, const char *name, int rank, const int *d
 /* Runs build for `L` on input shape `in` and fills n_params from tensors. */
 sn_status sn_layer_build(sn_layer *L, const sn_shape *in);
 
-/* ---- Initializers (Keras formulas; see KERAS_SEMANTICS §6) ---- */
+/* ---- Initializers (Keras formulas; see docs/keras-semantics.md §6) ---- */
 void sn_init_glorot_uniform(float *w, size_t n, double fan_in, double fan_out, sn_rng *r);
 void sn_init_he_uniform(float *w, size_t n, double fan_in, sn_rng *r);
 void sn_init_uniform(float *w, size_t n, double lo, double hi, sn_rng *r);

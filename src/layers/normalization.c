@@ -22,7 +22,7 @@
  *   Per row over the last axis: y = (x−μ)/√(σ²+ε)·γ + β (biased σ²); gamma,
  *   beta (C). dx = inv·(g − mean(g) − x̂·mean(g·x̂)). The mask passes through.
  * Reference: keras/src/layers/normalization/batch_normalization.py,
- * layer_normalization.py; KERAS_SEMANTICS §9. */
+ * layer_normalization.py; docs/keras-semantics.md §9. */
 #include <math.h>
 #include <string.h>
 

@@ -13,7 +13,7 @@
  *     ignores a mask.
  * All three drop the mask.
  * Reference: keras/src/layers/pooling/base_pooling.py, global_average_pooling1d.py,
- * global_max_pooling1d.py; KERAS_SEMANTICS §10. */
+ * global_max_pooling1d.py; docs/keras-semantics.md §10. */
 #include <string.h>
 
 #include "layers/layer.h"

@@ -3,7 +3,7 @@
  * in a single streaming pass (several sub-folders at once, so the IMDB
  * .tar.xz is decompressed once for train and test).
  *
- * Keras's order (KERAS_SEMANTICS.md §12): classes in sorted order (or the
+ * Keras's order (docs/keras-semantics.md §12): classes in sorted order (or the
  * explicit list), then for each class os.walk sorted by directory path, then
  * file names sorted. We collect (class, dir, name) keys and sort them, so a
  * directory and an archive give the same corpus whatever the member order.

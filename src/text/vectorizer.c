@@ -1,4 +1,4 @@
-/* TextVectorization with Keras semantics (KERAS_SEMANTICS.md §13).
+/* TextVectorization with Keras semantics (docs/keras-semantics.md §13).
  *
  * Pipeline per text: [strip "<br />"] -> lowercase (ASCII, or a small UTF-8
  * table) -> delete the 32 ASCII punctuation bytes -> split (whitespace runs /

@@ -1,4 +1,4 @@
-/* Losses and metrics with Keras 3 formulas (KERAS_SEMANTICS §8).
+/* Losses and metrics with Keras 3 formulas (docs/keras-semantics.md §8).
  *
  * Layout everywhere: y_pred (rows, n), y_true (rows, n) or, for the sparse
  * kinds, (rows, 1) class ids stored as floats; weight (rows) or NULL. rows is

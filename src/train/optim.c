@@ -1,4 +1,4 @@
-/* Optimizers with Keras 3 formulas and defaults (KERAS_SEMANTICS §7).
+/* Optimizers with Keras 3 formulas and defaults (docs/keras-semantics.md §7).
  *
  * One step, as keras/src/optimizers/base_optimizer.py apply():
  *   1. clip the gradients (at most one of clipnorm per segment, global_clipnorm,

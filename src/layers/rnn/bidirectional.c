@@ -1,4 +1,4 @@
-/* Bidirectional wrapper (KERAS_SEMANTICS §4):
+/* Bidirectional wrapper (docs/keras-semantics.md §4):
  *   bidirectional(lstm(16), merge_mode=concat|sum|mul|ave)
  * Owns two recurrent layers built from the same nested call: `forward_<kind>`
  * and `backward_<kind>` (a clone with go_backwards flipped). Both get

@@ -1,4 +1,4 @@
-/* SimpleRNN, LSTM and GRU layers: Keras 3 semantics (KERAS_SEMANTICS §1-§3),
+/* SimpleRNN, LSTM and GRU layers: Keras 3 semantics (docs/keras-semantics.md §1-§3),
  * hand-written forward / backward over raw floats.
  *
  * Equations (row vectors, ⊙ elementwise, σ = recurrent_activation, φ = activation):

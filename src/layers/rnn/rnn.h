@@ -1,7 +1,7 @@
 /* Recurrent, embedding and masking layers (internal): configuration shared by
  * src/rnn.c (SimpleRNN / LSTM / GRU), src/bidirectional.c and
  * src/embedding.c (Embedding / Masking / OneHot), plus a few accessors the
- * model and the tests use. Semantics: /work/shared/KERAS_SEMANTICS.md §1-§6.
+ * model and the tests use. Semantics: docs/keras-semantics.md §1-§6.
  *
  * Recurrent layer tensors (Keras layout, row vectors y = xW):
  *   "kernel"           (C, G*H)  G gate blocks: LSTM i,f,c,o; GRU z,r,h; SimpleRNN 1
