@@ -98,6 +98,17 @@ SN_API sn_rng sn_rng_split(sn_rng *r);
 SN_API void sn_threads_set(int n);
 SN_API int sn_threads_get(void);
 
+/* ---- Denormals. seqnn flushes denormal floats to zero (FTZ and DAZ) in
+ * every thread while it computes, and restores the caller's floating-point
+ * mode before returning: on many CPUs each denormal operand costs a
+ * micro-code assist (100x slower), and long back-propagation through time
+ * produces many. On by default; sn_denormals_set(0) or
+ * $SEQNN_FLUSH_DENORMALS=0 keeps IEEE denormals (slower, results differ only
+ * in values below 1.2e-38). ---- */
+SN_API void sn_denormals_set(int flush);
+/* 1 when seqnn flushes denormals (the default), 0 when it keeps them. */
+SN_API int sn_denormals_get(void);
+
 /* ---- Vector paths. seqnn's kernels come in an SSE2 (baseline x86-64),
  * an AVX2 + FMA and an AVX-512 version; the active path is the best the CPU
  * has, or the one named by $SEQNN_ISA ("sse2", "avx2", "avx512") or set with

@@ -17,6 +17,29 @@
         }                                                                                        \
     } while (0)
 
+/* ---- Floating-point environment (core/fpenv.c). seqnn's arithmetic runs
+ * with denormals flushed to zero (FTZ) and treated as zero on input (DAZ):
+ * on Intel cores every denormal operand costs a micro-code assist, and a long
+ * BPTT produces mostly denormal gradients. Every thread that computes for
+ * seqnn sets the mode on entry and restores the caller's mode on exit:
+ *   - public compute entry points (fit, predict, evaluate, ...) on the
+ *     calling thread;
+ *   - the start and end of every OpenMP parallel region (workers persist
+ *     between regions and are shared with the application's own OpenMP code):
+ *
+ *     #pragma omp parallel num_threads(nt)
+ *     {
+ *         sn_fp_state fp = sn_fp_enter();
+ *     #pragma omp for schedule(static)
+ *         for (...) ...
+ *         sn_fp_leave(fp);
+ *     }
+ * Both are cheap (one control-register read and write). sn_denormals_set(0)
+ * turns flushing off process-wide (then enter/leave change nothing). */
+typedef struct sn_fp_state { unsigned csr; int changed; } sn_fp_state;
+sn_fp_state sn_fp_enter(void);
+void sn_fp_leave(sn_fp_state s);
+
 #define SN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SN_MAX(a, b) ((a) > (b) ? (a) : (b))
 
