@@ -35,7 +35,32 @@ static int grads_finite(const sn_model *m) {
     return 1;
 }
 
-sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist) {
+/* One call of sn_model_fit: its inputs, the state the callbacks keep
+ * (ts: also what the resume file saves) and its buffers. */
+typedef struct fit_run {
+    sn_model *m;
+    const sn_dataset *train;
+    const sn_fit_opts *o;
+    sn_history *h;            /* the caller's history or a local one */
+    sn_train_state ts;
+    const char *ck_mon;       /* ModelCheckpoint monitor */
+    const char *es_mon;       /* EarlyStopping monitor */
+    float *best_w;            /* (n_params) best weights for restore_best_weights, or NULL */
+    size_t *idx;              /* (train->n) sample order of the epoch */
+    int B;                    /* rows per step (batch size, at most n) */
+    size_t steps;             /* steps per epoch */
+} fit_run;
+
+/* The running (sample-weighted) sums of one epoch and its progress report. */
+typedef struct epoch_run {
+    int epoch;                /* 0-based */
+    double t0;                /* start time (moved back by a resumed epoch's elapsed time) */
+    double ltot, lcnt;        /* loss sum and sample count */
+    sn_metric_acc acc[4];
+    sn_progress pr;
+} epoch_run;
+
+static sn_status check_fit_args(const sn_model *m, const sn_dataset *train, const sn_fit_opts *o) {
     if (!m || !train || !o) return sn_error(SN_ERR_ARG, "sn_model_fit: NULL argument");
     if (!m->compiled) return sn_error(SN_ERR_STATE, "model is not compiled: call sn_model_compile first");
     sn_status st = sn_model_check_dataset(m, train, "training", 1);
@@ -43,182 +68,253 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
     if (o->val && (st = sn_model_check_dataset(m, o->val, "validation", 1))) return st;
     if (o->epochs <= 0) return sn_error(SN_ERR_ARG, "epochs must be > 0, got %d", o->epochs);
     if (o->batch_size <= 0) return sn_error(SN_ERR_ARG, "batch size must be > 0, got %d", o->batch_size);
-    int B = (int)SN_MIN((size_t)o->batch_size, train->n);
-    if ((st = sn_model_plan(m, B))) return st;
+    return SN_OK;
+}
 
-    sn_history local_hist = {0};
-    sn_history *h = hist ? hist : &local_hist;
-    sn_train_state ts;
-    sn_train_state_init(&ts);
-    const char *ck_mon = o->checkpoint_monitor ? o->checkpoint_monitor : (o->val ? "val_loss" : "loss");
-    const char *es_mon = o->early_stopping_monitor ? o->early_stopping_monitor : (o->val ? "val_loss" : "loss");
-    float *best_w = NULL;
-    size_t *idx = sn_malloc(train->n, sizeof(size_t));
-    if (!idx) return SN_ERR_NOMEM;
+/* Plans the arena, allocates the buffers and, with o->resume, restores
+ * weights, optimizer, RNG, epoch, history and monitors from the resume file
+ * (a missing file starts fresh). On error the caller still runs fit_end. */
+static sn_status fit_begin(fit_run *r) {
+    const sn_fit_opts *o = r->o;
+    r->B = (int)SN_MIN((size_t)o->batch_size, r->train->n);
+    sn_status st = sn_model_plan(r->m, r->B);
+    if (st) return st;
+    sn_train_state_init(&r->ts);
+    r->ck_mon = o->checkpoint_monitor ? o->checkpoint_monitor : (o->val ? "val_loss" : "loss");
+    r->es_mon = o->early_stopping_monitor ? o->early_stopping_monitor : (o->val ? "val_loss" : "loss");
+    r->idx = sn_malloc(r->train->n, sizeof(size_t));
+    if (!r->idx) return SN_ERR_NOMEM;
     if (o->restore_best_weights && o->early_stopping_patience >= 0) {
-        best_w = sn_malloc(m->n_params + 1, sizeof(float));
-        if (!best_w) {
-            free(idx);
-            return SN_ERR_NOMEM;
-        }
+        r->best_w = sn_malloc(r->m->n_params + 1, sizeof(float));
+        if (!r->best_w) return SN_ERR_NOMEM;
     }
-    /* Resume: weights, optimizer, RNG, epoch, history, monitors. */
     if (o->resume && o->resume_path) {
-        st = sn_train_state_load(m, o->resume_path, &ts, h, best_w);
-        if (st == SN_ERR_IO && ts.missing) st = SN_OK; /* nothing to resume from: start fresh */
-        if (st) goto out;
+        st = sn_train_state_load(r->m, o->resume_path, &r->ts, r->h, r->best_w);
+        if (st == SN_ERR_IO && r->ts.missing) st = SN_OK; /* nothing to resume from: start fresh */
+        if (st) return st;
     }
-    size_t steps = (train->n + (size_t)B - 1) / (size_t)B;
-    for (int epoch = ts.epoch_done; epoch < o->epochs; epoch++) {
-        /* An epoch interrupted by a signal resumes at its next step with its
-         * running sums; the shuffle is a function of (seed, epoch) and the
-         * dropout RNG was saved, so the result equals an uninterrupted run. */
-        size_t first_step = ts.step_done > 0 ? (size_t)ts.step_done : 0;
-        double t0 = sn_time_now() - (first_step ? ts.elapsed : 0);
-        for (size_t i = 0; i < train->n; i++) idx[i] = i;
-        if (o->shuffle) {
-            sn_rng sr;
-            sn_rng_seed(&sr, epoch_seed(o->seed, epoch));
-            sn_rng_shuffle(&sr, idx, train->n);
+    r->steps = (r->train->n + (size_t)r->B - 1) / (size_t)r->B;
+    return SN_OK;
+}
+
+/* Starts epoch e->epoch: the sample order (a function of (seed, epoch)) and
+ * fresh sums, or, for an epoch a signal interrupted, the saved sums. Returns
+ * the first step to run. */
+static size_t epoch_begin(fit_run *r, epoch_run *e) {
+    const sn_fit_opts *o = r->o;
+    sn_train_state *ts = &r->ts;
+    size_t first_step = ts->step_done > 0 ? (size_t)ts->step_done : 0;
+    e->t0 = sn_time_now() - (first_step ? ts->elapsed : 0);
+    for (size_t i = 0; i < r->train->n; i++) r->idx[i] = i;
+    if (o->shuffle) {
+        sn_rng sr;
+        sn_rng_seed(&sr, epoch_seed(o->seed, e->epoch));
+        sn_rng_shuffle(&sr, r->idx, r->train->n);
+    }
+    sn_model_metrics_init(r->m, e->acc);
+    e->ltot = 0;
+    e->lcnt = 0;
+    if (first_step) {
+        e->ltot = ts->ltot;
+        e->lcnt = ts->lcnt;
+        for (int i = 0; i < r->m->n_metrics; i++) {
+            e->acc[i].total = ts->mtotal[i];
+            e->acc[i].count = ts->mcount[i];
         }
-        sn_metric_acc acc[4];
-        sn_model_metrics_init(m, acc);
-        double ltot = 0, lcnt = 0;
-        if (first_step) {
-            ltot = ts.ltot;
-            lcnt = ts.lcnt;
-            for (int i = 0; i < m->n_metrics; i++) {
-                acc[i].total = ts.mtotal[i];
-                acc[i].count = ts.mcount[i];
-            }
-            ts.step_done = 0;
-        }
-        sn_progress pr;
-        memset(&pr, 0, sizeof pr);
-        pr.epoch = epoch + 1;
-        pr.epochs = o->epochs;
-        pr.steps = (int)steps;
-        for (size_t step = first_step; step < steps; step++) {
-            size_t s0 = step * (size_t)B;
-            int nb = (int)SN_MIN((size_t)B, train->n - s0);
-            sn_csr csr;
-            int has;
-            if ((st = sn_model_load_batch(m, train, idx + s0, nb, &csr, &has))) {
-                sn_error_prefix(st, "epoch %d step %zu", epoch + 1, step + 1);
-                goto out;
-            }
-            sn_model_forward(m, nb, has ? &csr : NULL, 1);
-            size_t rows, width;
-            sn_model_loss_layout(m, nb, &rows, &width);
-            const float *rw = sn_model_row_weights(m, nb);
-            float *dlast = m->dbuf[m->n_layers % 2];
-            double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, rw, rows, width, dlast);
-            if (!isfinite(l)) {
-                st = sn_error(SN_ERR_NUMERIC,
-                              "loss is %s at epoch %d step %zu: training stopped (TerminateOnNaN); the last saved "
-                              "checkpoint is unchanged",
-                              isnan(l) ? "NaN" : "Inf", epoch + 1, step + 1);
-                goto out;
-            }
-            sn_model_backward(m, nb, has ? &csr : NULL, dlast);
-            if (!grads_finite(m)) {
-                st = sn_error(SN_ERR_NUMERIC,
-                              "gradient holds NaN or Inf at epoch %d step %zu: training stopped; the last saved "
-                              "checkpoint is unchanged",
-                              epoch + 1, step + 1);
-                goto out;
-            }
-            if ((st = sn_optimizer_step(&m->opt, m->params, m->grads, m->seg, m->n_seg))) goto out;
-            ltot += l * nb;
-            lcnt += nb;
-            for (int i = 0; i < m->n_metrics; i++)
-                sn_metric_update(&acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);
-            if (o->progress) {
-                pr.step = (int)step + 1;
-                pr.elapsed = sn_time_now() - t0;
-                pr.logs.n = 0;
-                sn_logs_set(&pr.logs, "loss", ltot / lcnt);
-                for (int i = 0; i < m->n_metrics; i++) sn_logs_set(&pr.logs, sn_model_metric_key(m, i), sn_metric_result(&acc[i]));
-                pr.done = 0;
-                if (step + 1 < steps) o->progress(&pr, o->user);
-            }
-            if (o->stop_flag && *o->stop_flag && step + 1 < steps) {
-                /* The step is finished: save where this epoch stands, then stop. */
-                if (o->resume_path) {
-                    ts.step_done = (int)step + 1;
-                    ts.ltot = ltot;
-                    ts.lcnt = lcnt;
-                    ts.elapsed = sn_time_now() - t0;
-                    for (int i = 0; i < m->n_metrics; i++) {
-                        ts.mtotal[i] = acc[i].total;
-                        ts.mcount[i] = acc[i].count;
-                    }
-                    if ((st = sn_train_state_save(m, o->resume_path, &ts, h, best_w))) goto out;
-                    st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu; state saved to %s",
-                                  epoch + 1, step + 1, o->resume_path);
-                } else {
-                    st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu (no resume path: not saved)",
-                                  epoch + 1, step + 1);
-                }
-                goto out;
-            }
-        }
-        sn_logs logs;
-        memset(&logs, 0, sizeof logs);
-        sn_logs_set(&logs, "loss", ltot / lcnt);
-        for (int i = 0; i < m->n_metrics; i++) sn_logs_set(&logs, sn_model_metric_key(m, i), sn_metric_result(&acc[i]));
-        if (o->val) {
-            sn_logs vl;
-            if ((st = sn_model_evaluate(m, o->val, o->batch_size, &vl))) goto out;
-            for (int i = 0; i < vl.n; i++) {
-                char k[40];
-                snprintf(k, sizeof k, "val_%s", vl.key[i]);
-                sn_logs_set(&logs, k, vl.val[i]);
-            }
-        }
-        double secs = sn_time_now() - t0;
-        if ((st = sn_history_add(h, &logs, secs))) goto out;
+        ts->step_done = 0;
+    }
+    memset(&e->pr, 0, sizeof e->pr);
+    e->pr.epoch = e->epoch + 1;
+    e->pr.epochs = o->epochs;
+    e->pr.steps = (int)r->steps;
+    return first_step;
+}
+
+/* One optimizer step on the batch at `step`: forward, loss, backward,
+ * update, and the epoch's sums. A NaN/Inf loss or gradient stops training
+ * (TerminateOnNaN) with SN_ERR_NUMERIC before the weights change. */
+static sn_status train_step(fit_run *r, epoch_run *e, size_t step) {
+    sn_model *m = r->m;
+    size_t s0 = step * (size_t)r->B;
+    int nb = (int)SN_MIN((size_t)r->B, r->train->n - s0);
+    sn_csr csr;
+    int has;
+    sn_status st = sn_model_load_batch(m, r->train, r->idx + s0, nb, &csr, &has);
+    if (st) return sn_error_prefix(st, "epoch %d step %zu", e->epoch + 1, step + 1);
+    sn_model_forward(m, nb, has ? &csr : NULL, 1);
+    size_t rows, width;
+    sn_model_loss_layout(m, nb, &rows, &width);
+    const float *rw = sn_model_row_weights(m, nb);
+    float *dlast = m->dbuf[m->n_layers % 2];
+    double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, rw, rows, width, dlast);
+    if (!isfinite(l))
+        return sn_error(SN_ERR_NUMERIC,
+                        "loss is %s at epoch %d step %zu: training stopped (TerminateOnNaN); the last saved "
+                        "checkpoint is unchanged",
+                        isnan(l) ? "NaN" : "Inf", e->epoch + 1, step + 1);
+    sn_model_backward(m, nb, has ? &csr : NULL, dlast);
+    if (!grads_finite(m))
+        return sn_error(SN_ERR_NUMERIC,
+                        "gradient holds NaN or Inf at epoch %d step %zu: training stopped; the last saved "
+                        "checkpoint is unchanged",
+                        e->epoch + 1, step + 1);
+    if ((st = sn_optimizer_step(&m->opt, m->params, m->grads, m->seg, m->n_seg))) return st;
+    e->ltot += l * nb;
+    e->lcnt += nb;
+    for (int i = 0; i < m->n_metrics; i++) sn_metric_update(&e->acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);
+    return SN_OK;
+}
+
+/* Running logs of the epoch into l: loss and the compiled metrics. */
+static void running_logs(const fit_run *r, const epoch_run *e, sn_logs *l) {
+    l->n = 0;
+    sn_logs_set(l, "loss", e->ltot / e->lcnt);
+    for (int i = 0; i < r->m->n_metrics; i++) sn_logs_set(l, sn_model_metric_key(r->m, i), sn_metric_result(&e->acc[i]));
+}
+
+/* A signal set the stop flag after `step` (not the last of the epoch):
+ * saves where the epoch stands (when there is a resume path) and returns
+ * SN_ERR_INTERRUPTED saying so. */
+static sn_status stop_mid_epoch(fit_run *r, const epoch_run *e, size_t step) {
+    const sn_fit_opts *o = r->o;
+    if (!o->resume_path)
+        return sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu (no resume path: not saved)",
+                        e->epoch + 1, step + 1);
+    sn_train_state *ts = &r->ts;
+    ts->step_done = (int)step + 1;
+    ts->ltot = e->ltot;
+    ts->lcnt = e->lcnt;
+    ts->elapsed = sn_time_now() - e->t0;
+    for (int i = 0; i < r->m->n_metrics; i++) {
+        ts->mtotal[i] = e->acc[i].total;
+        ts->mcount[i] = e->acc[i].count;
+    }
+    sn_status st = sn_train_state_save(r->m, o->resume_path, ts, r->h, r->best_w);
+    if (st) return st;
+    return sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu; state saved to %s", e->epoch + 1,
+                    step + 1, o->resume_path);
+}
+
+/* The steps of one epoch from first_step on, with progress reports and the
+ * signal stop between steps. */
+static sn_status run_steps(fit_run *r, epoch_run *e, size_t first_step) {
+    const sn_fit_opts *o = r->o;
+    for (size_t step = first_step; step < r->steps; step++) {
+        sn_status st = train_step(r, e, step);
+        if (st) return st;
         if (o->progress) {
-            pr.step = (int)steps;
-            pr.elapsed = secs;
-            pr.logs = logs;
-            pr.done = 1;
-            o->progress(&pr, o->user);
+            e->pr.step = (int)step + 1;
+            e->pr.elapsed = sn_time_now() - e->t0;
+            running_logs(r, e, &e->pr.logs);
+            e->pr.done = 0;
+            if (step + 1 < r->steps) o->progress(&e->pr, o->user);
         }
-        /* ModelCheckpoint */
-        double cv = sn_logs_get(&logs, ck_mon);
-        if (o->checkpoint_path) {
-            if (isnan(cv) && o->save_best_only) sn_log(SN_LOG_WARN, "checkpoint monitor '%s' not in logs; saving anyway", ck_mon);
-            if (!o->save_best_only || isnan(cv) || improved(ck_mon, cv, ts.best_ckpt, 0, ts.have_best_ckpt)) {
-                if ((st = sn_model_save(m, o->checkpoint_path))) goto out;
-                sn_log(SN_LOG_INFO, "epoch %d: %s %s %.5g, saved %s", epoch + 1, ck_mon,
-                       ts.have_best_ckpt ? "improved to" : "=", cv, o->checkpoint_path);
-            }
+        if (o->stop_flag && *o->stop_flag && step + 1 < r->steps) return stop_mid_epoch(r, e, step);
+    }
+    return SN_OK;
+}
+
+/* The epoch's logs: training loss and metrics, then val_ values. */
+static sn_status epoch_logs(fit_run *r, const epoch_run *e, sn_logs *logs) {
+    memset(logs, 0, sizeof *logs);
+    running_logs(r, e, logs);
+    if (!r->o->val) return SN_OK;
+    sn_logs vl;
+    sn_status st = sn_model_evaluate(r->m, r->o->val, r->o->batch_size, &vl);
+    if (st) return st;
+    for (int i = 0; i < vl.n; i++) {
+        char k[40];
+        snprintf(k, sizeof k, "val_%s", vl.key[i]);
+        sn_logs_set(logs, k, vl.val[i]);
+    }
+    return SN_OK;
+}
+
+/* ModelCheckpoint at the end of epoch `epoch` (0-based). */
+static sn_status checkpoint(fit_run *r, int epoch, const sn_logs *logs) {
+    const sn_fit_opts *o = r->o;
+    sn_train_state *ts = &r->ts;
+    const char *mon = r->ck_mon;
+    double cv = sn_logs_get(logs, mon);
+    if (o->checkpoint_path) {
+        if (isnan(cv) && o->save_best_only) sn_log(SN_LOG_WARN, "checkpoint monitor '%s' not in logs; saving anyway", mon);
+        if (!o->save_best_only || isnan(cv) || improved(mon, cv, ts->best_ckpt, 0, ts->have_best_ckpt)) {
+            sn_status st = sn_model_save(r->m, o->checkpoint_path);
+            if (st) return st;
+            sn_log(SN_LOG_INFO, "epoch %d: %s %s %.5g, saved %s", epoch + 1, mon,
+                   ts->have_best_ckpt ? "improved to" : "=", cv, o->checkpoint_path);
         }
-        if (isfinite(cv) && improved(ck_mon, cv, ts.best_ckpt, 0, ts.have_best_ckpt)) {
-            ts.best_ckpt = cv;
-            ts.have_best_ckpt = 1;
-        }
-        /* EarlyStopping (Keras 3 semantics) */
+    }
+    if (isfinite(cv) && improved(mon, cv, ts->best_ckpt, 0, ts->have_best_ckpt)) {
+        ts->best_ckpt = cv;
+        ts->have_best_ckpt = 1;
+    }
+    return SN_OK;
+}
+
+/* EarlyStopping (Keras 3 semantics) at the end of epoch `epoch`: keeps the
+ * best weights, returns 1 when training should stop. */
+static int early_stopping(fit_run *r, int epoch, const sn_logs *logs) {
+    const sn_fit_opts *o = r->o;
+    sn_train_state *ts = &r->ts;
+    if (o->early_stopping_patience < 0) return 0;
+    double ev = sn_logs_get(logs, r->es_mon);
+    if (isnan(ev)) return 0;
+    ts->wait++;
+    if (improved(r->es_mon, ev, ts->best_es, o->early_stopping_min_delta, ts->have_best_es)) {
+        ts->best_es = ev;
+        ts->have_best_es = 1;
+        ts->wait = 0;
+        if (r->best_w) memcpy(r->best_w, r->m->params, r->m->n_params * sizeof(float));
+    } else if (ts->wait >= o->early_stopping_patience && epoch > 0) {
+        sn_log(SN_LOG_INFO, "epoch %d: early stopping (%s did not improve for %d epochs)", epoch + 1, r->es_mon,
+               ts->wait);
+        return 1;
+    }
+    return 0;
+}
+
+/* One epoch: steps, logs, history, the final progress report, the
+ * callbacks, the resume file. *stop = 1 when early stopping ends training. */
+static sn_status run_epoch(fit_run *r, int epoch, int *stop) {
+    const sn_fit_opts *o = r->o;
+    epoch_run e;
+    e.epoch = epoch;
+    size_t first_step = epoch_begin(r, &e);
+    sn_status st = run_steps(r, &e, first_step);
+    if (st) return st;
+    sn_logs logs;
+    if ((st = epoch_logs(r, &e, &logs))) return st;
+    double secs = sn_time_now() - e.t0;
+    if ((st = sn_history_add(r->h, &logs, secs))) return st;
+    if (o->progress) {
+        e.pr.step = (int)r->steps;
+        e.pr.elapsed = secs;
+        e.pr.logs = logs;
+        e.pr.done = 1;
+        o->progress(&e.pr, o->user);
+    }
+    if ((st = checkpoint(r, epoch, &logs))) return st;
+    *stop = early_stopping(r, epoch, &logs);
+    r->ts.epoch_done = epoch + 1;
+    if (o->resume_path) return sn_train_state_save(r->m, o->resume_path, &r->ts, r->h, r->best_w);
+    return SN_OK;
+}
+
+sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist) {
+    sn_status st = check_fit_args(m, train, o);
+    if (st) return st;
+    sn_history local_hist = {0};
+    fit_run r;
+    memset(&r, 0, sizeof r);
+    r.m = m;
+    r.train = train;
+    r.o = o;
+    r.h = hist ? hist : &local_hist;
+    if ((st = fit_begin(&r))) goto out;
+    for (int epoch = r.ts.epoch_done; epoch < o->epochs; epoch++) {
         int stop = 0;
-        if (o->early_stopping_patience >= 0) {
-            double ev = sn_logs_get(&logs, es_mon);
-            if (!isnan(ev)) {
-                ts.wait++;
-                if (improved(es_mon, ev, ts.best_es, o->early_stopping_min_delta, ts.have_best_es)) {
-                    ts.best_es = ev;
-                    ts.have_best_es = 1;
-                    ts.wait = 0;
-                    if (best_w) memcpy(best_w, m->params, m->n_params * sizeof(float));
-                } else if (ts.wait >= o->early_stopping_patience && epoch > 0) {
-                    stop = 1;
-                    sn_log(SN_LOG_INFO, "epoch %d: early stopping (%s did not improve for %d epochs)", epoch + 1, es_mon,
-                           ts.wait);
-                }
-            }
-        }
-        ts.epoch_done = epoch + 1;
-        if (o->resume_path && (st = sn_train_state_save(m, o->resume_path, &ts, h, best_w))) goto out;
+        if ((st = run_epoch(&r, epoch, &stop))) goto out;
         if (stop) break;
         if (o->stop_flag && *o->stop_flag && epoch + 1 < o->epochs) {
             st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d%s%s", epoch + 1,
@@ -227,10 +323,10 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
             goto out;
         }
     }
-    if (best_w && ts.have_best_es) memcpy(m->params, best_w, m->n_params * sizeof(float));
+    if (r.best_w && r.ts.have_best_es) memcpy(m->params, r.best_w, m->n_params * sizeof(float));
 out:
-    free(idx);
-    free(best_w);
+    free(r.idx);
+    free(r.best_w);
     if (!hist) sn_history_free(&local_hist);
     return st;
 }
