@@ -135,10 +135,10 @@ SN_API sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batc
 /* Predictions (n, output_numel) for every sample of `data` (targets unused). */
 SN_API sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out);
 
-/* ---- Save / load: one file, magic "SNMODEL\0", version, sections
- * (architecture spec, input, named weight tensors, optimizer state,
- * training state, metadata blobs), each with a CRC-32. Written to a temp
- * file, fsynced, renamed. ---- */
+/* ---- Save / load: one self-describing file (magic "SNMODEL\0", version,
+ * sections for the architecture spec and input, named weight tensors,
+ * optimizer state, RNG, metadata blobs, each with a CRC-32; layout in
+ * docs/format.md). Written to a temp file, fsynced, renamed. ---- */
 SN_API sn_status sn_model_save(const sn_model *m, const char *path);
 /* Loads a model file; errors name the file and the offset / section. */
 SN_API sn_status sn_model_load(sn_model **out, const char *path);

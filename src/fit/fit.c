@@ -7,6 +7,9 @@
 #include "fit/history.h"
 #include "fit/train_state.h"
 
+/* Fills *o with fit's defaults: 1 epoch, batch 32, shuffling with seed 0,
+ * no validation, no checkpoint, early stopping off (patience -1), no resume
+ * file, no stop flag, no progress callback. */
 void sn_fit_opts_default(sn_fit_opts *o) {
     memset(o, 0, sizeof *o);
     o->epochs = 1;
@@ -301,6 +304,20 @@ static sn_status run_epoch(fit_run *r, int epoch, int *stop) {
     return SN_OK;
 }
 
+/* Keras fit(): trains the compiled model for o->epochs epochs over train in
+ * batches of o->batch_size (shuffled per epoch from (o->seed, epoch)), with
+ * the callbacks of o: validation at each epoch end, ModelCheckpoint,
+ * EarlyStopping (restoring the best weights at the end when asked),
+ * TerminateOnNaN (always on), a resume file written after every epoch and
+ * read first with o->resume, and a stop flag checked after every step (the
+ * state is saved, then SN_ERR_INTERRUPTED). Appends one row per epoch to
+ * *hist (may be NULL; a resumed run first restores the saved rows); the
+ * caller frees it with sn_history_free.
+ * Errors: SN_ERR_ARG, SN_ERR_STATE (not compiled), the dataset checks,
+ * SN_ERR_NUMERIC naming epoch and step (the weights are those of the
+ * previous step, files on disk untouched), SN_ERR_INTERRUPTED, the resume
+ * file's and the checkpoint's I/O and format errors, SN_ERR_NOMEM. The model
+ * keeps the weights of the last finished step on any error. */
 sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist) {
     sn_status st = check_fit_args(m, train, o);
     if (st) return st;

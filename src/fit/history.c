@@ -6,6 +6,7 @@
 
 #include "fit/history.h"
 
+/* Frees the rows and empties *h (ready for reuse); NULL is a no-op. */
 void sn_history_free(sn_history *h) {
     if (!h) return;
     free(h->val);
@@ -13,6 +14,7 @@ void sn_history_free(sn_history *h) {
     memset(h, 0, sizeof *h);
 }
 
+/* Appends one epoch (contract in history.h); rows grow by doubling. */
 sn_status sn_history_add(sn_history *h, const sn_logs *l, double secs) {
     if (h->epochs == h->cap) {
         int nc = h->cap ? h->cap * 2 : 16;
@@ -34,6 +36,8 @@ sn_status sn_history_add(sn_history *h, const sn_logs *l, double secs) {
     return SN_OK;
 }
 
+/* Copies the column of key into tmp (h->epochs doubles, caller-owned) and
+ * returns tmp, or NULL when the history has no such key. */
 const double *sn_history_column(const sn_history *h, const char *key, double *tmp) {
     for (int k = 0; k < h->n_keys; k++)
         if (!strcmp(h->key[k], key)) {
@@ -69,6 +73,9 @@ static int tb_printf(tbuf *b, const char *fmt, ...) {
     }
 }
 
+/* Writes "epoch,<keys>,seconds" and one line per epoch (values with 9
+ * significant digits, seconds with 3 decimals) to path, atomically. Errors:
+ * SN_ERR_NOMEM, SN_ERR_IO naming the file. */
 sn_status sn_history_write_csv(const sn_history *h, const char *path) {
     tbuf b = {0};
     int bad = tb_printf(&b, "epoch");
@@ -84,6 +91,9 @@ sn_status sn_history_write_csv(const sn_history *h, const char *path) {
     return st;
 }
 
+/* Writes {"<key>": [values per epoch], ..., "seconds": [...]} to path,
+ * atomically; non-finite values are written as null (JSON has no NaN).
+ * Errors: SN_ERR_NOMEM, SN_ERR_IO naming the file. */
 sn_status sn_history_write_json(const sn_history *h, const char *path) {
     tbuf b = {0};
     int bad = tb_printf(&b, "{");

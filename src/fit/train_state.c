@@ -8,8 +8,12 @@
 #include "fit/train_state.h"
 #include "model/model_file.h"
 
+/* A fresh state: nothing done, no best values, no interrupted epoch. */
 void sn_train_state_init(sn_train_state *ts) { memset(ts, 0, sizeof *ts); }
 
+/* Writes the resume file (docs/format.md, "The resume file"): m's model
+ * sections plus TRST with ts, the history h and best_w (n_params floats, or
+ * NULL when not kept), atomically. Errors: SN_ERR_NOMEM, SN_ERR_IO. */
 sn_status sn_train_state_save(const sn_model *m, const char *path, const sn_train_state *ts, const sn_history *h,
                               const float *best_w) {
     sn_wbuf b = {0};
@@ -96,6 +100,13 @@ static sn_status read_trst(sn_rbuf *r, const sn_model *m, sn_train_state *ts, sn
     return r->bad ? SN_ERR_FORMAT : SN_OK;
 }
 
+/* Restores a resume file into m, which must have the file's spec: weights,
+ * optimizer slots and step count, RNG (sn_model_copy_state), then *ts, *h
+ * (replaced) and best_w (n_params floats, may be NULL: skipped). Errors:
+ * SN_ERR_IO with ts->missing = 1 when the file does not exist (the caller
+ * then starts fresh), SN_ERR_FORMAT naming the file for another model's
+ * state, a plain model file or a corrupt one, SN_ERR_NOMEM. On a format
+ * error m may already hold the file's weights. */
 sn_status sn_train_state_load(sn_model *m, const char *path, sn_train_state *ts, sn_history *h, float *best_w) {
     sn_model_file f;
     sn_status st = sn_model_file_open(&f, path);

@@ -9,6 +9,10 @@
 
 #include "model/model_file.h"
 
+/* Appends the sections that describe m (docs/format.md: ARCH, TENS, OPTM
+ * when compiled, RNGS, META when any is set) to b, counting them in *count.
+ * Allocation failures are recorded in b->oom (sn_w_file_finish reports
+ * them). */
 void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
     size_t s = sn_w_section_begin(b, "ARCH");
     sn_w_u32(b, (uint32_t)m->in_shape.rank);
@@ -163,6 +167,14 @@ static sn_status read_meta(sn_model *m, const sn_file_section *s, const char *pa
     return r.bad ? SN_ERR_FORMAT : SN_OK;
 }
 
+/* Builds the model an opened file describes (docs/format.md): rebuilds the
+ * architecture from ARCH without initialising weights, applies the
+ * trainable flags, fills every tensor from TENS, then restores OPTM
+ * (compiling the model), RNGS and META when present. Errors: SN_ERR_FORMAT
+ * naming the file, the section and what is wrong (missing section, bad
+ * code, shape mismatch, NaN weights), the architecture's build errors
+ * prefixed with the file, SN_ERR_NOMEM; *out is NULL then. The caller frees
+ * *out; f is not changed. */
 sn_status sn_model_from_file(sn_model **out, const sn_model_file *f) {
     *out = NULL;
     const char *path = f->path;
@@ -232,6 +244,9 @@ sn_status sn_model_from_file(sn_model **out, const sn_model_file *f) {
     return SN_OK;
 }
 
+/* Writes m to path as one model file (docs/format.md), atomically: the
+ * previous file at path stays intact until the new one is complete.
+ * Errors: SN_ERR_ARG, SN_ERR_NOMEM, SN_ERR_IO naming the file. */
 sn_status sn_model_save(const sn_model *m, const char *path) {
     if (!m || !path) return sn_error(SN_ERR_ARG, "sn_model_save: NULL argument");
     sn_wbuf b = {0};
@@ -241,6 +256,11 @@ sn_status sn_model_save(const sn_model *m, const char *path) {
     return sn_w_file_finish(&b, count, path);
 }
 
+/* Reads a model file (or a resume file, whose TRST section it skips) into
+ * a new model: architecture, weights, optimizer state when saved (the model
+ * is then compiled), RNG, metadata. Errors: SN_ERR_IO (cannot open / read),
+ * SN_ERR_FORMAT naming the file and the section or offset, the spec's errors;
+ * *out is NULL then. The caller frees *out with sn_model_free. */
 sn_status sn_model_load(sn_model **out, const char *path) {
     if (!out || !path) return sn_error(SN_ERR_ARG, "sn_model_load: NULL argument");
     *out = NULL;
@@ -252,6 +272,10 @@ sn_status sn_model_load(sn_model **out, const char *path) {
     return st;
 }
 
+/* Copies the state training changes from src into dst, two models of the
+ * same spec (the caller checked): the weights, the optimizer slots and
+ * step count when both are compiled with slots of the same length, and the
+ * model's RNG. Used to resume into a model the caller already built. */
 void sn_model_copy_state(sn_model *dst, const sn_model *src) {
     memcpy(dst->params, src->params, dst->n_params * sizeof(float));
     if (src->compiled && dst->compiled && src->opt.n == dst->opt.n) {

@@ -7,12 +7,15 @@
 
 #include "model/model_impl.h"
 
+/* The value logged under key, NAN when l holds no such key. */
 double sn_logs_get(const sn_logs *l, const char *key) {
     for (int i = 0; i < l->n; i++)
         if (!strcmp(l->key[i], key)) return l->val[i];
     return NAN;
 }
 
+/* Sets key to v: overwrites an existing entry, else appends one (the key
+ * cut to 31 bytes); a full l (SN_LOGS_MAX entries) drops new keys. */
 void sn_logs_set(sn_logs *l, const char *key, double v) {
     for (int i = 0; i < l->n; i++)
         if (!strcmp(l->key[i], key)) {
@@ -24,6 +27,11 @@ void sn_logs_set(sn_logs *l, const char *key, double v) {
     l->val[l->n++] = v;
 }
 
+/* Keras compile(): sets the optimizer (fresh slots mirroring the parameter
+ * buffer, iteration count 0), the loss and up to 4 metrics (copied). A
+ * model may be compiled again; that resets the optimizer state. Errors:
+ * SN_ERR_ARG (NULL, more than 4 metrics, a configuration sn_optimizer_init
+ * rejects), SN_ERR_SHAPE, SN_ERR_NOMEM. */
 sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kind loss, const sn_metric_kind *metrics,
                            int n_metrics) {
     if (!m || !opt) return sn_error(SN_ERR_ARG, "sn_model_compile: NULL argument");
@@ -42,7 +50,8 @@ sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kin
     return SN_OK;
 }
 
-/* Log key of metric i: the Keras name the user would see ("mae", "accuracy"). */
+/* Log key of compiled metric i: the name the user asked for and Keras
+ * prints ("mae", "accuracy"), not the resolved kind. Static string. */
 const char *sn_model_metric_key(const sn_model *m, int i) { return sn_metric_name(m->metrics[i]); }
 
 /* "accuracy" means binary, categorical or sparse categorical accuracy
@@ -53,7 +62,12 @@ static sn_metric_kind resolved_metric(const sn_model *m, int i) {
     return sn_metric_resolve(m->metrics[i], m->loss, width);
 }
 
-/* Fills the batch for idx[0..B) into the arena. */
+/* Fills samples idx[0..B) of d into the arena: inputs into act[0], targets
+ * into ytrue (B <= the planned batch). For a sparse-input model the
+ * dataset's CSR batch is described by *csr and *has_csr = 1 (the arrays
+ * belong to the dataset and stay valid until its next fill). Then checks the
+ * batch (sn_model_check_input). Errors: the dataset's, SN_ERR_ARG when a
+ * sparse model gets a dense batch, those of sn_model_check_input. */
 sn_status sn_model_load_batch(sn_model *m, const sn_dataset *d, const size_t *idx, int B, sn_csr *csr, int *has_csr) {
     sn_batch b;
     memset(&b, 0, sizeof b);
@@ -75,6 +89,11 @@ sn_status sn_model_load_batch(sn_model *m, const sn_dataset *d, const size_t *id
     return sn_model_check_input(m, B, *has_csr ? csr : NULL);
 }
 
+/* Checks before a pass that d fits the model: non-empty, input values per
+ * sample equal to the model's input, dense / sparse as the model, and with
+ * need_y targets per sample equal to what the loss reads (SCCE: one class id
+ * per output row). Errors: SN_ERR_ARG, SN_ERR_SHAPE, each starting with
+ * `what` ("training", "validation", ...). */
 sn_status sn_model_check_dataset(const sn_model *m, const sn_dataset *d, const char *what, int need_y) {
     if (!d || !d->fill || d->n == 0) return sn_error(SN_ERR_ARG, "%s dataset is empty", what);
     if (d->x_numel != sn_model_input_numel(m))
@@ -94,7 +113,9 @@ sn_status sn_model_check_dataset(const sn_model *m, const sn_dataset *d, const c
     return SN_OK;
 }
 
-/* Loss rows weights from the output mask (sequence outputs), or NULL. */
+/* Loss row weights for the last forward pass of B rows: for a sequence
+ * output (T, C) carrying a mask, rowweight (B*T) = 1 at valid steps and 0 at
+ * masked ones (points into the arena); NULL when every row counts. */
 const float *sn_model_row_weights(sn_model *m, int B) {
     const sn_shape *o = &m->layers[m->n_layers - 1]->out;
     const uint8_t *mk = m->mask[m->n_layers];
@@ -104,7 +125,9 @@ const float *sn_model_row_weights(sn_model *m, int B) {
     return m->rowweight;
 }
 
-/* Fresh epoch accumulators for the compiled metrics. */
+/* Fresh accumulators acc[0..n_metrics) for an epoch or an evaluation: each
+ * metric resolved as Keras resolves "accuracy" for this loss and output
+ * width, thresholded at 0 for a logits loss. */
 void sn_model_metrics_init(const sn_model *m, sn_metric_acc acc[4]) {
     for (int i = 0; i < m->n_metrics; i++) {
         acc[i].kind = resolved_metric(m, i);
@@ -158,6 +181,12 @@ static void eval_batch(sn_model *m, size_t first, int nb, void *user) {
     for (int i = 0; i < m->n_metrics; i++) sn_metric_update(&e->acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);
 }
 
+/* Keras evaluate(): loss and compiled metrics over every sample of data in
+ * inference mode, in order, batch_size rows at a time (the last batch may
+ * be shorter). *out gets "loss" (the sample-weighted mean of the batch
+ * losses) and each metric under its key. Errors: SN_ERR_ARG, SN_ERR_STATE
+ * (not compiled), the dataset checks, a batch's error naming its first
+ * sample. Re-plans the arena when batch_size exceeds the planned batch. */
 sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out) {
     if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_evaluate: NULL argument");
     if (!m->compiled) return sn_error(SN_ERR_STATE, "model is not compiled");
@@ -182,6 +211,10 @@ static void pred_batch(sn_model *m, size_t first, int nb, void *user) {
     memcpy(p->out + first * p->on, m->act[m->n_layers], (size_t)nb * p->on * sizeof(float));
 }
 
+/* Keras predict(): the model's outputs for every sample of data in
+ * inference mode, in order, into out (data->n * sn_model_output_numel(m)
+ * floats, caller-owned). Targets the dataset fills are ignored. Errors:
+ * SN_ERR_ARG, the dataset checks, a batch's error naming its first sample. */
 sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out) {
     if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_predict: NULL argument");
     sn_status st = sn_model_check_dataset(m, data, "prediction", 0);
