@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "seqnn.h"
 #include "test.h"
@@ -473,4 +474,172 @@ TEST(interrupt_mid_epoch_saves_state_and_resume_matches) {
     sn_model_free(a);
     sn_model_free(c);
     lin_free(&d);
+}
+
+/* ---- Model files taken apart and put back together (docs/format.md), for
+ * tests that need a file the writer would never produce. ---- */
+#define MF_MAX 32
+typedef struct mf_sec {
+    char tag[5];
+    unsigned char *p; /* payload (malloc'd) */
+    size_t n;
+} mf_sec;
+typedef struct mf_file {
+    unsigned char head[16];
+    mf_sec s[MF_MAX];
+    int n;
+} mf_file;
+
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t le64(const unsigned char *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+static void put_le32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_le64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Reads a well-formed file into f (0 on success). */
+static int mf_read(const char *path, mf_file *f) {
+    memset(f, 0, sizeof *f);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return -1;
+    int bad = fread(f->head, 1, 16, fp) != 16;
+    uint32_t count = bad ? 0 : le32(f->head + 12);
+    for (uint32_t i = 0; i < count && !bad && i < MF_MAX; i++) {
+        unsigned char h[12], crc[4];
+        mf_sec *s = &f->s[f->n];
+        bad = fread(h, 1, 12, fp) != 12;
+        if (bad) break;
+        memcpy(s->tag, h, 4);
+        s->n = (size_t)le64(h + 4);
+        s->p = malloc(s->n ? s->n : 1);
+        bad = !s->p || fread(s->p, 1, s->n, fp) != s->n || fread(crc, 1, 4, fp) != 4;
+        f->n++;
+    }
+    fclose(fp);
+    return bad ? -1 : 0;
+}
+
+/* Writes f with fresh lengths, count and CRCs (0 on success). */
+static int mf_write(const char *path, const mf_file *f) {
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return -1;
+    unsigned char head[16];
+    memcpy(head, f->head, 16);
+    put_le32(head + 12, (uint32_t)f->n);
+    int bad = fwrite(head, 1, 16, fp) != 16;
+    for (int i = 0; i < f->n && !bad; i++) {
+        unsigned char h[12], crc[4];
+        memcpy(h, f->s[i].tag, 4);
+        put_le64(h + 4, f->s[i].n);
+        put_le32(crc, (uint32_t)crc32(0L, f->s[i].p, (uInt)f->s[i].n));
+        bad = fwrite(h, 1, 12, fp) != 12 || fwrite(f->s[i].p, 1, f->s[i].n, fp) != f->s[i].n ||
+              fwrite(crc, 1, 4, fp) != 4;
+    }
+    return (fclose(fp) != 0 || bad) ? -1 : 0;
+}
+
+static mf_sec *mf_find(mf_file *f, const char *tag) {
+    for (int i = 0; i < f->n; i++)
+        if (!memcmp(f->s[i].tag, tag, 4)) return &f->s[i];
+    return NULL;
+}
+
+static void mf_drop(mf_file *f, const char *tag) {
+    for (int i = 0; i < f->n; i++)
+        if (!memcmp(f->s[i].tag, tag, 4)) {
+            free(f->s[i].p);
+            memmove(&f->s[i], &f->s[i + 1], (size_t)(f->n - i - 1) * sizeof f->s[0]);
+            f->n--;
+            return;
+        }
+}
+
+static void mf_free(mf_file *f) {
+    for (int i = 0; i < f->n; i++) free(f->s[i].p);
+    f->n = 0;
+}
+
+/* Byte spans of the records of a TENS payload: rec[i] = {offset, length}. */
+static int tens_records(const mf_sec *t, size_t rec[][2], int max) {
+    uint32_t nt = le32(t->p);
+    size_t off = 4;
+    int k = 0;
+    for (uint32_t i = 0; i < nt && k < max; i++) {
+        size_t a = off;
+        off += 4 + le32(t->p + off);          /* layer name */
+        off += 4 + le32(t->p + off);          /* tensor name */
+        uint32_t rank = le32(t->p + off);
+        off += 4 + 4 * (size_t)rank + 8 + 4 * (size_t)le64(t->p + off + 4 + 4 * (size_t)rank);
+        rec[k][0] = a;
+        rec[k][1] = off - a;
+        k++;
+    }
+    return k;
+}
+
+/* Replaces the TENS payload by the records order[0..n) of the original. */
+static void tens_rebuild(mf_sec *t, const int *order, int n) {
+    size_t rec[16][2];
+    tens_records(t, rec, 16);
+    size_t len = 4;
+    for (int i = 0; i < n; i++) len += rec[order[i]][1];
+    unsigned char *p = malloc(len);
+    put_le32(p, (uint32_t)n);
+    size_t off = 4;
+    for (int i = 0; i < n; i++) {
+        memcpy(p + off, t->p + rec[order[i]][0], rec[order[i]][1]);
+        off += rec[order[i]][1];
+    }
+    free(t->p);
+    t->p = p;
+    t->n = len;
+}
+
+/* Issue 9: the loader counted TENS entries instead of distinct tensors, so
+ * a file holding one tensor twice and another not at all loaded with the
+ * missing tensor left at zero. Each tensor must appear exactly once. */
+TEST(model_file_with_a_duplicate_or_missing_tensor_is_rejected_naming_it) {
+    sn_model *m = make("dense(2), dense(1)", 1, 3, 0, 1);
+    CHECK(m);
+    char path[512], bad[512];
+    snprintf(path, sizeof path, "%s/tens.seqnn", sn_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/tens_bad.seqnn", sn_test_tmpdir());
+    CHECK_OK(sn_model_save(m, path));
+    sn_model_free(m);
+    mf_file f;
+    /* records: dense/kernel, dense/bias, dense_1/kernel, dense_1/bias */
+    const int dup_for_missing[] = {0, 1, 2, 1}; /* the right count: dense/bias twice, dense_1/bias missing */
+    const int dup_extra[] = {0, 1, 2, 3, 2};    /* all present, dense_1/kernel twice */
+    const int missing[] = {0, 1, 2};            /* dense_1/bias missing */
+    const int *cases[] = {dup_for_missing, dup_extra, missing};
+    const int n_rec[] = {4, 5, 3};
+    const char *want[] = {"tensor dense/bias appears twice", "tensor dense_1/kernel appears twice",
+                          "tensor dense_1/bias is missing"};
+    for (int c = 0; c < 3; c++) {
+        CHECK(mf_read(path, &f) == 0);
+        mf_sec *t = mf_find(&f, "TENS");
+        CHECK(t);
+        size_t rec[16][2];
+        CHECK(tens_records(t, rec, 16) == 4);
+        tens_rebuild(t, cases[c], n_rec[c]);
+        CHECK(mf_write(bad, &f) == 0);
+        mf_free(&f);
+        sn_model *x = NULL;
+        CHECK_MSG(sn_model_load(&x, bad) == SN_ERR_FORMAT && !x, "case %d loaded", c);
+        CHECK_MSG(strstr(sn_error_last(), want[c]) && strstr(sn_error_last(), "tens_bad.seqnn"), "case %d: %s", c,
+                  sn_error_last());
+    }
+    /* the rewriter itself is faithful: the records in their own order load */
+    CHECK(mf_read(path, &f) == 0);
+    const int same[] = {0, 1, 2, 3};
+    tens_rebuild(mf_find(&f, "TENS"), same, 4);
+    CHECK(mf_write(bad, &f) == 0);
+    mf_free(&f);
+    sn_model *x = NULL;
+    CHECK_OK(sn_model_load(&x, bad));
+    sn_model_free(x);
 }

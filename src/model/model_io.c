@@ -82,36 +82,75 @@ void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
     }
 }
 
-/* Fills weights of m from TENS: every tensor of the model must be present with the same shape. */
-static sn_status read_tensors(sn_model *m, const sn_file_section *s, const char *path) {
-    sn_rbuf r = sn_rbuf_of(s, path);
-    uint32_t nt = sn_r_u32(&r);
-    int filled = 0;
-    for (uint32_t i = 0; i < nt && !r.bad; i++) {
-        char lname[64], tname[64];
-        if (!sn_r_str(&r, lname, sizeof lname) || !sn_r_str(&r, tname, sizeof tname)) break;
-        uint32_t rank = sn_r_u32(&r);
-        if (rank < 1 || rank > 4) return sn_r_fail(&r, "tensor rank out of range");
-        uint32_t dims[4];
-        for (uint32_t d = 0; d < rank; d++) dims[d] = sn_r_u32(&r);
-        uint64_t numel = sn_r_u64(&r), prod = 1;
-        if (r.bad) break;
-        for (uint32_t d = 0; d < rank; d++) prod *= dims[d];
-        if (prod != numel) return sn_r_fail(&r, "tensor dims do not match its element count");
-        if (numel > (r.n - r.off) / 4) return sn_r_fail(&r, "tensor data truncated");
-        size_t have;
-        float *dst = sn_model_tensor(m, lname, tname, &have);
-        if (!dst) return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s does not belong to the model", path, lname, tname);
-        if (have != numel)
-            return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s has %llu values, the model expects %zu", path, lname, tname,
-                            (unsigned long long)numel, have);
-        sn_r_f32s(&r, dst, (size_t)numel);
-        filled++;
+/* Tensor number k (counting over all layers in order) named lname/tname:
+ * its layer and index within it, or -1. */
+static int tensor_index(const sn_model *m, const char *lname, const char *tname, const sn_layer **L, int *ti) {
+    int k = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const sn_layer *l = m->layers[i];
+        if (strcmp(l->name, lname)) {
+            k += l->n_tensors;
+            continue;
+        }
+        for (int j = 0; j < l->n_tensors; j++)
+            if (!strcmp(l->tensors[j].name, tname)) {
+                *L = l;
+                *ti = j;
+                return k + j;
+            }
+        return -1;
     }
-    if (r.bad) return SN_ERR_FORMAT;
+    return -1;
+}
+
+/* Reads the TENS records (docs/format.md) into m's weights, marking in
+ * seen[k] which of the model's tensors a record filled. */
+static sn_status read_tensor_records(sn_model *m, sn_rbuf *r, unsigned char *seen) {
+    uint32_t nt = sn_r_u32(r);
+    for (uint32_t i = 0; i < nt && !r->bad; i++) {
+        char lname[64], tname[64];
+        if (!sn_r_str(r, lname, sizeof lname) || !sn_r_str(r, tname, sizeof tname)) break;
+        uint32_t rank = sn_r_u32(r);
+        if (rank < 1 || rank > 4) return sn_r_fail(r, "tensor rank out of range");
+        uint32_t dims[4];
+        for (uint32_t d = 0; d < rank; d++) dims[d] = sn_r_u32(r);
+        uint64_t numel = sn_r_u64(r), prod = 1;
+        if (r->bad) break;
+        for (uint32_t d = 0; d < rank; d++) prod *= dims[d];
+        if (prod != numel) return sn_r_fail(r, "tensor dims do not match its element count");
+        if (numel > (r->n - r->off) / 4) return sn_r_fail(r, "tensor data truncated");
+        const sn_layer *L;
+        int ti, k = tensor_index(m, lname, tname, &L, &ti);
+        if (k < 0) return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s does not belong to the model", r->path, lname, tname);
+        if (seen[k]) return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s appears twice", r->path, lname, tname);
+        seen[k] = 1;
+        if (L->tensors[ti].numel != numel)
+            return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s has %llu values, the model expects %zu", r->path, lname,
+                            tname, (unsigned long long)numel, L->tensors[ti].numel);
+        sn_r_f32s(r, L->w + L->tensors[ti].offset, (size_t)numel);
+    }
+    return r->bad ? SN_ERR_FORMAT : SN_OK;
+}
+
+/* Fills the weights of m from TENS: every tensor of the model exactly once,
+ * with the shape the model expects, and no NaN or Inf. Errors name the file
+ * and the tensor. */
+static sn_status read_tensors(sn_model *m, const sn_file_section *s, const char *path) {
     int want = 0;
     for (int i = 0; i < m->n_layers; i++) want += m->layers[i]->n_tensors;
-    if (filled != want) return sn_error(SN_ERR_FORMAT, "%s: file holds %d tensors, the model has %d", path, filled, want);
+    unsigned char *seen = sn_calloc((size_t)want + 1, 1);
+    if (!seen) return SN_ERR_NOMEM;
+    sn_rbuf r = sn_rbuf_of(s, path);
+    sn_status st = read_tensor_records(m, &r, seen);
+    for (int i = 0, k = 0; !st && i < m->n_layers; i++)
+        for (int j = 0; j < m->layers[i]->n_tensors; j++, k++)
+            if (!seen[k]) {
+                st = sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s is missing", path, m->layers[i]->name,
+                              m->layers[i]->tensors[j].name);
+                break;
+            }
+    free(seen);
+    if (st) return st;
     for (size_t i = 0; i < m->n_params; i++)
         if (!isfinite(m->params[i])) return sn_error(SN_ERR_FORMAT, "%s: weights hold NaN or Inf", path);
     return SN_OK;
