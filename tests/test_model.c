@@ -1,11 +1,14 @@
 /* Model-level behaviour: spec errors, summary counts, fit / evaluate /
  * predict, callbacks, save / load, resume, determinism across threads. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "model/model_file.h" /* sn_file_crc32 */
 #include "seqnn.h"
 #include "test.h"
 
@@ -548,16 +551,6 @@ static mf_sec *mf_find(mf_file *f, const char *tag) {
     return NULL;
 }
 
-static void mf_drop(mf_file *f, const char *tag) {
-    for (int i = 0; i < f->n; i++)
-        if (!memcmp(f->s[i].tag, tag, 4)) {
-            free(f->s[i].p);
-            memmove(&f->s[i], &f->s[i + 1], (size_t)(f->n - i - 1) * sizeof f->s[0]);
-            f->n--;
-            return;
-        }
-}
-
 static void mf_free(mf_file *f) {
     for (int i = 0; i < f->n; i++) free(f->s[i].p);
     f->n = 0;
@@ -642,4 +635,135 @@ TEST(model_file_with_a_duplicate_or_missing_tensor_is_rejected_naming_it) {
     sn_model *x = NULL;
     CHECK_OK(sn_model_load(&x, bad));
     sn_model_free(x);
+}
+
+/* Appends a little-endian u32 / u64 / length-prefixed string to buf at *n. */
+static void gb_u32(unsigned char *buf, size_t *n, uint32_t v) {
+    put_le32(buf + *n, v);
+    *n += 4;
+}
+static void gb_u64(unsigned char *buf, size_t *n, uint64_t v) {
+    put_le64(buf + *n, v);
+    *n += 8;
+}
+static void gb_str(unsigned char *buf, size_t *n, const char *s) {
+    gb_u32(buf, n, (uint32_t)strlen(s));
+    memcpy(buf + *n, s, strlen(s));
+    *n += strlen(s);
+}
+
+/* Issue 9: the writer stored host byte order although the format says
+ * little-endian. The header, ARCH and TENS of a small model are rebuilt here
+ * byte by byte from docs/format.md (shifts, not memcpy of host integers) and
+ * must equal the file. (On this little-endian machine host order and the
+ * format agree, so this guards the layout; the byte-wise writer is what
+ * keeps it on a big-endian host.) */
+TEST(model_file_bytes_follow_the_documented_little_endian_layout) {
+    sn_model *m = make("dense(1)", 1, 2, 0, 0x0102030405060708ULL);
+    CHECK(m);
+    char path[512];
+    snprintf(path, sizeof path, "%s/golden.seqnn", sn_test_tmpdir());
+    CHECK_OK(sn_model_save(m, path));
+    mf_file f;
+    CHECK(mf_read(path, &f) == 0);
+    CHECK(!memcmp(f.head, "SNMODEL\0\1\0\0\0", 12) && le32(f.head + 12) == (uint32_t)f.n);
+    unsigned char want[256];
+    size_t n = 0;
+    gb_u32(want, &n, 1);               /* input rank */
+    gb_u32(want, &n, 2);               /* input shape */
+    gb_u32(want, &n, 0);
+    gb_u32(want, &n, 0);
+    gb_u32(want, &n, 0);               /* dense input */
+    gb_u64(want, &n, 0x0102030405060708ULL);
+    gb_u32(want, &n, 1);               /* layers */
+    gb_u32(want, &n, 1);               /* trainable */
+    gb_str(want, &n, sn_model_spec(m));
+    mf_sec *a = mf_find(&f, "ARCH");
+    CHECK(a && a->n == n && !memcmp(a->p, want, n));
+    size_t nk, nb;
+    const float *k = sn_model_tensor(m, "dense", "kernel", &nk), *b = sn_model_tensor(m, "dense", "bias", &nb);
+    CHECK(k && b && nk == 2 && nb == 1);
+    n = 0;
+    gb_u32(want, &n, 2);               /* records */
+    gb_str(want, &n, "dense");
+    gb_str(want, &n, "kernel");
+    gb_u32(want, &n, 2);
+    gb_u32(want, &n, 2);
+    gb_u32(want, &n, 1);
+    gb_u64(want, &n, 2);
+    for (int i = 0; i < 2; i++) {
+        uint32_t u;
+        memcpy(&u, &k[i], 4);
+        gb_u32(want, &n, u);
+    }
+    gb_str(want, &n, "dense");
+    gb_str(want, &n, "bias");
+    gb_u32(want, &n, 1);
+    gb_u32(want, &n, 1);
+    gb_u64(want, &n, 1);
+    gb_u32(want, &n, 0);               /* zero bias */
+    mf_sec *t = mf_find(&f, "TENS");
+    CHECK(t && t->n == n && !memcmp(t->p, want, n));
+    /* the file's CRCs are zlib's CRC-32 of each payload (mf_write recomputes
+     * them: the rewritten file must be byte-identical) */
+    char again[512];
+    snprintf(again, sizeof again, "%s/golden2.seqnn", sn_test_tmpdir());
+    CHECK(mf_write(again, &f) == 0);
+    mf_free(&f);
+    FILE *p1 = fopen(path, "rb"), *p2 = fopen(again, "rb");
+    CHECK(p1 && p2);
+    int c1, c2, same = 1;
+    do {
+        c1 = fgetc(p1);
+        c2 = fgetc(p2);
+        same &= c1 == c2;
+    } while (c1 != EOF && c2 != EOF);
+    fclose(p1);
+    fclose(p2);
+    CHECK(same);
+    sn_model_free(m);
+}
+
+/* A file whose version word reads byte-swapped was written in big-endian
+ * host order by a build that stored host order: refused, saying so. */
+TEST(big_endian_model_file_is_refused_naming_the_byte_order) {
+    sn_model *m = make("dense(1)", 1, 2, 0, 1);
+    CHECK(m);
+    char path[512];
+    snprintf(path, sizeof path, "%s/be.seqnn", sn_test_tmpdir());
+    CHECK_OK(sn_model_save(m, path));
+    sn_model_free(m);
+    mf_file f;
+    CHECK(mf_read(path, &f) == 0);
+    memcpy(f.head + 8, "\0\0\0\1", 4); /* version 1 stored big-endian */
+    CHECK(mf_write(path, &f) == 0);
+    mf_free(&f);
+    sn_model *x = NULL;
+    CHECK(sn_model_load(&x, path) == SN_ERR_FORMAT && !x);
+    CHECK_MSG(strstr(sn_error_last(), "be.seqnn") && strstr(sn_error_last(), "big-endian"), "%s", sn_error_last());
+}
+
+/* Issue 9: section CRCs were computed over (uInt)len, the length cut to 32
+ * bits: a section of 4 GiB + 16 bytes was checked over its first 16 bytes.
+ * The checksum of 2^32 + 16 zero bytes (pages of an untouched read-only
+ * mapping: no memory is committed) must be the CRC of the whole run, which
+ * the reference builds without long calls: crc32_combine doubles a block of
+ * zeros 28 times from 16 bytes (16 * 2^28 = 2^32), then appends 16 more. */
+TEST(section_crc_covers_lengths_beyond_4_gib) {
+    if (sizeof(size_t) < 8) SKIP("needs a 64-bit size_t");
+    const size_t n = ((size_t)1 << 32) + 16;
+    void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) SKIP("cannot map 4 GiB of address space");
+    unsigned char z[16] = {0};
+    uLong c16 = crc32(0L, z, 16), c = c16;
+    z_off_t len = 16;
+    for (int i = 0; i < 28; i++) {
+        c = crc32_combine(c, c, len);
+        len *= 2;
+    }
+    uLong want = crc32_combine(c, c16, 16);
+    uint32_t got = sn_file_crc32(p, n);
+    munmap(p, n);
+    CHECK_MSG(got == (uint32_t)want, "crc %08x, want %08x", got, (unsigned)want);
+    CHECK(got != (uint32_t)c16); /* what a 32-bit length would give */
 }

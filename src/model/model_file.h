@@ -9,7 +9,11 @@
 #include <stdint.h>
 #include "model/model_impl.h"
 
-/* ---- Writer (file_codec.c): a growable byte buffer. After an allocation
+/* CRC-32 of n bytes (zlib's crc32_z: size_t lengths, no 4 GiB limit). */
+uint32_t sn_file_crc32(const void *p, size_t n);
+
+/* ---- Writer (file_codec.c): a growable byte buffer; integers and floats
+ * are stored little-endian whatever the host (docs/format.md). After an allocation
  * failure every write is a no-op and `oom` stays set; the caller checks it
  * once at the end (sn_wbuf_finish). ---- */
 typedef struct sn_wbuf {
