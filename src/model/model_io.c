@@ -58,11 +58,11 @@ void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
         sn_w_u64(b, (uint64_t)m->opt.iterations);
         sn_w_u64(b, m->opt.n);
         sn_w_u32(b, m->opt.m != NULL);
-        if (m->opt.m) sn_w_bytes(b, m->opt.m, m->opt.n * sizeof(float));
+        if (m->opt.m) sn_w_f32s(b, m->opt.m, m->opt.n);
         sn_w_u32(b, m->opt.v != NULL);
-        if (m->opt.v) sn_w_bytes(b, m->opt.v, m->opt.n * sizeof(float));
+        if (m->opt.v) sn_w_f32s(b, m->opt.v, m->opt.n);
         sn_w_u32(b, m->opt.u != NULL);
-        if (m->opt.u) sn_w_bytes(b, m->opt.u, m->opt.n * sizeof(float));
+        if (m->opt.u) sn_w_f32s(b, m->opt.u, m->opt.n);
         sn_w_section_end(b, s, count);
     }
 
@@ -185,7 +185,7 @@ static sn_status read_optim(sn_model *m, const sn_file_section *s, const char *p
         uint32_t has = sn_r_u32(&r);
         float *slot = k == 0 ? m->opt.m : k == 1 ? m->opt.v : m->opt.u;
         if (has && !slot) return sn_r_fail(&r, "optimizer slot present in file but not used by the optimizer");
-        if (has && !sn_r_bytes(&r, slot, n * sizeof(float))) return SN_ERR_FORMAT;
+        if (has && !sn_r_f32s(&r, slot, (size_t)n)) return SN_ERR_FORMAT;
     }
     return r.bad ? SN_ERR_FORMAT : SN_OK;
 }
