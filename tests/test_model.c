@@ -551,6 +551,16 @@ static mf_sec *mf_find(mf_file *f, const char *tag) {
     return NULL;
 }
 
+static void mf_drop(mf_file *f, const char *tag) {
+    for (int i = 0; i < f->n; i++)
+        if (!memcmp(f->s[i].tag, tag, 4)) {
+            free(f->s[i].p);
+            memmove(&f->s[i], &f->s[i + 1], (size_t)(f->n - i - 1) * sizeof f->s[0]);
+            f->n--;
+            return;
+        }
+}
+
 static void mf_free(mf_file *f) {
     for (int i = 0; i < f->n; i++) free(f->s[i].p);
     f->n = 0;
@@ -766,4 +776,135 @@ TEST(section_crc_covers_lengths_beyond_4_gib) {
     munmap(p, n);
     CHECK_MSG(got == (uint32_t)want, "crc %08x, want %08x", got, (unsigned)want);
     CHECK(got != (uint32_t)c16); /* what a 32-bit length would give */
+}
+
+/* Issue 9: a layer given `seed=` draws its dropout masks from its own
+ * stream, which the model and resume files did not save: a loaded or
+ * resumed model restarted the stream at its seed, so the continuation
+ * differed from an uninterrupted run. */
+static const char *g_seeded = "dense(8, activation=tanh), dropout(0.5, seed=3), dense(1)";
+
+static int same_weights(sn_model *a, sn_model *b) {
+    const char *names[][2] = {{"dense", "kernel"}, {"dense", "bias"}, {"dense_1", "kernel"}, {"dense_1", "bias"}};
+    for (int i = 0; i < 4; i++) {
+        size_t n1, n2;
+        const float *wa = sn_model_tensor(a, names[i][0], names[i][1], &n1);
+        const float *wb = sn_model_tensor(b, names[i][0], names[i][1], &n2);
+        if (!wa || !wb || n1 != n2 || memcmp(wa, wb, n1 * sizeof(float))) return 0;
+    }
+    return 1;
+}
+
+TEST(seeded_dropout_resume_continues_its_stream_bit_for_bit) {
+    lin_data d;
+    lin_make(&d, 96, 31);
+    char rs[512];
+    snprintf(rs, sizeof rs, "%s/seeded.state", sn_test_tmpdir());
+    unlink(rs);
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
+    fo.batch_size = 16;
+    fo.seed = 4;
+    /* two epochs in one go */
+    sn_model *a = compiled(g_seeded, 17, SN_OPT_ADAM, 0.01);
+    CHECK(a);
+    fo.epochs = 2;
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    /* one epoch with a resume file, then a new model resumes to two */
+    sn_model *b = compiled(g_seeded, 17, SN_OPT_ADAM, 0.01);
+    fo.epochs = 1;
+    fo.resume_path = rs;
+    CHECK_OK(sn_model_fit(b, &d.ds, &fo, NULL));
+    sn_model_free(b);
+    sn_model *c = compiled(g_seeded, 17, SN_OPT_ADAM, 0.01);
+    fo.epochs = 2;
+    fo.resume = 1;
+    CHECK_OK(sn_model_fit(c, &d.ds, &fo, NULL));
+    CHECK(same_weights(a, c));
+    /* the masks really come from the layer's stream: another seed differs */
+    sn_model *e = NULL;
+    sn_model_opts mo = {1, {2, 0, 0}, 0, 17};
+    CHECK_OK(sn_model_init(&e, "dense(8, activation=tanh), dropout(0.5, seed=4), dense(1)", &mo));
+    sn_optimizer_cfg oc;
+    sn_optimizer_cfg_default(&oc, SN_OPT_ADAM);
+    oc.lr = 0.01;
+    CHECK_OK(sn_model_compile(e, &oc, SN_LOSS_MSE, NULL, 0));
+    fo.resume = 0;
+    fo.resume_path = NULL;
+    CHECK_OK(sn_model_fit(e, &d.ds, &fo, NULL));
+    size_t n;
+    CHECK(memcmp(sn_model_tensor(a, "dense", "kernel", &n), sn_model_tensor(e, "dense", "kernel", &n),
+                 16 * sizeof(float)) != 0);
+    sn_model_free(a);
+    sn_model_free(c);
+    sn_model_free(e);
+    lin_free(&d);
+}
+
+TEST(seeded_dropout_save_load_continues_its_stream_bit_for_bit) {
+    lin_data d;
+    lin_make(&d, 96, 32);
+    char path[512];
+    snprintf(path, sizeof path, "%s/seeded.seqnn", sn_test_tmpdir());
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
+    fo.batch_size = 16;
+    /* a: one epoch, then one more in memory */
+    sn_model *a = compiled(g_seeded, 5, SN_OPT_RMSPROP, 0.01);
+    CHECK(a);
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_save(a, path));
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    /* b: the saved file loaded, then the same one more epoch */
+    sn_model *b = NULL;
+    CHECK_OK(sn_model_load(&b, path));
+    CHECK_OK(sn_model_fit(b, &d.ds, &fo, NULL));
+    CHECK(same_weights(a, b));
+    sn_model_free(a);
+    sn_model_free(b);
+    lin_free(&d);
+}
+
+/* A file without the LRNG section (written before it existed) loads, with
+ * the layers' streams as their seed configures them: a model saved before
+ * any training (streams at their seeds) continues the same with or without
+ * the section. */
+TEST(model_file_without_layer_streams_loads_with_streams_as_configured) {
+    lin_data d;
+    lin_make(&d, 64, 33);
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/streams.seqnn", sn_test_tmpdir());
+    snprintf(p2, sizeof p2, "%s/nostreams.seqnn", sn_test_tmpdir());
+    sn_model *m = compiled(g_seeded, 9, SN_OPT_SGD, 0.05);
+    CHECK(m);
+    CHECK_OK(sn_model_save(m, p1));
+    mf_file f;
+    CHECK(mf_read(p1, &f) == 0);
+    CHECK(mf_find(&f, "LRNG"));
+    mf_drop(&f, "LRNG");
+    CHECK(!mf_find(&f, "LRNG"));
+    CHECK(mf_write(p2, &f) == 0);
+    mf_free(&f);
+    sn_model *a = NULL, *b = NULL;
+    CHECK_OK(sn_model_load(&a, p1));
+    CHECK_OK(sn_model_load(&b, p2));
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
+    fo.batch_size = 16;
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_fit(b, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_fit(m, &d.ds, &fo, NULL));
+    CHECK(same_weights(a, b) && same_weights(a, m));
+    /* a model without seeded layers writes no LRNG section at all */
+    sn_model *u = compiled("dense(2), dropout(0.5), dense(1)", 9, SN_OPT_SGD, 0.05);
+    CHECK(u);
+    CHECK_OK(sn_model_save(u, p1));
+    CHECK(mf_read(p1, &f) == 0);
+    CHECK(!mf_find(&f, "LRNG"));
+    mf_free(&f);
+    sn_model_free(u);
+    sn_model_free(a);
+    sn_model_free(b);
+    sn_model_free(m);
+    lin_free(&d);
 }

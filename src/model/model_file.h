@@ -100,15 +100,16 @@ sn_rbuf sn_rbuf_of(const sn_file_section *s, const char *path);
 
 /* ---- The model's sections (model_io.c) ---- */
 /* Writes the sections of a model (ARCH, TENS, OPTM when compiled, RNGS,
- * META when set), counting them in *count. */
+ * LRNG when a layer owns RNG streams, META when set), counting them in
+ * *count. */
 void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count);
 /* Builds the model an opened file describes: architecture, trainable flags,
  * weights, and optimizer, RNG and metadata when present. Errors name the
  * file and section; *out is NULL then. The caller frees *out. */
 sn_status sn_model_from_file(sn_model **out, const sn_model_file *f);
 /* Copies what training changes from `src` into `dst` (same spec): weights,
- * optimizer slots and step count (when both are compiled alike) and the
- * dropout RNG. */
+ * optimizer slots and step count (when both are compiled alike), the
+ * dropout RNG and every layer's own RNG streams. */
 void sn_model_copy_state(sn_model *dst, const sn_model *src);
 
 #endif

@@ -1,5 +1,5 @@
 /* The model file (docs/format.md): the sections that describe a model
- * (ARCH, TENS, OPTM, RNGS, META), sn_model_save and sn_model_load. The byte
+ * (ARCH, TENS, OPTM, RNGS, LRNG, META), sn_model_save and sn_model_load. The byte
  * codec and section framing are file_codec.c; the training-state file adds
  * its TRST section in src/fit/train_state.c. Every length is checked against
  * the bytes that remain before anything is allocated, so a corrupt header
@@ -9,8 +9,41 @@
 
 #include "model/model_file.h"
 
+/* The RNG streams layer L owns (ops->rng_streams; none when absent), at
+ * most SN_MAX_RNG_STREAMS. The pointers point into L. */
+#define SN_MAX_RNG_STREAMS 16
+static int layer_streams(const sn_layer *L, sn_rng **out) {
+    if (!L->ops->rng_streams) return 0;
+    /* the ops entry takes a mutable layer; reading the states changes nothing */
+    int n = L->ops->rng_streams((sn_layer *)L, out, SN_MAX_RNG_STREAMS);
+    SN_ASSERT(n >= 0 && n <= SN_MAX_RNG_STREAMS);
+    return n;
+}
+
+/* LRNG (docs/format.md): the streams of every layer that owns some, so that
+ * a loaded or resumed model continues them. Written only when a layer owns
+ * a stream, so files of models without seeded layers are unchanged. */
+static void write_layer_streams(sn_wbuf *b, const sn_model *m, uint32_t *count) {
+    sn_rng *st[SN_MAX_RNG_STREAMS];
+    uint32_t owners = 0;
+    for (int i = 0; i < m->n_layers; i++) owners += layer_streams(m->layers[i], st) > 0;
+    if (!owners) return;
+    size_t s = sn_w_section_begin(b, "LRNG");
+    sn_w_u32(b, owners);
+    for (int i = 0; i < m->n_layers; i++) {
+        int n = layer_streams(m->layers[i], st);
+        if (!n) continue;
+        sn_w_str(b, m->layers[i]->name);
+        sn_w_u32(b, (uint32_t)n);
+        for (int k = 0; k < n; k++)
+            for (int w = 0; w < 4; w++) sn_w_u64(b, st[k]->s[w]);
+    }
+    sn_w_section_end(b, s, count);
+}
+
 /* Appends the sections that describe m (docs/format.md: ARCH, TENS, OPTM
- * when compiled, RNGS, META when any is set) to b, counting them in *count.
+ * when compiled, RNGS, LRNG when a layer owns RNG streams, META when any is
+ * set) to b, counting them in *count.
  * Allocation failures are recorded in b->oom (sn_w_file_finish reports
  * them). */
 void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
@@ -69,6 +102,8 @@ void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
     s = sn_w_section_begin(b, "RNGS");
     for (int i = 0; i < 4; i++) sn_w_u64(b, m->rng.s[i]);
     sn_w_section_end(b, s, count);
+
+    write_layer_streams(b, m, count);
 
     if (m->n_meta) {
         s = sn_w_section_begin(b, "META");
@@ -190,6 +225,41 @@ static sn_status read_optim(sn_model *m, const sn_file_section *s, const char *p
     return r.bad ? SN_ERR_FORMAT : SN_OK;
 }
 
+/* Restores the layers' RNG streams from LRNG. A layer the section does not
+ * name keeps its streams as configured (files from before the section).
+ * Errors name the layer: not in the model, another stream count, twice. */
+static sn_status read_layer_streams(sn_model *m, const sn_file_section *s, const char *path) {
+    sn_rbuf r = sn_rbuf_of(s, path);
+    uint32_t owners = sn_r_u32(&r);
+    unsigned char *done = sn_calloc((size_t)m->n_layers, 1);
+    if (!done) return SN_ERR_NOMEM;
+    sn_status st = SN_OK;
+    for (uint32_t e = 0; e < owners && !st && !r.bad; e++) {
+        char name[64];
+        if (!sn_r_str(&r, name, sizeof name)) break;
+        uint32_t n = sn_r_u32(&r);
+        int i = 0;
+        while (i < m->n_layers && strcmp(m->layers[i]->name, name)) i++;
+        sn_rng *rs[SN_MAX_RNG_STREAMS];
+        int have = i < m->n_layers ? layer_streams(m->layers[i], rs) : 0;
+        if (r.bad) break;
+        if (i == m->n_layers)
+            st = sn_error(SN_ERR_FORMAT, "%s: section LRNG: layer %s does not belong to the model", path, name);
+        else if (done[i])
+            st = sn_error(SN_ERR_FORMAT, "%s: section LRNG: layer %s appears twice", path, name);
+        else if (n != (uint32_t)have)
+            st = sn_error(SN_ERR_FORMAT, "%s: section LRNG: layer %s has %d RNG streams, the file %u", path, name,
+                          have, n);
+        else
+            for (int k = 0; k < have; k++)
+                for (int w = 0; w < 4; w++) rs[k]->s[w] = sn_r_u64(&r);
+        if (i < m->n_layers) done[i] = 1;
+    }
+    free(done);
+    if (st) return st;
+    return r.bad ? SN_ERR_FORMAT : SN_OK;
+}
+
 static sn_status read_meta(sn_model *m, const sn_file_section *s, const char *path) {
     sn_rbuf r = sn_rbuf_of(s, path);
     uint32_t n = sn_r_u32(&r);
@@ -209,7 +279,7 @@ static sn_status read_meta(sn_model *m, const sn_file_section *s, const char *pa
 /* Builds the model an opened file describes (docs/format.md): rebuilds the
  * architecture from ARCH without initialising weights, applies the
  * trainable flags, fills every tensor from TENS, then restores OPTM
- * (compiling the model), RNGS and META when present. Errors: SN_ERR_FORMAT
+ * (compiling the model), RNGS, LRNG and META when present. Errors: SN_ERR_FORMAT
  * naming the file, the section and what is wrong (missing section, bad
  * code, shape mismatch, NaN weights), the architecture's build errors
  * prefixed with the file, SN_ERR_NOMEM; *out is NULL then. The caller frees
@@ -274,6 +344,7 @@ sn_status sn_model_from_file(sn_model **out, const sn_model_file *f) {
         for (int i = 0; i < 4; i++) m->rng.s[i] = sn_r_u64(&rr);
         if (rr.bad) st = SN_ERR_FORMAT;
     }
+    if (!st && (s = sn_model_file_find(f, "LRNG"))) st = read_layer_streams(m, s, path);
     if (!st && (s = sn_model_file_find(f, "META"))) st = read_meta(m, s, path);
     if (st) {
         sn_model_free(m);
@@ -314,7 +385,8 @@ sn_status sn_model_load(sn_model **out, const char *path) {
 /* Copies the state training changes from src into dst, two models of the
  * same spec (the caller checked): the weights, the optimizer slots and
  * step count when both are compiled with slots of the same length, and the
- * model's RNG. Used to resume into a model the caller already built. */
+ * model's RNG and the RNG streams of its layers. Used to resume into a
+ * model the caller already built. */
 void sn_model_copy_state(sn_model *dst, const sn_model *src) {
     memcpy(dst->params, src->params, dst->n_params * sizeof(float));
     if (src->compiled && dst->compiled && src->opt.n == dst->opt.n) {
@@ -324,4 +396,9 @@ void sn_model_copy_state(sn_model *dst, const sn_model *src) {
         dst->opt.iterations = src->opt.iterations;
     }
     dst->rng = src->rng;
+    for (int i = 0; i < dst->n_layers && i < src->n_layers; i++) {
+        sn_rng *d[SN_MAX_RNG_STREAMS], *s[SN_MAX_RNG_STREAMS];
+        int nd = layer_streams(dst->layers[i], d), ns = layer_streams(src->layers[i], s);
+        for (int k = 0; k < nd && k < ns; k++) *d[k] = *s[k];
+    }
 }
