@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -907,4 +908,45 @@ TEST(model_file_without_layer_streams_loads_with_streams_as_configured) {
     sn_model_free(b);
     sn_model_free(m);
     lin_free(&d);
+}
+
+/* model.h (issue 9): an sn_model must not be shared between threads, but
+ * distinct models may run in distinct threads at once. Two threads each
+ * train their own model on their own data; each result must equal the same
+ * training run alone, bit for bit. */
+typedef struct train_job {
+    uint64_t seed;
+    float w[16];
+    sn_status st;
+} train_job;
+
+static void *train_job_run(void *arg) {
+    train_job *j = arg;
+    lin_data d;
+    lin_make(&d, 128, j->seed);
+    sn_model *m = compiled("dense(8, activation=tanh), dropout(0.25), dense(1)", j->seed, SN_OPT_ADAM, 0.01);
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
+    fo.epochs = 3;
+    fo.batch_size = 16;
+    j->st = m ? sn_model_fit(m, &d.ds, &fo, NULL) : SN_ERR_NOMEM;
+    size_t n;
+    const float *w = m ? sn_model_tensor(m, "dense", "kernel", &n) : NULL;
+    if (w) memcpy(j->w, w, sizeof j->w);
+    sn_model_free(m);
+    lin_free(&d);
+    return NULL;
+}
+
+TEST(distinct_models_train_in_parallel_threads_as_they_do_alone) {
+    train_job alone[2] = {{41, {0}, 0}, {42, {0}, 0}}, par[2] = {{41, {0}, 0}, {42, {0}, 0}};
+    for (int i = 0; i < 2; i++) train_job_run(&alone[i]);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, train_job_run, &par[i]) == 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(alone[i].st == SN_OK && par[i].st == SN_OK);
+        CHECK_MSG(!memcmp(alone[i].w, par[i].w, sizeof par[i].w), "model %d differs when trained beside another", i);
+    }
+    CHECK(memcmp(alone[0].w, alone[1].w, sizeof alone[0].w) != 0);
 }
