@@ -950,3 +950,35 @@ TEST(distinct_models_train_in_parallel_threads_as_they_do_alone) {
     }
     CHECK(memcmp(alone[0].w, alone[1].w, sizeof alone[0].w) != 0);
 }
+
+/* A compile that fails (here: a negative learning rate) leaves the model
+ * as it was: compiled with its previous optimizer, loss and metrics, so the
+ * next fit trains exactly as if the bad call had not happened. (It used to
+ * free the optimizer first and leave the model marked compiled with none.) */
+TEST(failed_recompile_keeps_the_previous_compile) {
+    lin_data d;
+    lin_make(&d, 64, 51);
+    sn_model *a = compiled("dense(1)", 3, SN_OPT_ADAM, 0.01), *b = compiled("dense(1)", 3, SN_OPT_ADAM, 0.01);
+    CHECK(a && b);
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_fit(b, &d.ds, &fo, NULL));
+    sn_optimizer_cfg bad;
+    sn_optimizer_cfg_default(&bad, SN_OPT_SGD);
+    bad.lr = -1;
+    sn_metric_kind mk = SN_METRIC_MSE;
+    CHECK(sn_model_compile(b, &bad, SN_LOSS_MAE, &mk, 1) != SN_OK);
+    CHECK_OK(sn_model_fit(a, &d.ds, &fo, NULL));
+    CHECK_OK(sn_model_fit(b, &d.ds, &fo, NULL));
+    size_t n;
+    CHECK(!memcmp(sn_model_tensor(a, "dense", "kernel", &n), sn_model_tensor(b, "dense", "kernel", &n),
+                  2 * sizeof(float)));
+    sn_logs la, lb;
+    CHECK_OK(sn_model_evaluate(a, &d.ds, 32, &la));
+    CHECK_OK(sn_model_evaluate(b, &d.ds, 32, &lb));
+    CHECK(la.n == lb.n && !strcmp(lb.key[1], "mae") && la.val[0] == lb.val[0]);
+    sn_model_free(a);
+    sn_model_free(b);
+    lin_free(&d);
+}

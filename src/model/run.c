@@ -29,7 +29,8 @@ void sn_logs_set(sn_logs *l, const char *key, double v) {
 
 /* Keras compile(): sets the optimizer (fresh slots mirroring the parameter
  * buffer, iteration count 0), the loss and up to 4 metrics (copied). A
- * model may be compiled again; that resets the optimizer state. Errors:
+ * model may be compiled again; that resets the optimizer state. On error
+ * the model keeps its previous compile (or stays uncompiled). Errors:
  * SN_ERR_ARG (NULL, more than 4 metrics, a configuration sn_optimizer_init
  * rejects), SN_ERR_SHAPE, SN_ERR_NOMEM. */
 sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kind loss, const sn_metric_kind *metrics,
@@ -40,9 +41,11 @@ sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kin
     sn_model_loss_layout(m, 1, &rows, &width);
     if ((loss == SN_LOSS_BCE || loss == SN_LOSS_BCE_LOGITS) && width < 1)
         return sn_error(SN_ERR_SHAPE, "binary crossentropy needs an output");
+    sn_optimizer fresh;
+    sn_status st = sn_optimizer_init(&fresh, opt, m->n_params);
+    if (st) return st; /* the previous compile stays in force */
     sn_optimizer_free(&m->opt);
-    sn_status st = sn_optimizer_init(&m->opt, opt, m->n_params);
-    if (st) return st;
+    m->opt = fresh;
     m->loss = loss;
     m->n_metrics = n_metrics;
     for (int i = 0; i < n_metrics; i++) m->metrics[i] = metrics[i];
