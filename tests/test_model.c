@@ -982,3 +982,59 @@ TEST(failed_recompile_keeps_the_previous_compile) {
     sn_model_free(b);
     lin_free(&d);
 }
+
+/* Denormals (issue 9): predict, evaluate and fit compute with denormals
+ * flushed and hand the caller back its own mode, also inside the progress
+ * callback. dense(1) with kernel 1e-20 and zero bias on input 1e-20: the
+ * output 1e-40 is below FLT_MIN (a denormal result): 0 when flushed, kept
+ * otherwise. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+static void csr_cb(const sn_progress *p, void *user) {
+    (void)p;
+    *(unsigned *)user |= _mm_getcsr() & 0x8040u;
+}
+
+TEST(predict_and_fit_flush_denormals_and_restore_the_callers_mode) {
+    int old = sn_denormals_get();
+    unsigned csr0 = _mm_getcsr();
+    _mm_setcsr(csr0 & ~0x8040u); /* caller: IEEE denormals */
+    float x[4] = {1e-20f, 1e-20f, 1e-20f, 1e-20f}, y[2] = {0, 0}, out[2][2];
+    sn_dataset ds;
+    sn_dataset_from_arrays(&ds, x, y, 2, 2, 1);
+    sn_model *m = compiled("dense(1)", 1, SN_OPT_SGD, 1e-3);
+    CHECK(m);
+    size_t n;
+    float *k = sn_model_tensor(m, "dense", "kernel", &n);
+    k[0] = 1e-20f;
+    k[1] = 0.0f;
+    sn_logs ev[2];
+    for (int flush = 0; flush < 2; flush++) {
+        sn_denormals_set(flush);
+        CHECK_OK(sn_model_predict(m, &ds, 2, out[flush]));
+        CHECK((_mm_getcsr() & 0x8040u) == 0);
+        CHECK_OK(sn_model_evaluate(m, &ds, 2, &ev[flush]));
+        CHECK((_mm_getcsr() & 0x8040u) == 0);
+    }
+    sn_denormals_set(1);
+    unsigned seen = 0;
+    sn_fit_opts fo;
+    sn_fit_opts_default(&fo);
+    fo.epochs = 2;
+    fo.batch_size = 1;
+    fo.progress = csr_cb;
+    fo.user = &seen;
+    CHECK_OK(sn_model_fit(m, &ds, &fo, NULL));
+    unsigned after = _mm_getcsr() & 0x8040u;
+    _mm_setcsr(csr0);
+    sn_denormals_set(old);
+    sn_model_free(m);
+    sn_dataset_free(&ds);
+    CHECK_MSG(out[0][0] > 0 && out[0][0] < 1.1755e-38f, "without flushing: %g", out[0][0]);
+    CHECK_MSG(out[1][0] == 0.0f, "with flushing: %g", out[1][0]);
+    /* mae metric of (1e-40 − 0) and of 0: 1e-40 as a double, or exactly 0 */
+    CHECK(sn_logs_get(&ev[0], "mae") > 0 && sn_logs_get(&ev[1], "mae") == 0);
+    CHECK_MSG(seen == 0, "progress callback ran with MXCSR flush bits %#x", seen);
+    CHECK(after == 0);
+}
+#endif

@@ -52,6 +52,7 @@ typedef struct fit_run {
     size_t *idx;              /* (train->n) sample order of the epoch */
     int B;                    /* rows per step (batch size, at most n) */
     size_t steps;             /* steps per epoch */
+    sn_fp_state fp;           /* the caller's floating-point mode, saved on entry */
 } fit_run;
 
 /* The running (sample-weighted) sums of one epoch and its progress report. */
@@ -198,6 +199,14 @@ static sn_status stop_mid_epoch(fit_run *r, const epoch_run *e, size_t step) {
                     step + 1, o->resume_path);
 }
 
+/* Calls the progress callback in the caller's floating-point mode (user
+ * code does not run with seqnn's flushed denormals). */
+static void report(fit_run *r, const sn_progress *pr) {
+    sn_fp_leave(r->fp);
+    r->o->progress(pr, r->o->user);
+    r->fp = sn_fp_enter();
+}
+
 /* The steps of one epoch from first_step on, with progress reports and the
  * signal stop between steps. */
 static sn_status run_steps(fit_run *r, epoch_run *e, size_t first_step) {
@@ -210,7 +219,7 @@ static sn_status run_steps(fit_run *r, epoch_run *e, size_t first_step) {
             e->pr.elapsed = sn_time_now() - e->t0;
             running_logs(r, e, &e->pr.logs);
             e->pr.done = 0;
-            if (step + 1 < r->steps) o->progress(&e->pr, o->user);
+            if (step + 1 < r->steps) report(r, &e->pr);
         }
         if (o->stop_flag && *o->stop_flag && step + 1 < r->steps) return stop_mid_epoch(r, e, step);
     }
@@ -295,7 +304,7 @@ static sn_status run_epoch(fit_run *r, int epoch, int *stop) {
         e.pr.elapsed = secs;
         e.pr.logs = logs;
         e.pr.done = 1;
-        o->progress(&e.pr, o->user);
+        report(r, &e.pr);
     }
     if ((st = checkpoint(r, epoch, &logs))) return st;
     *stop = early_stopping(r, epoch, &logs);
@@ -317,7 +326,9 @@ static sn_status run_epoch(fit_run *r, int epoch, int *stop) {
  * SN_ERR_NUMERIC naming epoch and step (the weights are those of the
  * previous step, files on disk untouched), SN_ERR_INTERRUPTED, the resume
  * file's and the checkpoint's I/O and format errors, SN_ERR_NOMEM. The model
- * keeps the weights of the last finished step on any error. */
+ * keeps the weights of the last finished step on any error.
+ * Runs with denormals flushed (core/internal.h) and restores the caller's
+ * mode on return and around the progress callback. */
 sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist) {
     sn_status st = check_fit_args(m, train, o);
     if (st) return st;
@@ -328,6 +339,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
     r.train = train;
     r.o = o;
     r.h = hist ? hist : &local_hist;
+    r.fp = sn_fp_enter();
     if ((st = fit_begin(&r))) goto out;
     for (int epoch = r.ts.epoch_done; epoch < o->epochs; epoch++) {
         int stop = 0;
@@ -342,6 +354,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
     }
     if (r.best_w && r.ts.have_best_es) memcpy(m->params, r.best_w, m->n_params * sizeof(float));
 out:
+    sn_fp_leave(r.fp);
     free(r.idx);
     free(r.best_w);
     if (!hist) sn_history_free(&local_hist);

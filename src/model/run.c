@@ -189,7 +189,9 @@ static void eval_batch(sn_model *m, size_t first, int nb, void *user) {
  * be shorter). *out gets "loss" (the sample-weighted mean of the batch
  * losses) and each metric under its key. Errors: SN_ERR_ARG, SN_ERR_STATE
  * (not compiled), the dataset checks, a batch's error naming its first
- * sample. Re-plans the arena when batch_size exceeds the planned batch. */
+ * sample. Re-plans the arena when batch_size exceeds the planned batch.
+ * Runs with denormals flushed (core/internal.h); the caller's mode is
+ * restored on return. */
 sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out) {
     if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_evaluate: NULL argument");
     if (!m->compiled) return sn_error(SN_ERR_STATE, "model is not compiled");
@@ -197,7 +199,10 @@ sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size,
     if (st) return st;
     eval_acc e = {0};
     sn_model_metrics_init(m, e.acc);
-    if ((st = infer_batches(m, data, batch_size, "evaluation", eval_batch, &e))) return st;
+    sn_fp_state fp = sn_fp_enter();
+    st = infer_batches(m, data, batch_size, "evaluation", eval_batch, &e);
+    sn_fp_leave(fp);
+    if (st) return st;
     memset(out, 0, sizeof *out);
     sn_logs_set(out, "loss", e.ltot / e.lcnt);
     for (int i = 0; i < m->n_metrics; i++) sn_logs_set(out, sn_model_metric_key(m, i), sn_metric_result(&e.acc[i]));
@@ -217,13 +222,17 @@ static void pred_batch(sn_model *m, size_t first, int nb, void *user) {
 /* Keras predict(): the model's outputs for every sample of data in
  * inference mode, in order, into out (data->n * sn_model_output_numel(m)
  * floats, caller-owned). Targets the dataset fills are ignored. Errors:
- * SN_ERR_ARG, the dataset checks, a batch's error naming its first sample. */
+ * SN_ERR_ARG, the dataset checks, a batch's error naming its first sample.
+ * Runs with denormals flushed; the caller's mode is restored on return. */
 sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out) {
     if (!m || !out) return sn_error(SN_ERR_ARG, "sn_model_predict: NULL argument");
     sn_status st = sn_model_check_dataset(m, data, "prediction", 0);
     if (st) return st;
     /* The dataset may write targets into ytrue; they are not used. */
     pred_out p = {out, sn_model_output_numel(m)};
-    return infer_batches(m, data, batch_size, "prediction", pred_batch, &p);
+    sn_fp_state fp = sn_fp_enter();
+    st = infer_batches(m, data, batch_size, "prediction", pred_batch, &p);
+    sn_fp_leave(fp);
+    return st;
 }
 
