@@ -38,7 +38,7 @@ static uint64_t get_le64(const unsigned char *p) { return (uint64_t)get_le32(p) 
 
 uint32_t sn_file_crc32(const void *p, size_t n) { return (uint32_t)crc32_z(0L, p, n); }
 
-/* ---- writer ---- */
+/* ---- writer (each function's contract is in model_file.h) ---- */
 /* Makes room for n more bytes; 0 (and oom) when that fails. */
 static int w_reserve(sn_wbuf *b, size_t n) {
     if (b->oom) return 0;
@@ -132,7 +132,7 @@ sn_status sn_w_file_finish(sn_wbuf *b, uint32_t count, const char *path) {
     return st;
 }
 
-/* ---- reader ---- */
+/* ---- reader (contracts in model_file.h) ---- */
 sn_status sn_r_fail(sn_rbuf *r, const char *what) {
     r->bad = 1;
     return sn_error(SN_ERR_FORMAT, "%s: section %s at offset %zu: %s", r->path, r->sec ? r->sec : "header", r->off,
@@ -199,7 +199,7 @@ sn_rbuf sn_rbuf_of(const sn_file_section *s, const char *path) {
     return r;
 }
 
-/* ---- whole files ---- */
+/* ---- whole files (contracts in model_file.h) ---- */
 static sn_status read_whole_file(const char *path, unsigned char **data, size_t *n, int *missing) {
     *missing = 0;
     FILE *fp = fopen(path, "rb");
