@@ -285,3 +285,36 @@ TEST(optim_bit_identical_for_1_and_2_threads) {
     free(orig);
     CHECK(ok);
 }
+
+/* Denormals (issue 9): sn_optimizer_step computes with denormals flushed and
+ * gives the caller back its own mode. SGD, lr 1: w = 2.5e-38 − 1.5e-38 =
+ * 1e-38, below FLT_MIN (1.1755e-38), a denormal result: flushed to 0 with
+ * FTZ, kept without. Both operands are normal, so only the result decides. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+TEST(optimizer_step_flushes_denormals_and_restores_the_callers_mode) {
+    int old = sn_denormals_get();
+    unsigned csr0 = _mm_getcsr();
+    _mm_setcsr(csr0 & ~0x8040u); /* caller: IEEE denormals */
+    float got[2];
+    for (int flush = 0; flush < 2; flush++) {
+        sn_denormals_set(flush);
+        sn_optimizer_cfg c;
+        sn_optimizer_cfg_default(&c, SN_OPT_SGD);
+        c.lr = 1.0;
+        sn_optimizer o;
+        CHECK_OK(sn_optimizer_init(&o, &c, 1));
+        float w = 2.5e-38f, g = 1.5e-38f;
+        sn_param_segment seg = {0, 1};
+        sn_status st = sn_optimizer_step(&o, &w, &g, &seg, 1);
+        sn_optimizer_free(&o);
+        CHECK_OK(st);
+        CHECK((_mm_getcsr() & 0x8040u) == 0);
+        got[flush] = w;
+    }
+    _mm_setcsr(csr0);
+    sn_denormals_set(old);
+    CHECK_MSG(got[0] > 0 && got[0] < 1.1755e-38f, "without flushing: %g", got[0]);
+    CHECK_MSG(got[1] == 0.0f, "with flushing: %g", got[1]);
+}
+#endif

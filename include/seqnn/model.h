@@ -1,6 +1,20 @@
 /* Sequential models: build from a spec, summary, compile, fit / evaluate /
  * predict, callbacks, history, save / load (one self-describing versioned
- * file written atomically). */
+ * file written atomically).
+ *
+ * Threads. An sn_model is NOT safe to share between threads: every call
+ * that runs it (fit, evaluate, predict) writes the model's activation arena,
+ * RNG streams and, in fit, its weights and optimizer state, and may re-plan
+ * (reallocate) the arena. Use one model from one thread at a time, or guard
+ * it with your own lock — that includes the read-only accessors (summary,
+ * sn_model_tensor, save) while another thread runs the model. Distinct
+ * models may be used from distinct threads at the same time; each call
+ * spreads its own work over up to sn_threads_get() threads and returns with
+ * them idle. Error messages are per thread (sn_error_last). The process-wide
+ * settings (sn_threads_set, sn_gemm_set_backend, sn_denormals_set,
+ * sn_log_set) must not change while any seqnn call runs; the log callback
+ * may be called from any thread that calls seqnn. An sn_history or
+ * sn_logs belongs to the caller and must not be read while a fit writes it. */
 #ifndef SEQNN_MODEL_H
 #define SEQNN_MODEL_H
 
@@ -117,7 +131,8 @@ typedef struct sn_fit_opts {
      * holding weights, optimizer slots, RNG, epoch and history. */
     const char *resume_path;
     int resume;               /* 1: continue from resume_path if it exists */
-    volatile sig_atomic_t *stop_flag; /* set by a signal handler: finish the step, save, return SN_ERR_INTERRUPTED */
+    volatile sig_atomic_t *stop_flag; /* set by a signal handler: finish the step, save, return SN_ERR_INTERRUPTED
+                                         (the only field fit reads while it runs; the rest are read at the start) */
     sn_progress_fn progress;
     void *user;
 } sn_fit_opts;
@@ -135,10 +150,10 @@ SN_API sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batc
 /* Predictions (n, output_numel) for every sample of `data` (targets unused). */
 SN_API sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out);
 
-/* ---- Save / load: one file, magic "SNMODEL\0", version, sections
- * (architecture spec, input, named weight tensors, optimizer state,
- * training state, metadata blobs), each with a CRC-32. Written to a temp
- * file, fsynced, renamed. ---- */
+/* ---- Save / load: one self-describing file (magic "SNMODEL\0", version,
+ * sections for the architecture spec and input, named weight tensors,
+ * optimizer state, RNG, metadata blobs, each with a CRC-32; layout in
+ * docs/format.md). Written to a temp file, fsynced, renamed. ---- */
 SN_API sn_status sn_model_save(const sn_model *m, const char *path);
 /* Loads a model file; errors name the file and the offset / section. */
 SN_API sn_status sn_model_load(sn_model **out, const char *path);

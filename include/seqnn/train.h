@@ -1,5 +1,10 @@
 /* Losses, metrics and optimizers with Keras 3 formulas and defaults
- * (docs/keras-semantics.md §7, §8). */
+ * (docs/keras-semantics.md §7, §8).
+ *
+ * Threads: the loss and metric functions keep no state (errors go to the
+ * calling thread's sn_error_last): safe from any thread for distinct outputs. An sn_optimizer or sn_metric_acc is
+ * plain caller-owned state: one thread at a time per object;
+ * sn_optimizer_step spreads its loops over up to sn_threads_get() threads. */
 #ifndef SEQNN_TRAIN_H
 #define SEQNN_TRAIN_H
 

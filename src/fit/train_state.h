@@ -1,4 +1,5 @@
-/* Training state kept across a crash / interruption (internal). */
+/* Training state kept across a crash / interruption (internal); the resume
+ * file that holds it is described in docs/format.md. */
 #ifndef SEQNN_TRAIN_STATE_H
 #define SEQNN_TRAIN_STATE_H
 

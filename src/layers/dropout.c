@@ -6,7 +6,9 @@
  * The multiplier m (B, in) is drawn from the model's training RNG (f->rng),
  * or from the layer's own stream when `seed=` is given (Keras's seeded
  * SeedGenerator: reproducible across runs, new mask every call), and kept in
- * the cache so backward applies the very same mask: dx += dy ⊙ m.
+ * the cache so backward applies the very same mask: dx += dy ⊙ m. The own
+ * stream is listed by rng_streams, so the model and resume files save it
+ * (docs/format.md, LRNG) and load / --resume continue it.
  * The mask passes through.
  * Reference: keras/src/layers/regularization/dropout.py; docs/keras-semantics.md §9. */
 #include <string.h>
@@ -93,6 +95,15 @@ static void dropout_backward(sn_layer *L, sn_bwd *b) {
     for (size_t i = 0; i < n; i++) b->dx[i] += b->dy[i] * m[i];
 }
 
+/* The layer's own stream (seed= given): saved and restored by the model
+ * and resume files, so load and --resume continue it. */
+static int dropout_rng_streams(sn_layer *L, sn_rng **out, int max) {
+    dropout_cfg *cfg = L->cfg;
+    if (!cfg->has_seed) return 0;
+    if (max >= 1) out[0] = &cfg->rng;
+    return 1;
+}
+
 /* Shortest "%.*g" text that reads back as the same double. */
 static void fmt_num(char *buf, size_t n, double v) {
     for (int p = 1; p <= 17; p++) {
@@ -121,4 +132,5 @@ const sn_layer_ops sn_dropout_ops = {
     .forward = dropout_forward,
     .backward = dropout_backward,
     .describe = dropout_describe,
+    .rng_streams = dropout_rng_streams,
 };

@@ -1,6 +1,16 @@
 /* Sequential model: building from a spec, the parameter buffer with
  * per-layer views, the activation arena, forward / backward over the layer
- * list, summary, tensor access, metadata. */
+ * list, summary, tensor access, metadata.
+ *
+ * Memory layout (model_impl.h). Every layer's tensors live in one 64-byte
+ * aligned float buffer `params` (n_params floats, layer after layer in spec
+ * order, each layer's tensors in the order its build() added them); `grads`
+ * mirrors it, and so do the optimizer's slots. The trainable segments `seg`
+ * list the runs of `params` the optimizer updates (trainable tensors of
+ * trainable layers). Activations, per-layer caches, masks, the shared
+ * scratch, the two ping-pong gradient buffers, the targets and the loss row
+ * weights come from one arena planned for `planned_B` rows (sn_model_plan):
+ * forward and backward never allocate. */
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
@@ -34,6 +44,9 @@ static void free_layers(sn_model *m) {
     m->n_layers = 0;
 }
 
+/* Frees the model and everything it owns: layers, buffers, arena, optimizer
+ * slots, metadata. Pointers obtained from the model (sn_model_tensor,
+ * sn_model_spec, sn_model_get_meta) die with it. NULL is a no-op. */
 void sn_model_free(sn_model *m) {
     if (!m) return;
     free_layers(m);
@@ -136,6 +149,16 @@ static sn_status make_segments(sn_model *m) {
     return SN_OK;
 }
 
+/* Builds a model from spec text on the input shape of o: parses the spec,
+ * creates and builds each layer on the previous layer's output shape, names
+ * the layers as Keras does (lstm, lstm_1, ...), makes the canonical spec
+ * text, binds the parameter views and the trainable segments and seeds the
+ * dropout RNG from o->seed. With init_weights the weights are initialised
+ * (each layer from its own split of an RNG seeded with o->seed, so one
+ * layer's initialiser does not shift another's); without, they are zero (the
+ * loader fills them). Errors: SN_ERR_ARG, SN_ERR_SHAPE (input shape, a layer
+ * that cannot take its input, a non-dense last output), SN_ERR_PARSE quoting
+ * the spec, SN_ERR_NOMEM; *out is NULL then. The caller frees *out. */
 sn_status sn_model_build_from_spec(sn_model **out, const char *spec_text, const sn_model_opts *o, int init_weights) {
     *out = NULL;
     if (!spec_text || !o) return sn_error(SN_ERR_ARG, "sn_model_init: NULL argument");
@@ -210,11 +233,16 @@ fail:
     return st;
 }
 
+/* Public constructor: sn_model_build_from_spec with initialised weights.
+ * *out is NULL on error. */
 sn_status sn_model_init(sn_model **out, const char *spec, const sn_model_opts *o) {
     if (!out) return sn_error(SN_ERR_ARG, "sn_model_init: NULL output");
     return sn_model_build_from_spec(out, spec, o, 1);
 }
 
+/* Total parameter count; *trainable / *non_trainable (each may be NULL)
+ * receive the split Keras prints: a tensor counts as trainable when it and
+ * its layer are. */
 size_t sn_model_param_count(const sn_model *m, size_t *trainable, size_t *non_trainable) {
     size_t tr = 0, nt = 0;
     for (int i = 0; i < m->n_layers; i++) {
@@ -231,6 +259,10 @@ size_t sn_model_param_count(const sn_model *m, size_t *trainable, size_t *non_tr
     return tr + nt;
 }
 
+/* Accessors: the canonical spec (owned by the model), the layer count, the
+ * floats per sample of the output and of the input (a sparse input counts
+ * its vocabulary width), and layer i's name and Keras class (NULL when i is
+ * out of range; both owned by the model). */
 const char *sn_model_spec(const sn_model *m) { return m->spec; }
 int sn_model_n_layers(const sn_model *m) { return m->n_layers; }
 size_t sn_model_output_numel(const sn_model *m) { return sn_shape_numel(&m->layers[m->n_layers - 1]->out); }
@@ -242,6 +274,10 @@ const char *sn_model_layer_kind(const sn_model *m, int i) {
     return i >= 0 && i < m->n_layers ? m->layers[i]->ops->class_name : NULL;
 }
 
+/* The parameter tensor `tensor` of layer `layer`: a pointer into the
+ * parameter buffer (valid until the model is freed; writes change the
+ * model) and its element count in *numel (may be NULL). NULL with
+ * sn_error_last naming the missing layer or tensor. */
 float *sn_model_tensor(sn_model *m, const char *layer, const char *tensor, size_t *numel) {
     for (int i = 0; i < m->n_layers; i++) {
         sn_layer *L = m->layers[i];
@@ -258,6 +294,9 @@ float *sn_model_tensor(sn_model *m, const char *layer, const char *tensor, size_
     return NULL;
 }
 
+/* Freezes (0) or unfreezes layer `layer` and rebuilds the trainable
+ * segments. The optimizer's slots are kept (they mirror the whole buffer).
+ * Errors: SN_ERR_ARG for an unknown layer, SN_ERR_NOMEM. */
 sn_status sn_model_set_trainable(sn_model *m, const char *layer, int trainable) {
     for (int i = 0; i < m->n_layers; i++)
         if (!strcmp(m->layers[i]->name, layer)) {
@@ -270,6 +309,12 @@ sn_status sn_model_set_trainable(sn_model *m, const char *layer, int trainable) 
 /* ---- Arena ---- */
 static size_t al16(size_t n) { return (n + 15) & ~(size_t)15; } /* floats → 64-byte multiples */
 
+/* Makes the arena hold a batch of B rows: nothing to do when a batch at
+ * least as large was planned; otherwise sizes every region for B (each
+ * rounded up to 64 bytes), allocates a new arena and frees the old one, so
+ * pointers into the previous arena (act, cache, dbuf, ytrue) are invalid
+ * afterwards. Refuses (SN_ERR_NOMEM) a batch whose activations and caches
+ * would exceed 64 GiB; SN_ERR_ARG for B <= 0. */
 sn_status sn_model_plan(sn_model *m, int B) {
     if (B <= m->planned_B && m->arena) return SN_OK;
     if (B <= 0) return sn_error(SN_ERR_ARG, "batch size must be > 0, got %d", B);
@@ -331,6 +376,13 @@ sn_status sn_model_plan(sn_model *m, int B) {
     return SN_OK;
 }
 
+/* Runs the layers forward over the B rows in act[0] (or the sparse batch xs
+ * for a sparse input), each layer writing act[i+1] and its cache. Masks
+ * follow each layer's policy (drop, pass, or its own) and are recorded in
+ * mask[] for backward and the loss. training = 1 draws dropout masks (from
+ * the model's RNG or the layer's own stream) and uses batch statistics;
+ * 0 is inference. B must not exceed the planned batch; the input was
+ * checked by sn_model_check_input. */
 void sn_model_forward(sn_model *m, int B, const sn_csr *xs, int training) {
     const uint8_t *mask = NULL;
     int threads = sn_threads_get();
@@ -359,6 +411,11 @@ void sn_model_forward(sn_model *m, int B, const sn_csr *xs, int training) {
     m->mask[m->n_layers] = mask;
 }
 
+/* Backpropagates dy_last (dL/d output, (B, out phys), normally
+ * dbuf[n_layers % 2]) through the layers of the last forward pass: zeroes
+ * grads, then each layer accumulates its parameter gradients and, when a
+ * trainable layer lies below it, its input gradient into the other ping-pong
+ * buffer. Stops below the lowest layer that needs no input gradient. */
 void sn_model_backward(sn_model *m, int B, const sn_csr *xs, float *dy_last) {
     memset(m->grads, 0, m->n_params * sizeof(float));
     const float *dy = dy_last;
@@ -393,6 +450,10 @@ void sn_model_backward(sn_model *m, int B, const sn_csr *xs, float *dy_last) {
     }
 }
 
+/* Checks a batch before forward: every value finite, token ids of an
+ * Embedding / OneHot first layer integral and inside the vocabulary, sparse
+ * columns inside the input width. Errors: SN_ERR_NUMERIC or SN_ERR_ARG
+ * naming the sample and element (or the column). */
 sn_status sn_model_check_input(const sn_model *m, int B, const sn_csr *xs) {
     if (xs) {
         int V = m->in_shape.d[0];
@@ -421,6 +482,8 @@ sn_status sn_model_check_input(const sn_model *m, int B, const sn_csr *xs) {
     return SN_OK;
 }
 
+/* The (rows, width) the loss and metrics see for B samples: (B*T, C) for a
+ * sequence output (T, C), (B, C) otherwise. */
 void sn_model_loss_layout(const sn_model *m, int B, size_t *rows, size_t *width) {
     const sn_shape *o = &m->layers[m->n_layers - 1]->out;
     if (o->rank == 2) {
@@ -516,6 +579,10 @@ static void sb_row(sbuf *b, const char *bar, const char *c1, const char *c2, con
     sb_add(b, "\n");
 }
 
+/* model.summary() as text (docs/keras-semantics.md §14): Keras 3's box
+ * table (76 wide, "sequential") or tf.keras 2's plain table (65 wide, with
+ * the input row). Returns a malloc'd string the caller frees; NULL with
+ * SN_ERR_NOMEM set when out of memory. */
 char *sn_model_summary(const sn_model *m, sn_summary_style style) {
     sbuf b = {0};
     size_t tr, nt, tot = sn_model_param_count(m, &tr, &nt);
@@ -594,6 +661,9 @@ char *sn_model_summary(const sn_model *m, sn_summary_style style) {
 }
 
 /* ---- Metadata ---- */
+/* Stores a copy of n bytes under key (shorter than 64 bytes), replacing an
+ * earlier value; saved in the model file's META section. Errors: SN_ERR_ARG
+ * (NULL, key too long), SN_ERR_NOMEM (the old value is kept). */
 sn_status sn_model_set_meta(sn_model *m, const char *key, const void *data, size_t n) {
     if (!m || !key || (!data && n)) return sn_error(SN_ERR_ARG, "sn_model_set_meta: NULL argument");
     if (strlen(key) >= sizeof m->meta[0].key) return sn_error(SN_ERR_ARG, "metadata key '%s' too long", key);
@@ -620,6 +690,9 @@ sn_status sn_model_set_meta(sn_model *m, const char *key, const void *data, size
     return SN_OK;
 }
 
+/* The bytes stored under key and their count in *n (may be NULL); owned by
+ * the model (valid until the key is set again or the model is freed). NULL
+ * when absent (no error is raised). */
 const void *sn_model_get_meta(const sn_model *m, const char *key, size_t *n) {
     for (int i = 0; i < m->n_meta; i++)
         if (!strcmp(m->meta[i].key, key)) {

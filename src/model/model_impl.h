@@ -1,4 +1,4 @@
-/* Internal layout of sn_model shared by model.c, model_fit.c, model_io.c. */
+/* Internal layout of sn_model shared by src/model and src/fit. */
 #ifndef SEQNN_MODEL_IMPL_H
 #define SEQNN_MODEL_IMPL_H
 
@@ -63,5 +63,21 @@ sn_status sn_model_check_input(const sn_model *m, int B, const sn_csr *xs);
 void sn_model_loss_layout(const sn_model *m, int B, size_t *rows, size_t *width);
 /* Builds from a parsed spec (used by create and load). */
 sn_status sn_model_build_from_spec(sn_model **out, const char *spec, const sn_model_opts *o, int init_weights);
+
+/* ---- run.c: helpers shared by evaluate / predict and the training loop ---- */
+/* Sets key to v in l (adds it when absent; ignored when l is full). */
+void sn_logs_set(sn_logs *l, const char *key, double v);
+/* Checks that dataset d fits the model: not empty, input width and
+ * representation, target width when need_y. Errors name `what` ("training"). */
+sn_status sn_model_check_dataset(const sn_model *m, const sn_dataset *d, const char *what, int need_y);
+/* Fills samples idx[0..B) into act[0] / ytrue; *has_csr = 1 and *csr set for
+ * a sparse input; then sn_model_check_input. */
+sn_status sn_model_load_batch(sn_model *m, const sn_dataset *d, const size_t *idx, int B, sn_csr *csr, int *has_csr);
+/* Loss row weights (B*T) from the output mask of a sequence output, or NULL. */
+const float *sn_model_row_weights(sn_model *m, int B);
+/* Fresh epoch accumulators for the compiled metrics (acc has n_metrics used). */
+void sn_model_metrics_init(const sn_model *m, sn_metric_acc acc[4]);
+/* Log key of compiled metric i ("mae", "accuracy"). */
+const char *sn_model_metric_key(const sn_model *m, int i);
 
 #endif

@@ -1,426 +1,274 @@
-/* Model file: one self-describing, versioned file.
- *
- *   "SNMODEL\0"  magic (8 bytes)
- *   u32 version (1), u32 section count
- *   sections: char tag[4], u64 length, payload, u32 CRC-32 of the payload
- *     ARCH  input rank/shape/sparse, seed, per-layer trainable flags, spec text
- *     TENS  named tensors: layer name, tensor name, rank, dims, float32 data
- *     OPTM  optimizer config, loss, metrics, iterations, slot arrays
- *     RNGS  dropout RNG state
- *     META  key / byte-blob pairs (normalisation, vocabulary, windowing)
- *     TRST  training state for --resume (epoch, monitors, history, best weights)
- * All integers little endian. Unknown tags are skipped (forward compatible).
- * Every length is checked against the bytes that remain before anything is
- * allocated, so a corrupt header cannot trigger a huge allocation. */
-#define _POSIX_C_SOURCE 200809L
-#include <errno.h>
+/* The model file (docs/format.md): the sections that describe a model
+ * (ARCH, TENS, OPTM, RNGS, LRNG, META), sn_model_save and sn_model_load. The byte
+ * codec and section framing are file_codec.c; the training-state file adds
+ * its TRST section in src/fit/train_state.c. Every length is checked against
+ * the bytes that remain before anything is allocated, so a corrupt header
+ * cannot trigger a huge allocation. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <zlib.h>
 
-#include "model/model_impl.h"
-#include "fit/train_state.h"
+#include "model/model_file.h"
 
-#define SN_MODEL_MAGIC "SNMODEL"
-#define SN_MODEL_VERSION 1u
+/* The RNG streams layer L owns (ops->rng_streams; none when absent), at
+ * most SN_MAX_RNG_STREAMS. The pointers point into L. */
+#define SN_MAX_RNG_STREAMS 16
+static int layer_streams(const sn_layer *L, sn_rng **out) {
+    if (!L->ops->rng_streams) return 0;
+    /* the ops entry takes a mutable layer; reading the states changes nothing */
+    int n = L->ops->rng_streams((sn_layer *)L, out, SN_MAX_RNG_STREAMS);
+    SN_ASSERT(n >= 0 && n <= SN_MAX_RNG_STREAMS);
+    return n;
+}
 
-/* ---- writer ---- */
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    int oom;
-} wbuf;
-
-static void w_bytes(wbuf *b, const void *d, size_t n) {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t nc = (b->n + n) * 2 + 1024;
-        unsigned char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
+/* LRNG (docs/format.md): the streams of every layer that owns some, so that
+ * a loaded or resumed model continues them. Written only when a layer owns
+ * a stream, so files of models without seeded layers are unchanged. */
+static void write_layer_streams(sn_wbuf *b, const sn_model *m, uint32_t *count) {
+    sn_rng *st[SN_MAX_RNG_STREAMS];
+    uint32_t owners = 0;
+    for (int i = 0; i < m->n_layers; i++) owners += layer_streams(m->layers[i], st) > 0;
+    if (!owners) return;
+    size_t s = sn_w_section_begin(b, "LRNG");
+    sn_w_u32(b, owners);
+    for (int i = 0; i < m->n_layers; i++) {
+        int n = layer_streams(m->layers[i], st);
+        if (!n) continue;
+        sn_w_str(b, m->layers[i]->name);
+        sn_w_u32(b, (uint32_t)n);
+        for (int k = 0; k < n; k++)
+            for (int w = 0; w < 4; w++) sn_w_u64(b, st[k]->s[w]);
     }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-static void w_u32(wbuf *b, uint32_t v) { w_bytes(b, &v, 4); }
-static void w_u64(wbuf *b, uint64_t v) { w_bytes(b, &v, 8); }
-static void w_f64(wbuf *b, double v) { w_bytes(b, &v, 8); }
-static void w_str(wbuf *b, const char *s) {
-    size_t n = strlen(s);
-    w_u32(b, (uint32_t)n);
-    w_bytes(b, s, n);
+    sn_w_section_end(b, s, count);
 }
 
-/* Section bookkeeping: start writes the tag and a length placeholder. */
-static size_t sec_begin(wbuf *b, const char *tag) {
-    w_bytes(b, tag, 4);
-    w_u64(b, 0);
-    return b->n;
-}
-static void sec_end(wbuf *b, size_t start, uint32_t *count) {
-    if (b->oom) return;
-    uint64_t len = b->n - start;
-    memcpy(b->p + start - 8, &len, 8);
-    uint32_t crc = (uint32_t)crc32(0L, b->p + start, (uInt)len);
-    w_u32(b, crc);
-    (*count)++;
-}
+/* Appends the sections that describe m (docs/format.md: ARCH, TENS, OPTM
+ * when compiled, RNGS, LRNG when a layer owns RNG streams, META when any is
+ * set) to b, counting them in *count.
+ * Allocation failures are recorded in b->oom (sn_w_file_finish reports
+ * them). */
+void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
+    size_t s = sn_w_section_begin(b, "ARCH");
+    sn_w_u32(b, (uint32_t)m->in_shape.rank);
+    for (int i = 0; i < 3; i++) sn_w_u32(b, (uint32_t)m->in_shape.d[i]);
+    sn_w_u32(b, m->in_shape.rep == SN_REP_SPARSE);
+    sn_w_u64(b, m->seed);
+    sn_w_u32(b, (uint32_t)m->n_layers);
+    for (int i = 0; i < m->n_layers; i++) sn_w_u32(b, (uint32_t)m->layers[i]->trainable);
+    sn_w_str(b, m->spec);
+    sn_w_section_end(b, s, count);
 
-static void write_model_sections(wbuf *b, const sn_model *m, uint32_t *count) {
-    size_t s = sec_begin(b, "ARCH");
-    w_u32(b, (uint32_t)m->in_shape.rank);
-    for (int i = 0; i < 3; i++) w_u32(b, (uint32_t)m->in_shape.d[i]);
-    w_u32(b, m->in_shape.rep == SN_REP_SPARSE);
-    w_u64(b, m->seed);
-    w_u32(b, (uint32_t)m->n_layers);
-    for (int i = 0; i < m->n_layers; i++) w_u32(b, (uint32_t)m->layers[i]->trainable);
-    w_str(b, m->spec);
-    sec_end(b, s, count);
-
-    s = sec_begin(b, "TENS");
+    s = sn_w_section_begin(b, "TENS");
     uint32_t nt = 0;
     for (int i = 0; i < m->n_layers; i++) nt += (uint32_t)m->layers[i]->n_tensors;
-    w_u32(b, nt);
+    sn_w_u32(b, nt);
     for (int i = 0; i < m->n_layers; i++) {
         const sn_layer *L = m->layers[i];
         for (int k = 0; k < L->n_tensors; k++) {
             const sn_tensor_info *t = &L->tensors[k];
-            w_str(b, L->name);
-            w_str(b, t->name);
-            w_u32(b, (uint32_t)t->rank);
-            for (int d = 0; d < t->rank; d++) w_u32(b, (uint32_t)t->dims[d]);
-            w_u64(b, t->numel);
-            w_bytes(b, L->w + t->offset, t->numel * sizeof(float));
+            sn_w_str(b, L->name);
+            sn_w_str(b, t->name);
+            sn_w_u32(b, (uint32_t)t->rank);
+            for (int d = 0; d < t->rank; d++) sn_w_u32(b, (uint32_t)t->dims[d]);
+            sn_w_u64(b, t->numel);
+            sn_w_f32s(b, L->w + t->offset, t->numel);
         }
     }
-    sec_end(b, s, count);
+    sn_w_section_end(b, s, count);
 
     if (m->compiled) {
-        s = sec_begin(b, "OPTM");
+        s = sn_w_section_begin(b, "OPTM");
         const sn_optimizer_cfg *c = &m->opt.cfg;
-        w_u32(b, (uint32_t)c->kind);
+        sn_w_u32(b, (uint32_t)c->kind);
         double f[] = {c->lr, c->momentum, c->rho, c->beta1, c->beta2, c->epsilon, c->clipnorm, c->clipvalue,
                       c->global_clipnorm, c->weight_decay};
-        for (size_t i = 0; i < sizeof f / sizeof *f; i++) w_f64(b, f[i]);
-        w_u32(b, (uint32_t)c->nesterov);
-        w_u32(b, (uint32_t)c->centered);
-        w_u32(b, (uint32_t)c->legacy_rmsprop_eps);
-        w_u32(b, (uint32_t)m->loss);
-        w_u32(b, (uint32_t)m->n_metrics);
-        for (int i = 0; i < m->n_metrics; i++) w_u32(b, (uint32_t)m->metrics[i]);
-        w_u64(b, (uint64_t)m->opt.iterations);
-        w_u64(b, m->opt.n);
-        w_u32(b, m->opt.m != NULL);
-        if (m->opt.m) w_bytes(b, m->opt.m, m->opt.n * sizeof(float));
-        w_u32(b, m->opt.v != NULL);
-        if (m->opt.v) w_bytes(b, m->opt.v, m->opt.n * sizeof(float));
-        w_u32(b, m->opt.u != NULL);
-        if (m->opt.u) w_bytes(b, m->opt.u, m->opt.n * sizeof(float));
-        sec_end(b, s, count);
+        for (size_t i = 0; i < sizeof f / sizeof *f; i++) sn_w_f64(b, f[i]);
+        sn_w_u32(b, (uint32_t)c->nesterov);
+        sn_w_u32(b, (uint32_t)c->centered);
+        sn_w_u32(b, (uint32_t)c->legacy_rmsprop_eps);
+        sn_w_u32(b, (uint32_t)m->loss);
+        sn_w_u32(b, (uint32_t)m->n_metrics);
+        for (int i = 0; i < m->n_metrics; i++) sn_w_u32(b, (uint32_t)m->metrics[i]);
+        sn_w_u64(b, (uint64_t)m->opt.iterations);
+        sn_w_u64(b, m->opt.n);
+        sn_w_u32(b, m->opt.m != NULL);
+        if (m->opt.m) sn_w_f32s(b, m->opt.m, m->opt.n);
+        sn_w_u32(b, m->opt.v != NULL);
+        if (m->opt.v) sn_w_f32s(b, m->opt.v, m->opt.n);
+        sn_w_u32(b, m->opt.u != NULL);
+        if (m->opt.u) sn_w_f32s(b, m->opt.u, m->opt.n);
+        sn_w_section_end(b, s, count);
     }
 
-    s = sec_begin(b, "RNGS");
-    for (int i = 0; i < 4; i++) w_u64(b, m->rng.s[i]);
-    sec_end(b, s, count);
+    s = sn_w_section_begin(b, "RNGS");
+    for (int i = 0; i < 4; i++) sn_w_u64(b, m->rng.s[i]);
+    sn_w_section_end(b, s, count);
+
+    write_layer_streams(b, m, count);
 
     if (m->n_meta) {
-        s = sec_begin(b, "META");
-        w_u32(b, (uint32_t)m->n_meta);
+        s = sn_w_section_begin(b, "META");
+        sn_w_u32(b, (uint32_t)m->n_meta);
         for (int i = 0; i < m->n_meta; i++) {
-            w_str(b, m->meta[i].key);
-            w_u64(b, m->meta[i].n);
-            w_bytes(b, m->meta[i].data, m->meta[i].n);
+            sn_w_str(b, m->meta[i].key);
+            sn_w_u64(b, m->meta[i].n);
+            sn_w_bytes(b, m->meta[i].data, m->meta[i].n);
         }
-        sec_end(b, s, count);
+        sn_w_section_end(b, s, count);
     }
 }
 
-static sn_status finish_file(wbuf *b, const char *path) {
-    if (b->oom) {
-        free(b->p);
-        return sn_error(SN_ERR_NOMEM, "%s: out of memory serialising the model", path);
+/* Tensor number k (counting over all layers in order) named lname/tname:
+ * its layer and index within it, or -1. */
+static int tensor_index(const sn_model *m, const char *lname, const char *tname, const sn_layer **L, int *ti) {
+    int k = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const sn_layer *l = m->layers[i];
+        if (strcmp(l->name, lname)) {
+            k += l->n_tensors;
+            continue;
+        }
+        for (int j = 0; j < l->n_tensors; j++)
+            if (!strcmp(l->tensors[j].name, tname)) {
+                *L = l;
+                *ti = j;
+                return k + j;
+            }
+        return -1;
     }
-    sn_status st = sn_file_write_atomic(path, b->p, b->n);
-    free(b->p);
-    return st;
+    return -1;
 }
 
-static void begin_file(wbuf *b) {
-    w_bytes(b, SN_MODEL_MAGIC "\0", 8);
-    w_u32(b, SN_MODEL_VERSION);
-    w_u32(b, 0); /* section count, patched at the end */
-}
-
-static void patch_count(wbuf *b, uint32_t count) {
-    if (!b->oom) memcpy(b->p + 12, &count, 4);
-}
-
-sn_status sn_model_save(const sn_model *m, const char *path) {
-    if (!m || !path) return sn_error(SN_ERR_ARG, "sn_model_save: NULL argument");
-    wbuf b = {0};
-    uint32_t count = 0;
-    begin_file(&b);
-    write_model_sections(&b, m, &count);
-    patch_count(&b, count);
-    return finish_file(&b, path);
-}
-
-void sn_train_state_init(sn_train_state *ts) { memset(ts, 0, sizeof *ts); }
-
-sn_status sn_train_state_save(const sn_model *m, const char *path, const sn_train_state *ts, const sn_history *h,
-                              const float *best_w) {
-    wbuf b = {0};
-    uint32_t count = 0;
-    begin_file(&b);
-    write_model_sections(&b, m, &count);
-    size_t s = sec_begin(&b, "TRST");
-    w_u32(&b, (uint32_t)ts->epoch_done);
-    w_f64(&b, ts->best_ckpt);
-    w_u32(&b, (uint32_t)ts->have_best_ckpt);
-    w_f64(&b, ts->best_es);
-    w_u32(&b, (uint32_t)ts->have_best_es);
-    w_u32(&b, (uint32_t)ts->wait);
-    w_u32(&b, (uint32_t)h->epochs);
-    w_u32(&b, (uint32_t)h->n_keys);
-    for (int k = 0; k < h->n_keys; k++) w_str(&b, h->key[k]);
-    for (int e = 0; e < h->epochs; e++) {
-        for (int k = 0; k < h->n_keys; k++) w_f64(&b, h->val[(size_t)e * SN_LOGS_MAX + k]);
-        w_f64(&b, h->seconds[e]);
-    }
-    w_u32(&b, best_w != NULL);
-    if (best_w) w_bytes(&b, best_w, m->n_params * sizeof(float));
-    w_u32(&b, (uint32_t)ts->step_done);
-    w_f64(&b, ts->ltot);
-    w_f64(&b, ts->lcnt);
-    w_f64(&b, ts->elapsed);
-    for (int i = 0; i < 4; i++) {
-        w_f64(&b, ts->mtotal[i]);
-        w_f64(&b, ts->mcount[i]);
-    }
-    sec_end(&b, s, &count);
-    patch_count(&b, count);
-    return finish_file(&b, path);
-}
-
-/* ---- reader ---- */
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t n, off;
-    const char *path;
-    const char *sec;
-    int bad;
-} rbuf;
-
-static sn_status r_fail(rbuf *r, const char *what) {
-    r->bad = 1;
-    return sn_error(SN_ERR_FORMAT, "%s: section %s at offset %zu: %s", r->path, r->sec ? r->sec : "header", r->off,
-                    what);
-}
-static int r_bytes(rbuf *r, void *d, size_t n) {
-    if (r->bad) return 0;
-    if (n > r->n - r->off) {
-        r_fail(r, "truncated");
-        return 0;
-    }
-    memcpy(d, r->p + r->off, n);
-    r->off += n;
-    return 1;
-}
-static uint32_t r_u32(rbuf *r) {
-    uint32_t v = 0;
-    r_bytes(r, &v, 4);
-    return v;
-}
-static uint64_t r_u64(rbuf *r) {
-    uint64_t v = 0;
-    r_bytes(r, &v, 8);
-    return v;
-}
-static double r_f64(rbuf *r) {
-    double v = 0;
-    r_bytes(r, &v, 8);
-    return v;
-}
-/* Reads a length-prefixed string into buf (max n-1 bytes). */
-static int r_str(rbuf *r, char *buf, size_t n) {
-    uint32_t len = r_u32(r);
-    if (r->bad) return 0;
-    if (len >= n) {
-        r_fail(r, "string too long");
-        return 0;
-    }
-    if (!r_bytes(r, buf, len)) return 0;
-    buf[len] = 0;
-    return 1;
-}
-
-typedef struct section {
-    char tag[5];
-    const unsigned char *p;
-    size_t n;
-    size_t file_off;
-} section;
-
-static sn_status read_file(const char *path, unsigned char **data, size_t *n, int *missing) {
-    *missing = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        *missing = errno == ENOENT;
-        return sn_error(SN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
-    struct stat stt;
-    if (fstat(fileno(fp), &stt) != 0 || !S_ISREG(stt.st_mode)) {
-        fclose(fp);
-        return sn_error(SN_ERR_IO, "%s: not a regular file", path);
-    }
-    size_t size = (size_t)stt.st_size;
-    unsigned char *buf = sn_malloc(size ? size : 1, 1);
-    if (!buf) {
-        fclose(fp);
-        return SN_ERR_NOMEM;
-    }
-    if (fread(buf, 1, size, fp) != size) {
-        free(buf);
-        fclose(fp);
-        return sn_error(SN_ERR_IO, "%s: read failed", path);
-    }
-    fclose(fp);
-    *data = buf;
-    *n = size;
-    return SN_OK;
-}
-
-/* Splits the file into sections, checking magic, version and CRCs. */
-static sn_status parse_sections(const char *path, const unsigned char *d, size_t n, section *secs, int max, int *ns) {
-    if (n < 16 || memcmp(d, SN_MODEL_MAGIC "\0", 8) != 0)
-        return sn_error(SN_ERR_FORMAT, "%s: not a seqnn model file (bad magic)", path);
-    uint32_t ver, count;
-    memcpy(&ver, d + 8, 4);
-    memcpy(&count, d + 12, 4);
-    if (ver != SN_MODEL_VERSION)
-        return sn_error(SN_ERR_FORMAT, "%s: model file version %u is not supported (this build reads %u)", path, ver,
-                        SN_MODEL_VERSION);
-    if (count > (uint32_t)max) return sn_error(SN_ERR_FORMAT, "%s: header claims %u sections", path, count);
-    size_t off = 16;
-    for (uint32_t i = 0; i < count; i++) {
-        if (n - off < 12) return sn_error(SN_ERR_FORMAT, "%s: truncated at offset %zu (section header)", path, off);
-        section *s = &secs[i];
-        memcpy(s->tag, d + off, 4);
-        s->tag[4] = 0;
-        uint64_t len;
-        memcpy(&len, d + off + 4, 8);
-        off += 12;
-        if (len > n - off || n - off - len < 4)
-            return sn_error(SN_ERR_FORMAT, "%s: section %s at offset %zu claims %llu bytes, file has %zu left", path,
-                            s->tag, off - 12, (unsigned long long)len, n - off);
-        uint32_t crc;
-        memcpy(&crc, d + off + len, 4);
-        if ((uint32_t)crc32(0L, d + off, (uInt)len) != crc)
-            return sn_error(SN_ERR_FORMAT, "%s: section %s at offset %zu is corrupt (CRC mismatch)", path, s->tag, off - 12);
-        s->p = d + off;
-        s->n = (size_t)len;
-        s->file_off = off;
-        off += (size_t)len + 4;
-    }
-    *ns = (int)count;
-    return SN_OK;
-}
-
-static const section *find_sec(const section *s, int n, const char *tag) {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s[i].tag, tag)) return &s[i];
-    return NULL;
-}
-
-static rbuf rb_of(const section *s, const char *path) {
-    rbuf r = {s->p, s->n, 0, path, s->tag, 0};
-    return r;
-}
-
-/* Fills weights of m from TENS: every tensor of the model must be present with the same shape. */
-static sn_status read_tensors(sn_model *m, const section *s, const char *path) {
-    rbuf r = rb_of(s, path);
-    uint32_t nt = r_u32(&r);
-    int filled = 0;
-    for (uint32_t i = 0; i < nt && !r.bad; i++) {
+/* Reads the TENS records (docs/format.md) into m's weights, marking in
+ * seen[k] which of the model's tensors a record filled. */
+static sn_status read_tensor_records(sn_model *m, sn_rbuf *r, unsigned char *seen) {
+    uint32_t nt = sn_r_u32(r);
+    for (uint32_t i = 0; i < nt && !r->bad; i++) {
         char lname[64], tname[64];
-        if (!r_str(&r, lname, sizeof lname) || !r_str(&r, tname, sizeof tname)) break;
-        uint32_t rank = r_u32(&r);
-        if (rank < 1 || rank > 4) return r_fail(&r, "tensor rank out of range");
+        if (!sn_r_str(r, lname, sizeof lname) || !sn_r_str(r, tname, sizeof tname)) break;
+        uint32_t rank = sn_r_u32(r);
+        if (rank < 1 || rank > 4) return sn_r_fail(r, "tensor rank out of range");
         uint32_t dims[4];
-        for (uint32_t d = 0; d < rank; d++) dims[d] = r_u32(&r);
-        uint64_t numel = r_u64(&r), prod = 1;
-        if (r.bad) break;
+        for (uint32_t d = 0; d < rank; d++) dims[d] = sn_r_u32(r);
+        uint64_t numel = sn_r_u64(r), prod = 1;
+        if (r->bad) break;
         for (uint32_t d = 0; d < rank; d++) prod *= dims[d];
-        if (prod != numel) return r_fail(&r, "tensor dims do not match its element count");
-        if (numel > (r.n - r.off) / 4) return r_fail(&r, "tensor data truncated");
-        size_t have;
-        float *dst = sn_model_tensor(m, lname, tname, &have);
-        if (!dst) return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s does not belong to the model", path, lname, tname);
-        if (have != numel)
-            return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s has %llu values, the model expects %zu", path, lname, tname,
-                            (unsigned long long)numel, have);
-        r_bytes(&r, dst, numel * sizeof(float));
-        filled++;
+        if (prod != numel) return sn_r_fail(r, "tensor dims do not match its element count");
+        if (numel > (r->n - r->off) / 4) return sn_r_fail(r, "tensor data truncated");
+        const sn_layer *L;
+        int ti, k = tensor_index(m, lname, tname, &L, &ti);
+        if (k < 0) return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s does not belong to the model", r->path, lname, tname);
+        if (seen[k]) return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s appears twice", r->path, lname, tname);
+        seen[k] = 1;
+        if (L->tensors[ti].numel != numel)
+            return sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s has %llu values, the model expects %zu", r->path, lname,
+                            tname, (unsigned long long)numel, L->tensors[ti].numel);
+        sn_r_f32s(r, L->w + L->tensors[ti].offset, (size_t)numel);
     }
-    if (r.bad) return SN_ERR_FORMAT;
+    return r->bad ? SN_ERR_FORMAT : SN_OK;
+}
+
+/* Fills the weights of m from TENS: every tensor of the model exactly once,
+ * with the shape the model expects, and no NaN or Inf. Errors name the file
+ * and the tensor. */
+static sn_status read_tensors(sn_model *m, const sn_file_section *s, const char *path) {
     int want = 0;
     for (int i = 0; i < m->n_layers; i++) want += m->layers[i]->n_tensors;
-    if (filled != want) return sn_error(SN_ERR_FORMAT, "%s: file holds %d tensors, the model has %d", path, filled, want);
+    unsigned char *seen = sn_calloc((size_t)want + 1, 1);
+    if (!seen) return SN_ERR_NOMEM;
+    sn_rbuf r = sn_rbuf_of(s, path);
+    sn_status st = read_tensor_records(m, &r, seen);
+    for (int i = 0, k = 0; !st && i < m->n_layers; i++)
+        for (int j = 0; j < m->layers[i]->n_tensors; j++, k++)
+            if (!seen[k]) {
+                st = sn_error(SN_ERR_FORMAT, "%s: tensor %s/%s is missing", path, m->layers[i]->name,
+                              m->layers[i]->tensors[j].name);
+                break;
+            }
+    free(seen);
+    if (st) return st;
     for (size_t i = 0; i < m->n_params; i++)
         if (!isfinite(m->params[i])) return sn_error(SN_ERR_FORMAT, "%s: weights hold NaN or Inf", path);
     return SN_OK;
 }
 
-static sn_status read_optim(sn_model *m, const section *s, const char *path) {
-    rbuf r = rb_of(s, path);
+static sn_status read_optim(sn_model *m, const sn_file_section *s, const char *path) {
+    sn_rbuf r = sn_rbuf_of(s, path);
     sn_optimizer_cfg c;
     memset(&c, 0, sizeof c);
-    c.kind = (sn_opt_kind)r_u32(&r);
+    c.kind = (sn_opt_kind)sn_r_u32(&r);
     double *f[] = {&c.lr, &c.momentum, &c.rho, &c.beta1, &c.beta2, &c.epsilon, &c.clipnorm, &c.clipvalue,
                    &c.global_clipnorm, &c.weight_decay};
-    for (size_t i = 0; i < sizeof f / sizeof *f; i++) *f[i] = r_f64(&r);
-    c.nesterov = (int)r_u32(&r);
-    c.centered = (int)r_u32(&r);
-    c.legacy_rmsprop_eps = (int)r_u32(&r);
-    uint32_t loss = r_u32(&r), nm = r_u32(&r);
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) *f[i] = sn_r_f64(&r);
+    c.nesterov = (int)sn_r_u32(&r);
+    c.centered = (int)sn_r_u32(&r);
+    c.legacy_rmsprop_eps = (int)sn_r_u32(&r);
+    uint32_t loss = sn_r_u32(&r), nm = sn_r_u32(&r);
     if (r.bad) return SN_ERR_FORMAT;
-    if (c.kind > SN_OPT_ADAM || loss > SN_LOSS_SCCE || nm > 4) return r_fail(&r, "bad optimizer / loss / metric code");
+    if (c.kind > SN_OPT_ADAM || loss > SN_LOSS_SCCE || nm > 4) return sn_r_fail(&r, "bad optimizer / loss / metric code");
     sn_metric_kind mk[4];
     for (uint32_t i = 0; i < nm; i++) {
-        mk[i] = (sn_metric_kind)r_u32(&r);
-        if (mk[i] > SN_METRIC_SPARSE_CATEGORICAL_ACCURACY) return r_fail(&r, "bad metric code");
+        mk[i] = (sn_metric_kind)sn_r_u32(&r);
+        if (mk[i] > SN_METRIC_SPARSE_CATEGORICAL_ACCURACY) return sn_r_fail(&r, "bad metric code");
     }
-    uint64_t iters = r_u64(&r), n = r_u64(&r);
+    uint64_t iters = sn_r_u64(&r), n = sn_r_u64(&r);
     if (r.bad) return SN_ERR_FORMAT;
-    if (n != m->n_params) return r_fail(&r, "optimizer slots do not match the parameter count");
+    if (n != m->n_params) return sn_r_fail(&r, "optimizer slots do not match the parameter count");
     sn_status st = sn_model_compile(m, &c, (sn_loss_kind)loss, mk, (int)nm);
     if (st) return sn_error_prefix(st, "%s: optimizer section", path);
     m->opt.iterations = (int64_t)iters;
     for (int k = 0; k < 3; k++) {
-        uint32_t has = r_u32(&r);
+        uint32_t has = sn_r_u32(&r);
         float *slot = k == 0 ? m->opt.m : k == 1 ? m->opt.v : m->opt.u;
-        if (has && !slot) return r_fail(&r, "optimizer slot present in file but not used by the optimizer");
-        if (has && !r_bytes(&r, slot, n * sizeof(float))) return SN_ERR_FORMAT;
+        if (has && !slot) return sn_r_fail(&r, "optimizer slot present in file but not used by the optimizer");
+        if (has && !sn_r_f32s(&r, slot, (size_t)n)) return SN_ERR_FORMAT;
     }
     return r.bad ? SN_ERR_FORMAT : SN_OK;
 }
 
-static sn_status read_meta(sn_model *m, const section *s, const char *path) {
-    rbuf r = rb_of(s, path);
-    uint32_t n = r_u32(&r);
+/* Restores the layers' RNG streams from LRNG. A layer the section does not
+ * name keeps its streams as configured (files from before the section).
+ * Errors name the layer: not in the model, another stream count, twice. */
+static sn_status read_layer_streams(sn_model *m, const sn_file_section *s, const char *path) {
+    sn_rbuf r = sn_rbuf_of(s, path);
+    uint32_t owners = sn_r_u32(&r);
+    unsigned char *done = sn_calloc((size_t)m->n_layers, 1);
+    if (!done) return SN_ERR_NOMEM;
+    sn_status st = SN_OK;
+    for (uint32_t e = 0; e < owners && !st && !r.bad; e++) {
+        char name[64];
+        if (!sn_r_str(&r, name, sizeof name)) break;
+        uint32_t n = sn_r_u32(&r);
+        int i = 0;
+        while (i < m->n_layers && strcmp(m->layers[i]->name, name)) i++;
+        sn_rng *rs[SN_MAX_RNG_STREAMS];
+        int have = i < m->n_layers ? layer_streams(m->layers[i], rs) : 0;
+        if (r.bad) break;
+        if (i == m->n_layers)
+            st = sn_error(SN_ERR_FORMAT, "%s: section LRNG: layer %s does not belong to the model", path, name);
+        else if (done[i])
+            st = sn_error(SN_ERR_FORMAT, "%s: section LRNG: layer %s appears twice", path, name);
+        else if (n != (uint32_t)have)
+            st = sn_error(SN_ERR_FORMAT, "%s: section LRNG: layer %s has %d RNG streams, the file %u", path, name,
+                          have, n);
+        else
+            for (int k = 0; k < have; k++)
+                for (int w = 0; w < 4; w++) rs[k]->s[w] = sn_r_u64(&r);
+        if (i < m->n_layers) done[i] = 1;
+    }
+    free(done);
+    if (st) return st;
+    return r.bad ? SN_ERR_FORMAT : SN_OK;
+}
+
+static sn_status read_meta(sn_model *m, const sn_file_section *s, const char *path) {
+    sn_rbuf r = sn_rbuf_of(s, path);
+    uint32_t n = sn_r_u32(&r);
     for (uint32_t i = 0; i < n && !r.bad; i++) {
         char key[64];
-        if (!r_str(&r, key, sizeof key)) break;
-        uint64_t len = r_u64(&r);
+        if (!sn_r_str(&r, key, sizeof key)) break;
+        uint64_t len = sn_r_u64(&r);
         if (r.bad) break;
-        if (len > r.n - r.off) return r_fail(&r, "metadata blob truncated");
+        if (len > r.n - r.off) return sn_r_fail(&r, "metadata blob truncated");
         sn_status st = sn_model_set_meta(m, key, r.p + r.off, (size_t)len);
         if (st) return st;
         r.off += (size_t)len;
@@ -428,30 +276,38 @@ static sn_status read_meta(sn_model *m, const section *s, const char *path) {
     return r.bad ? SN_ERR_FORMAT : SN_OK;
 }
 
-static sn_status load_common(sn_model **out, const char *path, const unsigned char *d, size_t n, section *secs,
-                             int *ns) {
-    sn_status st = parse_sections(path, d, n, secs, 32, ns);
-    if (st) return st;
-    const section *a = find_sec(secs, *ns, "ARCH");
-    const section *t = find_sec(secs, *ns, "TENS");
+/* Builds the model an opened file describes (docs/format.md): rebuilds the
+ * architecture from ARCH without initialising weights, applies the
+ * trainable flags, fills every tensor from TENS, then restores OPTM
+ * (compiling the model), RNGS, LRNG and META when present. Errors: SN_ERR_FORMAT
+ * naming the file, the section and what is wrong (missing section, bad
+ * code, shape mismatch, NaN weights), the architecture's build errors
+ * prefixed with the file, SN_ERR_NOMEM; *out is NULL then. The caller frees
+ * *out; f is not changed. */
+sn_status sn_model_from_file(sn_model **out, const sn_model_file *f) {
+    *out = NULL;
+    const char *path = f->path;
+    sn_status st;
+    const sn_file_section *a = sn_model_file_find(f, "ARCH");
+    const sn_file_section *t = sn_model_file_find(f, "TENS");
     if (!a || !t) return sn_error(SN_ERR_FORMAT, "%s: missing %s section", path, !a ? "ARCH" : "TENS");
-    rbuf r = rb_of(a, path);
+    sn_rbuf r = sn_rbuf_of(a, path);
     sn_model_opts o;
     memset(&o, 0, sizeof o);
-    o.input_rank = (int)r_u32(&r);
-    for (int i = 0; i < 3; i++) o.input_shape[i] = (int)r_u32(&r);
-    o.input_sparse = (int)r_u32(&r);
-    o.seed = r_u64(&r);
-    uint32_t nl = r_u32(&r);
+    o.input_rank = (int)sn_r_u32(&r);
+    for (int i = 0; i < 3; i++) o.input_shape[i] = (int)sn_r_u32(&r);
+    o.input_sparse = (int)sn_r_u32(&r);
+    o.seed = sn_r_u64(&r);
+    uint32_t nl = sn_r_u32(&r);
     if (r.bad) return SN_ERR_FORMAT;
-    if (nl > 4096 || (size_t)nl * 4 > r.n - r.off) return r_fail(&r, "layer count out of range");
+    if (nl > 4096 || (size_t)nl * 4 > r.n - r.off) return sn_r_fail(&r, "layer count out of range");
     uint32_t *tr = sn_malloc(nl ? nl : 1, sizeof(uint32_t));
     if (!tr) return SN_ERR_NOMEM;
-    for (uint32_t i = 0; i < nl; i++) tr[i] = r_u32(&r);
-    uint32_t slen = r_u32(&r);
+    for (uint32_t i = 0; i < nl; i++) tr[i] = sn_r_u32(&r);
+    uint32_t slen = sn_r_u32(&r);
     if (r.bad || slen > r.n - r.off) {
         free(tr);
-        return r_fail(&r, "spec text truncated");
+        return sn_r_fail(&r, "spec text truncated");
     }
     char *spec = sn_malloc((size_t)slen + 1, 1);
     if (!spec) {
@@ -481,14 +337,15 @@ static sn_status load_common(sn_model **out, const char *path, const unsigned ch
             if (st) break;
         }
     if (!st) st = read_tensors(m, t, path);
-    const section *s;
-    if (!st && (s = find_sec(secs, *ns, "OPTM"))) st = read_optim(m, s, path);
-    if (!st && (s = find_sec(secs, *ns, "RNGS"))) {
-        rbuf rr = rb_of(s, path);
-        for (int i = 0; i < 4; i++) m->rng.s[i] = r_u64(&rr);
+    const sn_file_section *s;
+    if (!st && (s = sn_model_file_find(f, "OPTM"))) st = read_optim(m, s, path);
+    if (!st && (s = sn_model_file_find(f, "RNGS"))) {
+        sn_rbuf rr = sn_rbuf_of(s, path);
+        for (int i = 0; i < 4; i++) m->rng.s[i] = sn_r_u64(&rr);
         if (rr.bad) st = SN_ERR_FORMAT;
     }
-    if (!st && (s = find_sec(secs, *ns, "META"))) st = read_meta(m, s, path);
+    if (!st && (s = sn_model_file_find(f, "LRNG"))) st = read_layer_streams(m, s, path);
+    if (!st && (s = sn_model_file_find(f, "META"))) st = read_meta(m, s, path);
     if (st) {
         sn_model_free(m);
         return st;
@@ -497,121 +354,51 @@ static sn_status load_common(sn_model **out, const char *path, const unsigned ch
     return SN_OK;
 }
 
+/* Writes m to path as one model file (docs/format.md), atomically: the
+ * previous file at path stays intact until the new one is complete.
+ * Errors: SN_ERR_ARG, SN_ERR_NOMEM, SN_ERR_IO naming the file. */
+sn_status sn_model_save(const sn_model *m, const char *path) {
+    if (!m || !path) return sn_error(SN_ERR_ARG, "sn_model_save: NULL argument");
+    sn_wbuf b = {0};
+    uint32_t count = 0;
+    sn_w_file_begin(&b);
+    sn_model_write_sections(&b, m, &count);
+    return sn_w_file_finish(&b, count, path);
+}
+
+/* Reads a model file (or a resume file, whose TRST section it skips) into
+ * a new model: architecture, weights, optimizer state when saved (the model
+ * is then compiled), RNG, metadata. Errors: SN_ERR_IO (cannot open / read),
+ * SN_ERR_FORMAT naming the file and the section or offset, the spec's errors;
+ * *out is NULL then. The caller frees *out with sn_model_free. */
 sn_status sn_model_load(sn_model **out, const char *path) {
     if (!out || !path) return sn_error(SN_ERR_ARG, "sn_model_load: NULL argument");
     *out = NULL;
-    unsigned char *d;
-    size_t n;
-    int missing;
-    sn_status st = read_file(path, &d, &n, &missing);
+    sn_model_file f;
+    sn_status st = sn_model_file_open(&f, path);
     if (st) return st;
-    section secs[32];
-    int ns;
-    st = load_common(out, path, d, n, secs, &ns);
-    free(d);
+    st = sn_model_from_file(out, &f);
+    sn_model_file_close(&f);
     return st;
 }
 
-sn_status sn_train_state_load(sn_model *m, const char *path, sn_train_state *ts, sn_history *h, float *best_w) {
-    unsigned char *d;
-    size_t n;
-    int missing;
-    sn_status st = read_file(path, &d, &n, &missing);
-    if (st) {
-        ts->missing = missing;
-        return st;
+/* Copies the state training changes from src into dst, two models of the
+ * same spec (the caller checked): the weights, the optimizer slots and
+ * step count when both are compiled with slots of the same length, and the
+ * model's RNG and the RNG streams of its layers. Used to resume into a
+ * model the caller already built. */
+void sn_model_copy_state(sn_model *dst, const sn_model *src) {
+    memcpy(dst->params, src->params, dst->n_params * sizeof(float));
+    if (src->compiled && dst->compiled && src->opt.n == dst->opt.n) {
+        if (dst->opt.m && src->opt.m) memcpy(dst->opt.m, src->opt.m, dst->opt.n * sizeof(float));
+        if (dst->opt.v && src->opt.v) memcpy(dst->opt.v, src->opt.v, dst->opt.n * sizeof(float));
+        if (dst->opt.u && src->opt.u) memcpy(dst->opt.u, src->opt.u, dst->opt.n * sizeof(float));
+        dst->opt.iterations = src->opt.iterations;
     }
-    section secs[32];
-    int ns;
-    sn_model *saved = NULL;
-    st = load_common(&saved, path, d, n, secs, &ns);
-    if (st) goto out;
-    if (strcmp(saved->spec, m->spec) || saved->n_params != m->n_params) {
-        st = sn_error(SN_ERR_FORMAT, "%s: resume state is for model `%s`, not `%s`", path, saved->spec, m->spec);
-        goto out;
+    dst->rng = src->rng;
+    for (int i = 0; i < dst->n_layers && i < src->n_layers; i++) {
+        sn_rng *d[SN_MAX_RNG_STREAMS], *s[SN_MAX_RNG_STREAMS];
+        int nd = layer_streams(dst->layers[i], d), ns = layer_streams(src->layers[i], s);
+        for (int k = 0; k < nd && k < ns; k++) *d[k] = *s[k];
     }
-    const section *s = find_sec(secs, ns, "TRST");
-    if (!s) {
-        st = sn_error(SN_ERR_FORMAT, "%s: no training state section (not a resume file)", path);
-        goto out;
-    }
-    memcpy(m->params, saved->params, m->n_params * sizeof(float));
-    if (saved->compiled && m->compiled && saved->opt.n == m->opt.n) {
-        if (m->opt.m && saved->opt.m) memcpy(m->opt.m, saved->opt.m, m->opt.n * sizeof(float));
-        if (m->opt.v && saved->opt.v) memcpy(m->opt.v, saved->opt.v, m->opt.n * sizeof(float));
-        if (m->opt.u && saved->opt.u) memcpy(m->opt.u, saved->opt.u, m->opt.n * sizeof(float));
-        m->opt.iterations = saved->opt.iterations;
-    }
-    m->rng = saved->rng;
-    rbuf r = rb_of(s, path);
-    ts->epoch_done = (int)r_u32(&r);
-    ts->best_ckpt = r_f64(&r);
-    ts->have_best_ckpt = (int)r_u32(&r);
-    ts->best_es = r_f64(&r);
-    ts->have_best_es = (int)r_u32(&r);
-    ts->wait = (int)r_u32(&r);
-    uint32_t epochs = r_u32(&r), nk = r_u32(&r);
-    if (r.bad) {
-        st = SN_ERR_FORMAT;
-        goto out;
-    }
-    if (nk > SN_LOGS_MAX || epochs > 1000000 || (size_t)epochs * (nk + 1) * 8 > r.n - r.off) {
-        st = r_fail(&r, "history size out of range");
-        goto out;
-    }
-    sn_history_free(h);
-    char keys[SN_LOGS_MAX][32];
-    for (uint32_t k = 0; k < nk; k++)
-        if (!r_str(&r, keys[k], sizeof keys[k])) break;
-    for (uint32_t e = 0; e < epochs && !r.bad; e++) {
-        sn_logs l;
-        memset(&l, 0, sizeof l);
-        l.n = (int)nk;
-        for (uint32_t k = 0; k < nk; k++) {
-            memcpy(l.key[k], keys[k], sizeof keys[k]);
-            l.val[k] = r_f64(&r);
-        }
-        double secs_e = r_f64(&r);
-        /* history_add lives in model_fit.c; rebuild the arrays here. */
-        if (h->epochs == h->cap) {
-            int nc = h->cap ? h->cap * 2 : 16;
-            double *nv = sn_realloc(h->val, (size_t)nc * SN_LOGS_MAX, sizeof(double));
-            double *nsx = nv ? sn_realloc(h->seconds, (size_t)nc, sizeof(double)) : NULL;
-            if (nv) h->val = nv;
-            if (!nv || !nsx) {
-                st = SN_ERR_NOMEM;
-                goto out;
-            }
-            h->seconds = nsx;
-            h->cap = nc;
-        }
-        h->n_keys = (int)nk;
-        for (uint32_t k = 0; k < nk; k++) {
-            memcpy(h->key[k], keys[k], sizeof keys[k]);
-            h->val[(size_t)h->epochs * SN_LOGS_MAX + k] = l.val[k];
-        }
-        h->seconds[h->epochs++] = secs_e;
-    }
-    uint32_t has_best = r_u32(&r);
-    if (!r.bad && has_best) {
-        if ((size_t)(r.n - r.off) < m->n_params * sizeof(float)) {
-            st = r_fail(&r, "best weights truncated");
-            goto out;
-        }
-        if (best_w) memcpy(best_w, r.p + r.off, m->n_params * sizeof(float));
-        r.off += m->n_params * sizeof(float);
-    }
-    ts->step_done = (int)r_u32(&r);
-    ts->ltot = r_f64(&r);
-    ts->lcnt = r_f64(&r);
-    ts->elapsed = r_f64(&r);
-    for (int i = 0; i < 4; i++) {
-        ts->mtotal[i] = r_f64(&r);
-        ts->mcount[i] = r_f64(&r);
-    }
-    st = r.bad ? SN_ERR_FORMAT : SN_OK;
-out:
-    sn_model_free(saved);
-    free(d);
-    return st;
 }

@@ -1,7 +1,19 @@
 /* Model spec parser: "conv1d(8, 24, activation=relu), maxpooling1d(2), dense(1)".
- * Recursive descent over the text; every error quotes the text with its
- * column. Argument accessors mark what configure() consumed so that an
- * unknown keyword is reported instead of silently ignored. */
+ *
+ * Grammar (recursive descent over the text, whitespace and `#` comments to
+ * the end of a line are skipped between tokens):
+ *   spec  := call { (',' | ';') call } [',' | ';']
+ *   call  := name [ '(' [ arg { ',' arg } ] ')' ]        nesting depth <= 4
+ *   arg   := [ key '=' ] value                           positional args first
+ *   value := number | word | true | false | None | 'str' | "str"
+ *          | '(' number { ',' number } ')'               at most 8 numbers
+ *          | call                                        (a name followed by '(')
+ * Names are normalised (lower case, underscores dropped); keywords are lower
+ * cased. A number is an integer when written without '.', 'e' or 'E'.
+ *
+ * Every error quotes the text around the offending column. The argument
+ * accessors (sn_arg_*) mark what configure() consumed, so that an unknown
+ * keyword is reported (sn_spec_check_used) instead of silently ignored. */
 #include "spec/spec.h"
 
 #include <ctype.h>
@@ -233,6 +245,13 @@ fail:
     return st;
 }
 
+/* Parses `text` (at most 1 MiB) into *out: a private copy of the text and
+ * its top-level calls in order, each owning its nested calls. Errors:
+ * SN_ERR_ARG for NULL arguments, SN_ERR_PARSE quoting the text near the
+ * offending column ("model spec column 12: expected ',' or ')' near ..."),
+ * SN_ERR_NOMEM. On error *out is empty and needs no sn_spec_free; on success
+ * the caller releases it with sn_spec_free. Calls and arguments point into
+ * *out and live until then. */
 sn_status sn_spec_parse(sn_spec *out, const char *text) {
     if (!out || !text) return sn_error(SN_ERR_ARG, "sn_spec_parse: NULL argument");
     memset(out, 0, sizeof *out);
@@ -279,6 +298,8 @@ sn_status sn_spec_parse(sn_spec *out, const char *text) {
     return SN_OK;
 }
 
+/* Releases everything sn_spec_parse allocated and empties *s (calling it
+ * again, or on an empty or NULL spec, is harmless). */
 void sn_spec_free(sn_spec *s) {
     if (!s) return;
     for (int i = 0; i < s->n_calls; i++) free_call(s->calls[i]);
@@ -287,6 +308,9 @@ void sn_spec_free(sn_spec *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* Raises SN_ERR_PARSE with the printf-style message followed by the call's
+ * text (" in `lstm(16, foo=1)`", cut at 200 characters) and returns it;
+ * without a call (c NULL) the message alone. For configure() errors. */
 sn_status sn_spec_error(const sn_spec_call *c, const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -324,6 +348,14 @@ static const char *argname(int pos, const char *key, char *buf) {
     return buf;
 }
 
+/* The typed accessors below share one contract. They look up the argument
+ * at positional index `pos` (-1: not accepted by position) or with keyword
+ * `key` (NULL: not accepted by keyword), mark it used and convert it into
+ * *out. An absent argument gives the default and SN_OK. An argument given
+ * both ways, or a value of the wrong kind, is SN_ERR_PARSE quoting the call
+ * and the value; the outputs are then not to be used.
+ *
+ * sn_arg_int: an integer literal of magnitude at most 2e9. */
 sn_status sn_arg_int(const sn_spec_call *c, int pos, const char *key, long def, long *out) {
     sn_spec_arg *a;
     char nb[16];
@@ -340,6 +372,7 @@ sn_status sn_arg_int(const sn_spec_call *c, int pos, const char *key, long def, 
     return SN_OK;
 }
 
+/* sn_arg_float: any number (integers included). */
 sn_status sn_arg_float(const sn_spec_call *c, int pos, const char *key, double def, double *out) {
     sn_spec_arg *a;
     char nb[16];
@@ -356,6 +389,7 @@ sn_status sn_arg_float(const sn_spec_call *c, int pos, const char *key, double d
     return SN_OK;
 }
 
+/* sn_arg_bool: true / false / True / False, or the integers 0 and 1. */
 sn_status sn_arg_bool(const sn_spec_call *c, int pos, const char *key, int def, int *out) {
     sn_spec_arg *a;
     char nb[16];
@@ -373,6 +407,9 @@ sn_status sn_arg_bool(const sn_spec_call *c, int pos, const char *key, int def, 
                          c->text + a->text_off);
 }
 
+/* sn_arg_str: a bare word or a quoted string, copied into out (n bytes,
+ * NUL included; longer is an error). None / none / null read as "none";
+ * an absent argument copies def ("" when def is NULL). */
 sn_status sn_arg_str(const sn_spec_call *c, int pos, const char *key, const char *def, char *out, size_t n) {
     sn_spec_arg *a;
     char nb[16];
@@ -390,6 +427,8 @@ sn_status sn_arg_str(const sn_spec_call *c, int pos, const char *key, const char
     return SN_OK;
 }
 
+/* sn_arg_ints: one integer (pool_size=2) or a tuple of at most `max`
+ * integers (pool_size=(2,)) into out[0..*n_out); absent: *n_out = 0. */
 sn_status sn_arg_ints(const sn_spec_call *c, int pos, const char *key, int *out, int max, int *n_out) {
     sn_spec_arg *a;
     char nb[16];
@@ -415,6 +454,8 @@ sn_status sn_arg_ints(const sn_spec_call *c, int pos, const char *key, int *out,
                          argname(pos, key, nb), max, a->text_len, c->text + a->text_off);
 }
 
+/* sn_arg_call: a nested call (bidirectional(lstm(16))); *out points into
+ * the spec (do not free), NULL when absent. */
 sn_status sn_arg_call(const sn_spec_call *c, int pos, const char *key, const sn_spec_call **out) {
     sn_spec_arg *a;
     char nb[16];
@@ -429,6 +470,10 @@ sn_status sn_arg_call(const sn_spec_call *c, int pos, const char *key, const sn_
     return SN_OK;
 }
 
+/* After configure(): SN_OK when every argument of c was consumed by an
+ * accessor, else SN_ERR_PARSE naming the first unknown keyword or unexpected
+ * positional argument, with the call's text. Nested calls are checked by the
+ * layer that configures them. */
 sn_status sn_spec_check_used(const sn_spec_call *c) {
     for (int i = 0; i < c->n_args; i++) {
         const sn_spec_arg *a = &c->args[i];

@@ -12,7 +12,10 @@
  * fixed chunks of SN_OPT_CHUNK elements, the chunk partials added in chunk
  * order, so the result does not depend on the thread count. Every elementwise
  * loop writes only its own element, so OpenMP splitting does not change a bit
- * (the build uses ISO C mode: no FMA contraction).
+ * (the build uses ISO C mode: no FMA contraction). Every parallel region
+ * sets seqnn's floating-point mode (denormals flushed, core/internal.h) on
+ * its threads and restores it at its end; sn_optimizer_step does the same on
+ * the calling thread.
  *
  * Slots (NULL when unused by the configuration):
  *   SGD      m = momentum buffer (momentum > 0)
@@ -134,12 +137,17 @@ static double sumsq_det(const float *x, size_t n, double *part) {
         for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
         return s;
     }
-#pragma omp parallel for schedule(static)
-    for (long c = 0; c < (long)nc; c++) {
-        size_t a = (size_t)c * SN_OPT_CHUNK, b = SN_MIN(a + SN_OPT_CHUNK, n);
-        double s = 0;
-        for (size_t i = a; i < b; i++) s += (double)x[i] * x[i];
-        part[c] = s;
+#pragma omp parallel
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long c = 0; c < (long)nc; c++) {
+            size_t a = (size_t)c * SN_OPT_CHUNK, b = SN_MIN(a + SN_OPT_CHUNK, n);
+            double s = 0;
+            for (size_t i = a; i < b; i++) s += (double)x[i] * x[i];
+            part[c] = s;
+        }
+        sn_fp_leave(fp);
     }
     double s = 0;
     for (size_t c = 0; c < nc; c++) s += part[c];
@@ -149,8 +157,13 @@ static double sumsq_det(const float *x, size_t n, double *part) {
 /* g (n) ← g·f, f a scalar computed in double (Keras: g·c / max(‖g‖, c)). */
 static void scale_inplace(float *g, size_t n, double f) {
     if (f == 1.0) return;
-#pragma omp parallel for schedule(static) if (n > SN_OPT_PAR_MIN)
-    for (long i = 0; i < (long)n; i++) g[i] = (float)(g[i] * f);
+#pragma omp parallel if (n > SN_OPT_PAR_MIN)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long i = 0; i < (long)n; i++) g[i] = (float)(g[i] * f);
+        sn_fp_leave(fp);
+    }
 }
 
 /* Step 1: clipping of grads (in place) over the segments. */
@@ -160,8 +173,13 @@ static sn_status clip_grads(const sn_optimizer_cfg *c, float *grads, const sn_pa
         for (int s = 0; s < n_seg; s++) {
             float *g = grads + seg[s].offset;
             long n = (long)seg[s].n;
-#pragma omp parallel for schedule(static) if (n > SN_OPT_PAR_MIN)
-            for (long i = 0; i < n; i++) g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i];
+#pragma omp parallel if (n > SN_OPT_PAR_MIN)
+            {
+                sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+                for (long i = 0; i < n; i++) g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i];
+                sn_fp_leave(fp);
+            }
         }
         return SN_OK;
     }
@@ -197,29 +215,49 @@ static void update_segment(const sn_optimizer *o, float *w, const float *g, floa
     const float lr = (float)c->lr;
     if (c->weight_decay > 0) {
         const float wd = (float)(c->lr * c->weight_decay);
-#pragma omp parallel for schedule(static) if (par)
-        for (long i = 0; i < n; i++) w[i] -= w[i] * wd;
+#pragma omp parallel if (par)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long i = 0; i < n; i++) w[i] -= w[i] * wd;
+            sn_fp_leave(fp);
+        }
     }
     switch (c->kind) {
     case SN_OPT_SGD: {
         const float mu = (float)c->momentum;
         if (c->momentum > 0 && c->nesterov) {
             /* m ← μm − lr·g;  w ← w + μm − lr·g */
-#pragma omp parallel for schedule(static) if (par)
-            for (long i = 0; i < n; i++) {
-                m[i] = m[i] * mu - g[i] * lr;
-                w[i] += m[i] * mu - g[i] * lr;
+#pragma omp parallel if (par)
+            {
+                sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+                for (long i = 0; i < n; i++) {
+                    m[i] = m[i] * mu - g[i] * lr;
+                    w[i] += m[i] * mu - g[i] * lr;
+                }
+                sn_fp_leave(fp);
             }
         } else if (c->momentum > 0) {
             /* m ← μm − lr·g;  w ← w + m */
-#pragma omp parallel for schedule(static) if (par)
-            for (long i = 0; i < n; i++) {
-                m[i] = m[i] * mu - g[i] * lr;
-                w[i] += m[i];
+#pragma omp parallel if (par)
+            {
+                sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+                for (long i = 0; i < n; i++) {
+                    m[i] = m[i] * mu - g[i] * lr;
+                    w[i] += m[i];
+                }
+                sn_fp_leave(fp);
             }
         } else {
-#pragma omp parallel for schedule(static) if (par)
-            for (long i = 0; i < n; i++) w[i] -= g[i] * lr;
+#pragma omp parallel if (par)
+            {
+                sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+                for (long i = 0; i < n; i++) w[i] -= g[i] * lr;
+                sn_fp_leave(fp);
+            }
         }
         break;
     }
@@ -233,22 +271,27 @@ static void update_segment(const sn_optimizer *o, float *w, const float *g, floa
         const float mu = (float)c->momentum;
         const int centered = c->centered != 0, has_mom = c->momentum > 0;
         const int legacy = c->legacy_rmsprop_eps && !has_mom;
-#pragma omp parallel for schedule(static) if (par)
-        for (long i = 0; i < n; i++) {
-            float gi = g[i];
-            m[i] = rho * m[i] + omr * (gi * gi);
-            float d = m[i];
-            if (centered) {
-                v[i] = rho * v[i] + omr * gi;
-                d = d - v[i] * v[i];
+#pragma omp parallel if (par)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long i = 0; i < n; i++) {
+                float gi = g[i];
+                m[i] = rho * m[i] + omr * (gi * gi);
+                float d = m[i];
+                if (centered) {
+                    v[i] = rho * v[i] + omr * gi;
+                    d = d - v[i] * v[i];
+                }
+                float inc = legacy ? (lr * gi) / (sqrtf(d) + eps) : (lr * gi) / sqrtf(d + eps);
+                if (has_mom) {
+                    u[i] = mu * u[i] + inc;
+                    w[i] -= u[i];
+                } else {
+                    w[i] -= inc;
+                }
             }
-            float inc = legacy ? (lr * gi) / (sqrtf(d) + eps) : (lr * gi) / sqrtf(d + eps);
-            if (has_mom) {
-                u[i] = mu * u[i] + inc;
-                w[i] -= u[i];
-            } else {
-                w[i] -= inc;
-            }
+            sn_fp_leave(fp);
         }
         break;
     }
@@ -258,12 +301,17 @@ static void update_segment(const sn_optimizer *o, float *w, const float *g, floa
         double t = (double)(o->iterations + 1);
         const float alpha = (float)(c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t)));
         const float omb1 = (float)(1.0 - c->beta1), omb2 = (float)(1.0 - c->beta2), eps = (float)c->epsilon;
-#pragma omp parallel for schedule(static) if (par)
-        for (long i = 0; i < n; i++) {
-            float gi = g[i];
-            m[i] += (gi - m[i]) * omb1;
-            v[i] += (gi * gi - v[i]) * omb2;
-            w[i] -= (m[i] * alpha) / (sqrtf(v[i]) + eps);
+#pragma omp parallel if (par)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long i = 0; i < n; i++) {
+                float gi = g[i];
+                m[i] += (gi - m[i]) * omb1;
+                v[i] += (gi * gi - v[i]) * omb2;
+                w[i] -= (m[i] * alpha) / (sqrtf(v[i]) + eps);
+            }
+            sn_fp_leave(fp);
         }
         break;
     }
@@ -285,13 +333,18 @@ sn_status sn_optimizer_step(sn_optimizer *o, float *params, float *grads, const 
     if (o->n > 0 && ((need_m && !o->m) || (need_v && !o->v) || (need_u && !o->u)))
         return sn_error(SN_ERR_STATE, "sn_optimizer_step: optimizer not initialised");
 
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on this thread too (core/internal.h) */
     sn_status st = clip_grads(c, grads, seg, n_seg);
-    if (st != SN_OK) return st;
+    if (st != SN_OK) {
+        sn_fp_leave(fp);
+        return st;
+    }
     for (int s = 0; s < n_seg; s++) {
         size_t off = seg[s].offset;
         update_segment(o, params + off, grads + off, o->m ? o->m + off : NULL, o->v ? o->v + off : NULL,
                        o->u ? o->u + off : NULL, (long)seg[s].n);
     }
     o->iterations++;
+    sn_fp_leave(fp);
     return SN_OK;
 }
