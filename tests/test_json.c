@@ -158,6 +158,7 @@ static const struct { const char *in; const char *where; const char *what; } bad
     {"{\"a\" 1}", "line 1, column 6", "expected ':' after object key, got '1'"},
     {"[1] [2]", "line 1, column 5", "unexpected '[' after the JSON value"},
     {"[\"abc", "line 1, column 2", "unterminated string"},
+    {"[\"ab\\", "line 1, column 2", "unterminated string"},
     {"[\"a\tb\"]", "line 1, column 4", "unescaped control character U+0009"},
     {"[\"a\\qb\"]", "line 1, column 4", "invalid escape '\\' followed by 'q'"},
     {"[\"\\u12G4\"]", "line 1, column 3", "expected 4 hex digits after \\u"},
@@ -236,6 +237,7 @@ TEST(json_depth_and_size_limits_hold_without_recursion) {
 
 TEST(json_bom_is_skipped) {
     sn_json_doc d;
+    CHECK(sn_json_parse(&d, NULL, 0, NULL) == SN_ERR_FORMAT && msg_has("line 1, column 1: expected a value"));
     CHECK_OK(sn_json_parse(&d, "\xEF\xBB\xBF{\"a\":1}", 10, NULL));
     CHECK(sn_json_int(sn_json_get(d.root, "a"), 0) == 1);
     sn_json_free(&d);
@@ -318,6 +320,8 @@ TEST(json_writer_structure_escapes_and_sticky_errors) {
     sn_json_w_rawz(&w, "]}");
     CHECK_OK(sn_json_w_finish(&w));
     CHECK(!strcmp(w.buf, "{\"k\\u0001\":[-9223372036854775808,true,null]}"));
+    sn_json_w_str(&w, NULL, 0);
+    CHECK(!strcmp(w.buf + w.len - 2, "\"\""));
     sn_json_w_str(&w, "ab\xff", 3); /* invalid UTF-8: error sticks, nothing more is written */
     size_t len = w.len;
     sn_json_w_rawz(&w, "more");

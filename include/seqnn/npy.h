@@ -63,8 +63,8 @@ typedef struct sn_npy {
 /* Defaults: float32, no size limit but the file's. */
 SN_API void sn_npy_opts_default(sn_npy_opts *o);
 
-/* Reads the .npy file at path into *a (zeroed first; on error it holds
- * nothing to free). opts NULL = defaults. */
+/* Reads the .npy file at path (a regular file) into *a (zeroed first; on
+ * error it holds nothing to free). opts NULL = defaults. */
 SN_API sn_status sn_npy_read(sn_npy *a, const char *path, const sn_npy_opts *opts);
 
 /* Same from memory: buf[0..n) is a whole .npy file; `name` (NULL: "<memory>")

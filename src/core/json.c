@@ -245,7 +245,7 @@ static sn_status escape(jp *s, const unsigned char *p, unsigned long *cp, int *u
 /* The string at s->p (an opening quote): decoded into the arena. */
 static sn_status parse_string(jp *s, const char **out, size_t *out_len) {
     const unsigned char *q = s->p + 1, *open = s->p;
-    while (q < s->end && *q != '"') q += *q == '\\' ? 2 : 1;
+    while (q < s->end && *q != '"') q += *q == '\\' && s->end - q > 1 ? 2 : 1;
     if (q >= s->end) return jerr(s, open, "unterminated string (no closing '\"')");
     size_t raw = (size_t)(q - open - 1);  /* decoded text is never longer */
     unsigned char *o = arena_alloc(s->a, raw + 1), *o0 = o;
@@ -553,6 +553,7 @@ static sn_status parse_impl(sn_json_doc *doc, const char *buf, size_t len, const
 
 sn_status sn_json_parse(sn_json_doc *doc, const char *buf, size_t len, const sn_json_opts *opts) {
     if (!doc) return sn_error(SN_ERR_ARG, "sn_json_parse: NULL document");
+    if (!buf && !len) buf = "";
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
         buf += 3;
         len -= 3;
@@ -603,7 +604,7 @@ const char *sn_json_type_name(sn_json_type t) {
  * --------------------------------------------------------------------- */
 void sn_jsonl_init(sn_jsonl *it, const char *buf, size_t len, const sn_json_opts *opts) {
     memset(it, 0, sizeof *it);
-    it->buf = buf;
+    it->buf = buf ? buf : "";
     it->len = buf ? len : 0;
     if (opts) it->opts = *opts;
     if (it->len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) it->pos = 3;

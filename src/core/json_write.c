@@ -63,6 +63,10 @@ void sn_json_w_raw(sn_json_w *w, const char *s, size_t n) {
 void sn_json_w_rawz(sn_json_w *w, const char *s) { sn_json_w_raw(w, s, strlen(s)); }
 
 void sn_json_w_str(sn_json_w *w, const char *s, size_t n) {
+    if (!s) {
+        s = "";
+        n = 0;
+    }
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     for (const unsigned char *q = p; q < e;) {
         int k = sn_json_utf8_len(q, e);
