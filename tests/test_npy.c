@@ -371,8 +371,10 @@ TEST(npy_fuzz_regressions_replay_cleanly) {
     DIR *dp = opendir(dir);
     CHECK(dp);
     struct dirent *e;
+    int replayed = 0;
     while ((e = readdir(dp))) {
         if (strncmp(e->d_name, "npy-", 4)) continue;
+        replayed++;
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t n;
@@ -389,4 +391,5 @@ TEST(npy_fuzz_regressions_replay_cleanly) {
         free(b);
     }
     closedir(dp);
+    CHECK(replayed >= 3);
 }
