@@ -12,8 +12,8 @@
  *
  * Strict by default: exactly one value, no comments, no trailing commas,
  * strings valid UTF-8 with no raw control characters and no lone surrogate
- * (also not through \uXXXX). Liberties, all like Python's json module: a
- * leading UTF-8 byte-order mark is skipped; a number too large for a double
+ * (also not through \uXXXX). Liberties, all like Python's json.loads on
+ * bytes: a leading UTF-8 byte-order mark is skipped; a number too large for a double
  * reads as +-inf (its text is kept); duplicate keys are kept in document
  * order and lookup returns the last. The tokens NaN, Infinity and -Infinity
  * (written by Python's json.dumps, met in Keras configs) are accepted only
