@@ -9,4 +9,5 @@
 #include "seqnn/text.h"
 #include "seqnn/wordvec.h"
 #include "seqnn/interop.h"
+#include "seqnn/npy.h"
 #endif
