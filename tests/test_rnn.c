@@ -333,8 +333,8 @@ TEST(rnn_dropout_masks_constant_over_time) {
     sn_rnn_cfg *cf = t.L->cfg;
     memset(t.w, 0, t.L->n_params * sizeof(float));
     for (int i = 0; i < H; i++) {
-        t.w[cf->off_k + (size_t)i * H + i] = 1.0f;
-        t.w[cf->off_r + (size_t)i * H + i] = 1.0f;
+        t.w[cf->off_kernel + (size_t)i * H + i] = 1.0f;
+        t.w[cf->off_recurrent + (size_t)i * H + i] = 1.0f;
     }
     float *x = malloc((size_t)B * T * H * sizeof(float)), *y = malloc((size_t)B * T * H * sizeof(float));
     for (int i = 0; i < B * T * H; i++) x[i] = 1.0f;
@@ -493,15 +493,15 @@ TEST(rnn_param_counts_and_names) {
     /* Keras initial values: LSTM forget bias 1, others 0; U has orthonormal rows */
     CHECK_OK(lc_create(&t, "lstm(3)", &in, 2, 1));
     sn_rnn_cfg *cf = t.L->cfg;
-    for (int j = 0; j < 12; j++) CHECK(t.w[cf->off_b + j] == (j >= 3 && j < 6 ? 1.0f : 0.0f));
+    for (int j = 0; j < 12; j++) CHECK(t.w[cf->off_bias + j] == (j >= 3 && j < 6 ? 1.0f : 0.0f));
     for (int a = 0; a < 3; a++)
         for (int b = 0; b < 3; b++) {
             double d = 0;
-            for (int j = 0; j < 12; j++) d += (double)t.w[cf->off_r + a * 12 + j] * t.w[cf->off_r + b * 12 + j];
+            for (int j = 0; j < 12; j++) d += (double)t.w[cf->off_recurrent + a * 12 + j] * t.w[cf->off_recurrent + b * 12 + j];
             CHECK_CLOSE(d, a == b ? 1.0 : 0.0, 1e-5, 0);
         }
     double lim = sqrt(6.0 / (3 + 12));
-    for (int j = 0; j < 36; j++) CHECK(fabs(t.w[cf->off_k + j]) <= lim);
+    for (int j = 0; j < 36; j++) CHECK(fabs(t.w[cf->off_kernel + j]) <= lim);
     t.L->ops->describe(t.L, buf, sizeof buf);
     CHECK(!strcmp(buf, "lstm(3)"));
     lc_free(&t);
@@ -566,7 +566,7 @@ TEST(rnn_recurrent_dropout_per_gate_masks) {
             unsigned pat[4] = {0, 0, 0, 0};
             for (int g = 0; g < G; g++)
                 for (int k = 0; k < H; k++) {
-                    const float *row = t.g + cf->off_r + (size_t)k * G * H + g * H;
+                    const float *row = t.g + cf->off_recurrent + (size_t)k * G * H + g * H;
                     int nz = 0;
                     for (int j = 0; j < H; j++) nz += row[j] != 0.0f;
                     CHECK_MSG(nz == 0 || nz == H, "%s gate %d row %d: %d nonzero", specs[s], g, k, nz);

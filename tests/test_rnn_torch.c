@@ -45,7 +45,7 @@ static sn_status torch_into(const char *cs, const char *pre, const sn_layer *L, 
         p[i] = get(cs, pre, n[i]);
         if (!p[i]) return sn_error(SN_ERR_FORMAT, "fixture %s/%s/%s missing", cs, pre, n[i]);
     }
-    float *k = dst + cf->off_k, *r = dst + cf->off_r, *b = cf->use_bias ? dst + cf->off_b : NULL;
+    float *k = dst + cf->off_kernel, *r = dst + cf->off_recurrent, *b = cf->use_bias ? dst + cf->off_bias : NULL;
     switch (cf->kind) {
     case SN_RNN_SIMPLE: return sn_interop_simplernn_from_torch(k, r, b, p[0], p[1], p[2], grads ? NULL : p[3], cf->C, cf->units);
     case SN_RNN_LSTM: return sn_interop_lstm_from_torch(k, r, b, p[0], p[1], p[2], grads ? NULL : p[3], cf->C, cf->units);

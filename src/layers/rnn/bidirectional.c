@@ -54,7 +54,7 @@ static sn_status bi_configure(sn_layer *L, const sn_spec_call *c) {
             found = 1;
         }
     if (!found) return sn_spec_error(c, "merge_mode must be concat, sum, mul or ave, got '%s'", mm);
-    /* The inner kinds come from rnn.c directly, not from the registry (which
+    /* The inner kinds come from rnn_layer.c directly, not from the registry (which
      * lists this wrapper: the two would depend on each other). */
     const sn_layer_ops *ops = !strcmp(inner->name, sn_simplernn_ops.kind) ? &sn_simplernn_ops
                               : !strcmp(inner->name, sn_lstm_ops.kind)    ? &sn_lstm_ops

@@ -1,12 +1,13 @@
-/* Recurrent, embedding and masking layers (internal): configuration shared by
- * src/rnn.c (SimpleRNN / LSTM / GRU), src/bidirectional.c and
- * src/embedding.c (Embedding / Masking / OneHot), plus a few accessors the
- * model and the tests use. Semantics: docs/keras-semantics.md §1-§6.
+/* Recurrent, embedding and masking layers (internal): the configuration
+ * shared by this folder's rnn_*.c files (SimpleRNN / LSTM / GRU),
+ * bidirectional.c and layers/embedding.c (Embedding / Masking / OneHot), plus
+ * a few accessors the model and the tests use. Semantics:
+ * docs/keras-semantics.md §1-§6.
  *
  * Recurrent layer tensors (Keras layout, row vectors y = xW):
- *   "kernel"           (C, G*H)  G gate blocks: LSTM i,f,c,o; GRU z,r,h; SimpleRNN 1
- *   "recurrent_kernel" (H, G*H)
- *   "bias"             (G*H), GRU reset_after=true: (2, 3H) rows (input, recurrent)
+ *   "kernel"           (C, n_gates*H)  gate blocks: LSTM i,f,c,o; GRU z,r,h; SimpleRNN 1
+ *   "recurrent_kernel" (H, n_gates*H)
+ *   "bias"             (n_gates*H), GRU reset_after=true: (2, 3H) rows (input, recurrent)
  * With an SN_REP_IDS input (onehot(V) before it) C = V and x·W is a row gather.
  */
 #ifndef SEQNN_RNN_H
@@ -19,19 +20,21 @@ typedef enum sn_rnn_kind { SN_RNN_SIMPLE = 0, SN_RNN_LSTM = 1, SN_RNN_GRU = 2 } 
 typedef struct sn_rnn_cfg {
     sn_rnn_kind kind;
     int units;                  /* H */
-    sn_act act, ract;           /* activation (tanh), recurrent_activation (sigmoid) */
+    sn_act act, recurrent_act;  /* activation (tanh), recurrent_activation (sigmoid) */
     int use_bias;
-    sn_init_kind kinit, rinit, binit;
+    sn_init_kind kernel_init, recurrent_init, bias_init;
     int unit_forget_bias;       /* LSTM */
     int reset_after;            /* GRU */
     int return_sequences, return_state, go_backwards, unroll;
-    double dropout, rdropout;   /* validated in [0, 1]; active only for 0 < p < 1 */
+    double dropout, recurrent_dropout; /* validated in [0, 1]; active only for 0 < p < 1 */
     long seed;                  /* -1: masks come from the model's RNG */
     sn_rng seed_rng;            /* the layer's own dropout stream when seed >= 0 */
     int zero_output_for_mask;   /* set by Bidirectional (= return_sequences), not a spec argument */
     /* set by build */
-    int T, C, G, ids;           /* C = V for ids input */
-    size_t off_k, off_r, off_b;
+    int T, C;                   /* input steps and features (C = V for an ids input) */
+    int n_gates;                /* gate blocks: LSTM 4, GRU 3, SimpleRNN 1 */
+    int ids_input;              /* 1: the input is SN_REP_IDS (x·W is a row gather) */
+    size_t off_kernel, off_recurrent, off_bias; /* tensor offsets in the layer's block (floats) */
 } sn_rnn_cfg;
 
 extern const sn_layer_ops sn_simplernn_ops, sn_lstm_ops, sn_gru_ops;
