@@ -31,16 +31,9 @@
 #include <omp.h>
 #endif
 
+#include "layers/conv1d_kern.h"
 #include "layers/layer.h"
 
-/* Direct kernels (GCC vector extensions) for F up to this many filters; wider
- * layers use K accumulated sn_gemm calls (see below the direct path). */
-#define CONV_DIRECT_MAX_F 64
-#if defined(__GNUC__)
-#define CONV_HAVE_DIRECT 1
-#else
-#define CONV_HAVE_DIRECT 0
-#endif
 
 typedef enum conv_pad { PAD_VALID = 0, PAD_SAME, PAD_CAUSAL } conv_pad;
 static const char *const g_pad_names[] = {"valid", "same", "causal"};
@@ -253,329 +246,6 @@ static void conv_flip_kernel(const conv_cfg *cfg, const float *W, float *w2, int
         }
 }
 
-/* ================= direct path (F <= CONV_DIRECT_MAX_F) =================
- *
- * The seed's layers are tiny products (depth K·Cin = 6..336, width F = 8)
- * that BLAS runs far below its peak, and that sn_gemm cuts into 128-row
- * blocks. The direct kernels below keep a block of outputs in vector
- * registers across the whole reduction instead:
- *
- *   forward  y[b,t,:]  = act(Σ_{k,c} xp[b, t·s + k·d, c] · W[k,c,:] + bias)
- *            (AVX2: blocks of 8 rows × 8 filters or 4 rows × 16 filters;
- *             SSE2: 4 rows × 8 filters)
- *   dx       the same correlation over the up-sampled dz U (as in the GEMM
- *            path) with W'' (output width Cin), added to dx
- *   dW[j,:] += Σ_b Σ_t xp[b, t·s + k·d, c] · dz[b,t,:],  j = k·Cin + c
- *            (blocks of 8 rows j × 8 filters)
- *
- * With d = 1 the K taps of one output row are K·Cin consecutive floats, so
- * the (k, c) double loop runs as one loop of depth K·Cin. relu and linear
- * are applied in the kernel's store and in the dz pass, branch-free (relu's
- * data-dependent branch in sn_act_* cost as much as the convolution).
- *
- * Summation order. Each forward / dx output is one float sum in (k, c) order,
- * then + bias (forward) or added to dx; which thread or block computes it does
- * not matter. dW sums are formed in float over groups of G = max(1, 192/L_out)
- * consecutive samples (G from the shape only), and the group sums are added
- * in sample order into a double total (float chains of <= ~256 terms, not the
- * single chain of B·L_out terms a GEMM forms). Forward and dx are split over
- * the batch, dW over fixed blocks of (K·Cin, F): 1 and N threads give
- * identical bits. The results differ from the GEMM path only by rounding.
- *
- * Instruction sets. Every version does the same IEEE operations per element
- * in the same order (ISO C mode compiles with -ffp-contract=off, so no FMA is
- * formed): results are identical on every x86-64 machine. Checked bit for
- * bit: build with CFLAGS=-DSN_CONV_NO_CLONES (baseline SSE2 code only) and
- * compare bench/conv_bench's CONV_BENCH_DUMP files of the two builds. */
-#if CONV_HAVE_DIRECT
-typedef float conv_v8 __attribute__((vector_size(32)));
-/* unaligned, aliasing view for loads / stores of 8 floats */
-typedef float conv_v8u __attribute__((vector_size(32), aligned(4), may_alias));
-#define LD8(p) (*(const conv_v8u *)(const void *)(p))
-#define ST8(p, v) (*(conv_v8u *)(void *)(p) = (v))
-typedef float conv_v4 __attribute__((vector_size(16)));
-typedef float conv_v4u __attribute__((vector_size(16), aligned(4), may_alias));
-#define LD4(p) (*(const conv_v4u *)(const void *)(p))
-#define ST4(p, v) (*(conv_v4u *)(void *)(p) = (v))
-#define CONV_INLINE static inline __attribute__((always_inline))
-/* CONV_CLONES: small kernels compiled for AVX2 and baseline, picked at load
- * time. CONV_DISPATCH: the two main kernels have an AVX2 body with wide
- * register blocks and a baseline (SSE2) body with narrow ones, picked at run
- * time; CONV_WIDE: the body used when there is a single version (x86
- * without AVX has 16 registers of 4 floats: narrow). */
-#if !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(SN_CONV_NO_CLONES)
-#define CONV_CLONES __attribute__((target_clones("avx2", "default")))
-#define CONV_DISPATCH 1
-#else
-#define CONV_CLONES
-#define CONV_DISPATCH 0
-#endif
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
-#define CONV_WIDE 0
-#else
-#define CONV_WIDE 1
-#endif
-
-typedef int conv_v8i __attribute__((vector_size(32)));
-
-/* relu(v) = v > 0 ? v : +0 per lane (NaN → 0), as sn_act_forward's relu,
- * without its data-dependent branch. */
-#define CONV_RELU8(v, gate) ((conv_v8)((conv_v8i)(v) & ((gate) > (conv_v8){0})))
-
-/* Writes a finished block of rows < rows, columns < cols (cols <= w):
- *   o[r·ldo + n] = act(tmp[r·w + n] + bias[n])   (accum = 0; act = relu or identity)
- *   o[r·ldo + n] = o[r·ldo + n] + tmp[r·w + n]    (accum = 1, no bias, no act) */
-CONV_INLINE void conv_flush(float *restrict o, int ldo, const float *restrict tmp, int w, int rows, int cols,
-                            const float *restrict bias, int accum, int relu) {
-    for (int r = 0; r < rows; r++) {
-        float *orow = o + (size_t)r * ldo;
-        const float *t = tmp + (size_t)r * w;
-        for (int n0 = 0; n0 < cols; n0 += 8) {
-            conv_v8 v = LD8(t + n0);
-            if (bias) v += LD8(bias + n0);
-            if (relu) v = CONV_RELU8(v, v);
-            if (cols - n0 >= 8) {
-                if (accum) v = LD8(orow + n0) + v;
-                ST8(orow + n0, v);
-            } else {
-                float u[8];
-                memcpy(u, &v, sizeof u);
-                for (int n = n0; n < cols; n++) orow[n] = accum ? orow[n] + u[n - n0] : u[n - n0];
-            }
-        }
-    }
-}
-
-/* dz[t·ldz + n] = relu ? (y > 0 ? dy : 0) : dy for rows t < rows, n < F, and
- * zeros in columns F..ldz (the branch-free relu / linear case of
- * sn_act_backward). y, dy: (rows, F). */
-CONV_CLONES static void conv_dz_relu(float *restrict dz, int ldz, const float *restrict y, const float *restrict dy,
-                                     int rows, int F, int relu) {
-    for (int t = 0; t < rows; t++) {
-        float *d = dz + (size_t)t * ldz;
-        const float *yr = y + (size_t)t * F, *dyr = dy + (size_t)t * F;
-        int n = 0;
-        for (; n + 8 <= F; n += 8) {
-            conv_v8 g = LD8(dyr + n);
-            if (relu) g = CONV_RELU8(g, LD8(yr + n));
-            ST8(d + n, g);
-        }
-        for (; n < F; n++) d[n] = relu ? (yr[n] > 0 ? dyr[n] : 0.0f) : dyr[n];
-        for (; n < ldz; n++) d[n] = 0.0f;
-    }
-}
-
-/* One sample's correlation, for rows i < M and columns n < N:
- *   out[i·ldo + n] (=, or += when accum) Σ_{k<K} Σ_{c<C} in[i·rs + k·ks + c] · Wp[(k·C + c)·N8 + n] (+ bias[n])
- * in: rows of the sample (row i starts at i·rs); Wp: (K·C, N8) with zero
- * columns N..N8, N8 = ⌈N/8⌉·8; bias: (N8) or NULL. Rows past M in the last
- * block re-read row M−1 (valid memory) and are not stored. */
-CONV_INLINE void conv_direct_body(float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks,
-                                  int C, int K, const float *restrict Wp, const float *restrict bias, int accum,
-                                  int relu, int M, const int wide) {
-    const int N8 = (N + 7) & ~7;
-    for (int i0 = 0; i0 < M; i0 += 8) {
-        const float *p[8];
-        for (int r = 0; r < 8; r++) p[r] = in + (size_t)SN_MIN(i0 + r, M - 1) * rs;
-        int n0 = 0;
-        /* 4 rows × 16 columns: 6 loads per 16 vector multiply-adds */
-        for (; wide && n0 + 16 <= N8; n0 += 16)
-            for (int h = 0; h < 8 && i0 + h < M; h += 4) {
-                const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
-                conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-                for (int k = 0; k < K; k++) {
-                    const float *w = Wp + (size_t)k * C * N8 + n0;
-                    const size_t o = (size_t)k * ks;
-                    for (int c = 0; c < C; c++) {
-                        const conv_v8 wl = LD8(w + (size_t)c * N8), wh = LD8(w + (size_t)c * N8 + 8);
-                        const float x0 = q0[o + c], x1 = q1[o + c], x2 = q2[o + c], x3 = q3[o + c];
-                        a0 += x0 * wl, b0 += x0 * wh;
-                        a1 += x1 * wl, b1 += x1 * wh;
-                        a2 += x2 * wl, b2 += x2 * wh;
-                        a3 += x3 * wl, b3 += x3 * wh;
-                    }
-                }
-float tmp[64];
-                ST8(tmp, a0), ST8(tmp + 8, b0), ST8(tmp + 16, a1), ST8(tmp + 24, b1);
-                ST8(tmp + 32, a2), ST8(tmp + 40, b2), ST8(tmp + 48, a3), ST8(tmp + 56, b3);
-                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 16, SN_MIN(4, M - i0 - h),
-                           SN_MIN(16, N - n0), bias ? bias + n0 : NULL, accum, relu);
-            }
-        /* 8 rows × 8 columns: 9 loads per 8 vector multiply-adds */
-        for (; wide && n0 < N8; n0 += 8) {
-            const float *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3], *q4 = p[4], *q5 = p[5], *q6 = p[6],
-                        *q7 = p[7];
-            conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-            for (int k = 0; k < K; k++) {
-                const float *w = Wp + (size_t)k * C * N8 + n0;
-                const size_t o = (size_t)k * ks;
-                for (int c = 0; c < C; c++) {
-                    const conv_v8 wv = LD8(w + (size_t)c * N8);
-                    a0 += q0[o + c] * wv, a1 += q1[o + c] * wv;
-                    a2 += q2[o + c] * wv, a3 += q3[o + c] * wv;
-                    a4 += q4[o + c] * wv, a5 += q5[o + c] * wv;
-                    a6 += q6[o + c] * wv, a7 += q7[o + c] * wv;
-                }
-            }
-            float tmp[64];
-            ST8(tmp, a0), ST8(tmp + 8, a1), ST8(tmp + 16, a2), ST8(tmp + 24, a3);
-            ST8(tmp + 32, a4), ST8(tmp + 40, a5), ST8(tmp + 48, a6), ST8(tmp + 56, a7);
-            conv_flush(out + (size_t)i0 * ldo + n0, ldo, tmp, 8, SN_MIN(8, M - i0), SN_MIN(8, N - n0),
-                       bias ? bias + n0 : NULL, accum, relu);
-        }
-        /* narrow (SSE2: 16 registers of 4 floats): 4 rows × 8 columns in
-         * 16-byte vectors (GCC keeps 32-byte vectors it must split in memory) */
-        for (; n0 < N8; n0 += 8)
-            for (int h = 0; h < 8 && i0 + h < M; h += 4) {
-                const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
-                conv_v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-                for (int k = 0; k < K; k++) {
-                    const float *w = Wp + (size_t)k * C * N8 + n0;
-                    const size_t o = (size_t)k * ks;
-                    for (int c = 0; c < C; c++) {
-                        const conv_v4 wl = LD4(w + (size_t)c * N8), wh = LD4(w + (size_t)c * N8 + 4);
-                        float x = q0[o + c];
-                        a0 += x * wl, b0 += x * wh;
-                        x = q1[o + c];
-                        a1 += x * wl, b1 += x * wh;
-                        x = q2[o + c];
-                        a2 += x * wl, b2 += x * wh;
-                        x = q3[o + c];
-                        a3 += x * wl, b3 += x * wh;
-                    }
-                }
-                float tmp[32];
-                ST4(tmp, a0), ST4(tmp + 4, b0), ST4(tmp + 8, a1), ST4(tmp + 12, b1);
-                ST4(tmp + 16, a2), ST4(tmp + 20, b2), ST4(tmp + 24, a3), ST4(tmp + 28, b3);
-                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 8, SN_MIN(4, M - i0 - h), SN_MIN(8, N - n0),
-                           bias ? bias + n0 : NULL, accum, relu);
-            }
-    }
-}
-
-/* conv_direct: the body compiled for AVX2 (16 registers of 8 floats: the
- * wide blocks) and for baseline x86-64 (SSE2, where a block of 8 vectors
- * of 8 floats would spill: the narrow blocks), chosen at run time. Each
- * output is the same sum in the same order either way. */
-#define CONV_DIRECT_ARGS                                                                                   \
-    float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks, int C, int K,           \
-        const float *restrict Wp, const float *restrict bias, int accum, int relu, int M
-#define CONV_DIRECT_PASS out, ldo, N, in, rs, ks, C, K, Wp, bias, accum, relu, M
-#if CONV_DISPATCH
-__attribute__((target("avx2"))) static void conv_direct_avx2(CONV_DIRECT_ARGS) {
-    conv_direct_body(CONV_DIRECT_PASS, 1);
-}
-static void conv_direct_sse(CONV_DIRECT_ARGS) { conv_direct_body(CONV_DIRECT_PASS, 0); }
-static void conv_direct(CONV_DIRECT_ARGS) {
-    if (__builtin_cpu_supports("avx2"))
-        conv_direct_avx2(CONV_DIRECT_PASS);
-    else
-        conv_direct_sse(CONV_DIRECT_PASS);
-}
-#else
-static void conv_direct(CONV_DIRECT_ARGS) { conv_direct_body(CONV_DIRECT_PASS, CONV_WIDE); }
-#endif
-#undef CONV_DIRECT_ARGS
-#undef CONV_DIRECT_PASS
-
-/* Contribution of nb consecutive samples to dW for the rows j0 <= j < min(j0 + 8, J)
- * of the (J = K·C, N8) sum table and its columns n0..n0+8:
- *   tot[j·N8 + n] += Σ_{b<nb} Σ_{t<T} in[b·ins + t·rs + off(j)] · dz[b·dzs + t·N8 + n],
- *   off(j) = ⌊j/C⌋·ks + j mod C.
- * The nb·T-term sums are formed in float (registers), then added to the
- * double total. Rows past J re-read row J−1 and are not stored. */
-#define DW_T_LOOP(X)                                                                                 \
-    for (int b = 0; b < nb; b++)                                                                     \
-        for (int t = 0; t < T; t++) {                                                                \
-            const conv_v8 g = LD8(dz + (size_t)b * dzs + (size_t)t * N8 + n0);                       \
-            const float *x = in + (size_t)b * ins + (size_t)t * rs;                                  \
-            a0 += X(0) * g, a1 += X(1) * g, a2 += X(2) * g, a3 += X(3) * g;                          \
-            a4 += X(4) * g, a5 += X(5) * g, a6 += X(6) * g, a7 += X(7) * g;                          \
-        }
-CONV_INLINE void conv_dw_block_body(double *restrict tot, int N8, const float *restrict in, size_t ins, int rs,
-                                    int ks, int C, int J, const float *restrict dz, size_t dzs, int T, int nb,
-                                    int j0, int n0, const int wide) {
-    size_t off[8];
-    for (int r = 0; r < 8; r++) {
-        int j = SN_MIN(j0 + r, J - 1);
-        off[r] = (size_t)(j / C) * ks + (size_t)(j % C);
-    }
-    float v[64];
-    if (wide) {
-        conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-        if (off[7] == off[0] + 7) { /* contiguous taps (d = 1, or a block inside one tap) */
-            in += off[0];
-#define DW_XC(r) x[r]
-            DW_T_LOOP(DW_XC)
-#undef DW_XC
-        } else {
-#define DW_XG(r) x[off[r]]
-            DW_T_LOOP(DW_XG)
-#undef DW_XG
-        }
-        ST8(v, a0), ST8(v + 8, a1), ST8(v + 16, a2), ST8(v + 24, a3);
-        ST8(v + 32, a4), ST8(v + 40, a5), ST8(v + 48, a6), ST8(v + 56, a7);
-    } else {
-        /* narrow (SSE2): two halves of 4 rows, 16-byte vectors (see conv_direct) */
-        for (int h = 0; h < 8; h += 4) {
-            const size_t o0 = off[h], o1 = off[h + 1], o2 = off[h + 2], o3 = off[h + 3];
-            conv_v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-            for (int b = 0; b < nb; b++)
-                for (int t = 0; t < T; t++) {
-                    const float *g = dz + (size_t)b * dzs + (size_t)t * N8 + n0;
-                    const conv_v4 gl = LD4(g), gh = LD4(g + 4);
-                    const float *x = in + (size_t)b * ins + (size_t)t * rs;
-                    float e = x[o0];
-                    a0 += e * gl, b0 += e * gh;
-                    e = x[o1];
-                    a1 += e * gl, b1 += e * gh;
-                    e = x[o2];
-                    a2 += e * gl, b2 += e * gh;
-                    e = x[o3];
-                    a3 += e * gl, b3 += e * gh;
-                }
-            float *vh = v + h * 8;
-            ST4(vh, a0), ST4(vh + 4, b0), ST4(vh + 8, a1), ST4(vh + 12, b1);
-            ST4(vh + 16, a2), ST4(vh + 20, b2), ST4(vh + 24, a3), ST4(vh + 28, b3);
-        }
-    }
-    for (int r = 0; r < 8 && j0 + r < J; r++) {
-        double *row = tot + (size_t)(j0 + r) * N8 + n0;
-        for (int n = 0; n < 8; n++) row[n] += v[r * 8 + n];
-    }
-}
-#undef DW_T_LOOP
-
-#define CONV_DW_ARGS                                                                                       \
-    double *restrict tot, int N8, const float *restrict in, size_t ins, int rs, int ks, int C, int J,      \
-        const float *restrict dz, size_t dzs, int T, int nb, int j0, int n0
-#define CONV_DW_PASS tot, N8, in, ins, rs, ks, C, J, dz, dzs, T, nb, j0, n0
-#if CONV_DISPATCH
-__attribute__((target("avx2"))) static void conv_dw_block_avx2(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, 1); }
-static void conv_dw_block_sse(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, 0); }
-static void conv_dw_block(CONV_DW_ARGS) {
-    if (__builtin_cpu_supports("avx2"))
-        conv_dw_block_avx2(CONV_DW_PASS);
-    else
-        conv_dw_block_sse(CONV_DW_PASS);
-}
-#else
-static void conv_dw_block(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, CONV_WIDE); }
-#endif
-#undef CONV_DW_ARGS
-#undef CONV_DW_PASS
-
-/* Bias gradient of nb samples: tot[n] += Σ_{b<nb} Σ_{t<T} dz[b·dzs + t·N8 + n], n in n0..n0+8. */
-CONV_CLONES static void conv_db_block(double *restrict tot, int N8, const float *restrict dz, size_t dzs, int T,
-                                      int nb, int n0) {
-    conv_v8 a = {0};
-    for (int b = 0; b < nb; b++)
-        for (int t = 0; t < T; t++) a += LD8(dz + (size_t)b * dzs + (size_t)t * N8 + n0);
-    float v[8];
-    ST8(v, a);
-    for (int n = 0; n < 8; n++) tot[n0 + n] += v[n];
-}
-#endif
 
 /* Spreads `work` multiply-adds over threads only when there is enough of it:
  * 4M multiply-adds are ~0.1 ms on one core, and on a loaded machine a
@@ -584,11 +254,16 @@ CONV_CLONES static void conv_db_block(double *restrict tot, int N8, const float 
 #define CONV_PAR_WORK (1L << 22)
 
 #if CONV_HAVE_DIRECT
+const conv_kernels *sn_conv_kernels_get(void) {
+    return sn_isa_get() >= SN_ISA_AVX2 ? &sn_conv_kernels_avx2 : &sn_conv_kernels_sse2;
+}
+
 static void direct_forward(sn_layer *L, sn_fwd *f) {
     const conv_cfg *cfg = L->cfg;
     const int B = f->B, F = cfg->filters, F8 = cfg->f8, cin = cfg->cin, K = cfg->K, lout = cfg->lout;
     const int s = cfg->s, d = cfg->d, lp = cfg->lp;
     const int nt = L->threads > 0 ? L->threads : 1;
+    const conv_kernels *kn = sn_conv_kernels_get();
     conv_scratch sc;
     conv_layout(L, B, f->scratch, &sc);
     /* kernel and bias padded to F8 columns (used as is when F = F8) */
@@ -615,7 +290,7 @@ static void direct_forward(sn_layer *L, sn_fwd *f) {
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
     for (int b = 0; b < B; b++) {
         float *y = f->y + (size_t)b * lout * F;
-        conv_direct(y, F, F, xp + (size_t)b * lp * cin, s * cin, d * cin, Cl, Kl, wp, bias, 0, relu, lout);
+        kn->direct(y, F, F, xp + (size_t)b * lp * cin, s * cin, d * cin, Cl, Kl, wp, bias, 0, relu, lout);
         if (!fused) sn_act_forward(cfg->act, y, (size_t)lout, (size_t)F);
     }
 }
@@ -627,6 +302,7 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
     const int lu = lp + d * (K - 1), J = K * cin, nJ = (J + 7) / 8, nN = F8 / 8;
     const int nt = L->threads > 0 ? L->threads : 1;
     float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)J * F : NULL;
+    const conv_kernels *kn = sn_conv_kernels_get();
     conv_scratch sc;
     conv_layout(L, B, bw->scratch, &sc);
     const float *xp = bw->x;
@@ -649,7 +325,7 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
             float *dz = sc.dz + (size_t)b * lout * F8;
             const size_t off = (size_t)b * lout * F;
             if (fused) {
-                conv_dz_relu(dz, F8, bw->y + off, bw->dy + off, lout, F, relu);
+                kn->dz_relu(dz, F8, bw->y + off, bw->dy + off, lout, F, relu);
             } else if (F8 == F) {
                 sn_act_backward(cfg->act, dz, bw->y + off, bw->dy + off, (size_t)lout, (size_t)F);
             } else {
@@ -666,7 +342,7 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
                 memset(u, 0, (size_t)lu * F * sizeof(float));
                 for (int t = 0; t < lout; t++)
                     memcpy(u + ((size_t)t * s + (size_t)d * (K - 1)) * F, dz + (size_t)t * F8, (size_t)F * sizeof(float));
-                conv_direct(bw->dx + (size_t)b * Lin * cin, cin, cin, u + (size_t)pl * F, F, d * F, Fl, Kl, sc.w2,
+                kn->direct(bw->dx + (size_t)b * Lin * cin, cin, cin, u + (size_t)pl * F, F, d * F, Fl, Kl, sc.w2,
                             NULL, 1, 0, Lin);
             }
         }
@@ -686,10 +362,10 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
             const float *x = xp + (size_t)b * xs, *dz = sc.dz + (size_t)b * zs;
             for (int it = it0; it < it1; it++) {
                 if (it < nJ * nN)
-                    conv_dw_block(sc.tot, F8, x, xs, s * cin, d * cin, cin, J, dz, zs, lout, nb, it / nN * 8,
+                    kn->dw_block(sc.tot, F8, x, xs, s * cin, d * cin, cin, J, dz, zs, lout, nb, it / nN * 8,
                                   it % nN * 8);
                 else
-                    conv_db_block(sc.tot + (size_t)J * F8, F8, dz, zs, lout, nb, (it - nJ * nN) * 8);
+                    kn->db_block(sc.tot + (size_t)J * F8, F8, dz, zs, lout, nb, (it - nJ * nN) * 8);
             }
         }
     }
