@@ -4,7 +4,7 @@
  * compiled once per path by conv1d_kern_sse2.c and conv1d_kern_avx2.c (the
  * AVX-512 path runs the AVX2 kernels).
  *
- * The seed's layers are tiny products (depth K·Cin = 6..336, width F = 8)
+ * The seed's layers are tiny products (depth K·C = 6..336, width filters = 8)
  * that BLAS runs far below its peak, and that sn_gemm cuts into 128-row
  * blocks. The direct kernels below keep a block of outputs in vector
  * registers across the whole reduction instead:
@@ -13,22 +13,22 @@
  *            (AVX2: blocks of 8 rows × 8 filters or 4 rows × 16 filters;
  *             SSE2: 4 rows × 8 filters)
  *   dx       the same correlation over the up-sampled dz U (as in the GEMM
- *            path) with W'' (output width Cin), added to dx
- *   dW[j,:] += Σ_b Σ_t xp[b, t·s + k·d, c] · dz[b,t,:],  j = k·Cin + c
+ *            path) with W'' (output width C), added to dx
+ *   dW[j,:] += Σ_b Σ_t xp[b, t·s + k·d, c] · dz[b,t,:],  j = k·C + c
  *            (blocks of 8 rows j × 8 filters)
  *
- * With d = 1 the K taps of one output row are K·Cin consecutive floats, so
- * the (k, c) double loop runs as one loop of depth K·Cin. relu and linear
+ * With d = 1 the K taps of one output row are K·C consecutive floats, so
+ * the (k, c) double loop runs as one loop of depth K·C. relu and linear
  * are applied in the kernel's store and in the dz pass, branch-free (relu's
  * data-dependent branch in sn_act_* cost as much as the convolution).
  *
  * Summation order. Each forward / dx output is one float sum in (k, c) order,
  * then + bias (forward) or added to dx; which thread or block computes it does
- * not matter. dW sums are formed in float over groups of G = max(1, 192/L_out)
- * consecutive samples (G from the shape only), and the group sums are added
+ * not matter. dW sums are formed in float over groups of max(1, 192/T_out)
+ * consecutive samples (from the shape only), and the group sums are added
  * in sample order into a double total (float chains of <= ~256 terms, not the
- * single chain of B·L_out terms a GEMM forms). Forward and dx are split over
- * the batch, dW over fixed blocks of (K·Cin, F): 1 and N threads give
+ * single chain of B·T_out terms a GEMM forms). Forward and dx are split over
+ * the batch, dW over fixed blocks of (K·C, filters): 1 and N threads give
  * identical bits. The results differ from the GEMM path only by rounding.
  *
  * Vector paths. The AVX2 kernels use wide register blocks (16 registers of
@@ -43,7 +43,7 @@
 #include <stddef.h>
 
 /* Direct kernels (GCC vector extensions) for up to this many filters; wider
- * layers use K accumulated sn_gemm calls (conv1d.c, the GEMP path). */
+ * layers use K accumulated sn_gemm calls (conv1d.c, the GEMM path). */
 #define CONV_DIRECT_MAX_F 64
 #if defined(__GNUC__)
 #define CONV_HAVE_DIRECT 1
@@ -55,7 +55,8 @@
 typedef struct conv_kernels {
     const char *name; /* "sse2" | "avx2" */
     /* One sample's correlation, rows i < rows, columns n < width:
-     *   out[i·ldo + n] (=, or += when accum) Σ_{k<K} Σ_{c<C} in[i·rs + k·ks + c] · Wp[(k·C + c)·width8 + n] (+ bias[n])
+     *   out[i·ldo + n] (=, or += when accum)
+     *       Σ_{k<K} Σ_{c<C} in[i·rs + k·ks + c] · Wp[(k·C + c)·width8 + n] (+ bias[n]),
      * then relu when `relu`. Wp: (K·C, width8) with zero columns width..width8,
      * width8 = ⌈width/8⌉·8; bias: (width8) or NULL. */
     void (*direct)(float *restrict out, int ldo, int width, const float *restrict in, int rs, int ks, int C, int K,

@@ -152,8 +152,8 @@ CONV_INLINE void conv_direct_body(float *restrict out, int ldo, int width, const
                 float tmp[32];
                 ST4(tmp, a0), ST4(tmp + 4, b0), ST4(tmp + 8, a1), ST4(tmp + 12, b1);
                 ST4(tmp + 16, a2), ST4(tmp + 20, b2), ST4(tmp + 24, a3), ST4(tmp + 28, b3);
-                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 8, SN_MIN(4, rows - i0 - h), SN_MIN(8, width - n0),
-                           bias ? bias + n0 : NULL, accum, relu);
+                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 8, SN_MIN(4, rows - i0 - h),
+                           SN_MIN(8, width - n0), bias ? bias + n0 : NULL, accum, relu);
             }
     }
 }

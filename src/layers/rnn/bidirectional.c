@@ -25,7 +25,7 @@ static const char *const g_merge_names[] = {"concat", "sum", "mul", "ave"};
 typedef struct bi_cfg {
     sn_layer *fw, *bw;
     bi_merge merge;
-    int H, Tout, rs; /* inner units, output steps (T or 1), return_sequences */
+    int H, t_out, return_sequences; /* H inner units, t_out output steps (T or 1) */
 } bi_cfg;
 
 static void bi_destroy(sn_layer *L) {
@@ -90,8 +90,8 @@ static sn_status bi_build(sn_layer *L) {
         }
     const sn_rnn_cfg *fc = cf->fw->cfg;
     cf->H = fc->units;
-    cf->rs = fc->return_sequences;
-    cf->Tout = cf->rs ? fc->T : 1;
+    cf->return_sequences = fc->return_sequences;
+    cf->t_out = cf->return_sequences ? fc->T : 1;
     L->out = cf->fw->out;
     L->out.d[L->out.rank - 1] = cf->merge == BI_CONCAT ? 2 * cf->H : cf->H;
     return SN_OK;
@@ -114,12 +114,12 @@ static void bi_init(sn_layer *L, sn_rng *r) {
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* Cache: fw cache | bw cache | yf (B,Tout,H) | yb (B,Tout,H). */
+/* Cache: fw cache | bw cache | yf (B,t_out,H) | yb (B,t_out,H). */
 typedef struct bi_lay { size_t cb, yf, yb, total; } bi_lay;
 static bi_lay bi_layout(const sn_layer *L, int B) {
     const bi_cfg *cf = L->cfg;
     bi_lay l;
-    size_t ny = up16((size_t)B * cf->Tout * cf->H);
+    size_t ny = up16((size_t)B * cf->t_out * cf->H);
     l.cb = up16(cf->fw->ops->cache_floats(cf->fw, B));
     l.yf = l.cb + up16(cf->bw->ops->cache_floats(cf->bw, B));
     l.yb = l.yf + ny;
@@ -132,16 +132,16 @@ static size_t bi_cache_floats(const sn_layer *L, int B) { return bi_layout(L, B)
 /* Scratch: dyf | dyb | inner scratch (shared by both inner calls). */
 static size_t bi_scratch_floats(const sn_layer *L, int B) {
     const bi_cfg *cf = L->cfg;
-    size_t ny = up16((size_t)B * cf->Tout * cf->H);
+    size_t ny = up16((size_t)B * cf->t_out * cf->H);
     size_t si = SN_MAX(cf->fw->ops->scratch_floats(cf->fw, B), cf->bw->ops->scratch_floats(cf->bw, B));
     return 2 * ny + si;
 }
 
 static void bi_forward(sn_layer *L, sn_fwd *f) {
     bi_cfg *cf = L->cfg;
-    int B = f->B, H = cf->H, To = cf->Tout;
+    int B = f->B, H = cf->H, t_out = cf->t_out;
     bi_lay ly = bi_layout(L, B);
-    size_t ny = up16((size_t)B * To * H);
+    size_t ny = up16((size_t)B * t_out * H);
     float *yf = f->cache + ly.yf, *yb = f->cache + ly.yb;
     cf->fw->threads = cf->bw->threads = L->threads;
     sn_fwd ff = *f;
@@ -154,12 +154,12 @@ static void bi_forward(sn_layer *L, sn_fwd *f) {
     ff.cache = f->cache + ly.cb;
     ff.scratch = f->scratch + 2 * ny;
     cf->bw->ops->forward(cf->bw, &ff);
-    int W = cf->merge == BI_CONCAT ? 2 * H : H;
+    int width = cf->merge == BI_CONCAT ? 2 * H : H;
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < To; t++) {
-            const float *a = yf + ((size_t)b * To + t) * H;
-            const float *r = yb + ((size_t)b * To + (To - 1 - t)) * H; /* flipped back (To = 1: itself) */
-            float *y = f->y + ((size_t)b * To + t) * W;
+        for (int t = 0; t < t_out; t++) {
+            const float *a = yf + ((size_t)b * t_out + t) * H;
+            const float *r = yb + ((size_t)b * t_out + (t_out - 1 - t)) * H; /* flipped back (t_out = 1: itself) */
+            float *y = f->y + ((size_t)b * t_out + t) * width;
             switch (cf->merge) {
             case BI_CONCAT:
                 memcpy(y, a, (size_t)H * sizeof(float));
@@ -170,21 +170,21 @@ static void bi_forward(sn_layer *L, sn_fwd *f) {
             case BI_AVE: for (int i = 0; i < H; i++) y[i] = 0.5f * (a[i] + r[i]); break;
             }
         }
-    f->mask_out = cf->rs ? f->mask : NULL;
+    f->mask_out = cf->return_sequences ? f->mask : NULL;
 }
 
 static void bi_backward(sn_layer *L, sn_bwd *b) {
     bi_cfg *cf = L->cfg;
-    int B = b->B, H = cf->H, To = cf->Tout;
+    int B = b->B, H = cf->H, t_out = cf->t_out;
     bi_lay ly = bi_layout(L, B);
-    size_t ny = up16((size_t)B * To * H);
+    size_t ny = up16((size_t)B * t_out * H);
     const float *yf = b->cache + ly.yf, *yb = b->cache + ly.yb;
     float *dyf = b->scratch, *dyb = b->scratch + ny;
-    int W = cf->merge == BI_CONCAT ? 2 * H : H;
+    int width = cf->merge == BI_CONCAT ? 2 * H : H;
     for (int s = 0; s < B; s++)
-        for (int t = 0; t < To; t++) {
-            size_t tf = (size_t)s * To + t, tb = (size_t)s * To + (To - 1 - t);
-            const float *dy = b->dy + tf * W;
+        for (int t = 0; t < t_out; t++) {
+            size_t tf = (size_t)s * t_out + t, tb = (size_t)s * t_out + (t_out - 1 - t);
+            const float *dy = b->dy + tf * width;
             float *df = dyf + tf * H, *db = dyb + tb * H;
             switch (cf->merge) {
             case BI_CONCAT:

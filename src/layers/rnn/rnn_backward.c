@@ -116,7 +116,8 @@ static void chunk_rec_grad(const rnn_ctx *c, int k0, int nk, float *pU, float *h
             sn_gemm(1, 0, H, H, nr, 1.0f, h_rows, H, dz, ldz, 1.0f, pU + g * H, gate_cols);
         }
     }
-    if (gru_rb) sn_gemm(1, 0, H, H, nr, 1.0f, c->gru_rec + r0 * H, H, gtc + 2 * H, gate_cols, 1.0f, pU + 2 * H, gate_cols);
+    if (gru_rb)
+        sn_gemm(1, 0, H, H, nr, 1.0f, c->gru_rec + r0 * H, H, gtc + 2 * H, gate_cols, 1.0f, pU + 2 * H, gate_cols);
 }
 
 /* The gradients of chunk ch of whole steps: its partial dW / dU / db (in

@@ -125,7 +125,8 @@ static void forward_input_gemm(const sn_layer *L, const rnn_ctx *c, const rnn_ke
             for (int k = k0; k < k1; k++) {
                 int t = cf->go_backwards ? T - 1 - k : k;
                 for (int b = 0; b < B; b++)
-                    memcpy(input_rows + ((size_t)k * B + b) * C, x + ((size_t)b * T + t) * C, (size_t)C * sizeof(float));
+                    memcpy(input_rows + ((size_t)k * B + b) * C, x + ((size_t)b * T + t) * C,
+                           (size_t)C * sizeof(float));
             }
         }
         int nr = (k1 - k0) * B;
