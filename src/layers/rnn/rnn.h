@@ -37,10 +37,14 @@ typedef struct sn_rnn_cfg {
     size_t off_kernel, off_recurrent, off_bias; /* tensor offsets in the layer's block (floats) */
 } sn_rnn_cfg;
 
+/* The ops tables of the recurrent kinds (rnn_layer.c), the wrapper
+ * (bidirectional.c) and the id layers (layers/embedding.c); the registry
+ * lists them, Bidirectional builds its inner layers from the first three. */
 extern const sn_layer_ops sn_simplernn_ops, sn_lstm_ops, sn_gru_ops;
 extern const sn_layer_ops sn_bidirectional_ops, sn_embedding_ops, sn_masking_ops, sn_onehot_ops;
 
-/* 1 if L is a SimpleRNN / LSTM / GRU layer. */
+/* 1 if L is a SimpleRNN / LSTM / GRU layer (not Bidirectional), else 0;
+ * NULL gives 0. */
 int sn_rnn_is_recurrent(const sn_layer *L);
 
 /* Final states of the last forward call of recurrent layer L, read from the
@@ -50,7 +54,9 @@ int sn_rnn_is_recurrent(const sn_layer *L);
  * is Keras's return_state output. SN_ERR_ARG if L is not recurrent. */
 sn_status sn_rnn_final_states(const sn_layer *L, const float *cache, int B, const float **h, const float **c);
 
-/* The inner layers of Bidirectional layer L (point into L, do not free). */
+/* The inner layers of Bidirectional layer L: *fw the forward direction,
+ * *bw the backward one (they point into L, do not free). L must be a
+ * Bidirectional layer. */
 void sn_bidirectional_parts(const sn_layer *L, sn_layer **fw, sn_layer **bw);
 
 /* Validates token ids before a forward pass: every ids[i] must be an integer
