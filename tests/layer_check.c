@@ -27,8 +27,7 @@ sn_status lc_create(lc_layer *t, const char *spec, const sn_shape *in, int B, ui
     if (t->L->ops->bind) t->L->ops->bind(t->L);
     sn_rng r;
     sn_rng_seed(&r, seed);
-    t->L->ops->init(t->L, &r);
-    return SN_OK;
+    return t->L->ops->init(t->L, &r);
 }
 
 void lc_free(lc_layer *t) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "layer_check.h"
+#include "seqnn.h"
 #include "test.h"
 
 static sn_shape shp1(int c) {
@@ -762,4 +763,116 @@ TEST(basic_batchnorm_modes) {
     CHECK(memcmp(y, y2, sizeof y) == 0);
     CHECK_CLOSE(mm[0], 1.5, 1e-6, 1e-6);
     lc_free(&t);
+}
+
+/* ---- out of memory in init ---- */
+
+typedef struct oom_case {
+    const char *spec;
+    int rank, d0, d1;             /* input shape */
+    const char *layer, *tensor;   /* the orthogonal tensor in the model */
+    int cols;                     /* its column count */
+} oom_case;
+
+static const oom_case g_oom_cases[] = {
+    {"dense(4, kernel_initializer=orthogonal)", 1, 6, 0, "dense", "kernel", 4},
+    {"conv1d(4, 2, kernel_initializer=orthogonal)", 2, 8, 3, "conv1d", "kernel", 4},
+    {"lstm(3)", 2, 5, 2, "lstm", "recurrent_kernel", 12},
+    {"simplernn(3, kernel_initializer=orthogonal)", 2, 5, 2, "simple_rnn", "kernel", 3},
+    {"embedding(9, 4, embeddings_initializer=orthogonal)", 1, 5, 0, "embedding", "embeddings", 4},
+    {"bidirectional(gru(3))", 2, 5, 2, "bidirectional", "backward_gru/recurrent_kernel", 9},
+};
+
+/* 1 when every column of the (numel/cols, cols) tensor w has a non-zero entry. */
+static int columns_filled(const float *w, size_t numel, int cols) {
+    if (!w || !numel) return 0;
+    for (int j = 0; j < cols; j++) {
+        int nz = 0;
+        for (size_t i = (size_t)j; i < numel; i += (size_t)cols) nz |= w[i] != 0.0f;
+        if (!nz) return 0;
+    }
+    return 1;
+}
+
+/* Orthogonal init allocates work space. ops->init must report a failed
+ * allocation as SN_ERR_NOMEM (it used to abort in the recurrent and
+ * embedding layers and to leave the weights zero in dense and conv1d): the
+ * allocations of init are made to fail from the n-th on, n = 0, 1, ...,
+ * until one attempt succeeds with the tensor filled. */
+TEST(basic_init_out_of_memory_is_reported) {
+    for (size_t c = 0; c < sizeof g_oom_cases / sizeof *g_oom_cases; c++) {
+        const oom_case *k = &g_oom_cases[c];
+        sn_spec sp;
+        CHECK_OK(sn_spec_parse(&sp, k->spec));
+        sn_layer *L = sn_layer_create(sp.calls[0]);
+        CHECK(L);
+        sn_shape in = k->rank == 1 ? shp1(k->d0) : shp2(k->d0, k->d1);
+        CHECK_OK(sn_layer_build(L, &in));
+        float *w = calloc(L->n_params, sizeof(float)), *g = calloc(L->n_params, sizeof(float));
+        L->w = w;
+        L->g = g;
+        if (L->ops->bind) L->ops->bind(L);
+        int done = 0, failures = 0;
+        for (long n = 0; n < 1000 && !done; n++) {
+            sn_rng r;
+            sn_rng_seed(&r, 3);
+            memset(w, 0, L->n_params * sizeof(float));
+            sn_alloc_fail_after(n);
+            sn_status st = L->ops->init(L, &r);
+            sn_alloc_fail_after(-1);
+            if (st == SN_OK) {
+                done = 1;
+                /* the layer's first orthogonal tensor is its kernel or recurrent kernel */
+                int filled = 0;
+                for (int i = 0; i < L->n_tensors && !filled; i++)
+                    filled = !strcmp(L->tensors[i].name, k->tensor) &&
+                             columns_filled(w + L->tensors[i].offset, L->tensors[i].numel, k->cols);
+                CHECK_MSG(filled, "%s: init succeeded after %d failed attempts, %s not filled", k->spec, failures,
+                          k->tensor);
+            } else {
+                failures++;
+                CHECK_MSG(st == SN_ERR_NOMEM, "%s: allocation %ld failing gives %s", k->spec, n, sn_status_str(st));
+            }
+        }
+        CHECK_MSG(done && failures > 0, "%s: %d failures, done %d", k->spec, failures, done);
+        free(w);
+        free(g);
+        sn_layer_free(L);
+        sn_spec_free(&sp);
+    }
+}
+
+/* The model passes the failure on: building a model while its allocations
+ * fail from the n-th on never aborts and never returns a model whose
+ * orthogonal tensors were left unfilled; every failed build returns an
+ * error and no model. (Which code a failure before init reports is the
+ * model's and the spec parser's business; init's is SN_ERR_NOMEM above.) */
+TEST(basic_model_init_out_of_memory_is_reported) {
+    for (size_t c = 0; c < sizeof g_oom_cases / sizeof *g_oom_cases; c++) {
+        const oom_case *k = &g_oom_cases[c];
+        sn_model_opts o = {0};
+        o.input_rank = k->rank;
+        o.input_shape[0] = k->d0;
+        o.input_shape[1] = k->d1;
+        o.seed = 3;
+        int built = 0;
+        for (long n = 0; n < 100000 && !built; n++) {
+            sn_model *m = NULL;
+            sn_alloc_fail_after(n);
+            sn_status st = sn_model_init(&m, k->spec, &o);
+            sn_alloc_fail_after(-1);
+            if (st != SN_OK) {
+                CHECK_MSG(!m, "%s: failed build %ld left a model", k->spec, n);
+                continue;
+            }
+            built = 1;
+            size_t numel = 0;
+            const float *w = sn_model_tensor(m, k->layer, k->tensor, &numel);
+            int filled = columns_filled(w, numel, k->cols);
+            sn_model_free(m);
+            CHECK_MSG(filled, "%s built with allocation %ld failing, but %s/%s is not initialised", k->spec, n,
+                      k->layer, k->tensor);
+        }
+        CHECK_MSG(built, "%s never built", k->spec);
+    }
 }

@@ -171,12 +171,14 @@ static sn_status conv_build(sn_layer *L) {
     return SN_OK;
 }
 
-static void conv_init(sn_layer *L, sn_rng *r) {
+static sn_status conv_init(sn_layer *L, sn_rng *r) {
     const conv_cfg *cfg = L->cfg;
     const int K = cfg->K, C = cfg->C, filters = cfg->filters;
     /* fan_in = K·C, fan_out = K·filters (docs/keras-semantics.md §6). */
-    sn_init_apply(cfg->kernel_init, L->w, K * C, filters, (double)K * C, (double)K * filters, r);
-    if (cfg->use_bias) sn_init_apply(cfg->bias_init, L->w + (size_t)K * C * filters, 1, filters, filters, filters, r);
+    sn_status st = sn_init_apply(cfg->kernel_init, L->w, K * C, filters, (double)K * C, (double)K * filters, r);
+    if (!st && cfg->use_bias)
+        st = sn_init_apply(cfg->bias_init, L->w + (size_t)K * C * filters, 1, filters, filters, filters, r);
+    return st;
 }
 
 static size_t conv_cache_floats(const sn_layer *L, int B) {

@@ -77,12 +77,13 @@ static int dense_c(const sn_layer *L) { return L->in.d[L->in.rank - 1]; }
 /* Rows of the GEMM: B, or B·T for sequences. */
 static size_t dense_rows(const sn_layer *L, int B) { return (size_t)B * (L->in.rank == 2 ? (size_t)L->in.d[0] : 1); }
 
-static void dense_init(sn_layer *L, sn_rng *r) {
+static sn_status dense_init(sn_layer *L, sn_rng *r) {
     dense_cfg *cfg = L->cfg;
     int C = dense_c(L), units = cfg->units;
-    sn_init_apply(cfg->kernel_init, L->w, C, units, C, units, r);
-    /* 1-D tensor: fan_in = fan_out = H (docs/keras-semantics.md §6). */
-    if (cfg->use_bias) sn_init_apply(cfg->bias_init, L->w + (size_t)C * units, 1, units, units, units, r);
+    sn_status st = sn_init_apply(cfg->kernel_init, L->w, C, units, C, units, r);
+    /* 1-D tensor: fan_in = fan_out = units (docs/keras-semantics.md §6). */
+    if (!st && cfg->use_bias) st = sn_init_apply(cfg->bias_init, L->w + (size_t)C * units, 1, units, units, units, r);
+    return st;
 }
 
 static size_t dense_cache_floats(const sn_layer *L, int B) {

@@ -74,9 +74,9 @@ static sn_status emb_build(sn_layer *L) {
     return SN_OK;
 }
 
-static void emb_init(sn_layer *L, sn_rng *r) {
+static sn_status emb_init(sn_layer *L, sn_rng *r) {
     emb_cfg *cf = L->cfg;
-    SN_ASSERT(sn_init_apply(cf->init, L->w, cf->V, cf->dim, cf->V, cf->dim, r) == SN_OK);
+    return sn_init_apply(cf->init, L->w, cf->V, cf->dim, cf->V, cf->dim, r);
 }
 
 static size_t zero_floats(const sn_layer *L, int B) {
@@ -153,9 +153,10 @@ static sn_status masking_build(sn_layer *L) {
     return SN_OK;
 }
 
-static void nothing_init(sn_layer *L, sn_rng *r) {
+static sn_status nothing_init(sn_layer *L, sn_rng *r) {
     (void)L;
     (void)r;
+    return SN_OK;
 }
 
 static void masking_forward(sn_layer *L, sn_fwd *f) {

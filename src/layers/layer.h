@@ -115,8 +115,11 @@ typedef struct sn_layer_ops {
     /* Optional: called after L->w / L->g point at the model buffers
      * (wrappers point their inner layers into their own block). */
     void (*bind)(sn_layer *L);
-    /* Initializes L->w (Keras defaults unless configured). */
-    void (*init)(sn_layer *L, sn_rng *rng);
+    /* Initializes L->w (Keras defaults unless configured), drawing from rng.
+     * SN_ERR_NOMEM when an initializer's work space cannot be allocated
+     * (orthogonal); L->w is then unspecified and the layer must not be used
+     * until a later init succeeds. */
+    sn_status (*init)(sn_layer *L, sn_rng *rng);
     size_t (*cache_floats)(const sn_layer *L, int B);
     size_t (*scratch_floats)(const sn_layer *L, int B);
     void (*forward)(sn_layer *L, sn_fwd *f);

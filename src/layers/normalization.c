@@ -68,7 +68,7 @@ static sn_status norm_build_common(sn_layer *L, int moving) {
     return SN_OK;
 }
 
-static void norm_init(sn_layer *L, sn_rng *r) {
+static sn_status norm_init(sn_layer *L, sn_rng *r) {
     (void)r;
     const norm_cfg *cfg = L->cfg;
     const size_t C = (size_t)cfg->C;
@@ -76,6 +76,7 @@ static void norm_init(sn_layer *L, sn_rng *r) {
     if (cfg->o_beta >= 0) sn_init_const(L->w + cfg->o_beta, C, 0.0f);
     if (cfg->o_mean >= 0) sn_init_const(L->w + cfg->o_mean, C, 0.0f);
     if (cfg->o_var >= 0) sn_init_const(L->w + cfg->o_var, C, 1.0f);
+    return SN_OK;
 }
 
 /* Shortest "%.*g" text that reads back as the same double. */

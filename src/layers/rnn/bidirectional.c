@@ -105,11 +105,11 @@ static void bi_bind(sn_layer *L) {
     cf->bw->g = L->g + cf->fw->n_params;
 }
 
-static void bi_init(sn_layer *L, sn_rng *r) {
+static sn_status bi_init(sn_layer *L, sn_rng *r) {
     bi_cfg *cf = L->cfg;
     bi_bind(L);
-    cf->fw->ops->init(cf->fw, r);
-    cf->bw->ops->init(cf->bw, r);
+    sn_status st = cf->fw->ops->init(cf->fw, r);
+    return st ? st : cf->bw->ops->init(cf->bw, r);
 }
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }

@@ -117,24 +117,23 @@ static sn_status rnn_build(sn_layer *L) {
     return SN_OK;
 }
 
-static void rnn_init(sn_layer *L, sn_rng *r) {
+static sn_status rnn_init(sn_layer *L, sn_rng *r) {
     sn_rnn_cfg *cf = L->cfg;
     int H = cf->units, gate_cols = cf->n_gates * H;
+    sn_status st;
     /* Keras fans: kernel (C, gate_cols) → fan_in C, fan_out gate_cols (§6). */
-    SN_ASSERT(sn_init_apply(cf->kernel_init, L->w + cf->off_kernel, cf->C, gate_cols, cf->C, gate_cols, r) == SN_OK);
-    SN_ASSERT(sn_init_apply(cf->recurrent_init, L->w + cf->off_recurrent, H, gate_cols, H, gate_cols, r) == SN_OK);
-    if (!cf->use_bias) return;
+    if ((st = sn_init_apply(cf->kernel_init, L->w + cf->off_kernel, cf->C, gate_cols, cf->C, gate_cols, r))) return st;
+    if ((st = sn_init_apply(cf->recurrent_init, L->w + cf->off_recurrent, H, gate_cols, H, gate_cols, r))) return st;
+    if (!cf->use_bias) return SN_OK;
     float *b = L->w + cf->off_bias;
     if (cf->kind == SN_RNN_LSTM && cf->unit_forget_bias) {
         /* [init(H), ones(H), init(2H)] */
-        SN_ASSERT(sn_init_apply(cf->bias_init, b, 1, H, H, H, r) == SN_OK);
+        if ((st = sn_init_apply(cf->bias_init, b, 1, H, H, H, r))) return st;
         sn_init_const(b + H, (size_t)H, 1.0f);
-        SN_ASSERT(sn_init_apply(cf->bias_init, b + 2 * H, 1, 2 * H, 2 * H, 2 * H, r) == SN_OK);
-    } else if (cf->kind == SN_RNN_GRU && cf->reset_after) {
-        SN_ASSERT(sn_init_apply(cf->bias_init, b, 2, gate_cols, 2, gate_cols, r) == SN_OK);
-    } else {
-        SN_ASSERT(sn_init_apply(cf->bias_init, b, 1, gate_cols, gate_cols, gate_cols, r) == SN_OK);
+        return sn_init_apply(cf->bias_init, b + 2 * H, 1, 2 * H, 2 * H, 2 * H, r);
     }
+    if (cf->kind == SN_RNN_GRU && cf->reset_after) return sn_init_apply(cf->bias_init, b, 2, gate_cols, 2, gate_cols, r);
+    return sn_init_apply(cf->bias_init, b, 1, gate_cols, gate_cols, gate_cols, r);
 }
 
 
