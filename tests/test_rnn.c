@@ -670,3 +670,91 @@ TEST(rnn_inference_matches_training) {
                     lc_free(&t);
                 }
 }
+
+/* ---- layers given seed= own their dropout streams ---- */
+
+/* ops->rng_streams lists the stream of a seeded recurrent layer (both of a
+ * seeded Bidirectional, none without seed), and restoring those states into
+ * a fresh layer continues the very masks of the original: the model and
+ * resume files save them so that load and --resume reproduce an
+ * uninterrupted run. */
+TEST(rnn_seeded_streams_are_listed_and_restore) {
+    const struct { const char *spec; int streams; } cases[] = {
+        {"lstm(8, dropout=0.3, recurrent_dropout=0.3, seed=7, return_sequences=true)", 1},
+        {"gru(6, recurrent_dropout=0.4, seed=2)", 1},
+        {"simplernn(5, dropout=0.5, seed=1)", 1},
+        {"bidirectional(gru(6, dropout=0.3, recurrent_dropout=0.4, seed=2))", 2},
+        {"lstm(8, dropout=0.3)", 0},
+        {"bidirectional(lstm(4, recurrent_dropout=0.2))", 0},
+    };
+    int B = 5, T = 7, C = 3;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sn_shape in = seq_shape(T, C);
+        lc_layer a, b;
+        CHECK_OK(lc_create(&a, cases[i].spec, &in, B, 4));
+        CHECK_OK(lc_create(&b, cases[i].spec, &in, B, 4));
+        CHECK_MSG(a.L->ops->rng_streams, "%s: no rng_streams entry", cases[i].spec);
+        sn_rng *sa[4] = {0}, *sb[4] = {0};
+        int na = a.L->ops->rng_streams(a.L, sa, 4), nb = b.L->ops->rng_streams(b.L, sb, 4);
+        CHECK_MSG(na == cases[i].streams && nb == na, "%s: %d streams", cases[i].spec, na);
+        if (na == 2) CHECK(sa[0] != sa[1] && memcmp(sa[0], sa[1], sizeof *sa[0]));
+        size_t ny = (size_t)B * sn_shape_phys(&a.L->out);
+        float *x = randn((size_t)B * T * C, 8), *y1 = calloc(ny, 4), *y2 = calloc(ny, 4), *yb = calloc(ny, 4);
+        sn_rng saved[4];
+        lc_forward(&a, x, NULL, y1, NULL, 1, 9, NULL);
+        for (int k = 0; k < na; k++) saved[k] = *sa[k];
+        lc_forward(&a, x, NULL, y2, NULL, 1, 9, NULL);
+        for (int k = 0; k < na; k++) *sb[k] = saved[k];
+        lc_forward(&b, x, NULL, yb, NULL, 1, 9, NULL);
+        if (na) {
+            CHECK_MSG(memcmp(y1, y2, ny * 4), "%s: the stream did not advance between calls", cases[i].spec);
+            CHECK_MSG(!memcmp(y2, yb, ny * 4), "%s: restored streams give other masks", cases[i].spec);
+        }
+        free(x); free(y1); free(y2); free(yb);
+        lc_free(&a);
+        lc_free(&b);
+    }
+}
+
+/* Bidirectional configures both directions from one call: with seed= the
+ * two must still draw different masks (derived streams), and the same spec
+ * must reproduce them. The masks are read off the outputs: with W = U = I,
+ * linear activation and x = 1, h_k = 1 + m ⊙ h_{k-1}, so after the second
+ * step a unit reads 3 where its recurrent mask keeps (m = 2) and 1 where it
+ * drops. The backward half at position T-2 is its second processing step. */
+TEST(rnn_bidirectional_seeded_directions_independent) {
+    const char *spec = "bidirectional(simplernn(8, activation=linear, recurrent_dropout=0.5, seed=3, "
+                       "return_sequences=true))";
+    int B = 4, T = 5, H = 8;
+    sn_shape in = seq_shape(T, H);
+    float x[4 * 5 * 8], y[2][4 * 5 * 16];
+    for (int i = 0; i < B * T * H; i++) x[i] = 1.0f;
+    for (int r = 0; r < 2; r++) {
+        lc_layer t;
+        CHECK_OK(lc_create(&t, spec, &in, B, 1));
+        sn_layer *fw, *bw;
+        sn_bidirectional_parts(t.L, &fw, &bw);
+        sn_layer *parts[2] = {fw, bw};
+        memset(t.w, 0, t.L->n_params * sizeof(float));
+        for (int p = 0; p < 2; p++) {
+            const sn_rnn_cfg *cf = parts[p]->cfg;
+            float *w = t.w + (p ? fw->n_params : 0);
+            for (int i = 0; i < H; i++) w[cf->off_kernel + (size_t)i * H + i] = w[cf->off_recurrent + (size_t)i * H + i] = 1;
+        }
+        /* the model RNG differs between the two runs: the seeded streams do not use it */
+        lc_forward(&t, x, NULL, y[r], NULL, 1, 100 + r, NULL);
+        lc_free(&t);
+    }
+    CHECK_MSG(!memcmp(y[0], y[1], sizeof y[0]), "the same seed gives other masks");
+    int differ = 0, kept[2] = {0, 0};
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < H; i++) {
+            float f = y[0][((size_t)b * T + 1) * 2 * H + i], k = y[0][((size_t)b * T + T - 2) * 2 * H + H + i];
+            CHECK((f == 3.0f || f == 1.0f) && (k == 3.0f || k == 1.0f));
+            kept[0] += f == 3.0f;
+            kept[1] += k == 3.0f;
+            differ += (f == 3.0f) != (k == 3.0f);
+        }
+    CHECK(kept[0] > 0 && kept[0] < B * H && kept[1] > 0 && kept[1] < B * H);
+    CHECK_MSG(differ > 0, "forward and backward drew the same %d-unit recurrent masks", B * H);
+}

@@ -3,7 +3,12 @@
  * Owns two recurrent layers built from the same nested call: `forward_<kind>`
  * and `backward_<kind>` (a clone with go_backwards flipped). Both get
  * zero_output_for_mask = return_sequences, see the same input and mask, and
- * draw their dropout masks independently (one after the other from the RNG).
+ * draw their dropout masks independently: without seed= one after the other
+ * from the model's RNG; with seed=s the forward direction owns the stream a
+ * lone layer with seed=s would (sn_rng_seed(s)) and the backward direction
+ * the stream derived from it by one sn_rng_split (sn_rng_seed(s), then
+ * split), so the two never repeat each other's masks and the same spec
+ * reproduces both. rng_streams lists forward's, then backward's.
  *
  * Parameters: forward's tensors then backward's, in one block, named
  *   "forward_lstm/kernel", "forward_lstm/recurrent_kernel", "forward_lstm/bias",
@@ -67,6 +72,12 @@ static sn_status bi_configure(sn_layer *L, const sn_spec_call *c) {
     if (!cf->bw) return SN_ERR_PARSE;
     sn_rnn_cfg *fc = cf->fw->cfg, *bc = cf->bw->cfg;
     bc->go_backwards = !fc->go_backwards;
+    if (bc->seed >= 0) {
+        /* both were seeded with the same seed: derive backward's (header) */
+        sn_rng parent;
+        sn_rng_seed(&parent, (uint64_t)bc->seed);
+        bc->seed_rng = sn_rng_split(&parent);
+    }
     fc->zero_output_for_mask = bc->zero_output_for_mask = fc->return_sequences;
     snprintf(cf->fw->name, sizeof cf->fw->name, "forward_%s", cf->fw->ops->kind);
     snprintf(cf->bw->name, sizeof cf->bw->name, "backward_%s", cf->bw->ops->kind);
@@ -228,6 +239,13 @@ static int bi_describe(const sn_layer *L, char *buf, size_t n) {
     return snprintf(buf, n, "bidirectional(%s, merge_mode=%s)", inner, g_merge_names[cf->merge]);
 }
 
+/* ops->rng_streams: the inner layers' streams, forward's then backward's. */
+static int bi_rng_streams(sn_layer *L, sn_rng **out, int max) {
+    bi_cfg *cf = L->cfg;
+    int n = cf->fw->ops->rng_streams(cf->fw, out, max);
+    return n + cf->bw->ops->rng_streams(cf->bw, out + SN_MIN(n, max), SN_MAX(max - n, 0));
+}
+
 void sn_bidirectional_parts(const sn_layer *L, sn_layer **fw, sn_layer **bw) {
     const bi_cfg *cf = L->cfg;
     *fw = cf->fw;
@@ -239,4 +257,5 @@ const sn_layer_ops sn_bidirectional_ops = {
     .configure = bi_configure, .build = bi_build, .bind = bi_bind, .init = bi_init,
     .cache_floats = bi_cache_floats, .scratch_floats = bi_scratch_floats,
     .forward = bi_forward, .backward = bi_backward, .describe = bi_describe, .destroy = bi_destroy,
+    .rng_streams = bi_rng_streams,
 };

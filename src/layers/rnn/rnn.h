@@ -28,7 +28,8 @@ typedef struct sn_rnn_cfg {
     int return_sequences, return_state, go_backwards, unroll;
     double dropout, recurrent_dropout; /* validated in [0, 1]; active only for 0 < p < 1 */
     long seed;                  /* -1: masks come from the model's RNG */
-    sn_rng seed_rng;            /* the layer's own dropout stream when seed >= 0 */
+    sn_rng seed_rng;            /* own dropout stream when seed >= 0 (listed by ops->rng_streams; Bidirectional
+                                   derives its backward direction's, bidirectional.c) */
     int zero_output_for_mask;   /* set by Bidirectional (= return_sequences), not a spec argument */
     /* set by build */
     int T, C;                   /* input steps and features (C = V for an ids input) */

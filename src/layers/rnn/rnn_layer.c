@@ -248,21 +248,32 @@ static int rnn_describe(const sn_layer *L, char *buf, size_t n) {
     return snprintf(buf, n, "%s", s);
 }
 
+/* ops->rng_streams: the layer's own dropout stream when it was given seed=. */
+static int rnn_rng_streams(sn_layer *L, sn_rng **out, int max) {
+    sn_rnn_cfg *cf = L->cfg;
+    if (cf->seed < 0) return 0;
+    if (max >= 1) out[0] = &cf->seed_rng;
+    return 1;
+}
+
 const sn_layer_ops sn_simplernn_ops = {
     .kind = "simplernn", .class_name = "SimpleRNN", .mask_policy = SN_MASK_OWN,
     .configure = simplernn_configure, .build = rnn_build, .init = rnn_init,
     .cache_floats = rnn_cache_floats, .scratch_floats = rnn_scratch_floats,
     .forward = sn_rnn_forward, .backward = sn_rnn_backward, .describe = rnn_describe,
+    .rng_streams = rnn_rng_streams,
 };
 const sn_layer_ops sn_lstm_ops = {
     .kind = "lstm", .class_name = "LSTM", .mask_policy = SN_MASK_OWN,
     .configure = lstm_configure, .build = rnn_build, .init = rnn_init,
     .cache_floats = rnn_cache_floats, .scratch_floats = rnn_scratch_floats,
     .forward = sn_rnn_forward, .backward = sn_rnn_backward, .describe = rnn_describe,
+    .rng_streams = rnn_rng_streams,
 };
 const sn_layer_ops sn_gru_ops = {
     .kind = "gru", .class_name = "GRU", .mask_policy = SN_MASK_OWN,
     .configure = gru_configure, .build = rnn_build, .init = rnn_init,
     .cache_floats = rnn_cache_floats, .scratch_floats = rnn_scratch_floats,
     .forward = sn_rnn_forward, .backward = sn_rnn_backward, .describe = rnn_describe,
+    .rng_streams = rnn_rng_streams,
 };
