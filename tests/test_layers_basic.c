@@ -876,3 +876,76 @@ TEST(basic_model_init_out_of_memory_is_reported) {
         CHECK_MSG(built, "%s never built", k->spec);
     }
 }
+
+/* ---- GEMMs cut into row blocks ---- */
+
+/* Integer values in [-2, 2]: every product and sum the layers form below is
+ * an integer under 2^24, exact in float whatever order the BLAS adds in, so
+ * results computed in row blocks must equal the one-call results bit for
+ * bit. */
+static void small_ints(float *v, size_t n, uint64_t seed) {
+    sn_rng r;
+    sn_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) v[i] = (float)((int)sn_rng_below(&r, 5) - 2);
+}
+
+/* y, dx and the weight gradient of spec on (T,C) with B rows, GEMM row
+ * blocks limited to `limit` (0: INT_MAX); integer data. */
+static void row_block_run(const char *spec, int T, int C, int B, size_t limit, float **y, float **dx, float **g,
+                          size_t *ny, size_t *nx, size_t *ng) {
+    sn_shape in = shp2(T, C);
+    lc_layer t;
+    SN_ASSERT(lc_create(&t, spec, &in, B, 1) == SN_OK);
+    small_ints(t.w, t.L->n_params, 2);
+    *nx = (size_t)B * T * C;
+    *ny = (size_t)B * sn_shape_phys(&t.L->out);
+    *ng = t.L->n_params;
+    float *x = malloc(*nx * sizeof(float)), *dy = malloc(*ny * sizeof(float));
+    small_ints(x, *nx, 3);
+    small_ints(dy, *ny, 4);
+    *y = malloc(*ny * sizeof(float));
+    *dx = malloc(*nx * sizeof(float));
+    *g = malloc(*ng * sizeof(float));
+    sn_layer_gemm_rows_set(limit);
+    lc_forward(&t, x, NULL, *y, NULL, 1, 1, NULL);
+    lc_backward(&t, x, NULL, *y, dy, *dx, NULL);
+    memcpy(*g, t.g, *ng * sizeof(float));
+    free(x);
+    free(dy);
+    lc_free(&t);
+}
+
+/* sn_gemm takes int sizes, but Dense on sequences multiplies B·T rows and
+ * Conv1D's GEMM path (B−1)·R + T_out virtual rows, which pass INT_MAX before
+ * the model's memory guard stops them (small C). Those layers cut their
+ * GEMMs into blocks of at most sn_layer_gemm_rows() rows. With the limit
+ * lowered (the test hook) every block must stay within it, and the results
+ * must equal those of one call. */
+TEST(basic_gemm_row_blocks) {
+    const struct { const char *spec; int T, C; } cases[] = {
+        {"dense(5)", 7, 3},
+        {"dense(4, activation=relu, use_bias=false)", 9, 2},
+        {"conv1d(65, 3, strides=2, padding=same)", 9, 2},
+        {"conv1d(66, 2, dilation_rate=2, activation=relu)", 8, 3},
+    };
+    const size_t limits[] = {1, 5, 8, 13, 41};
+    const int B = 6;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        float *y0, *dx0, *g0;
+        size_t ny, nx, ng;
+        row_block_run(cases[c].spec, cases[c].T, cases[c].C, B, 0, &y0, &dx0, &g0, &ny, &nx, &ng);
+        for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
+            float *y, *dx, *g;
+            size_t ny1, nx1, ng1;
+            row_block_run(cases[c].spec, cases[c].T, cases[c].C, B, limits[l], &y, &dx, &g, &ny1, &nx1, &ng1);
+            size_t used = sn_layer_gemm_rows_used();
+            sn_layer_gemm_rows_set(0);
+            int same = !memcmp(y, y0, ny * 4) && !memcmp(dx, dx0, nx * 4) && !memcmp(g, g0, ng * 4);
+            free(y); free(dx); free(g);
+            CHECK_MSG(used > 0 && used <= limits[l], "%s: a GEMM took %zu rows with the limit at %zu", cases[c].spec,
+                      used, limits[l]);
+            CHECK_MSG(same, "%s: results in blocks of %zu rows differ from one call", cases[c].spec, limits[l]);
+        }
+        free(y0); free(dx0); free(g0);
+    }
+}

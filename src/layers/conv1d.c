@@ -401,16 +401,18 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
 
 /* ================= GEMM path (wide layers) ================= */
 
-/* out (M, N) (+)= Σ_k A_k (M, Ck) · W_k (Ck, N), A_k = A + k·dil·Ck floats
- * with row stride lda. The K taps are K accumulated GEMMs of depth Ck: the
- * tap rows overlap, which BLAS does not accept as one (M, K·Ck) matrix, and
+/* out (rows, cols) (+)= Σ_k A_k (rows, depth) · W_k (depth, cols), A_k = A +
+ * k·dilation·depth floats with row stride lda, in row blocks
+ * (sn_layer_gemm_m: rows may pass INT_MAX). The K taps are K accumulated
+ * GEMMs of depth `depth`: the tap rows overlap, which BLAS does not accept as
+ * one (rows, K·depth) matrix, and
  * an im2col copy measured 2-2.5x slower on the seed shapes (B=256, (120,14),
  * conv1d(8, 24): 9 ms vs 23 ms forward, 1 thread). */
-static void tap_gemm(int rows, int cols, int depth, int K, int dilation, const float *A, int lda, const float *W,
+static void tap_gemm(size_t rows, int cols, int depth, int K, int dilation, const float *A, int lda, const float *W,
                      float beta, float *out) {
     for (int k = 0; k < K; k++)
-        sn_gemm(0, 0, rows, cols, depth, 1.0f, A + (size_t)k * dilation * depth, lda, W + (size_t)k * depth * cols,
-                cols, k ? 1.0f : beta, out, cols);
+        sn_layer_gemm_m(rows, cols, depth, 1.0f, A + (size_t)k * dilation * depth, lda, 0, W + (size_t)k * depth * cols,
+                        cols, k ? 1.0f : beta, out, cols);
 }
 
 static void gemm_forward(sn_layer *L, sn_fwd *f) {
@@ -427,7 +429,7 @@ static void gemm_forward(sn_layer *L, sn_fwd *f) {
         xp = sc.xp;
     }
     /* Virtual rows i = b·R + t; the last sample needs only its T_out rows. */
-    const int rows = (B - 1) * rows_per_sample + t_out;
+    const size_t rows = (size_t)(B - 1) * rows_per_sample + t_out;
     float *zv = rows_per_sample == t_out ? f->y : sc.zv;
     tap_gemm(rows, filters, C, K, cfg->dilation, xp, cfg->strides * C, W, 0.0f, zv);
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
@@ -472,7 +474,7 @@ static void gemm_backward(sn_layer *L, sn_bwd *bw) {
             }
         for (int j = 0; j < filters; j++) gb[j] += (float)sc.acc[j];
     }
-    const int rows = (B - 1) * rows_per_sample + t_out;
+    const size_t rows = (size_t)(B - 1) * rows_per_sample + t_out;
     /* dW[k] (C,filters) += A_k^T (C,rows) · dZ (rows,filters), A_k the strided view of xp. */
     const float *xp = bw->x;
     if (cfg->pad_copy) {
@@ -480,8 +482,8 @@ static void gemm_backward(sn_layer *L, sn_bwd *bw) {
         xp = sc.xp;
     }
     for (int k = 0; k < K; k++)
-        sn_gemm(1, 0, C, filters, rows, 1.0f, xp + (size_t)k * dilation * C, strides * C, zv, filters, 1.0f,
-                gW + (size_t)k * C * filters, filters);
+        sn_layer_gemm_k(C, filters, rows, 1.0f, xp + (size_t)k * dilation * C, strides * C, zv, filters, 1.0f,
+                        gW + (size_t)k * C * filters, filters);
     if (!bw->dx) return;
 
     /* Transposed convolution for dx. U[b, t·s + d(K−1)] = dz[b,t], zeros elsewhere. */
@@ -496,7 +498,7 @@ static void gemm_backward(sn_layer *L, sn_bwd *bw) {
     }
     conv_flip_kernel(cfg, W, sc.w2, C);
     /* dxv row i = b·T_up + j (j < T): Σ_k' U[b, pad_left + j + k'·d] · W''[k'] */
-    const int dx_rows = (B - 1) * t_up + T;
+    const size_t dx_rows = (size_t)(B - 1) * t_up + T;
     tap_gemm(dx_rows, C, filters, K, dilation, u + (size_t)pad_left * filters, filters, sc.w2, 0.0f, sc.dxv);
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * T * C > 32768)
     for (int b = 0; b < B; b++) {

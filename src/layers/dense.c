@@ -127,7 +127,7 @@ static void dense_forward(sn_layer *L, sn_fwd *f) {
     }
     const long rows = (long)dense_rows(L, f->B);
     /* y (rows,units) = x (rows,C) · W (C,units) */
-    sn_gemm(0, 0, (int)rows, units, C, 1.0f, f->x, C, W, units, 0.0f, f->y, units);
+    sn_layer_gemm_m((size_t)rows, units, C, 1.0f, f->x, C, 0, W, units, 0.0f, f->y, units);
     if (bias) {
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && rows * units > 32768)
         for (long r = 0; r < rows; r++) {
@@ -176,9 +176,9 @@ static void dense_backward(sn_layer *L, sn_bwd *b) {
         return;
     }
     /* dW (C,units) += x^T (C,rows) · dz (rows,units) */
-    sn_gemm(1, 0, C, units, (int)rows, 1.0f, b->x, C, dz, units, 1.0f, gW, units);
+    sn_layer_gemm_k(C, units, rows, 1.0f, b->x, C, dz, units, 1.0f, gW, units);
     /* dx (rows,C) += dz (rows,units) · W^T (units,C) */
-    if (b->dx) sn_gemm(0, 1, (int)rows, C, units, 1.0f, dz, units, W, units, 1.0f, b->dx, C);
+    if (b->dx) sn_layer_gemm_m(rows, C, units, 1.0f, dz, units, 1, W, units, 1.0f, b->dx, C);
 }
 
 static int dense_describe(const sn_layer *L, char *buf, size_t n) {

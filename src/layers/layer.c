@@ -2,6 +2,7 @@
  * shapes. Initializers are in initializers.c, activations in activations.c. */
 #include "layers/layer.h"
 
+#include <limits.h>
 #include <string.h>
 
 size_t sn_shape_phys(const sn_shape *s) {
@@ -79,4 +80,48 @@ sn_status sn_layer_build(sn_layer *L, const sn_shape *in) {
     L->n_params = 0;
     memset(&L->out, 0, sizeof L->out);
     return L->ops->build(L);
+}
+
+/* ---- GEMMs in row blocks ---- */
+
+static size_t g_gemm_rows = INT_MAX; /* rows per sn_gemm call */
+static size_t g_gemm_rows_used;      /* largest block since the test hook lowered g_gemm_rows */
+
+size_t sn_layer_gemm_rows(void) { return g_gemm_rows; }
+
+void sn_layer_gemm_rows_set(size_t n) {
+    g_gemm_rows = n && n < (size_t)INT_MAX ? n : (size_t)INT_MAX;
+    g_gemm_rows_used = 0;
+}
+
+size_t sn_layer_gemm_rows_used(void) { return g_gemm_rows_used; }
+
+/* Rows of the next block when `left` remain. */
+static size_t gemm_block(size_t left) {
+    size_t n = left < g_gemm_rows ? left : g_gemm_rows;
+    if (g_gemm_rows != (size_t)INT_MAX && n > g_gemm_rows_used) g_gemm_rows_used = n; /* test mode only */
+    return n;
+}
+
+void sn_layer_gemm_m(size_t M, int N, int K, float alpha, const float *A, int lda, int trans_b, const float *B,
+                     int ldb, float beta, float *C, int ldc) {
+    for (size_t r0 = 0; r0 < M;) {
+        size_t n = gemm_block(M - r0);
+        sn_gemm(0, trans_b, (int)n, N, K, alpha, A + r0 * (size_t)lda, lda, B, ldb, beta, C + r0 * (size_t)ldc, ldc);
+        r0 += n;
+    }
+}
+
+void sn_layer_gemm_k(int M, int N, size_t K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc) {
+    if (K == 0) {
+        sn_gemm(1, 0, M, N, 0, alpha, A, lda, B, ldb, beta, C, ldc); /* C = beta C, as sn_gemm does */
+        return;
+    }
+    for (size_t r0 = 0; r0 < K;) {
+        size_t n = gemm_block(K - r0);
+        sn_gemm(1, 0, M, N, (int)n, alpha, A + r0 * (size_t)lda, lda, B + r0 * (size_t)ldb, ldb, r0 ? 1.0f : beta, C,
+                ldc);
+        r0 += n;
+    }
 }

@@ -177,6 +177,29 @@ size_t sn_layer_add_tensor(sn_layer *L, const char *name, int rank, const int *d
  * kind cannot take). May be called again with another input shape. */
 sn_status sn_layer_build(sn_layer *L, const sn_shape *in);
 
+/* ---- GEMMs over many rows (layer.c). sn_gemm takes int sizes, but a
+ * layer's row count (B·T rows for Dense on sequences, Conv1D's virtual
+ * rows) can pass INT_MAX, which the model's memory guard admits with small
+ * C. Such layers call these instead: the same product as sn_gemm, cut into
+ * calls of at most sn_layer_gemm_rows() rows (INT_MAX). With one block the
+ * call is exactly sn_gemm's, so results only change beyond INT_MAX rows. */
+/* C (M,N) = alpha A (M,K) op(B) + beta C over M rows: A and C advance by
+ * whole rows (lda, ldc per row); op(B) = B^T when trans_b. */
+void sn_layer_gemm_m(size_t M, int N, int K, float alpha, const float *A, int lda, int trans_b, const float *B,
+                     int ldb, float beta, float *C, int ldc);
+/* C (M,N) = alpha A^T B + beta C with A (K,M), B (K,N) over K rows: the row
+ * blocks' products are accumulated into C (beta applies once). */
+void sn_layer_gemm_k(int M, int N, size_t K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc);
+/* Rows per call (INT_MAX unless lowered by the test hook). */
+size_t sn_layer_gemm_rows(void);
+/* Test hook: lowers the rows per call to n (0 restores INT_MAX) and resets
+ * sn_layer_gemm_rows_used. Process-wide and not synchronised (tests only). */
+void sn_layer_gemm_rows_set(size_t n);
+/* The largest row block handed to sn_gemm since the hook lowered the limit
+ * (recorded only then; 0 otherwise). */
+size_t sn_layer_gemm_rows_used(void);
+
 /* ---- Initializers (layers/initializers.c; Keras formulas, see
  * docs/keras-semantics.md §6). Each fills w[0..n) and draws from r in
  * element order, so a seed gives the same weights on every machine. ---- */
