@@ -32,8 +32,11 @@
  *
  * What is reproducible: on one machine the results are bit-identical for
  * every thread count, and the direct kernels for every vector path
- * (SEQNN_ISA). Across CPUs the GEMM path's results differ by rounding (the
- * BLAS picks its kernel per CPU); the direct kernels do not call the BLAS.
+ * (SEQNN_ISA; tests/test_isa_paths.c). Across CPUs they are not promised:
+ * the GEMM path's results differ by rounding because the BLAS picks its
+ * kernel (blocking, FMA, summation order) per CPU, and the tanh / sigmoid
+ * activations call libm, which may pick per-CPU variants too. The direct
+ * kernels with relu or linear use neither.
  * Reference: keras/src/layers/convolutional/base_conv.py,
  * keras/src/ops/operation_utils.py; docs/keras-semantics.md §6, §10. */
 #include <string.h>

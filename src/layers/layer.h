@@ -202,7 +202,11 @@ size_t sn_layer_gemm_rows_used(void);
 
 /* ---- Initializers (layers/initializers.c; Keras formulas, see
  * docs/keras-semantics.md §6). Each fills w[0..n) and draws from r in
- * element order, so a seed gives the same weights on every machine. ---- */
+ * element order. The uniform ones are plain IEEE arithmetic on the RNG's
+ * integers, so a seed gives the same weights on every machine; orthogonal
+ * draws normals through libm's log and cos, which glibc may compute with
+ * per-CPU (FMA) variants, so its weights can differ in the last bit across
+ * CPUs. ---- */
 /* Uniform in ±sqrt(6 / (fan_in + fan_out)). */
 void sn_init_glorot_uniform(float *w, size_t n, double fan_in, double fan_out, sn_rng *r);
 /* Uniform in ±sqrt(6 / fan_in). */
