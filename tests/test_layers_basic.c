@@ -980,3 +980,38 @@ TEST(basic_gemm_row_blocks) {
         free(y0); free(dx0); free(g0);
     }
 }
+
+/* ---- denormals flushed inside the layers' worker threads ---- */
+
+/* The layers' OpenMP regions set the flush-to-zero mode on every thread of
+ * the team (sn_fp_enter) and restore it after. Conv1D's direct kernel on 2
+ * threads (enough work for a team: 64·57·16·8·32 multiply-adds > 4M) sums
+ * products of 1e-20 and 1e-21, denormal in float: flushed, every output of
+ * both threads' samples is 0; kept (sn_denormals_set(0)), none is. The
+ * caller's mode is unchanged afterwards. */
+TEST(basic_denormals_flushed_in_layer_threads) {
+    const int B = 64, T = 64, C = 32;
+    sn_shape in = shp2(T, C);
+    lc_layer t;
+    CHECK_OK(lc_create(&t, "conv1d(16, 8, use_bias=false)", &in, B, 1));
+    t.L->threads = 2;
+    for (size_t i = 0; i < t.L->n_params; i++) t.w[i] = 1e-21f;
+    size_t nx = (size_t)B * T * C, ny = (size_t)B * sn_shape_phys(&t.L->out);
+    float *x = malloc(nx * sizeof(float)), *y = malloc(ny * sizeof(float));
+    for (size_t i = 0; i < nx; i++) x[i] = 1e-20f;
+    int saved = sn_denormals_get();
+    for (int flush = 0; flush < 2; flush++) {
+        sn_denormals_set(flush);
+        lc_forward(&t, x, NULL, y, NULL, 0, 1, NULL);
+        size_t nonzero = 0;
+        for (size_t i = 0; i < ny; i++) nonzero += y[i] != 0.0f;
+        CHECK_MSG(flush ? nonzero == 0 : nonzero == ny, "flush=%d: %zu of %zu outputs non-zero", flush, nonzero, ny);
+    }
+    /* the calling thread's own arithmetic still keeps denormals */
+    volatile float a = 1e-20f, b = 1e-21f;
+    CHECK(a * b != 0.0f);
+    sn_denormals_set(saved);
+    free(x);
+    free(y);
+    lc_free(&t);
+}

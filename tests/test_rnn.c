@@ -774,3 +774,34 @@ TEST(rnn_bidirectional_seeded_directions_independent) {
     CHECK(kept[0] > 0 && kept[0] < B * H && kept[1] > 0 && kept[1] < B * H);
     CHECK_MSG(differ > 0, "forward and backward drew the same %d-unit recurrent masks", B * H);
 }
+
+/* The recurrent layers' regions (input GEMM chunks, row chunks) flush
+ * denormals on every thread of the team: an LSTM on 2 threads (8 row chunks)
+ * with weights and inputs of 1e-20 forms pre-activations of ~1e-39 and
+ * states of ~1e-40, denormal in float: flushed, every output is 0; kept,
+ * none is. */
+TEST(rnn_denormals_flushed_in_layer_threads) {
+    const int B = 64, T = 4, C = 3;
+    sn_shape in = seq_shape(T, C);
+    lc_layer t;
+    CHECK_OK(lc_create(&t, "lstm(8, use_bias=false, return_sequences=true)", &in, B, 1));
+    t.L->threads = 2;
+    for (size_t i = 0; i < t.L->n_params; i++) t.w[i] = 1e-20f;
+    size_t nx = (size_t)B * T * C, ny = (size_t)B * sn_shape_phys(&t.L->out);
+    float *x = malloc(nx * sizeof(float)), *y = malloc(ny * sizeof(float));
+    for (size_t i = 0; i < nx; i++) x[i] = 1e-20f;
+    int saved = sn_denormals_get();
+    for (int training = 0; training < 2; training++)
+        for (int flush = 0; flush < 2; flush++) {
+            sn_denormals_set(flush);
+            lc_forward(&t, x, NULL, y, NULL, training, 1, NULL);
+            size_t nonzero = 0;
+            for (size_t i = 0; i < ny; i++) nonzero += y[i] != 0.0f;
+            CHECK_MSG(flush ? nonzero == 0 : nonzero == ny, "training=%d flush=%d: %zu of %zu outputs non-zero",
+                      training, flush, nonzero, ny);
+        }
+    sn_denormals_set(saved);
+    free(x);
+    free(y);
+    lc_free(&t);
+}

@@ -244,12 +244,17 @@ static size_t conv_scratch_floats(const sn_layer *L, int B) { return conv_layout
 static void conv_pad_input(const conv_cfg *cfg, int B, const float *x, float *xp, int nthreads) {
     const size_t C = (size_t)cfg->C, t_padded = (size_t)cfg->t_padded, T = (size_t)cfg->T,
                  pad_left = (size_t)cfg->pad_left;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && B > 16)
-    for (int b = 0; b < B; b++) {
-        float *dst = xp + (size_t)b * t_padded * C;
-        memset(dst, 0, pad_left * C * sizeof(float));
-        memcpy(dst + pad_left * C, x + (size_t)b * T * C, T * C * sizeof(float));
-        memset(dst + (pad_left + T) * C, 0, (t_padded - pad_left - T) * C * sizeof(float));
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && B > 16)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *dst = xp + (size_t)b * t_padded * C;
+            memset(dst, 0, pad_left * C * sizeof(float));
+            memcpy(dst + pad_left * C, x + (size_t)b * T * C, T * C * sizeof(float));
+            memset(dst + (pad_left + T) * C, 0, (t_padded - pad_left - T) * C * sizeof(float));
+        }
+        sn_fp_leave(fp);
     }
 }
 
@@ -307,12 +312,17 @@ static void direct_forward(sn_layer *L, sn_fwd *f) {
     const long work = (long)B * t_out * filters8 * K * C;
     /* relu and linear are applied in the kernel's store */
     const int relu = cfg->act == SN_ACT_RELU, fused = relu || cfg->act == SN_ACT_LINEAR;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && work >= CONV_PAR_WORK)
-    for (int b = 0; b < B; b++) {
-        float *y = f->y + (size_t)b * t_out * filters;
-        kn->direct(y, filters, filters, xp + (size_t)b * t_padded * C, strides * C, dilation * C, tap_depth, n_taps, wp,
-                   bias, 0, relu, t_out);
-        if (!fused) sn_act_forward(cfg->act, y, (size_t)t_out, (size_t)filters);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && work >= CONV_PAR_WORK)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *y = f->y + (size_t)b * t_out * filters;
+            kn->direct(y, filters, filters, xp + (size_t)b * t_padded * C, strides * C, dilation * C, tap_depth, n_taps,
+                       wp, bias, 0, relu, t_out);
+            if (!fused) sn_act_forward(cfg->act, y, (size_t)t_out, (size_t)filters);
+        }
+        sn_fp_leave(fp);
     }
 }
 
@@ -343,6 +353,7 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
     const int relu = cfg->act == SN_ACT_RELU, fused = relu || cfg->act == SN_ACT_LINEAR;
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1 && work >= CONV_PAR_WORK)
     {
+        sn_fp_state fp = sn_fp_enter();
         /* dz = dy ⊙ act'(y) in (T_out, filters8) rows, then dx of each sample */
 #pragma omp for schedule(static)
         for (int b = 0; b < B; b++) {
@@ -394,6 +405,7 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
                                  (it - row_blocks * col_blocks) * 8);
             }
         }
+        sn_fp_leave(fp);
     }
     for (int j = 0; j < kernel_rows; j++)
         for (int n = 0; n < filters; n++) gW[(size_t)j * filters + n] += (float)sc.tot[(size_t)j * filters8 + n];
@@ -435,14 +447,20 @@ static void gemm_forward(sn_layer *L, sn_fwd *f) {
     const size_t rows = (size_t)(B - 1) * rows_per_sample + t_out;
     float *zv = rows_per_sample == t_out ? f->y : sc.zv;
     tap_gemm(rows, filters, C, K, cfg->dilation, xp, cfg->strides * C, W, 0.0f, zv);
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
-    for (int b = 0; b < B; b++) {
-        float *y = f->y + (size_t)b * t_out * filters;
-        if (zv != f->y) memcpy(y, zv + (size_t)b * rows_per_sample * filters, (size_t)t_out * filters * sizeof(float));
-        if (bias)
-            for (int t = 0; t < t_out; t++)
-                for (int j = 0; j < filters; j++) y[(size_t)t * filters + j] += bias[j];
-        sn_act_forward(cfg->act, y, (size_t)t_out, (size_t)filters);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *y = f->y + (size_t)b * t_out * filters;
+            if (zv != f->y)
+                memcpy(y, zv + (size_t)b * rows_per_sample * filters, (size_t)t_out * filters * sizeof(float));
+            if (bias)
+                for (int t = 0; t < t_out; t++)
+                    for (int j = 0; j < filters; j++) y[(size_t)t * filters + j] += bias[j];
+            sn_act_forward(cfg->act, y, (size_t)t_out, (size_t)filters);
+        }
+        sn_fp_leave(fp);
     }
 }
 
@@ -461,12 +479,17 @@ static void gemm_backward(sn_layer *L, sn_bwd *bw) {
     /* dZ in virtual-row layout: dz = dy ⊙ act'(y) for t < T_out, 0 for the
      * rows that straddle two samples. */
     float *zv = sc.zv;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
-    for (int b = 0; b < B; b++) {
-        float *z = zv + (size_t)b * rows_per_sample * filters;
-        const size_t off = (size_t)b * t_out * filters;
-        sn_act_backward(cfg->act, z, bw->y + off, bw->dy + off, (size_t)t_out, (size_t)filters);
-        memset(z + (size_t)t_out * filters, 0, (size_t)(rows_per_sample - t_out) * filters * sizeof(float));
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *z = zv + (size_t)b * rows_per_sample * filters;
+            const size_t off = (size_t)b * t_out * filters;
+            sn_act_backward(cfg->act, z, bw->y + off, bw->dy + off, (size_t)t_out, (size_t)filters);
+            memset(z + (size_t)t_out * filters, 0, (size_t)(rows_per_sample - t_out) * filters * sizeof(float));
+        }
+        sn_fp_leave(fp);
     }
     if (gb) {
         for (int j = 0; j < filters; j++) sc.acc[j] = 0;
@@ -491,23 +514,33 @@ static void gemm_backward(sn_layer *L, sn_bwd *bw) {
 
     /* Transposed convolution for dx. U[b, t·s + d(K−1)] = dz[b,t], zeros elsewhere. */
     float *u = sc.u;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && B > 16)
-    for (int b = 0; b < B; b++) {
-        float *ub = u + (size_t)b * t_up * filters;
-        memset(ub, 0, (size_t)t_up * filters * sizeof(float));
-        for (int t = 0; t < t_out; t++)
-            memcpy(ub + ((size_t)t * strides + (size_t)dilation * (K - 1)) * filters,
-                   zv + ((size_t)b * rows_per_sample + t) * filters, (size_t)filters * sizeof(float));
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && B > 16)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *ub = u + (size_t)b * t_up * filters;
+            memset(ub, 0, (size_t)t_up * filters * sizeof(float));
+            for (int t = 0; t < t_out; t++)
+                memcpy(ub + ((size_t)t * strides + (size_t)dilation * (K - 1)) * filters,
+                       zv + ((size_t)b * rows_per_sample + t) * filters, (size_t)filters * sizeof(float));
+        }
+        sn_fp_leave(fp);
     }
     conv_flip_kernel(cfg, W, sc.w2, C);
     /* dxv row i = b·T_up + j (j < T): Σ_k' U[b, pad_left + j + k'·d] · W''[k'] */
     const size_t dx_rows = (size_t)(B - 1) * t_up + T;
     tap_gemm(dx_rows, C, filters, K, dilation, u + (size_t)pad_left * filters, filters, sc.w2, 0.0f, sc.dxv);
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * T * C > 32768)
-    for (int b = 0; b < B; b++) {
-        float *dx = bw->dx + (size_t)b * T * C;
-        const float *src = sc.dxv + (size_t)b * t_up * C;
-        for (size_t i = 0; i < (size_t)T * C; i++) dx[i] += src[i];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * T * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *dx = bw->dx + (size_t)b * T * C;
+            const float *src = sc.dxv + (size_t)b * t_up * C;
+            for (size_t i = 0; i < (size_t)T * C; i++) dx[i] += src[i];
+        }
+        sn_fp_leave(fp);
     }
 }
 

@@ -109,18 +109,23 @@ static void dense_forward(sn_layer *L, sn_fwd *f) {
         const sn_csr *xs = f->xs;
         SN_ASSERT(xs && xs->rows == f->B);
         const long B = f->B;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && B > 32)
-        for (long r = 0; r < B; r++) {
-            float *y = f->y + (size_t)r * units;
-            if (bias)
-                memcpy(y, bias, (size_t)units * sizeof(float));
-            else
-                memset(y, 0, (size_t)units * sizeof(float));
-            for (int64_t j = xs->row_ptr[r]; j < xs->row_ptr[r + 1]; j++) {
-                const float v = xs->val[j];
-                const float *w = W + (size_t)xs->col[j] * units;
-                for (int h = 0; h < units; h++) y[h] += v * w[h];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && B > 32)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long r = 0; r < B; r++) {
+                float *y = f->y + (size_t)r * units;
+                if (bias)
+                    memcpy(y, bias, (size_t)units * sizeof(float));
+                else
+                    memset(y, 0, (size_t)units * sizeof(float));
+                for (int64_t j = xs->row_ptr[r]; j < xs->row_ptr[r + 1]; j++) {
+                    const float v = xs->val[j];
+                    const float *w = W + (size_t)xs->col[j] * units;
+                    for (int h = 0; h < units; h++) y[h] += v * w[h];
+                }
             }
+            sn_fp_leave(fp);
         }
         sn_act_forward(cfg->act, f->y, (size_t)B, (size_t)units);
         return;
@@ -129,10 +134,15 @@ static void dense_forward(sn_layer *L, sn_fwd *f) {
     /* y (rows,units) = x (rows,C) · W (C,units) */
     sn_layer_gemm_m((size_t)rows, units, C, 1.0f, f->x, C, 0, W, units, 0.0f, f->y, units);
     if (bias) {
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && rows * units > 32768)
-        for (long r = 0; r < rows; r++) {
-            float *y = f->y + (size_t)r * units;
-            for (int h = 0; h < units; h++) y[h] += bias[h];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * units > 32768)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long r = 0; r < rows; r++) {
+                float *y = f->y + (size_t)r * units;
+                for (int h = 0; h < units; h++) y[h] += bias[h];
+            }
+            sn_fp_leave(fp);
         }
     }
     sn_act_forward(cfg->act, f->y, (size_t)rows, (size_t)units);
@@ -185,7 +195,8 @@ static int dense_describe(const sn_layer *L, char *buf, size_t n) {
     const dense_cfg *cfg = L->cfg;
     char extra[256] = "";
     size_t k = 0;
-    if (cfg->act != SN_ACT_LINEAR) k += (size_t)snprintf(extra + k, sizeof extra - k, ", activation=%s", sn_act_name(cfg->act));
+    if (cfg->act != SN_ACT_LINEAR)
+        k += (size_t)snprintf(extra + k, sizeof extra - k, ", activation=%s", sn_act_name(cfg->act));
     if (!cfg->use_bias) k += (size_t)snprintf(extra + k, sizeof extra - k, ", use_bias=false");
     if (cfg->kernel_init != SN_INIT_GLOROT_UNIFORM)
         k += (size_t)snprintf(extra + k, sizeof extra - k, ", kernel_initializer=%s", sn_init_name(cfg->kernel_init));

@@ -22,7 +22,8 @@ sn_status sn_ids_check(const float *ids, size_t n, int vocab, const char *what) 
     for (size_t i = 0; i < n; i++) {
         float v = ids[i];
         if (!(v >= 0.0f && v < (float)vocab) || v != floorf(v))
-            return sn_error(SN_ERR_ARG, "%s: token id %g at index %zu is not an integer in [0, %d)", what, (double)v, i, vocab);
+            return sn_error(SN_ERR_ARG, "%s: token id %g at index %zu is not an integer in [0, %d)", what, (double)v, i,
+                            vocab);
     }
     return SN_OK;
 }
@@ -120,7 +121,8 @@ static int emb_describe(const sn_layer *L, char *buf, size_t n) {
     int k = snprintf(s, sizeof s, "embedding(%d, %d", cf->V, cf->dim);
     if (cf->mask_zero) k += snprintf(s + k, sizeof s - (size_t)k, ", mask_zero=true");
     if (!L->trainable) k += snprintf(s + k, sizeof s - (size_t)k, ", trainable=false");
-    if (cf->init != SN_INIT_UNIFORM) k += snprintf(s + k, sizeof s - (size_t)k, ", embeddings_initializer=%s", sn_init_name(cf->init));
+    if (cf->init != SN_INIT_UNIFORM)
+        k += snprintf(s + k, sizeof s - (size_t)k, ", embeddings_initializer=%s", sn_init_name(cf->init));
     snprintf(s + k, sizeof s - (size_t)k, ")");
     return snprintf(buf, n, "%s", s);
 }

@@ -166,16 +166,21 @@ static void bn_forward(sn_layer *L, sn_fwd *f) {
         f->cache[0] = 0.0f;
         f->cache[1] = 0.0f;
     }
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
-    for (long r = 0; r < rows; r++) {
-        const float *x = f->x + (size_t)r * C;
-        float *y = f->y + (size_t)r * C;
-        for (int c = 0; c < C; c++) {
-            float v = (x[c] - mu[c]) * inv[c];
-            if (gamma) v *= gamma[c];
-            if (beta) v += beta[c];
-            y[c] = v;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = f->x + (size_t)r * C;
+            float *y = f->y + (size_t)r * C;
+            for (int c = 0; c < C; c++) {
+                float v = (x[c] - mu[c]) * inv[c];
+                if (gamma) v *= gamma[c];
+                if (beta) v += beta[c];
+                y[c] = v;
+            }
         }
+        sn_fp_leave(fp);
     }
 }
 
@@ -212,19 +217,24 @@ static void bn_backward(sn_layer *L, sn_bwd *b) {
         k1[c] = training && cnt > 0 ? gm * sdy[c] / cnt : 0.0;
         k2[c] = training && cnt > 0 ? gm * sdyx[c] / cnt : 0.0;
     }
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
-    for (long r = 0; r < rows; r++) {
-        const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
-        float *dx = b->dx + (size_t)r * C;
-        const int w = !mask || mask[r];
-        for (int c = 0; c < C; c++) {
-            float g = gamma ? dy[c] * gamma[c] : dy[c];
-            if (w) {
-                float xh = (x[c] - mu[c]) * inv[c];
-                g -= (float)(k1[c] + xh * k2[c]);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
+            float *dx = b->dx + (size_t)r * C;
+            const int w = !mask || mask[r];
+            for (int c = 0; c < C; c++) {
+                float g = gamma ? dy[c] * gamma[c] : dy[c];
+                if (w) {
+                    float xh = (x[c] - mu[c]) * inv[c];
+                    g -= (float)(k1[c] + xh * k2[c]);
+                }
+                dx[c] += inv[c] * g;
             }
-            dx[c] += inv[c] * g;
         }
+        sn_fp_leave(fp);
     }
 }
 
@@ -294,23 +304,28 @@ static void ln_forward(sn_layer *L, sn_fwd *f) {
     float *mu = f->cache, *inv = f->cache + up16((size_t)rows);
     const float *gamma = cfg->o_gamma >= 0 ? L->w + cfg->o_gamma : NULL;
     const float *beta = cfg->o_beta >= 0 ? L->w + cfg->o_beta : NULL;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
-    for (long r = 0; r < rows; r++) {
-        const float *x = f->x + (size_t)r * C;
-        float *y = f->y + (size_t)r * C;
-        double s = 0, q = 0;
-        for (int c = 0; c < C; c++) s += x[c];
-        const double m = s / C;
-        for (int c = 0; c < C; c++) q += (x[c] - m) * (x[c] - m);
-        const float iv = (float)(1.0 / sqrt(q / C + cfg->eps)), mf = (float)m;
-        mu[r] = mf;
-        inv[r] = iv;
-        for (int c = 0; c < C; c++) {
-            float v = (x[c] - mf) * iv;
-            if (gamma) v *= gamma[c];
-            if (beta) v += beta[c];
-            y[c] = v;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = f->x + (size_t)r * C;
+            float *y = f->y + (size_t)r * C;
+            double s = 0, q = 0;
+            for (int c = 0; c < C; c++) s += x[c];
+            const double m = s / C;
+            for (int c = 0; c < C; c++) q += (x[c] - m) * (x[c] - m);
+            const float iv = (float)(1.0 / sqrt(q / C + cfg->eps)), mf = (float)m;
+            mu[r] = mf;
+            inv[r] = iv;
+            for (int c = 0; c < C; c++) {
+                float v = (x[c] - mf) * iv;
+                if (gamma) v *= gamma[c];
+                if (beta) v += beta[c];
+                y[c] = v;
+            }
         }
+        sn_fp_leave(fp);
     }
 }
 
@@ -339,22 +354,27 @@ static void ln_backward(sn_layer *L, sn_bwd *b) {
         }
     }
     if (!b->dx) return;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
-    for (long r = 0; r < rows; r++) {
-        const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
-        float *dx = b->dx + (size_t)r * C;
-        double sg = 0, sgx = 0;
-        for (int c = 0; c < C; c++) {
-            double g = gamma ? (double)dy[c] * gamma[c] : dy[c];
-            sg += g;
-            sgx += g * ((x[c] - mu[r]) * inv[r]);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
+            float *dx = b->dx + (size_t)r * C;
+            double sg = 0, sgx = 0;
+            for (int c = 0; c < C; c++) {
+                double g = gamma ? (double)dy[c] * gamma[c] : dy[c];
+                sg += g;
+                sgx += g * ((x[c] - mu[r]) * inv[r]);
+            }
+            const float a = (float)(sg / C), bb = (float)(sgx / C);
+            for (int c = 0; c < C; c++) {
+                float g = gamma ? dy[c] * gamma[c] : dy[c];
+                float xh = (x[c] - mu[r]) * inv[r];
+                dx[c] += inv[r] * (g - a - xh * bb);
+            }
         }
-        const float a = (float)(sg / C), bb = (float)(sgx / C);
-        for (int c = 0; c < C; c++) {
-            float g = gamma ? dy[c] * gamma[c] : dy[c];
-            float xh = (x[c] - mu[r]) * inv[r];
-            dx[c] += inv[r] * (g - a - xh * bb);
-        }
+        sn_fp_leave(fp);
     }
 }
 

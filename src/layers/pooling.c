@@ -71,7 +71,8 @@ static sn_status maxpool_configure(sn_layer *L, const sn_spec_call *c) {
     sn_status st = sn_arg_ints(c, 0, "pool_size", v, 1, &n);
     if (st) return st;
     cfg->pool_size = n ? v[0] : 2;
-    if (cfg->pool_size < 1 || cfg->pool_size > (1 << 20)) return sn_spec_error(c, "pool_size must be a positive integer, got %d", cfg->pool_size);
+    if (cfg->pool_size < 1 || cfg->pool_size > (1 << 20))
+        return sn_spec_error(c, "pool_size must be a positive integer, got %d", cfg->pool_size);
     char tmp[16];
     if (arg_is_none(c, 1, "strides")) {
         if ((st = sn_arg_str(c, 1, "strides", "", tmp, sizeof tmp))) return st;
@@ -80,7 +81,8 @@ static sn_status maxpool_configure(sn_layer *L, const sn_spec_call *c) {
         return st;
     }
     cfg->strides = n ? v[0] : cfg->pool_size;
-    if (cfg->strides < 1 || cfg->strides > (1 << 20)) return sn_spec_error(c, "strides must be a positive integer, got %d", cfg->strides);
+    if (cfg->strides < 1 || cfg->strides > (1 << 20))
+        return sn_spec_error(c, "strides must be a positive integer, got %d", cfg->strides);
     char pad[32];
     if ((st = sn_arg_str(c, 2, "padding", "valid", pad, sizeof pad))) return st;
     if (!strcmp(pad, "same"))
@@ -123,26 +125,31 @@ static void maxpool_forward(sn_layer *L, sn_fwd *f) {
     const maxpool_cfg *cfg = L->cfg;
     const int B = f->B, T = L->in.d[0], C = L->in.d[1], t_out = cfg->t_out;
     const int nthreads = L->threads > 0 ? L->threads : 1;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * C > 32768)
-    for (int b = 0; b < B; b++) {
-        const float *x = f->x + (size_t)b * T * C;
-        float *y = f->y + (size_t)b * t_out * C, *am = f->cache + (size_t)b * t_out * C;
-        for (int t = 0; t < t_out; t++) {
-            int lo = t * cfg->strides - cfg->pad_left, hi = lo + cfg->pool_size;
-            if (lo < 0) lo = 0;
-            if (hi > T) hi = T;
-            float *yt = y + (size_t)t * C, *at = am + (size_t)t * C;
-            memcpy(yt, x + (size_t)lo * C, (size_t)C * sizeof(float));
-            for (int c = 0; c < C; c++) at[c] = (float)lo;
-            for (int i = lo + 1; i < hi; i++) {
-                const float *xi = x + (size_t)i * C;
-                for (int c = 0; c < C; c++)
-                    if (xi[c] > yt[c]) { /* strict: the first maximum wins ties */
-                        yt[c] = xi[c];
-                        at[c] = (float)i;
-                    }
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            const float *x = f->x + (size_t)b * T * C;
+            float *y = f->y + (size_t)b * t_out * C, *am = f->cache + (size_t)b * t_out * C;
+            for (int t = 0; t < t_out; t++) {
+                int lo = t * cfg->strides - cfg->pad_left, hi = lo + cfg->pool_size;
+                if (lo < 0) lo = 0;
+                if (hi > T) hi = T;
+                float *yt = y + (size_t)t * C, *at = am + (size_t)t * C;
+                memcpy(yt, x + (size_t)lo * C, (size_t)C * sizeof(float));
+                for (int c = 0; c < C; c++) at[c] = (float)lo;
+                for (int i = lo + 1; i < hi; i++) {
+                    const float *xi = x + (size_t)i * C;
+                    for (int c = 0; c < C; c++)
+                        if (xi[c] > yt[c]) { /* strict: the first maximum wins ties */
+                            yt[c] = xi[c];
+                            at[c] = (float)i;
+                        }
+                }
             }
         }
+        sn_fp_leave(fp);
     }
 }
 
@@ -152,12 +159,17 @@ static void maxpool_backward(sn_layer *L, sn_bwd *b) {
     const int B = b->B, T = L->in.d[0], C = L->in.d[1], t_out = cfg->t_out;
     const int nthreads = L->threads > 0 ? L->threads : 1;
     /* Samples are disjoint; within a sample the order is fixed. */
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * C > 32768)
-    for (int s = 0; s < B; s++) {
-        float *dx = b->dx + (size_t)s * T * C;
-        const float *dy = b->dy + (size_t)s * t_out * C, *am = b->cache + (size_t)s * t_out * C;
-        for (int t = 0; t < t_out; t++)
-            for (int c = 0; c < C; c++) dx[(size_t)am[(size_t)t * C + c] * C + c] += dy[(size_t)t * C + c];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int s = 0; s < B; s++) {
+            float *dx = b->dx + (size_t)s * T * C;
+            const float *dy = b->dy + (size_t)s * t_out * C, *am = b->cache + (size_t)s * t_out * C;
+            for (int t = 0; t < t_out; t++)
+                for (int c = 0; c < C; c++) dx[(size_t)am[(size_t)t * C + c] * C + c] += dy[(size_t)t * C + c];
+        }
+        sn_fp_leave(fp);
     }
 }
 
@@ -165,7 +177,8 @@ static int maxpool_describe(const sn_layer *L, char *buf, size_t n) {
     const maxpool_cfg *cfg = L->cfg;
     char extra[96] = "";
     size_t k = 0;
-    if (cfg->strides != cfg->pool_size) k += (size_t)snprintf(extra + k, sizeof extra - k, ", strides=%d", cfg->strides);
+    if (cfg->strides != cfg->pool_size)
+        k += (size_t)snprintf(extra + k, sizeof extra - k, ", strides=%d", cfg->strides);
     if (cfg->same) snprintf(extra + k, sizeof extra - k, ", padding=same");
     return snprintf(buf, n, "maxpooling1d(%d%s)", cfg->pool_size, extra);
 }

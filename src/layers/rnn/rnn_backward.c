@@ -191,10 +191,15 @@ void sn_rnn_backward(sn_layer *L, sn_bwd *bw) {
 
     int n_row_chunks = (B + RNN_ROWS - 1) / RNN_ROWS;
     int nth = SN_MIN(L->threads > 1 ? L->threads : 1, n_row_chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
-    for (int ch = 0; ch < n_row_chunks; ch++) {
-        int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
-        kn->backward_rows(&bc, b0, b1);
+#pragma omp parallel num_threads(nth) if (nth > 1)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 1)
+        for (int ch = 0; ch < n_row_chunks; ch++) {
+            int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
+            kn->backward_rows(&bc, b0, b1);
+        }
+        sn_fp_leave(fp);
     }
 
     float *gW = L->g + cf->off_kernel, *gU = L->g + cf->off_recurrent;
@@ -202,8 +207,13 @@ void sn_rnn_backward(sn_layer *L, sn_bwd *bw) {
     int steps = sn_rnn_step_chunk(B), n_chunks = (T + steps - 1) / steps;
     const float *input_rows = ca + ly.input_rows;
     int nthc = SN_MIN(L->threads > 1 ? L->threads : 1, n_chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
-    for (int ch = 0; ch < n_chunks; ch++) chunk_grads(&bc, kn, bw->x, input_rows, bw->dx, &sl, sc, ch);
+#pragma omp parallel num_threads(nthc) if (nthc > 1)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 1)
+        for (int ch = 0; ch < n_chunks; ch++) chunk_grads(&bc, kn, bw->x, input_rows, bw->dx, &sl, sc, ch);
+        sn_fp_leave(fp);
+    }
     /* partials in chunk order */
     int gru_ra = cf->kind == SN_RNN_GRU && cf->reset_after;
     size_t nw = cf->ids_input ? 0 : (size_t)C * gate_cols, nu = (size_t)H * gate_cols;

@@ -115,23 +115,28 @@ static void forward_input_gemm(const sn_layer *L, const rnn_ctx *c, const rnn_ke
     int B = c->B, T = c->T, C = c->C, gate_cols = c->gate_cols;
     int steps = sn_rnn_step_chunk(B), n_chunks = (T + steps - 1) / steps;
     int nthc = rnn_threads(L, n_chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthc) if (nthc > 1)
-    for (int ch = 0; ch < n_chunks; ch++) {
-        int k0 = ch * steps, k1 = SN_MIN(T, k0 + steps);
-        size_t r0 = (size_t)k0 * B;
-        if (c->input_dropout) {
-            kn->masked_steps(input_rows + r0 * C, x, c->input_masks, k0, k1 - k0, B, T, C, cf->go_backwards);
-        } else {
-            for (int k = k0; k < k1; k++) {
-                int t = cf->go_backwards ? T - 1 - k : k;
-                for (int b = 0; b < B; b++)
-                    memcpy(input_rows + ((size_t)k * B + b) * C, x + ((size_t)b * T + t) * C,
-                           (size_t)C * sizeof(float));
+#pragma omp parallel num_threads(nthc) if (nthc > 1)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 1)
+        for (int ch = 0; ch < n_chunks; ch++) {
+            int k0 = ch * steps, k1 = SN_MIN(T, k0 + steps);
+            size_t r0 = (size_t)k0 * B;
+            if (c->input_dropout) {
+                kn->masked_steps(input_rows + r0 * C, x, c->input_masks, k0, k1 - k0, B, T, C, cf->go_backwards);
+            } else {
+                for (int k = k0; k < k1; k++) {
+                    int t = cf->go_backwards ? T - 1 - k : k;
+                    for (int b = 0; b < B; b++)
+                        memcpy(input_rows + ((size_t)k * B + b) * C, x + ((size_t)b * T + t) * C,
+                               (size_t)C * sizeof(float));
+                }
             }
+            int nr = (k1 - k0) * B;
+            sn_gemm(0, 0, nr, gate_cols, C, 1.0f, input_rows + r0 * C, C, c->kernel, gate_cols, 0.0f,
+                    c->gates + r0 * gate_cols, gate_cols);
         }
-        int nr = (k1 - k0) * B;
-        sn_gemm(0, 0, nr, gate_cols, C, 1.0f, input_rows + r0 * C, C, c->kernel, gate_cols, 0.0f,
-                c->gates + r0 * gate_cols, gate_cols);
+        sn_fp_leave(fp);
     }
 }
 
@@ -164,10 +169,15 @@ void sn_rnn_forward_full(sn_layer *L, sn_fwd *f) {
      * results do not depend on the thread count or on the schedule. */
     int n_row_chunks = (B + RNN_ROWS - 1) / RNN_ROWS;
     int nth = rnn_threads(L, n_row_chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
-    for (int ch = 0; ch < n_row_chunks; ch++) {
-        int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
-        kn->forward_rows(&c, b0, b1, 0, T);
+#pragma omp parallel num_threads(nth) if (nth > 1)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 1)
+        for (int ch = 0; ch < n_row_chunks; ch++) {
+            int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
+            kn->forward_rows(&c, b0, b1, 0, T);
+        }
+        sn_fp_leave(fp);
     }
     if (!cf->return_sequences && f->y) memcpy(f->y, c.h_states + (size_t)T * B * H, (size_t)B * H * sizeof(float));
     f->mask_out = cf->return_sequences ? f->mask : NULL;
@@ -216,10 +226,15 @@ static void rnn_forward_lean(sn_layer *L, sn_fwd *f) {
                     gate_cols);
         }
         c.chunk_k0 = k0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (nth > 1)
-        for (int ch = 0; ch < n_row_chunks; ch++) {
-            int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
-            kn->forward_rows(&c, b0, b1, k0, k1);
+#pragma omp parallel num_threads(nth) if (nth > 1)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 1)
+            for (int ch = 0; ch < n_row_chunks; ch++) {
+                int b0 = ch * RNN_ROWS, b1 = SN_MIN(B, b0 + RNN_ROWS);
+                kn->forward_rows(&c, b0, b1, k0, k1);
+            }
+            sn_fp_leave(fp);
         }
     }
     const float *hT = c.h_states + rnn_state_slot(&c, T) * B * H;

@@ -9,7 +9,9 @@
 
 /* ---- configuration ---- */
 
-static const char *rnn_kind_name(sn_rnn_kind k) { return k == SN_RNN_LSTM ? "lstm" : k == SN_RNN_GRU ? "gru" : "simplernn"; }
+static const char *rnn_kind_name(sn_rnn_kind k) {
+    return k == SN_RNN_LSTM ? "lstm" : k == SN_RNN_GRU ? "gru" : "simplernn";
+}
 
 static sn_status parse_act(const sn_spec_call *c, const char *key, const char *def, sn_act *out) {
     char s[64];
@@ -25,7 +27,8 @@ static sn_status parse_init(const sn_spec_call *c, const char *key, const char *
     sn_status st = sn_arg_str(c, -1, key, def, s, sizeof s);
     if (st) return st;
     if (!sn_init_parse(s, out))
-        return sn_spec_error(c, "%s: unknown initializer '%s' (glorot_uniform, he_uniform, orthogonal, zeros, ones, uniform)", key, s);
+        return sn_spec_error(
+            c, "%s: unknown initializer '%s' (glorot_uniform, he_uniform, orthogonal, zeros, ones, uniform)", key, s);
     return SN_OK;
 }
 
@@ -72,7 +75,9 @@ static sn_status rnn_configure_kind(sn_layer *L, const sn_spec_call *c, sn_rnn_k
     return SN_OK;
 }
 
-static sn_status simplernn_configure(sn_layer *L, const sn_spec_call *c) { return rnn_configure_kind(L, c, SN_RNN_SIMPLE); }
+static sn_status simplernn_configure(sn_layer *L, const sn_spec_call *c) {
+    return rnn_configure_kind(L, c, SN_RNN_SIMPLE);
+}
 static sn_status lstm_configure(sn_layer *L, const sn_spec_call *c) { return rnn_configure_kind(L, c, SN_RNN_LSTM); }
 static sn_status gru_configure(sn_layer *L, const sn_spec_call *c) { return rnn_configure_kind(L, c, SN_RNN_GRU); }
 
@@ -132,7 +137,8 @@ static sn_status rnn_init(sn_layer *L, sn_rng *r) {
         sn_init_const(b + H, (size_t)H, 1.0f);
         return sn_init_apply(cf->bias_init, b + 2 * H, 1, 2 * H, 2 * H, 2 * H, r);
     }
-    if (cf->kind == SN_RNN_GRU && cf->reset_after) return sn_init_apply(cf->bias_init, b, 2, gate_cols, 2, gate_cols, r);
+    if (cf->kind == SN_RNN_GRU && cf->reset_after)
+        return sn_init_apply(cf->bias_init, b, 2, gate_cols, 2, gate_cols, r);
     return sn_init_apply(cf->bias_init, b, 1, gate_cols, gate_cols, gate_cols, r);
 }
 
@@ -215,7 +221,8 @@ const rnn_kernels *sn_rnn_kernels_get(void) {
 }
 
 sn_status sn_rnn_final_states(const sn_layer *L, const float *cache, int B, const float **h, const float **c) {
-    if (!sn_rnn_is_recurrent(L) || !cache || B <= 0) return sn_error(SN_ERR_ARG, "sn_rnn_final_states: not a recurrent layer");
+    if (!sn_rnn_is_recurrent(L) || !cache || B <= 0)
+        return sn_error(SN_ERR_ARG, "sn_rnn_final_states: not a recurrent layer");
     const sn_rnn_cfg *cf = L->cfg;
     rnn_cache_layout ly = sn_rnn_cache_layout(cf, B);
     size_t last = (size_t)cf->T * B * cf->units;
