@@ -17,11 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <archive.h>
-#include <archive_entry.h>
-#include <zlib.h>
-
 #include "core/internal.h"
+#include "data/stream.h"
 #include "seqnn/data.h"
 
 #define SN_CSV_MAX_LINE (1u << 20)  /* 1 MiB per line */
@@ -251,158 +248,21 @@ static int parse_number(const char *b, const char *e, double *out) {
     return 1;
 }
 
-/* ---------------------------------------------------------------------
- * Reading the bytes: a streaming source (the file is never held whole)
- * --------------------------------------------------------------------- */
-typedef struct src {
-    const char *path;
-    FILE *fp;            /* plain */
-    gzFile gz;           /* gzip, through zlib */
-    struct archive *ar;  /* zip / xz / bzip2 / zstd, through libarchive */
-} src;
-
-static void src_close(src *s) {
-    if (s->fp) fclose(s->fp);
-    if (s->gz) gzclose(s->gz);
-    if (s->ar) archive_read_free(s->ar);
-    s->fp = NULL;
-    s->gz = NULL;
-    s->ar = NULL;
-}
-
-/* Zip (Keras ships jena_climate_2009_2016.csv.zip), xz, bzip2, zstd through
- * libarchive: from a zip the first regular entry whose name ends in ".csv"
- * (macOS "__MACOSX/" and "._" entries skipped); otherwise the single
- * decompressed stream. */
-static sn_status src_open_archive(src *s, int is_zip) {
-    struct archive *a = archive_read_new();
-    if (!a) return sn_error(SN_ERR_NOMEM, "%s: cannot create an archive reader", s->path);
-    s->ar = a;
-    archive_read_support_filter_all(a);
-    if (is_zip) archive_read_support_format_zip(a);
-    else archive_read_support_format_raw(a);
-    if (archive_read_open_filename(a, s->path, 1 << 16) != ARCHIVE_OK)
-        return sn_error(SN_ERR_IO, "%s: cannot open as %s: %s", s->path, is_zip ? "zip" : "compressed file",
-                        archive_error_string(a) ? archive_error_string(a) : "?");
-    struct archive_entry *ent;
-    int r;
-    while ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
-        if (!is_zip) return SN_OK;
-        if (archive_entry_filetype(ent) != AE_IFREG) continue;
-        const char *nm = archive_entry_pathname(ent);
-        size_t ln = nm ? strlen(nm) : 0;
-        int csv = ln >= 4 && nm[ln - 4] == '.' && tolower((unsigned char)nm[ln - 3]) == 'c' &&
-                  tolower((unsigned char)nm[ln - 2]) == 's' && tolower((unsigned char)nm[ln - 1]) == 'v';
-        int junk = nm && (strncmp(nm, "__MACOSX/", 9) == 0 || strstr(nm, "/._") || strncmp(nm, "._", 2) == 0);
-        if (csv && !junk) return SN_OK;
-    }
-    return sn_error(SN_ERR_FORMAT, "%s: %s", s->path,
-                    r == ARCHIVE_EOF ? "no .csv file in the archive"
-                                     : (archive_error_string(a) ? archive_error_string(a) : "unreadable archive"));
-}
-
-/* Opens `path`, choosing the decoder from the magic bytes. */
-static sn_status src_open(src *s, const char *path) {
-    memset(s, 0, sizeof *s);
-    s->path = path;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sn_error(SN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char magic[6] = {0, 0, 0, 0, 0, 0};
-    size_t nm = fread(magic, 1, 6, fp);
-    int gz = nm >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    int zip = nm >= 4 && !memcmp(magic, "PK\x03\x04", 4);
-    int other = (nm >= 6 && !memcmp(magic, "\xFD" "7zXZ\0", 6)) || (nm >= 3 && !memcmp(magic, "BZh", 3)) ||
-                (nm >= 4 && !memcmp(magic, "\x28\xB5\x2F\xFD", 4));
-    if (zip || other) {
-        fclose(fp);
-        return src_open_archive(s, zip);
-    }
-    if (gz) {
-        fclose(fp);
-        s->gz = gzopen(path, "rb");
-        if (!s->gz) return sn_error(SN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        gzbuffer(s->gz, 1u << 18);
-        return SN_OK;
-    }
-    if (fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return sn_error(SN_ERR_IO, "%s: cannot seek: %s", path, strerror(errno));
-    }
-    s->fp = fp;
-    return SN_OK;
-}
-
-/* Reads up to cap bytes into dst; *got = 0 at the end of the data. */
-static sn_status src_read(src *s, char *dst, size_t cap, size_t *got) {
-    *got = 0;
-    if (s->fp) {
-        size_t n = fread(dst, 1, cap, s->fp);
-        if (n == 0 && ferror(s->fp)) return sn_error(SN_ERR_IO, "%s: read failed: %s", s->path, strerror(errno));
-        *got = n;
-        return SN_OK;
-    }
-    if (s->gz) {
-        int r = gzread(s->gz, dst, (unsigned)SN_MIN(cap, (size_t)1 << 30));
-        int zerr = Z_OK;
-        const char *msg = gzerror(s->gz, &zerr);
-        if (r < 0 || (r == 0 && zerr != Z_OK && zerr != Z_STREAM_END))
-            return sn_error(SN_ERR_IO, "%s: gzip data is corrupt: %s", s->path, msg ? msg : "?");
-        *got = (size_t)r;
-        return SN_OK;
-    }
-    la_ssize_t r = archive_read_data(s->ar, dst, cap);
-    if (r < 0)
-        return sn_error(SN_ERR_IO, "%s: corrupt compressed data: %s", s->path,
-                        archive_error_string(s->ar) ? archive_error_string(s->ar) : "?");
-    *got = (size_t)r;
-    return SN_OK;
-}
-
-/* Line reader over a src with a fixed window: 4 MiB, so a whole line of up to
- * SN_CSV_MAX_LINE always fits after compaction. */
-#define SN_CSV_BUF ((size_t)4 << 20)
-typedef struct linebuf {
-    src *s;
-    char *buf;
-    size_t beg, end; /* unread bytes [beg, end) */
-    int eof;
-} linebuf;
-
-/* Next non-blank line: sets [*b, *e) without CR/LF and advances *lineno.
- * Pointers stay valid until the next call. Returns 1 for a line, 0 at the
- * end, -1 if a line exceeds SN_CSV_MAX_LINE (*lineno is that line), -2 on a
- * read error (message set). */
-static int next_line(linebuf *L, size_t *lineno, const char **b, const char **e) {
+/* Next non-blank line of the stream: [*b, *e) without CR/LF. *got = 0 at
+ * the end. Blank lines (spaces and tabs only) are skipped but counted in
+ * the stream's line numbers. */
+static sn_status next_line(sn_stream *in, const char **b, const char **e, int *got) {
     for (;;) {
-        char *p = L->buf + L->beg;
-        size_t avail = L->end - L->beg;
-        char *nl = avail ? memchr(p, '\n', avail) : NULL;
-        if (!nl && !L->eof) {
-            if (avail > SN_CSV_MAX_LINE) {
-                (*lineno)++;
-                return -1;
-            }
-            memmove(L->buf, p, avail);
-            L->beg = 0;
-            L->end = avail;
-            size_t got;
-            if (src_read(L->s, L->buf + L->end, SN_CSV_BUF - L->end, &got) != SN_OK) return -2;
-            if (got == 0) L->eof = 1;
-            L->end += got;
-            continue;
-        }
-        if (avail == 0) return 0;
-        const char *le = nl ? nl : L->buf + L->end;
-        (*lineno)++;
-        if ((size_t)(le - p) > SN_CSV_MAX_LINE) return -1;
-        L->beg = nl ? (size_t)(nl + 1 - L->buf) : L->end;
-        if (le > p && le[-1] == '\r') le--;
-        const char *t = p;
+        char *p;
+        size_t n;
+        sn_status st = sn_stream_getline(in, &p, &n, got);
+        if (st != SN_OK || !*got) return st;
+        const char *t = p, *le = p + n;
         while (t < le && (*t == ' ' || *t == '\t')) t++;
-        if (t == le) continue; /* blank line */
+        if (t == le) continue;
         *b = p;
         *e = le;
-        return 1;
+        return SN_OK;
     }
 }
 
@@ -659,8 +519,7 @@ sn_status sn_table_select(sn_table *out, const sn_table *in, const char *const *
  * --------------------------------------------------------------------- */
 typedef struct csv_state {
     const char *path;
-    src in;
-    linebuf lines;
+    sn_stream in;
     span *f;          /* (n_fields + 1) scratch spans */
     char **hdr;       /* (n_fields) header names */
     int n_fields;
@@ -672,8 +531,7 @@ typedef struct csv_state {
 } csv_state;
 
 static void csv_state_free(csv_state *s) {
-    src_close(&s->in);
-    free(s->lines.buf);
+    sn_stream_close(&s->in);
     free(s->f);
     if (s->hdr)
         for (int j = 0; j < s->n_fields; j++) free(s->hdr[j]);
@@ -703,29 +561,17 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
     s.date_field = -1;
     sn_table t;
     memset(&t, 0, sizeof t);
-    sn_status st = src_open(&s.in, path);
+    sn_stream_opts so = {0, ".csv", SN_CSV_MAX_LINE};
+    sn_status st = sn_stream_open(&s.in, path, &so);
     if (st != SN_OK) {
         csv_state_free(&s);
         return st;
     }
-    s.lines.s = &s.in;
-    s.lines.buf = sn_malloc(SN_CSV_BUF, 1);
-    if (!s.lines.buf) {
-        csv_state_free(&s);
-        return SN_ERR_NOMEM;
-    }
-    size_t lineno = 0;
     const char *lb = NULL, *le = NULL;
-    int r = next_line(&s.lines, &lineno, &lb, &le);
+    int r;
     char shown[200];
-    if (r == -2) {
-        st = SN_ERR_IO;
-        goto fail;
-    }
-    if (r == -1) {
-        st = sn_error(SN_ERR_FORMAT, "%s:%zu: line longer than %u bytes", path, lineno, SN_CSV_MAX_LINE);
-        goto fail;
-    }
+    if ((st = next_line(&s.in, &lb, &le, &r)) != SN_OK) goto fail;
+    size_t lineno = s.in.lineno;
     if (r == 0) {
         st = sn_error(SN_ERR_FORMAT, "%s: file is empty (no header line)", path);
         goto fail;
@@ -804,15 +650,8 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
     s.dfmt = opts.date_format;
 
     /* First data row: decides numeric columns (NULL selection) and the date format. */
-    r = next_line(&s.lines, &lineno, &lb, &le);
-    if (r == -2) {
-        st = SN_ERR_IO;
-        goto fail;
-    }
-    if (r == -1) {
-        st = sn_error(SN_ERR_FORMAT, "%s:%zu: line longer than %u bytes", path, lineno, SN_CSV_MAX_LINE);
-        goto fail;
-    }
+    if ((st = next_line(&s.in, &lb, &le, &r)) != SN_OK) goto fail;
+    lineno = s.in.lineno;
     if (r == 0) {
         st = sn_error(SN_ERR_FORMAT, "%s: header only, no data rows", path);
         goto fail;
@@ -897,7 +736,9 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
     t.n_cols = C;
     size_t n = 0, cap_rows = 0;
     const int ffill = opts.missing == SN_MISSING_FFILL;
-    for (r = 1; r == 1; r = next_line(&s.lines, &lineno, &lb, &le)) {
+    for (r = 1; r == 1; st = next_line(&s.in, &lb, &le, &r), lineno = s.in.lineno) {
+        if (st != SN_OK) goto fail;
+        if (!r) break;
         if (n == cap_rows) {
             size_t nc = cap_rows ? cap_rows * 2 : 16384;
             double *d2 = sn_realloc(t.data, nc * (size_t)C, sizeof *t.data);
@@ -994,14 +835,7 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
         t.line[n] = lineno;
         n++;
     }
-    if (r == -2) {
-        st = SN_ERR_IO;
-        goto fail;
-    }
-    if (r == -1) {
-        st = sn_error(SN_ERR_FORMAT, "%s:%zu: line longer than %u bytes", path, lineno, SN_CSV_MAX_LINE);
-        goto fail;
-    }
+    if (st != SN_OK) goto fail;
     SN_ASSERT(n >= 1 && n <= cap_rows);
 
     t.n_rows = n;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "data/stream.h"
+
 /* ------------------------------------------------------------------ */
 /* Table and hash index                                                */
 /* ------------------------------------------------------------------ */
@@ -190,135 +192,27 @@ sn_status sn_wordvec_from_arrays(sn_wordvec **out, const char *const *words, con
 }
 
 /* ------------------------------------------------------------------ */
-/* Buffered reader over zlib (reads plain files transparently)         */
+/* Reading: the library's one stream reader (data/stream.h)            */
 /* ------------------------------------------------------------------ */
 
-#define RD_BUF (1u << 18)
-
+/* A stream and its current line (NUL-terminated, CR/LF stripped). */
 typedef struct reader {
-    gzFile gz;
-    const char *path;
-    unsigned char *buf;
-    size_t pos, len;
-    int eof;
-    uint64_t offset; /* bytes of the (uncompressed) stream consumed */
-    size_t lineno;   /* 1-based number of the last line returned */
-    char *line;      /* last line, NUL-terminated, '\r\n' stripped */
-    size_t line_len, line_cap;
-    uint64_t file_size;
-    int compressed;
+    sn_stream s;
+    char *line;
+    size_t line_len;
 } reader;
 
 static sn_status rd_open(reader *r, const char *path) {
     memset(r, 0, sizeof *r);
-    r->path = path;
-    struct stat stt;
-    if (stat(path, &stt) != 0) return sn_error(SN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(stt.st_mode)) return sn_error(SN_ERR_IO, "%s: is a directory", path);
-    r->file_size = (uint64_t)stt.st_size;
-    r->gz = gzopen(path, "rb");
-    if (!r->gz) return sn_error(SN_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "zlib failure");
-    gzbuffer(r->gz, 1u << 17);
-    r->compressed = !gzdirect(r->gz);
-    r->buf = sn_malloc(RD_BUF, 1);
-    r->line_cap = 4096;
-    r->line = sn_malloc(r->line_cap, 1);
-    if (!r->buf || !r->line) return SN_ERR_NOMEM;
-    return SN_OK;
+    sn_stream_opts o = {0, NULL, SN_WORDVEC_MAX_LINE};
+    return sn_stream_open(&r->s, path, &o);
 }
 
-static void rd_close(reader *r) {
-    if (r->gz) gzclose(r->gz);
-    free(r->buf);
-    free(r->line);
-    memset(r, 0, sizeof *r);
-}
-
-/* Refills the buffer; returns SN_OK (r->eof set at the end) or SN_ERR_IO. */
-static sn_status rd_fill(reader *r) {
-    if (r->eof) return SN_OK;
-    int got = gzread(r->gz, r->buf, RD_BUF);
-    if (got < 0) {
-        int zerr;
-        const char *m = gzerror(r->gz, &zerr);
-        return sn_error(zerr == Z_DATA_ERROR ? SN_ERR_FORMAT : SN_ERR_IO, "%s: read failed after byte %llu: %s",
-                        r->path, (unsigned long long)r->offset, m);
-    }
-    r->pos = 0;
-    r->len = (size_t)got;
-    if (got == 0) r->eof = 1;
-    return SN_OK;
-}
+static void rd_close(reader *r) { sn_stream_close(&r->s); }
 
 /* Next line into r->line. *got = 1 for a line, 0 at end of file. Lines over
  * SN_WORDVEC_MAX_LINE bytes are an error naming the line. */
-static sn_status rd_getline(reader *r, int *got) {
-    *got = 0;
-    r->line_len = 0;
-    int any = 0;
-    for (;;) {
-        if (r->pos == r->len) {
-            sn_status st = rd_fill(r);
-            if (st != SN_OK) return st;
-            if (r->eof) break;
-        }
-        any = 1;
-        unsigned char *s = r->buf + r->pos;
-        size_t avail = r->len - r->pos;
-        unsigned char *nl = memchr(s, '\n', avail);
-        size_t take = nl ? (size_t)(nl - s) : avail;
-        if (r->line_len + take > SN_WORDVEC_MAX_LINE)
-            return sn_error(SN_ERR_FORMAT, "%s:%zu: line longer than %u bytes", r->path, r->lineno + 1,
-                            (unsigned)SN_WORDVEC_MAX_LINE);
-        if (r->line_len + take + 1 > r->line_cap) {
-            size_t nc = r->line_cap;
-            while (nc < r->line_len + take + 1) nc *= 2;
-            char *l = sn_realloc(r->line, nc, 1);
-            if (!l) return SN_ERR_NOMEM;
-            r->line = l;
-            r->line_cap = nc;
-        }
-        memcpy(r->line + r->line_len, s, take);
-        r->line_len += take;
-        r->pos += take + (nl ? 1 : 0);
-        r->offset += take + (nl ? 1 : 0);
-        if (nl) break;
-    }
-    if (!any) return SN_OK;
-    if (r->line_len && r->line[r->line_len - 1] == '\r') r->line_len--;
-    r->line[r->line_len] = '\0';
-    r->lineno++;
-    *got = 1;
-    return SN_OK;
-}
-
-/* Next byte or -1 at end of file (errors: *st set). */
-static int rd_getc(reader *r, sn_status *st) {
-    if (r->pos == r->len) {
-        *st = rd_fill(r);
-        if (*st != SN_OK || r->eof) return -1;
-    }
-    r->offset++;
-    return r->buf[r->pos++];
-}
-
-/* Reads up to n bytes; returns how many were read (short only at the end). */
-static size_t rd_read(reader *r, void *dst, size_t n, sn_status *st) {
-    size_t done = 0;
-    unsigned char *d = dst;
-    while (done < n) {
-        if (r->pos == r->len) {
-            *st = rd_fill(r);
-            if (*st != SN_OK || r->eof) break;
-        }
-        size_t take = SN_MIN(n - done, r->len - r->pos);
-        memcpy(d + done, r->buf + r->pos, take);
-        r->pos += take;
-        r->offset += take;
-        done += take;
-    }
-    return done;
-}
+static sn_status rd_getline(reader *r, int *got) { return sn_stream_getline(&r->s, &r->line, &r->line_len, got); }
 
 /* ------------------------------------------------------------------ */
 /* Parsing helpers                                                     */
@@ -388,12 +282,12 @@ static sn_status parse_text_record(const reader *r, char *line, const char **wor
         if (e == p || (*e && !is_blank(*e))) {
             char *te = p;
             while (*te && !is_blank(*te)) te++;
-            return sn_error(SN_ERR_FORMAT, "%s:%zu: value %zu of '%.*s' is not a number: '%.*s'", r->path, r->lineno,
+            return sn_error(SN_ERR_FORMAT, "%s:%zu: value %zu of '%.*s' is not a number: '%.*s'", r->s.path, r->s.lineno,
                             vals->n + 1, (int)SN_MIN(*wlen, 60), *word, (int)SN_MIN((size_t)(te - p), 40), p);
         }
         if (!isfinite(x) || (errno == ERANGE && fabsf(x) > 1.0f))
             return sn_error(SN_ERR_NUMERIC, "%s:%zu: value %zu of '%.*s' is not finite (or beyond float range): '%.*s'",
-                            r->path, r->lineno, vals->n + 1, (int)SN_MIN(*wlen, 60), *word,
+                            r->s.path, r->s.lineno, vals->n + 1, (int)SN_MIN(*wlen, 60), *word,
                             (int)SN_MIN((size_t)(e - p), 40), p);
         sn_status st = fvec_push(vals, x);
         if (st != SN_OK) return st;
@@ -408,19 +302,19 @@ static sn_status parse_text_record(const reader *r, char *line, const char **wor
 static sn_status check_header(const reader *r, unsigned long long N, unsigned long long D, double min_per_value,
                               double min_extra) {
     if (N == 0 || D == 0)
-        return sn_error(SN_ERR_FORMAT, "%s:1: header claims %llu words of dimension %llu; both must be > 0", r->path, N, D);
+        return sn_error(SN_ERR_FORMAT, "%s:1: header claims %llu words of dimension %llu; both must be > 0", r->s.path, N, D);
     if (D > (unsigned long long)(SN_WORDVEC_MAX_LINE / 2))
-        return sn_error(SN_ERR_FORMAT, "%s:1: header dimension %llu is absurd (a line holds at most %u bytes)", r->path,
+        return sn_error(SN_ERR_FORMAT, "%s:1: header dimension %llu is absurd (a line holds at most %u bytes)", r->s.path,
                         D, (unsigned)SN_WORDVEC_MAX_LINE);
     double need = (double)N * ((double)D * min_per_value + min_extra);
-    double have = (double)r->file_size * (r->compressed ? 1032.0 : 1.0);
+    double have = (double)sn_stream_size_bound(&r->s);
     if (need > have)
         return sn_error(SN_ERR_FORMAT,
                         "%s:1: header claims %llu words x %llu values (%.3g values), which needs at least %.3g bytes, "
                         "but the file %s only %llu bytes",
-                        r->path, N, D, (double)N * (double)D, need,
-                        r->compressed ? "(gzip, inflating at most 1032x) has" : "has",
-                        (unsigned long long)r->file_size);
+                        r->s.path, N, D, (double)N * (double)D, need,
+                        r->s.codec == SN_CODEC_GZIP ? "(gzip, inflating at most 1032x) has" : "has",
+                        (unsigned long long)r->s.file_size);
     return SN_OK;
 }
 
@@ -430,10 +324,10 @@ static sn_status check_header(const reader *r, unsigned long long N, unsigned lo
 
 static void warn_dup(const reader *r, const char *w, size_t len, int binary) {
     if (binary)
-        sn_log(SN_LOG_WARN, "%s: byte offset %llu: duplicate word '%.*s' ignored (first vector kept)", r->path,
-               (unsigned long long)r->offset, (int)SN_MIN(len, 60), w);
+        sn_log(SN_LOG_WARN, "%s: byte offset %llu: duplicate word '%.*s' ignored (first vector kept)", r->s.path,
+               (unsigned long long)sn_stream_offset(&r->s), (int)SN_MIN(len, 60), w);
     else
-        sn_log(SN_LOG_WARN, "%s:%zu: duplicate word '%.*s' ignored (first vector kept)", r->path, r->lineno,
+        sn_log(SN_LOG_WARN, "%s:%zu: duplicate word '%.*s' ignored (first vector kept)", r->s.path, r->s.lineno,
                (int)SN_MIN(len, 60), w);
 }
 
@@ -449,10 +343,10 @@ static sn_status load_text(reader *r, int header, size_t max_words, sn_wordvec *
         do {
             if ((st = rd_getline(r, &got)) != SN_OK) return st;
         } while (got && line_is_blank(r->line));
-        if (!got) return sn_error(SN_ERR_FORMAT, "%s: empty file (expected a header line \"N D\")", r->path);
+        if (!got) return sn_error(SN_ERR_FORMAT, "%s: empty file (expected a header line \"N D\")", r->s.path);
         if (!parse_header(r->line, &N, &D))
-            return sn_error(SN_ERR_FORMAT, "%s:%zu: expected a header \"<words> <dimension>\", got '%.60s'", r->path,
-                            r->lineno, r->line);
+            return sn_error(SN_ERR_FORMAT, "%s:%zu: expected a header \"<words> <dimension>\", got '%.60s'", r->s.path,
+                            r->s.lineno, r->line);
         /* Text: a value needs a separator and a digit; a word a byte and a newline. */
         if ((st = check_header(r, N, D, 2.0, 2.0)) != SN_OK) return st;
     }
@@ -464,8 +358,8 @@ static sn_status load_text(reader *r, int header, size_t max_words, sn_wordvec *
         if (line_is_blank(r->line)) continue;
         if (records == want) {
             if (header && want == N) {
-                st = sn_error(SN_ERR_FORMAT, "%s:%zu: more records than the %llu the header announces", r->path,
-                              r->lineno, N);
+                st = sn_error(SN_ERR_FORMAT, "%s:%zu: more records than the %llu the header announces", r->s.path,
+                              r->s.lineno, N);
                 goto fail;
             }
             break; /* max_words reached */
@@ -477,7 +371,7 @@ static sn_status load_text(reader *r, int header, size_t max_words, sn_wordvec *
             if (!header) {
                 if (vals.n == 0) {
                     st = sn_error(SN_ERR_FORMAT, "%s:%zu: expected a word followed by its values, got only '%.60s'",
-                                  r->path, r->lineno, w);
+                                  r->s.path, r->s.lineno, w);
                     goto fail;
                 }
                 D = vals.n;
@@ -485,8 +379,8 @@ static sn_status load_text(reader *r, int header, size_t max_words, sn_wordvec *
             if ((st = builder_init(&b, (int)D, initial_cap(want, D))) != SN_OK) goto fail;
         }
         if (vals.n != D) {
-            st = sn_error(SN_ERR_FORMAT, "%s:%zu: expected %llu values after the word '%.*s' (%s), found %zu", r->path,
-                          r->lineno, D, (int)SN_MIN(wlen, 60), w, header ? "from the header" : "as on the first line",
+            st = sn_error(SN_ERR_FORMAT, "%s:%zu: expected %llu values after the word '%.*s' (%s), found %zu", r->s.path,
+                          r->s.lineno, D, (int)SN_MIN(wlen, 60), w, header ? "from the header" : "as on the first line",
                           vals.n);
             goto fail;
         }
@@ -499,12 +393,12 @@ static sn_status load_text(reader *r, int header, size_t max_words, sn_wordvec *
         records++;
     }
     if (records == 0) {
-        st = sn_error(SN_ERR_FORMAT, "%s: %s", r->path, header ? "no records after the header" : "empty file (no vectors)");
+        st = sn_error(SN_ERR_FORMAT, "%s: %s", r->s.path, header ? "no records after the header" : "empty file (no vectors)");
         goto fail;
     }
     if (header && records < want) {
-        st = sn_error(SN_ERR_FORMAT, "%s:%zu: file ends after %zu records, the header announces %llu", r->path,
-                      r->lineno, records, N);
+        st = sn_error(SN_ERR_FORMAT, "%s:%zu: file ends after %zu records, the header announces %llu", r->s.path,
+                      r->s.lineno, records, N);
         goto fail;
     }
     free(vals.v);
@@ -535,10 +429,10 @@ static sn_status load_binary(reader *r, size_t max_words, sn_wordvec **out) {
     unsigned long long N, D;
     sn_status st = SN_OK;
     if ((st = rd_getline(r, &got)) != SN_OK) return st;
-    if (!got) return sn_error(SN_ERR_FORMAT, "%s: empty file (expected a header line \"N D\")", r->path);
+    if (!got) return sn_error(SN_ERR_FORMAT, "%s: empty file (expected a header line \"N D\")", r->s.path);
     if (!parse_header(r->line, &N, &D))
         return sn_error(SN_ERR_FORMAT, "%s:1: expected a binary word2vec header \"<words> <dimension>\", got '%.60s'",
-                        r->path, r->line);
+                        r->s.path, r->line);
     /* Binary: a record is >= 1 word byte, a space and 4*D bytes. */
     if ((st = check_header(r, N, D, 4.0, 2.0)) != SN_OK) return st;
     size_t want = (size_t)N;
@@ -556,27 +450,27 @@ static sn_status load_binary(reader *r, size_t max_words, sn_wordvec **out) {
     }
     for (size_t rec = 0; rec < want; rec++) {
         int c;
-        do c = rd_getc(r, &st);
+        do c = sn_stream_getc(&r->s, &st);
         while (c == '\n' || c == '\r' || c == '\t' || c == ' ');
         if (st != SN_OK) goto fail;
-        uint64_t start = r->offset - 1;
+        uint64_t start = sn_stream_offset(&r->s) - 1;
         if (c < 0) {
             st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: file ends after %zu records, the header announces %llu",
-                          r->path, (unsigned long long)r->offset, r->compressed ? " (uncompressed)" : "", rec, N);
+                          r->s.path, (unsigned long long)sn_stream_offset(&r->s), sn_stream_is_compressed(&r->s) ? " (uncompressed)" : "", rec, N);
             goto fail;
         }
         size_t wl = 0;
         while (c >= 0 && c != ' ') {
             if (c == 0 || c == '\n') {
-                st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: record %zu: %s byte inside the word", r->path,
-                              (unsigned long long)(r->offset - 1), r->compressed ? " (uncompressed)" : "", rec + 1,
+                st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: record %zu: %s byte inside the word", r->s.path,
+                              (unsigned long long)(sn_stream_offset(&r->s) - 1), sn_stream_is_compressed(&r->s) ? " (uncompressed)" : "", rec + 1,
                               c ? "newline" : "NUL");
                 goto fail;
             }
             if (wl + 1 >= wcap) {
                 if (wcap > SN_WORDVEC_MAX_LINE) {
-                    st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: record %zu: word longer than %u bytes", r->path,
-                                  (unsigned long long)start, r->compressed ? " (uncompressed)" : "", rec + 1,
+                    st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: record %zu: word longer than %u bytes", r->s.path,
+                                  (unsigned long long)start, sn_stream_is_compressed(&r->s) ? " (uncompressed)" : "", rec + 1,
                                   (unsigned)SN_WORDVEC_MAX_LINE);
                     goto fail;
                 }
@@ -589,30 +483,30 @@ static sn_status load_binary(reader *r, size_t max_words, sn_wordvec **out) {
                 wcap *= 2;
             }
             word[wl++] = (char)c;
-            c = rd_getc(r, &st);
+            c = sn_stream_getc(&r->s, &st);
         }
         if (st != SN_OK) goto fail;
         if (c < 0) {
             st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: truncated record %zu: word '%.*s' not followed by a space and %llu floats",
-                          r->path, (unsigned long long)start, r->compressed ? " (uncompressed)" : "", rec + 1,
+                          r->s.path, (unsigned long long)start, sn_stream_is_compressed(&r->s) ? " (uncompressed)" : "", rec + 1,
                           (int)SN_MIN(wl, 60), word, D);
             goto fail;
         }
         word[wl] = '\0';
-        uint64_t vstart = r->offset;
-        size_t nb = rd_read(r, vec, (size_t)D * 4, &st);
+        uint64_t vstart = sn_stream_offset(&r->s);
+        size_t nb = sn_stream_get(&r->s, vec, (size_t)D * 4, &st);
         if (st != SN_OK) goto fail;
         if (nb < (size_t)D * 4) {
             st = sn_error(SN_ERR_FORMAT, "%s: byte offset %llu%s: truncated record %zu ('%.60s'): expected %llu bytes of vector, found %zu",
-                          r->path, (unsigned long long)vstart, r->compressed ? " (uncompressed)" : "", rec + 1, word,
+                          r->s.path, (unsigned long long)vstart, sn_stream_is_compressed(&r->s) ? " (uncompressed)" : "", rec + 1, word,
                           D * 4, nb);
             goto fail;
         }
         if (!host_is_le()) bswap32_n(vec, (size_t)D);
         for (size_t j = 0; j < (size_t)D; j++)
             if (!isfinite(vec[j])) {
-                st = sn_error(SN_ERR_NUMERIC, "%s: byte offset %llu%s: record %zu ('%.60s'): value %zu is %s", r->path,
-                              (unsigned long long)(vstart + 4 * j), r->compressed ? " (uncompressed)" : "", rec + 1,
+                st = sn_error(SN_ERR_NUMERIC, "%s: byte offset %llu%s: record %zu ('%.60s'): value %zu is %s", r->s.path,
+                              (unsigned long long)(vstart + 4 * j), sn_stream_is_compressed(&r->s) ? " (uncompressed)" : "", rec + 1,
                               word, j + 1, isnan(vec[j]) ? "NaN" : "Inf");
                 goto fail;
             }
