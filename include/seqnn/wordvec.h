@@ -24,8 +24,7 @@ typedef struct sn_wordvec {
     int dim;       /* D, > 0 */
     char **words;  /* (n) NUL-terminated, distinct, non-empty, no whitespace */
     float *vecs;   /* (n, D) row-major: row i is the vector of words[i] */
-    size_t *index; /* private: open-addressing hash word -> row + 1 (0 = empty) */
-    size_t index_cap; /* private: power of two >= 2n */
+    void *index;   /* private: word -> row (the library's string table); NULL: lookups find nothing */
 } sn_wordvec;
 
 typedef enum sn_wordvec_format {

@@ -23,6 +23,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "seqnn/wordvec.h"
 #include "core/internal.h"
+#include "core/strtab.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -114,27 +115,12 @@ sn_status sn_word2vec_tokenize(const char *text, sn_word2vec_token_fn emit, void
 /* ------------------------------------------------------------------ */
 
 typedef struct counter {
-    char *chars;       /* all distinct tokens, NUL-separated */
-    size_t chars_len, chars_cap;
-    size_t *off;       /* (n_words) offset of each token in chars */
-    uint64_t *count;   /* (n_words) */
-    size_t n_words, words_cap;
-    int32_t *slots;    /* open addressing: id or -1 */
-    size_t slots_cap;  /* power of two */
+    sn_strtab words;   /* distinct tokens (core/strtab.h); entry count = occurrences */
     uint32_t *corpus;  /* (n_tok) ids in document order */
     size_t n_tok, tok_cap;
     size_t *doc_end;   /* (n_docs) end offset of each document in corpus */
     sn_status err;
 } counter;
-
-static uint64_t fnv1a(const char *s, size_t len) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return 0;
@@ -147,22 +133,6 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem) {
     return 0;
 }
 
-static int counter_rehash(counter *c, size_t cap) {
-    int32_t *s = sn_malloc(cap, sizeof *s);
-    if (!s) return -1;
-    for (size_t i = 0; i < cap; i++) s[i] = -1;
-    for (size_t id = 0; id < c->n_words; id++) {
-        const char *w = c->chars + c->off[id];
-        size_t i = (size_t)fnv1a(w, strlen(w)) & (cap - 1);
-        while (s[i] >= 0) i = (i + 1) & (cap - 1);
-        s[i] = (int32_t)id;
-    }
-    free(c->slots);
-    c->slots = s;
-    c->slots_cap = cap;
-    return 0;
-}
-
 static int counter_emit(const char *tok, size_t len, void *user) {
     counter *c = user;
     if (len == 0) return 0;
@@ -171,48 +141,13 @@ static int counter_emit(const char *tok, size_t len, void *user) {
             c->err = sn_error(SN_ERR_ARG, "sn_word2vec_train: the tokenizer emitted a token with whitespace: '%.60s'", tok);
             return 1;
         }
-    size_t mask = c->slots_cap - 1;
-    size_t i = (size_t)fnv1a(tok, len) & mask;
-    int32_t id;
-    for (;;) {
-        id = c->slots[i];
-        if (id < 0) break;
-        const char *w = c->chars + c->off[id];
-        if (memcmp(w, tok, len) == 0 && w[len] == '\0') break;
-        i = (i + 1) & mask;
-    }
+    int fresh;
+    int64_t id = sn_strtab_put(&c->words, tok, len, &fresh);
     if (id < 0) {
-        if (c->n_words >= INT32_MAX - 1) {
-            c->err = sn_error(SN_ERR_NOMEM, "sn_word2vec_train: more than 2^31 distinct tokens");
-            return 1;
-        }
-        size_t old_cap = c->words_cap;
-        if (grow((void **)&c->chars, &c->chars_cap, c->chars_len + len + 1, 1) ||
-            grow((void **)&c->off, &c->words_cap, c->n_words + 1, sizeof *c->off)) {
-            c->err = SN_ERR_NOMEM;
-            return 1;
-        }
-        if (c->words_cap != old_cap) { /* count mirrors off's capacity */
-            uint64_t *cnt = sn_realloc(c->count, c->words_cap, sizeof *cnt);
-            if (!cnt) {
-                c->words_cap = old_cap; /* keep count's true size */
-                c->err = SN_ERR_NOMEM;
-                return 1;
-            }
-            c->count = cnt;
-        }
-        memcpy(c->chars + c->chars_len, tok, len + 1);
-        c->off[c->n_words] = c->chars_len;
-        c->chars_len += len + 1;
-        c->count[c->n_words] = 0;
-        id = (int32_t)c->n_words++;
-        c->slots[i] = id;
-        if (c->n_words * 2 > c->slots_cap && counter_rehash(c, c->slots_cap * 2)) {
-            c->err = SN_ERR_NOMEM;
-            return 1;
-        }
+        c->err = SN_ERR_NOMEM;
+        return 1;
     }
-    c->count[id]++;
+    c->words.e[id].count++;
     if (grow((void **)&c->corpus, &c->tok_cap, c->n_tok + 1, sizeof *c->corpus)) {
         c->err = SN_ERR_NOMEM;
         return 1;
@@ -222,10 +157,7 @@ static int counter_emit(const char *tok, size_t len, void *user) {
 }
 
 static void counter_free(counter *c) {
-    free(c->chars);
-    free(c->off);
-    free(c->count);
-    free(c->slots);
+    sn_strtab_free(&c->words);
     free(c->corpus);
     free(c->doc_end);
 }
@@ -423,7 +355,7 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     worker *wk = NULL;
     pthread_t *tid = NULL;
 
-    if (counter_rehash(&c, 1024) || !(c.doc_end = sn_malloc(n_texts ? n_texts : 1, sizeof *c.doc_end))) {
+    if (sn_strtab_init(&c.words, 512) != SN_OK || !(c.doc_end = sn_malloc(n_texts ? n_texts : 1, sizeof *c.doc_end))) {
         st = SN_ERR_NOMEM;
         goto done;
     }
@@ -442,18 +374,18 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     }
 
     /* ---- Vocabulary: count >= min_count, by count desc, at most max_vocab. ---- */
-    rank = sn_malloc(c.n_words ? c.n_words : 1, sizeof *rank);
-    remap = sn_malloc(c.n_words ? c.n_words : 1, sizeof *remap);
+    rank = sn_malloc(c.words.n ? c.words.n : 1, sizeof *rank);
+    remap = sn_malloc(c.words.n ? c.words.n : 1, sizeof *remap);
     if (!rank || !remap) {
         st = SN_ERR_NOMEM;
         goto done;
     }
     size_t V = 0;
-    for (size_t i = 0; i < c.n_words; i++) {
+    for (size_t i = 0; i < c.words.n; i++) {
         remap[i] = -1;
-        if (c.count[i] >= (uint64_t)o.min_count) {
-            rank[V].count = c.count[i];
-            rank[V].word = c.chars + c.off[i];
+        if (c.words.e[i].count >= (uint64_t)o.min_count) {
+            rank[V].count = c.words.e[i].count;
+            rank[V].word = sn_strtab_key(&c.words, i);
             rank[V].old_id = (uint32_t)i;
             V++;
         }
@@ -462,7 +394,7 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     if (o.max_vocab && V > o.max_vocab) V = o.max_vocab;
     if (V == 0) {
         st = sn_error(SN_ERR_STATE, "sn_word2vec_train: empty vocabulary: %zu distinct tokens in %zu texts, none seen >= min_count=%d times",
-                      c.n_words, n_texts, o.min_count);
+                      c.words.n, n_texts, o.min_count);
         goto done;
     }
     counts = sn_malloc(V, sizeof *counts);

@@ -1,4 +1,4 @@
-/* Word-vector tables: hash index, word2vec text / binary and GloVe loaders
+/* Word-vector tables: word index, word2vec text / binary and GloVe loaders
  * (gzip through zlib), atomic savers, Embedding-weight export, cosine
  * neighbours and 3CosAdd analogies. The trainer lives in word2vec.c.
  *
@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "seqnn/wordvec.h"
 #include "core/internal.h"
+#include "core/strtab.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,46 +27,10 @@
 /* Table and hash index                                                */
 /* ------------------------------------------------------------------ */
 
-/* FNV-1a over the word's bytes. */
-static uint64_t hash_bytes(const char *s, size_t len) {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-/* Slot holding `word` or the empty slot where it would go. */
-static size_t index_slot(const sn_wordvec *wv, const char *word, size_t len) {
-    size_t mask = wv->index_cap - 1;
-    size_t i = (size_t)hash_bytes(word, len) & mask;
-    for (;;) {
-        size_t e = wv->index[i];
-        if (e == 0) return i;
-        const char *w = wv->words[e - 1];
-        if (strncmp(w, word, len) == 0 && w[len] == '\0') return i;
-        i = (i + 1) & mask;
-    }
-}
-
-static sn_status index_rebuild(sn_wordvec *wv, size_t cap) {
-    size_t *idx = sn_calloc(cap, sizeof *idx);
-    if (!idx) return SN_ERR_NOMEM;
-    free(wv->index);
-    wv->index = idx;
-    wv->index_cap = cap;
-    for (size_t r = 0; r < wv->n; r++) {
-        size_t s = index_slot(wv, wv->words[r], strlen(wv->words[r]));
-        wv->index[s] = r + 1;
-    }
-    return SN_OK;
-}
-
+/* The index: the library's string table (core/strtab.h); word ids are rows. */
 static long find_len(const sn_wordvec *wv, const char *word, size_t len) {
     if (!wv || !wv->index || !word) return -1;
-    size_t e = wv->index[index_slot(wv, word, len)];
-    return e ? (long)(e - 1) : -1;
+    return (long)sn_strtab_find((const sn_strtab *)wv->index, word, len);
 }
 
 long sn_wordvec_find(const sn_wordvec *wv, const char *word) {
@@ -82,6 +47,7 @@ void sn_wordvec_free(sn_wordvec *wv) {
     for (size_t i = 0; i < wv->n; i++) free(wv->words[i]);
     free(wv->words);
     free(wv->vecs);
+    if (wv->index) sn_strtab_free(wv->index);
     free(wv->index);
     free(wv);
 }
@@ -100,7 +66,15 @@ static sn_status builder_init(builder *b, int dim, size_t cap0) {
     b->wv->words = sn_malloc(b->cap, sizeof(char *));
     b->wv->vecs = sn_malloc(b->cap, (size_t)dim * sizeof(float));
     if (!b->wv->words || !b->wv->vecs) return SN_ERR_NOMEM;
-    return index_rebuild(b->wv, 32);
+    sn_strtab *t = sn_malloc(1, sizeof *t);
+    if (!t) return SN_ERR_NOMEM;
+    sn_status st = sn_strtab_init(t, b->cap);
+    if (st != SN_OK) {
+        free(t);
+        return st;
+    }
+    b->wv->index = t;
+    return SN_OK;
 }
 
 /* First capacity of a loader's table: at most `want` rows, 1024 rows, or
@@ -117,8 +91,8 @@ static size_t initial_cap(size_t want, unsigned long long D) {
  * duplicate (table unchanged), SN_ERR_NOMEM on failure. */
 static int builder_push(builder *b, const char *word, size_t len, const float *vec) {
     sn_wordvec *wv = b->wv;
-    size_t s = index_slot(wv, word, len);
-    if (wv->index[s]) return 0;
+    sn_strtab *t = wv->index;
+    if (sn_strtab_find(t, word, len) >= 0) return 0;
     if (wv->n == b->cap) {
         size_t nc = b->cap * 2;
         char **w = sn_realloc(wv->words, nc, sizeof *w);
@@ -135,11 +109,10 @@ static int builder_push(builder *b, const char *word, size_t len, const float *v
     copy[len] = '\0';
     wv->words[wv->n] = copy;
     memcpy(wv->vecs + wv->n * (size_t)wv->dim, vec, (size_t)wv->dim * sizeof(float));
-    wv->index[s] = ++wv->n;
-    if (wv->n * 2 > wv->index_cap) {
-        sn_status st = index_rebuild(wv, wv->index_cap * 2);
-        if (st != SN_OK) return st;
-    }
+    int fresh;
+    if (sn_strtab_put(t, word, len, &fresh) < 0) return SN_ERR_NOMEM;
+    SN_ASSERT(fresh && t->n == wv->n + 1);
+    wv->n++;
     return 1;
 }
 

@@ -5,14 +5,14 @@
  * code points / none) -> [Porter stem] -> n-grams of widths 1..N (unigrams
  * first, each width in text order, words joined by one space).
  *
- * Vocabulary: an open-addressing hash table (linear probing, power-of-two
- * size, load <= 1/2) keyed by a 64-bit FNV-1a hash with a murmur finalizer;
- * token bytes live in one growable arena addressed by offsets, so growing
- * the arena never invalidates entries. */
+ * Vocabulary and adapt counts: the library's string table (core/strtab.h),
+ * whose entries carry a count and two free words (here: document frequency
+ * and the last document counted). */
 #include <math.h>
 #include <string.h>
 #include <zlib.h>
 #include "core/internal.h"
+#include "core/strtab.h"
 #include "seqnn/text.h"
 
 #define UNK "[UNK]"
@@ -21,151 +21,12 @@
 #define BLOB_NFIELDS 10u
 
 /* ---------------------------------------------------------------------
- * Hash table of byte strings -> dense ids 0..n-1
- * --------------------------------------------------------------------- */
-
-/* One entry: everything a lookup or a count update touches sits in one
- * 64-byte record, including the first HENT_INLINE token bytes, so a hit on
- * a short token costs one cache miss for the slot and one for the entry
- * (the arena is only read for longer tokens). */
-#define HENT_INLINE 28
-typedef struct hent {
-    uint64_t hash;
-    uint64_t count;   /* adapt: total occurrences */
-    uint64_t off;     /* token bytes at arena + off */
-    uint32_t len;
-    uint32_t df;      /* adapt: documents containing the token */
-    uint32_t last;    /* adapt: last document (1-based) counted in df */
-    char inl[HENT_INLINE]; /* first bytes of the token */
-} hent;
-
-typedef struct htab {
-    uint64_t *slots;   /* (mask+1): 0 = empty, else (hash high 32 bits << 32) | (id + 1) */
-    size_t mask;
-    size_t n;          /* entries */
-    size_t cap;        /* entry capacity */
-    hent *e;           /* (cap) */
-    char *arena;       /* token bytes, each followed by NUL */
-    size_t alen, acap;
-} htab;
-
-static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
-static void htab_free(htab *t) {
-    free(t->slots);
-    free(t->e);
-    free(t->arena);
-    memset(t, 0, sizeof *t);
-}
-
-static sn_status htab_init(htab *t, size_t expect) {
-    memset(t, 0, sizeof *t);
-    size_t s = 64;
-    while (s < 2 * expect) s *= 2;
-    t->slots = sn_calloc(s, sizeof *t->slots);
-    if (!t->slots) return SN_ERR_NOMEM;
-    t->mask = s - 1;
-    return SN_OK;
-}
-
-static int64_t htab_find_h(const htab *t, const char *s, size_t n, uint64_t h) {
-    if (!t->slots) return -1;
-    uint64_t tag = h >> 32;
-    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t sl = t->slots[i];
-        if (!sl) return -1;
-        if ((sl >> 32) == tag) {
-            size_t id = (size_t)(sl & 0xffffffffu) - 1;
-            const hent *e = &t->e[id];
-            if (e->len == n && memcmp(e->inl, s, SN_MIN(n, (size_t)HENT_INLINE)) == 0 &&
-                (n <= HENT_INLINE || memcmp(t->arena + e->off + HENT_INLINE, s + HENT_INLINE, n - HENT_INLINE) == 0))
-                return (int64_t)id;
-        }
-    }
-}
-
-static sn_status htab_grow(htab *t) {
-    size_t s = (t->mask + 1) * 2;
-    uint64_t *ns = sn_calloc(s, sizeof *ns);
-    if (!ns) return SN_ERR_NOMEM;
-    for (size_t id = 0; id < t->n; id++) {
-        uint64_t h = t->e[id].hash;
-        size_t i = (size_t)h & (s - 1);
-        while (ns[i]) i = (i + 1) & (s - 1);
-        ns[i] = ((h >> 32) << 32) | (uint64_t)(id + 1);
-    }
-    free(t->slots);
-    t->slots = ns;
-    t->mask = s - 1;
-    return SN_OK;
-}
-
-/* Returns the id of s with hash h (inserting it, zero counts, if new) or
- * -1 on allocation failure. */
-static int64_t htab_put_h(htab *t, const char *s, size_t n, uint64_t h, int *fresh) {
-    int64_t id = htab_find_h(t, s, n, h);
-    *fresh = 0;
-    if (id >= 0) return id;
-    if (n > 0xffffffffu || t->n >= 0x7fffffffu) {
-        sn_error(SN_ERR_NOMEM, "vocabulary: token or table too large");
-        return -1;
-    }
-    if (2 * (t->n + 1) > t->mask + 1 && htab_grow(t) != SN_OK) return -1;
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? 2 * t->cap : 1024;
-        hent *ne = sn_realloc(t->e, nc, sizeof *ne);
-        if (!ne) return -1;
-        t->e = ne;
-        t->cap = nc;
-    }
-    if (t->alen + n + 1 > t->acap) {
-        size_t na = t->acap ? t->acap : 1 << 16;
-        while (na < t->alen + n + 1) na *= 2;
-        char *a = sn_realloc(t->arena, na, 1);
-        if (!a) return -1;
-        t->arena = a;
-        t->acap = na;
-    }
-    size_t nid = t->n++;
-    memcpy(t->arena + t->alen, s, n);
-    t->arena[t->alen + n] = 0;
-    hent *e = &t->e[nid];
-    memset(e, 0, sizeof *e);
-    memcpy(e->inl, s, SN_MIN(n, (size_t)HENT_INLINE));
-    e->off = t->alen;
-    e->len = (uint32_t)n;
-    e->hash = h;
-    t->alen += n + 1;
-    size_t i = (size_t)h & t->mask;
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    t->slots[i] = ((h >> 32) << 32) | (uint64_t)(nid + 1);
-    *fresh = 1;
-    return (int64_t)nid;
-}
-
-static int64_t htab_put(htab *t, const char *s, size_t n, int *fresh) {
-    return htab_put_h(t, s, n, hash_bytes(s, n), fresh);
-}
-
-/* ---------------------------------------------------------------------
  * The vectorizer
  * --------------------------------------------------------------------- */
 
 struct sn_vectorizer {
     sn_vectorizer_opts o;
-    htab vocab;    /* learned tokens; id = position in the learned list */
+    sn_strtab vocab;    /* learned tokens; id = position in the learned list */
     float *idf;    /* (vocab.n) tf_idf weights, or NULL */
     float oov_idf; /* idf of the OOV slot (mean of the learned idfs) */
 };
@@ -226,7 +87,7 @@ const sn_vectorizer_opts *sn_vectorizer_get_opts(const sn_vectorizer *v) { retur
 
 void sn_vectorizer_free(sn_vectorizer *v) {
     if (!v) return;
-    htab_free(&v->vocab);
+    sn_strtab_free(&v->vocab);
     free(v->idf);
     free(v);
 }
@@ -248,11 +109,11 @@ const char *sn_vectorizer_token(const sn_vectorizer *v, size_t i) {
     if (sp == 2 && i == 0) return "";
     if (i == sp - 1) return UNK;
     if (i < sp || i - sp >= v->vocab.n) return NULL;
-    return v->vocab.arena + v->vocab.e[i - sp].off;
+    return v->vocab.arena.p + v->vocab.e[i - sp].off;
 }
 
 static int32_t lookup_n(const sn_vectorizer *v, const char *s, size_t n) {
-    int64_t id = htab_find_h(&v->vocab, s, n, hash_bytes(s, n));
+    int64_t id = sn_strtab_find_h(&v->vocab, s, n, sn_strtab_hash(s, n));
     if (id < 0) return n_special(v) - 1; /* OOV */
     return (int32_t)id + n_special(v);
 }
@@ -508,7 +369,7 @@ sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
  * but only counts its own tokens, so no merge is needed and the result is
  * the same for any thread count (the final order is a total order). */
 typedef struct adapt_ctx {
-    htab t;
+    sn_strtab t;
     uint32_t doc;     /* current document, 1-based */
     int part, nparts;
     sn_status st;
@@ -517,19 +378,19 @@ typedef struct adapt_ctx {
 static void adapt_tok(const char *tok, size_t len, void *user) {
     adapt_ctx *a = user;
     if (a->st != SN_OK) return;
-    uint64_t h = hash_bytes(tok, len);
+    uint64_t h = sn_strtab_hash(tok, len);
     if (a->nparts > 1 && (int)((h >> 40) % (uint64_t)a->nparts) != a->part) return;
     int fresh;
-    int64_t id = htab_put_h(&a->t, tok, len, h, &fresh);
+    int64_t id = sn_strtab_put_h(&a->t, tok, len, h, &fresh);
     if (id < 0) {
         a->st = SN_ERR_NOMEM;
         return;
     }
-    hent *e = &a->t.e[id];
+    sn_strtab_ent *e = &a->t.e[id];
     e->count++;
-    if (e->last != a->doc) {
-        e->last = a->doc;
-        e->df++;
+    if (e->aux[1] != a->doc) { /* aux[0]: documents holding the token, aux[1]: the last one */
+        e->aux[1] = a->doc;
+        e->aux[0]++;
     }
 }
 
@@ -560,8 +421,8 @@ static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, cons
                         v->o.max_tokens, n_special(v));
     if (n >= (1u << 24))
         return sn_error(SN_ERR_ARG, "vectorizer: %zu tokens; ids must stay below 2^24 to be exact as floats", n);
-    htab t;
-    sn_status st = htab_init(&t, n);
+    sn_strtab t;
+    sn_status st = sn_strtab_init(&t, n);
     if (st != SN_OK) return st;
     float *nidf = NULL;
     if (v->o.output_mode == SN_OUTPUT_TF_IDF) {
@@ -578,7 +439,7 @@ static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, cons
             st = sn_error(SN_ERR_ARG, "vectorizer: token %zu contains a NUL byte", i);
         if (st != SN_OK) break;
         int fresh;
-        int64_t id = htab_put(&t, tokens[i], len, &fresh);
+        int64_t id = sn_strtab_put(&t, tokens[i], len, &fresh);
         if (id < 0) st = SN_ERR_NOMEM;
         else if (!fresh)
             st = sn_error(SN_ERR_ARG, "vectorizer: token %zu ('%.*s') is a duplicate", i, (int)SN_MIN(len, 40),
@@ -591,11 +452,11 @@ static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, cons
         }
     }
     if (st != SN_OK) {
-        htab_free(&t);
+        sn_strtab_free(&t);
         free(nidf);
         return st;
     }
-    htab_free(&v->vocab);
+    sn_strtab_free(&v->vocab);
     free(v->idf);
     v->vocab = t;
     v->idf = nidf;
@@ -635,7 +496,7 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     for (int p = 0; p < T; p++) {
         parts[p].part = p;
         parts[p].nparts = T;
-        parts[p].st = htab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
+        parts[p].st = sn_strtab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
         if (parts[p].st != SN_OK) st = parts[p].st;
     }
     if (st == SN_OK) {
@@ -688,17 +549,17 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     }
     if (st == SN_OK) {
         for (int p = 0; p < T; p++) {
-            const htab *t = &parts[p].t;
+            const sn_strtab *t = &parts[p].t;
             for (size_t i = 0; i < t->n; i++) {
-                const hent *e = &t->e[i];
-                const char *tok = t->arena + e->off;
+                const sn_strtab_ent *e = &t->e[i];
+                const char *tok = t->arena.p + e->off;
                 /* the mask "" and OOV tokens never enter the vocabulary */
                 if (e->len == 0 || (e->len == 5 && memcmp(tok, UNK, 5) == 0)) continue;
                 if (e->count < floor_count) continue;
                 items[m].count = e->count;
                 items[m].s = tok;
                 items[m].len = e->len;
-                items[m].df = e->df;
+                items[m].df = e->aux[0];
                 m++;
             }
         }
@@ -722,7 +583,7 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     free(toks);
     free(lens);
     free(idf);
-    for (int p = 0; p < T; p++) htab_free(&parts[p].t);
+    for (int p = 0; p < T; p++) sn_strtab_free(&parts[p].t);
     free(parts);
     return st;
 }
@@ -904,7 +765,7 @@ sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *le
     w_u32(&w, (uint32_t)v->vocab.n);
     for (size_t i = 0; i < v->vocab.n; i++) {
         w_u32(&w, v->vocab.e[i].len);
-        w_bytes(&w, v->vocab.arena + v->vocab.e[i].off, v->vocab.e[i].len);
+        w_bytes(&w, v->vocab.arena.p + v->vocab.e[i].off, v->vocab.e[i].len);
     }
     w_u32(&w, v->idf ? 1u : 0u);
     if (v->idf) {
