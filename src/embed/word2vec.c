@@ -24,6 +24,7 @@
 #include "seqnn/wordvec.h"
 #include "core/internal.h"
 #include "core/strtab.h"
+#include "text/tokenize.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -58,55 +59,26 @@ void sn_word2vec_opts_default(sn_word2vec_opts *o) {
 
 static int is_ascii_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
-/* The 32 ASCII punctuation characters of Keras's default strip regex
- * [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~'] (= Python's string.punctuation). */
-static int is_ascii_punct(unsigned char c) {
-    return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~');
-}
-
+/* The library's one standardizer and splitter (text/tokenize.h) with the
+ * rules of the Word2Vec IMDB recipes: "<br />" -> ' ', ASCII lowercase, the
+ * 32 ASCII punctuation characters deleted, split on ASCII whitespace. */
 sn_status sn_word2vec_tokenize(const char *text, sn_word2vec_token_fn emit, void *emit_user, void *tok_user) {
     (void)tok_user;
     if (!text || !emit) return sn_error(SN_ERR_ARG, "sn_word2vec_tokenize: NULL text or emit");
-    char small[256];
-    char *tok = small;
-    size_t cap = sizeof small, len = 0;
+    static const sn_tok_rules rules = {1, 0, 1, SN_TOK_BR_EXACT, SN_SPLIT_WHITESPACE};
+    size_t n = strlen(text);
+    char *std = sn_malloc(n + 1, 1);
+    if (!std) return SN_ERR_NOMEM;
+    size_t m = sn_tok_standardize(&rules, text, n, std), pos = 0, b, len;
     sn_status st = SN_OK;
-    const unsigned char *p = (const unsigned char *)text;
-    for (;;) {
-        unsigned char c = *p;
-        int brk = c == '\0' || is_ascii_space(c);
-        int br = c == '<' && strncmp((const char *)p, "<br />", 6) == 0;
-        if (brk || br) {
-            if (len) {
-                tok[len] = '\0';
-                if (emit(tok, len, emit_user)) {
-                    st = sn_error(SN_ERR_INTERRUPTED, "sn_word2vec_tokenize: stopped by the token callback");
-                    break;
-                }
-                len = 0;
-            }
-            if (c == '\0') break;
-            p += br ? 6 : 1;
-            continue;
-        }
-        p++;
-        if (is_ascii_punct(c)) continue; /* deleted, not replaced */
-        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
-        if (len + 2 > cap) {
-            if (cap > SN_WORDVEC_MAX_LINE) continue; /* cut overlong tokens */
-            char *nt = sn_malloc(cap * 2, 1);
-            if (!nt) {
-                st = SN_ERR_NOMEM;
-                break;
-            }
-            memcpy(nt, tok, len);
-            if (tok != small) free(tok);
-            tok = nt;
-            cap *= 2;
-        }
-        tok[len++] = (char)c;
+    while (st == SN_OK && sn_tok_next(&rules, std, m, &pos, &b, &len)) {
+        if (len > SN_WORDVEC_MAX_LINE) len = SN_WORDVEC_MAX_LINE; /* cut overlong tokens */
+        if (b + len == pos && pos < m) pos++; /* the separator becomes the NUL: step over it */
+        std[b + len] = '\0';
+        if (emit(std + b, len, emit_user))
+            st = sn_error(SN_ERR_INTERRUPTED, "sn_word2vec_tokenize: stopped by the token callback");
     }
-    if (tok != small) free(tok);
+    free(std);
     return st;
 }
 
