@@ -10,27 +10,18 @@
  * and the last document counted). */
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
 #include "core/internal.h"
 #include "core/strtab.h"
 #include "text/tokenize.h"
+#include "text/vectorizer_internal.h"
 #include "seqnn/text.h"
 
-#define UNK "[UNK]"
+#define UNK SN_VEC_UNK
 #define MAX_NGRAMS 16
-#define BLOB_VERSION 1u
-#define BLOB_NFIELDS 10u
 
 /* ---------------------------------------------------------------------
  * The vectorizer
  * --------------------------------------------------------------------- */
-
-struct sn_vectorizer {
-    sn_vectorizer_opts o;
-    sn_strtab vocab;    /* learned tokens; id = position in the learned list */
-    float *idf;    /* (vocab.n) tf_idf weights, or NULL */
-    float oov_idf; /* idf of the OOV slot (mean of the learned idfs) */
-};
 
 void sn_vectorizer_opts_default(sn_vectorizer_opts *o) {
     memset(o, 0, sizeof *o);
@@ -40,7 +31,7 @@ void sn_vectorizer_opts_default(sn_vectorizer_opts *o) {
     o->output_mode = SN_OUTPUT_INT;
 }
 
-static sn_status check_opts(const sn_vectorizer_opts *o) {
+sn_status sn_vectorizer_check_opts(const sn_vectorizer_opts *o) {
     if ((unsigned)o->standardize > SN_STANDARDIZE_NONE)
         return sn_error(SN_ERR_ARG, "vectorizer: invalid standardize %d", (int)o->standardize);
     if ((unsigned)o->split > SN_SPLIT_NONE) return sn_error(SN_ERR_ARG, "vectorizer: invalid split %d", (int)o->split);
@@ -75,7 +66,7 @@ sn_status sn_vectorizer_init(sn_vectorizer **out, const sn_vectorizer_opts *opts
     sn_vectorizer_opts d;
     sn_vectorizer_opts_default(&d);
     if (!opts) opts = &d;
-    sn_status st = check_opts(opts);
+    sn_status st = sn_vectorizer_check_opts(opts);
     if (st != SN_OK) return st;
     sn_vectorizer *v = sn_calloc(1, sizeof *v);
     if (!v) return SN_ERR_NOMEM;
@@ -292,9 +283,8 @@ static int cmp_item(const void *pa, const void *pb) {
     return 0;
 }
 
-/* Replaces the vocabulary by tokens[0..n) (lengths lens) and idf (or NULL). */
-static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, const uint32_t *lens, size_t n,
-                               const float *idf, int have_oov_idf, float oov_idf) {
+sn_status sn_vectorizer_install_vocab(sn_vectorizer *v, const char *const *tokens, const uint32_t *lens, size_t n,
+                                      const float *idf, int have_oov_idf, float oov_idf) {
     size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
     if (n > limit)
         return sn_error(SN_ERR_ARG, "vectorizer: %zu tokens exceed max_tokens %d minus %d special slots", n,
@@ -359,8 +349,98 @@ sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *toke
         size_t l = strlen(tokens[i]);
         lens[i] = l > 0xffffffffu ? 0xffffffffu : (uint32_t)l;
     }
-    if (st == SN_OK) st = install_vocab(v, tokens, lens, n, idf, 0, 0.0f);
+    if (st == SN_OK) st = sn_vectorizer_install_vocab(v, tokens, lens, n, idf, 0, 0.0f);
     free(lens);
+    return st;
+}
+
+/* Counting: T threads each tokenize every text and count the tokens of
+ * their own partition into parts[p].t. */
+static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, size_t n, adapt_ctx *parts, int T) {
+    sn_status st = SN_OK;
+    for (int p = 0; p < T; p++) {
+        parts[p].part = p;
+        parts[p].nparts = T;
+        parts[p].st = sn_strtab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
+        if (parts[p].st != SN_OK) st = parts[p].st;
+    }
+    if (st != SN_OK) return st;
+#pragma omp parallel for schedule(static, 1) num_threads(T)
+    for (int p = 0; p < T; p++) {
+        adapt_ctx *a = &parts[p];
+        scratch s = {0};
+        for (size_t d = 0; d < n && a->st == SN_OK; d++) {
+            a->doc = (uint32_t)d + 1;
+            sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
+            if (ts != SN_OK) a->st = ts;
+        }
+        scratch_free(&s);
+    }
+    for (int p = 0; p < T && st == SN_OK; p++)
+        if (parts[p].st != SN_OK) st = sn_error(parts[p].st, "sn_vectorizer_adapt: out of memory");
+    return st;
+}
+
+/* Only the top `limit` tokens survive: the largest count c such that at
+ * least `limit` tokens have a count >= c, so that only those are sorted
+ * (the long tail of count-1 n-grams never reaches qsort). */
+static sn_status count_floor(const adapt_ctx *parts, int T, size_t limit, uint64_t *floor_count) {
+    enum { NB = 4096 };
+    size_t *hist = sn_calloc(NB, sizeof *hist);
+    if (!hist) return SN_ERR_NOMEM;
+    for (int p = 0; p < T; p++)
+        for (size_t i = 0; i < parts[p].t.n; i++) hist[SN_MIN(parts[p].t.e[i].count, (uint64_t)NB - 1)]++;
+    size_t above = 0;
+    uint64_t c = NB - 1;
+    for (;; c--) {
+        above += hist[c];
+        if (above >= limit || c == 0) break;
+    }
+    *floor_count = c;
+    free(hist);
+    return SN_OK;
+}
+
+/* The counted tokens with a count >= floor_count (never the mask "" nor the
+ * OOV token) into items (total capacity), sorted; returns how many. */
+static size_t collect_items(const adapt_ctx *parts, int T, uint64_t floor_count, sort_item *items) {
+    size_t m = 0;
+    for (int p = 0; p < T; p++) {
+        const sn_strtab *t = &parts[p].t;
+        for (size_t i = 0; i < t->n; i++) {
+            const sn_strtab_ent *e = &t->e[i];
+            const char *tok = sn_strtab_key(t, i);
+            if (e->len == 0 || (e->len == 5 && memcmp(tok, UNK, 5) == 0)) continue;
+            if (e->count < floor_count) continue;
+            items[m].count = e->count;
+            items[m].s = tok;
+            items[m].len = e->len;
+            items[m].df = e->aux[0];
+            m++;
+        }
+    }
+    if (m > 1) qsort(items, m, sizeof *items, cmp_item);
+    return m;
+}
+
+/* Installs the first m sorted items as the vocabulary, with idf =
+ * ln(1 + N_docs / (1 + df)) (Keras's IndexLookup) over n documents. */
+static sn_status install_items(sn_vectorizer *v, const sort_item *items, size_t m, size_t n) {
+    const char **toks = sn_malloc(SN_MAX(m, 1), sizeof *toks);
+    uint32_t *lens = sn_malloc(SN_MAX(m, 1), sizeof *lens);
+    float *idf = sn_malloc(SN_MAX(m, 1), sizeof *idf);
+    sn_status st = toks && lens && idf ? SN_OK : SN_ERR_NOMEM;
+    if (st == SN_OK) {
+        for (size_t i = 0; i < m; i++) {
+            toks[i] = items[i].s;
+            lens[i] = items[i].len;
+            idf[i] = (float)log(1.0 + (double)n / (1.0 + (double)items[i].df));
+        }
+        st = sn_vectorizer_install_vocab(v, toks, lens, m, idf, 0, 0.0f);
+    }
+    free(toks);
+    free(lens);
+    free(idf);
     return st;
 }
 
@@ -372,97 +452,16 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_threads_get(), 64)) : 1;
     adapt_ctx *parts = sn_calloc((size_t)T, sizeof *parts);
     if (!parts) return SN_ERR_NOMEM;
-    sn_status st = SN_OK;
-    for (int p = 0; p < T; p++) {
-        parts[p].part = p;
-        parts[p].nparts = T;
-        parts[p].st = sn_strtab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
-        if (parts[p].st != SN_OK) st = parts[p].st;
-    }
-    if (st == SN_OK) {
-#pragma omp parallel for schedule(static, 1) num_threads(T)
-        for (int p = 0; p < T; p++) {
-            adapt_ctx *a = &parts[p];
-            scratch s = {0};
-            for (size_t d = 0; d < n && a->st == SN_OK; d++) {
-                a->doc = (uint32_t)d + 1;
-                sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
-                if (ts != SN_OK) a->st = ts;
-            }
-            scratch_free(&s);
-        }
-        for (int p = 0; p < T && st == SN_OK; p++)
-            if (parts[p].st != SN_OK) st = sn_error(parts[p].st, "sn_vectorizer_adapt: out of memory");
-    }
+    sn_status st = count_parts(v, texts, n, parts, T);
     size_t total = 0;
     for (int p = 0; p < T; p++) total += parts[p].t.n;
     size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
-    /* Only the top `limit` tokens survive: find the largest count c such
-     * that at least `limit` tokens have a count >= c, and sort only those
-     * (the long tail of count-1 n-grams never reaches qsort). */
     uint64_t floor_count = 0;
-    if (st == SN_OK && limit < total) {
-        enum { NB = 4096 };
-        size_t *hist = sn_calloc(NB, sizeof *hist);
-        if (!hist) st = SN_ERR_NOMEM;
-        else {
-            for (int p = 0; p < T; p++)
-                for (size_t i = 0; i < parts[p].t.n; i++) hist[SN_MIN(parts[p].t.e[i].count, (uint64_t)NB - 1)]++;
-            size_t above = 0;
-            uint64_t c = NB - 1;
-            for (;; c--) {
-                above += hist[c];
-                if (above >= limit || c == 0) break;
-            }
-            floor_count = c;
-            free(hist);
-        }
-    }
+    if (st == SN_OK && limit < total) st = count_floor(parts, T, limit, &floor_count);
     sort_item *items = NULL;
-    const char **toks = NULL;
-    uint32_t *lens = NULL;
-    float *idf = NULL;
-    size_t m = 0;
-    if (st == SN_OK) {
-        items = sn_malloc(SN_MAX(total, 1), sizeof *items);
-        if (!items) st = SN_ERR_NOMEM;
-    }
-    if (st == SN_OK) {
-        for (int p = 0; p < T; p++) {
-            const sn_strtab *t = &parts[p].t;
-            for (size_t i = 0; i < t->n; i++) {
-                const sn_strtab_ent *e = &t->e[i];
-                const char *tok = t->arena.p + e->off;
-                /* the mask "" and OOV tokens never enter the vocabulary */
-                if (e->len == 0 || (e->len == 5 && memcmp(tok, UNK, 5) == 0)) continue;
-                if (e->count < floor_count) continue;
-                items[m].count = e->count;
-                items[m].s = tok;
-                items[m].len = e->len;
-                items[m].df = e->aux[0];
-                m++;
-            }
-        }
-        if (m > 1) qsort(items, m, sizeof *items, cmp_item);
-        if (m > limit) m = limit;
-        toks = sn_malloc(SN_MAX(m, 1), sizeof *toks);
-        lens = sn_malloc(SN_MAX(m, 1), sizeof *lens);
-        idf = sn_malloc(SN_MAX(m, 1), sizeof *idf);
-        if (!toks || !lens || !idf) st = SN_ERR_NOMEM;
-    }
-    if (st == SN_OK) {
-        for (size_t i = 0; i < m; i++) {
-            toks[i] = items[i].s;
-            lens[i] = items[i].len;
-            /* idf = ln(1 + N_docs / (1 + df)), Keras's IndexLookup */
-            idf[i] = (float)log(1.0 + (double)n / (1.0 + (double)items[i].df));
-        }
-        st = install_vocab(v, toks, lens, m, idf, 0, 0.0f);
-    }
+    if (st == SN_OK && !(items = sn_malloc(SN_MAX(total, 1), sizeof *items))) st = SN_ERR_NOMEM;
+    if (st == SN_OK) st = install_items(v, items, SN_MIN(collect_items(parts, T, floor_count, items), limit), n);
     free(items);
-    free(toks);
-    free(lens);
-    free(idf);
     for (int p = 0; p < T; p++) sn_strtab_free(&parts[p].t);
     free(parts);
     return st;
@@ -590,202 +589,4 @@ sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, f
     free(idx);
     free(val);
     return st;
-}
-
-/* ---------------------------------------------------------------------
- * Serialization
- * --------------------------------------------------------------------- */
-
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    int fail;
-} wbuf;
-
-static void w_bytes(wbuf *w, const void *src, size_t n) {
-    if (w->fail) return;
-    if (w->n + n > w->cap) {
-        size_t nc = w->cap ? w->cap : 1024;
-        while (nc < w->n + n) nc *= 2;
-        unsigned char *q = sn_realloc(w->p, nc, 1);
-        if (!q) {
-            w->fail = 1;
-            return;
-        }
-        w->p = q;
-        w->cap = nc;
-    }
-    memcpy(w->p + w->n, src, n);
-    w->n += n;
-}
-
-static void w_u32(wbuf *w, uint32_t x) {
-    unsigned char b[4] = {(unsigned char)x, (unsigned char)(x >> 8), (unsigned char)(x >> 16),
-                          (unsigned char)(x >> 24)};
-    w_bytes(w, b, 4);
-}
-
-static void w_f32(wbuf *w, float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    w_u32(w, x);
-}
-
-sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *len) {
-    if (!v || !buf || !len) return sn_error(SN_ERR_ARG, "sn_vectorizer_save_blob: NULL argument");
-    wbuf w = {0};
-    w_bytes(&w, "SNVZ", 4);
-    w_u32(&w, BLOB_VERSION);
-    w_u32(&w, BLOB_NFIELDS);
-    const sn_vectorizer_opts *o = &v->o;
-    int32_t f[BLOB_NFIELDS] = {o->max_tokens, (int32_t)o->standardize, (int32_t)o->split, o->ngrams,
-                               (int32_t)o->output_mode, o->output_sequence_length, o->pad_to_max_tokens,
-                               o->strip_html, o->stem, o->utf8_lower};
-    for (unsigned i = 0; i < BLOB_NFIELDS; i++) w_u32(&w, (uint32_t)f[i]);
-    w_u32(&w, (uint32_t)v->vocab.n);
-    for (size_t i = 0; i < v->vocab.n; i++) {
-        w_u32(&w, v->vocab.e[i].len);
-        w_bytes(&w, v->vocab.arena.p + v->vocab.e[i].off, v->vocab.e[i].len);
-    }
-    w_u32(&w, v->idf ? 1u : 0u);
-    if (v->idf) {
-        for (size_t i = 0; i < v->vocab.n; i++) w_f32(&w, v->idf[i]);
-        w_f32(&w, v->oov_idf);
-    }
-    uint32_t crc = w.fail ? 0 : (uint32_t)crc32(0L, w.p, (uInt)w.n);
-    w_u32(&w, crc);
-    if (w.fail) {
-        free(w.p);
-        return sn_error(SN_ERR_NOMEM, "sn_vectorizer_save_blob: out of memory");
-    }
-    *buf = w.p;
-    *len = w.n;
-    return SN_OK;
-}
-
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t n, pos;
-} rbuf;
-
-static int r_u32(rbuf *r, uint32_t *x) {
-    if (r->n - r->pos < 4) return 0;
-    const unsigned char *b = r->p + r->pos;
-    *x = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    r->pos += 4;
-    return 1;
-}
-
-static int r_f32(rbuf *r, float *f) {
-    uint32_t x;
-    if (!r_u32(r, &x)) return 0;
-    memcpy(f, &x, 4);
-    return 1;
-}
-
-#define BLOB_FAIL(...)                                        \
-    do {                                                      \
-        st = sn_error(SN_ERR_FORMAT, "vectorizer blob: " __VA_ARGS__); \
-        goto done;                                            \
-    } while (0)
-
-sn_status sn_vectorizer_load_blob(sn_vectorizer **out, const void *buf, size_t len) {
-    if (!out || (!buf && len)) return sn_error(SN_ERR_ARG, "sn_vectorizer_load_blob: NULL argument");
-    *out = NULL;
-    sn_status st = SN_OK;
-    sn_vectorizer *v = NULL;
-    const char **toks = NULL;
-    uint32_t *lens = NULL;
-    float *idf = NULL;
-    const unsigned char *p = buf;
-    if (len < 4 + 4 + 4 + 4 * BLOB_NFIELDS + 4 + 4 + 4) BLOB_FAIL("truncated (%zu bytes)", len);
-    if (memcmp(p, "SNVZ", 4) != 0) BLOB_FAIL("bad magic (not a vectorizer)");
-    {
-        uint32_t crc_stored = (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 | (uint32_t)p[len - 2] << 16 |
-                              (uint32_t)p[len - 1] << 24;
-        uint32_t crc = 0;
-        for (size_t off = 0; off < len - 4;) { /* crc32 takes uInt lengths */
-            size_t chunk = SN_MIN(len - 4 - off, (size_t)1 << 30);
-            crc = (uint32_t)crc32(crc, p + off, (uInt)chunk);
-            off += chunk;
-        }
-        if (crc != crc_stored) BLOB_FAIL("checksum mismatch (corrupt data)");
-    }
-    rbuf r = {p, len - 4, 4};
-    uint32_t ver, nf;
-    r_u32(&r, &ver);
-    if (ver != BLOB_VERSION) BLOB_FAIL("unsupported version %u (this build reads %u)", ver, BLOB_VERSION);
-    r_u32(&r, &nf);
-    if (nf != BLOB_NFIELDS) BLOB_FAIL("field 'n_fields' is %u, expected %u", nf, BLOB_NFIELDS);
-    uint32_t f[BLOB_NFIELDS];
-    for (unsigned i = 0; i < BLOB_NFIELDS; i++)
-        if (!r_u32(&r, &f[i])) BLOB_FAIL("truncated in the options");
-    sn_vectorizer_opts o;
-    o.max_tokens = (int32_t)f[0];
-    o.standardize = (sn_standardize)f[1];
-    o.split = (sn_split)f[2];
-    o.ngrams = (int32_t)f[3];
-    o.output_mode = (sn_output_mode)f[4];
-    o.output_sequence_length = (int32_t)f[5];
-    o.pad_to_max_tokens = (int32_t)f[6];
-    o.strip_html = (int32_t)f[7];
-    o.stem = (int32_t)f[8];
-    o.utf8_lower = (int32_t)f[9];
-    if (f[1] > 3 || f[2] > 2 || f[4] > 3) BLOB_FAIL("an option enum is out of range");
-    if (check_opts(&o) != SN_OK) {
-        st = sn_error_prefix(SN_ERR_FORMAT, "vectorizer blob: bad options");
-        goto done;
-    }
-    uint32_t nt;
-    if (!r_u32(&r, &nt)) BLOB_FAIL("truncated before 'n_tokens'");
-    if ((size_t)nt > (r.n - r.pos) / 4) BLOB_FAIL("field 'n_tokens' = %u does not fit in %zu bytes", nt, r.n - r.pos);
-    toks = sn_malloc(SN_MAX(nt, 1u), sizeof *toks);
-    lens = sn_malloc(SN_MAX(nt, 1u), sizeof *lens);
-    if (!toks || !lens) {
-        st = SN_ERR_NOMEM;
-        goto done;
-    }
-    for (uint32_t i = 0; i < nt; i++) {
-        uint32_t l;
-        if (!r_u32(&r, &l)) BLOB_FAIL("truncated at token %u", i);
-        if (l == 0 || l > r.n - r.pos) BLOB_FAIL("token %u has length %u (%zu bytes left)", i, l, r.n - r.pos);
-        toks[i] = (const char *)p + r.pos;
-        lens[i] = l;
-        r.pos += l;
-    }
-    uint32_t has_idf;
-    if (!r_u32(&r, &has_idf) || has_idf > 1) BLOB_FAIL("field 'has_idf' missing or not 0/1");
-    if (has_idf != (o.output_mode == SN_OUTPUT_TF_IDF))
-        BLOB_FAIL("field 'has_idf' = %u does not match the output mode", has_idf);
-    float oov = 0.0f;
-    if (has_idf) {
-        if ((r.n - r.pos) / 4 < (size_t)nt + 1) BLOB_FAIL("truncated in the idf table");
-        idf = sn_malloc(SN_MAX(nt, 1u), sizeof *idf);
-        if (!idf) {
-            st = SN_ERR_NOMEM;
-            goto done;
-        }
-        for (uint32_t i = 0; i < nt; i++) r_f32(&r, &idf[i]);
-        r_f32(&r, &oov);
-        if (!isfinite(oov)) BLOB_FAIL("OOV idf is not finite");
-    }
-    if (r.pos != r.n) BLOB_FAIL("%zu trailing bytes", r.n - r.pos);
-    st = sn_vectorizer_init(&v, &o);
-    if (st != SN_OK) goto done;
-    /* tokens in a blob are not NUL-terminated: install_vocab uses lengths */
-    st = install_vocab(v, toks, lens, nt, idf, has_idf, oov);
-    if (st != SN_OK) {
-        st = sn_error_prefix(SN_ERR_FORMAT, "vectorizer blob");
-        goto done;
-    }
-done:
-    free(toks);
-    free(lens);
-    free(idf);
-    if (st != SN_OK) {
-        sn_vectorizer_free(v);
-        return st;
-    }
-    *out = v;
-    return SN_OK;
 }
