@@ -58,11 +58,17 @@ int cli_parse(int argc, char **argv, int first, cli_opt *opts, const char *cmd);
 int cli_apply(const cli_opt *opts);
 /* 1 when "a,b,c" (a comma-separated list) holds name. */
 int cli_in_list(const char *list, const char *name);
+
+/* The value of option `name` after cli_parse ("1" for a flag given), or
+ * NULL when absent or unknown. Points into argv. */
 const char *cli_get(const cli_opt *opts, const char *name);
+/* 1 when option `name` was given. */
 int cli_flag(const cli_opt *opts, const char *name);
-/* Parses an integer / float option with range check; prints and returns -1 on error. */
+/* Option `name` as an integer / a number in [lo, hi] into *out, def when
+ * absent; a bad value prints "seqnn: --NAME must be ..." and returns -1. */
 int cli_int(const cli_opt *opts, const char *name, long def, long lo, long hi, long *out);
 int cli_double(const cli_opt *opts, const char *name, double def, double lo, double hi, double *out);
+/* Prints "usage: seqnn CMD SYNOPSIS" and one line per option to stdout. */
 void cli_usage(const cli_opt *opts, const char *cmd, const char *synopsis);
 
 /* Optimizer from the shared options --optimizer, --lr, --clipnorm,
@@ -91,7 +97,10 @@ typedef struct cli_progress {
     double last_draw;   /* elapsed time of the last in-place redraw (redraws at most 20 per second) */
     FILE *out;
 } cli_progress;
+/* A Keras-style reporter on stdout: the bar redrawn in place on a terminal,
+ * one line per epoch otherwise; quiet prints nothing. */
 void cli_progress_init(cli_progress *p, int quiet);
+/* The sn_fit_opts.progress callback; user is a cli_progress. */
 void cli_progress_cb(const sn_progress *pr, void *user);
 
 /* Reads a model spec: "@file" reads the file, else the text itself. Returns
@@ -103,6 +112,7 @@ int cli_parse_shape(const char *s, int *shape, int max);
 
 /* Signal handling: SIGINT / SIGTERM set this flag; training finishes its step. */
 extern volatile sig_atomic_t cli_stop_flag;
+/* Installs the SIGINT / SIGTERM handlers that set cli_stop_flag. */
 void cli_install_signals(void);
 
 /* Creates a directory (and parents) if needed; 0 on success. */
@@ -123,6 +133,9 @@ typedef struct cli_row {
  * '%' to values. Returns 0, or 1 after printing the error. */
 int cli_write_results(const char *out, const char *preamble, const char *metric, int percent, const cli_row *r, int n);
 
+/* The subcommands: argv[1] is the command's name, options follow. Each
+ * prints its results to stdout and its errors to stderr and returns the exit
+ * status: 0 done, 1 failed (the message names the file / value), 2 usage. */
 int cmd_summary(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_classify(int argc, char **argv);

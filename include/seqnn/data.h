@@ -267,6 +267,7 @@ SN_API sn_status sn_ts_protocol_from_durations(sn_ts_protocol *p, size_t n_rows,
                                         int64_t horizon_s, int64_t sampling_s, double train_frac,
                                         double val_frac);
 
+/* Releases the three window sets and zeroes p (a zeroed p is fine). */
 SN_API void sn_ts_protocol_free(sn_ts_protocol *p);
 
 /* ======================================================================
