@@ -5,6 +5,7 @@
  *   bag: CSR (row_ptr (n+1), col, val), fill builds a batch CSR it owns. */
 #include <string.h>
 #include "core/internal.h"
+#include "core/par_error.h"
 #include "seqnn/text.h"
 
 typedef struct int_ctx {
@@ -117,16 +118,11 @@ static float *copy_labels(const sn_text_corpus *c) {
     return l;
 }
 
-/* Records the first failing document (smallest index, so the report does
- * not depend on the thread schedule). */
-static void note_fail(size_t *first, sn_status *fst, size_t i, sn_status st) {
-#pragma omp critical(sn_text_dataset_fail)
-    {
-        if (i < *first) {
-            *first = i;
-            *fst = st;
-        }
-    }
+/* The workers' first failure (smallest document index) on the calling
+ * thread, its message prefixed with the function and the document. */
+static sn_status doc_error(const sn_par_error *pe, const char *fn, const sn_text_corpus *c) {
+    sn_status st = sn_par_error_raise(pe);
+    return sn_error_prefix(st, "%s: encoding document %zu (%s)", fn, pe->index, c->paths ? c->paths[pe->index] : "?");
 }
 
 sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
@@ -147,20 +143,19 @@ sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_
         int_destroy(ctx);
         return SN_ERR_NOMEM;
     }
-    size_t first = SIZE_MAX;
-    sn_status fst = SN_OK;
+    sn_par_error pe;
+    sn_par_error_init(&pe);
     long long n = (long long)c->n;
 #pragma omp parallel for schedule(dynamic, 32) num_threads(sn_threads_get())
     for (long long i = 0; i < n; i++) {
         size_t cnt = 0;
         sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
-        if (s != SN_OK) note_fail(&first, &fst, (size_t)i, s);
+        if (s != SN_OK) sn_par_error_note(&pe, (size_t)i, s);
         /* rows were zeroed by calloc: shorter texts stay 0-padded at the end */
     }
-    if (first != SIZE_MAX) {
+    if (sn_par_error_any(&pe)) {
         int_destroy(ctx);
-        return sn_error(fst, "sn_text_dataset_int: encoding document %zu (%s) failed: %s", first,
-                        c->paths ? c->paths[first] : "?", sn_status_str(fst));
+        return doc_error(&pe, "sn_text_dataset_int", c);
     }
     out->n = c->n;
     out->x_numel = ctx->L;
@@ -194,15 +189,15 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
         bag_destroy(ctx);
         return SN_ERR_NOMEM;
     }
-    size_t first = SIZE_MAX;
-    sn_status fst = SN_OK;
+    sn_par_error pe;
+    sn_par_error_init(&pe);
     long long n = (long long)c->n;
     /* phase 1: each document into its own exact-size arrays */
 #pragma omp parallel num_threads(sn_threads_get())
     {
-        size_t cap = 1024;
-        int32_t *ti = malloc(cap * sizeof *ti);
-        float *tv = malloc(cap * sizeof *tv);
+        size_t cap = 1024; /* sn_malloc: a failure leaves the worker's message for sn_par_error_note */
+        int32_t *ti = sn_malloc(cap, sizeof *ti);
+        float *tv = sn_malloc(cap, sizeof *tv);
 #pragma omp for schedule(dynamic, 32)
         for (long long i = 0; i < n; i++) {
             size_t nnz = 0;
@@ -211,20 +206,20 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
                 cap = nnz;
                 free(ti);
                 free(tv);
-                ti = malloc(cap * sizeof *ti);
-                tv = malloc(cap * sizeof *tv);
+                ti = sn_malloc(cap, sizeof *ti);
+                tv = sn_malloc(cap, sizeof *tv);
                 s = (ti && tv) ? sn_vectorizer_encode_sparse(v, c->texts[i], ti, tv, cap, &nnz) : SN_ERR_NOMEM;
             }
             if (s == SN_OK && nnz) {
-                dcol[i] = malloc(nnz * sizeof **dcol);
-                dval[i] = malloc(nnz * sizeof **dval);
+                dcol[i] = sn_malloc(nnz, sizeof **dcol);
+                dval[i] = sn_malloc(nnz, sizeof **dval);
                 if (!dcol[i] || !dval[i]) s = SN_ERR_NOMEM;
                 else {
                     memcpy(dcol[i], ti, nnz * sizeof *ti);
                     memcpy(dval[i], tv, nnz * sizeof *tv);
                 }
             }
-            if (s != SN_OK) note_fail(&first, &fst, (size_t)i, s);
+            if (s != SN_OK) sn_par_error_note(&pe, (size_t)i, s);
             else ctx->row_ptr[i + 1] = (int64_t)nnz;
         }
         free(ti);
@@ -232,20 +227,18 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     }
     /* phase 2: concatenate in document order */
     size_t total = 0;
-    if (first == SIZE_MAX) {
+    int ok = !sn_par_error_any(&pe);
+    if (ok) {
         for (size_t i = 0; i < c->n; i++) {
             total += (size_t)ctx->row_ptr[i + 1];
             ctx->row_ptr[i + 1] = (int64_t)total;
         }
         ctx->col = sn_malloc(SN_MAX(total, 1), sizeof *ctx->col);
         ctx->val = sn_malloc(SN_MAX(total, 1), sizeof *ctx->val);
-        if (!ctx->col || !ctx->val) {
-            first = 0;
-            fst = SN_ERR_NOMEM;
-        }
+        ok = ctx->col && ctx->val;
     }
     for (size_t i = 0; i < c->n; i++) {
-        if (first == SIZE_MAX && dcol[i]) {
+        if (ok && dcol[i]) {
             size_t s = (size_t)ctx->row_ptr[i], k = (size_t)ctx->row_ptr[i + 1] - s;
             memcpy(ctx->col + s, dcol[i], k * sizeof *dcol[i]);
             memcpy(ctx->val + s, dval[i], k * sizeof *dval[i]);
@@ -255,9 +248,9 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     }
     free(dcol);
     free(dval);
-    if (first != SIZE_MAX) {
+    if (!ok) {
         bag_destroy(ctx);
-        return sn_error(fst, "sn_text_dataset_bag: encoding document %zu failed: %s", first, sn_status_str(fst));
+        return sn_par_error_any(&pe) ? doc_error(&pe, "sn_text_dataset_bag", c) : SN_ERR_NOMEM;
     }
     out->n = c->n;
     out->x_numel = ctx->width;

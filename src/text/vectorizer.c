@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 #include "core/internal.h"
+#include "core/par_error.h"
 #include "core/strtab.h"
 #include "text/tokenize.h"
 #include "text/vectorizer_internal.h"
@@ -365,6 +366,8 @@ static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, s
         if (parts[p].st != SN_OK) st = parts[p].st;
     }
     if (st != SN_OK) return st;
+    sn_par_error pe; /* a worker's message is thread-local: carried back by pe */
+    sn_par_error_init(&pe);
 #pragma omp parallel for schedule(static, 1) num_threads(T)
     for (int p = 0; p < T; p++) {
         adapt_ctx *a = &parts[p];
@@ -374,11 +377,11 @@ static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, s
             sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
             if (ts != SN_OK) a->st = ts;
         }
+        if (a->st != SN_OK) sn_par_error_note(&pe, (size_t)p, a->st);
         scratch_free(&s);
     }
-    for (int p = 0; p < T && st == SN_OK; p++)
-        if (parts[p].st != SN_OK) st = sn_error(parts[p].st, "sn_vectorizer_adapt: out of memory");
-    return st;
+    if (sn_par_error_any(&pe)) return sn_error_prefix(sn_par_error_raise(&pe), "sn_vectorizer_adapt");
+    return SN_OK;
 }
 
 /* Only the top `limit` tokens survive: the largest count c such that at
