@@ -186,6 +186,7 @@ static int get_vectors(cl_data *d, const cl_opts *o) {
     snprintf(path, sizeof path, "%s/word2vec.txt", o->t.out);
     if ((st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
     printf("word2vec: %zu words in %.1f s, saved %s\n", d->wv->n, sn_time_now() - t0, path);
+    if (sn_threads_get() > 1) printf("note: Hogwild training: the vectors are reproducible only with --threads 1\n");
     return 0;
 }
 

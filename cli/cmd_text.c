@@ -231,6 +231,7 @@ static int em_train(const em_opts *o, sn_wordvec **wv) {
     if ((st = sn_wordvec_save(*wv, o->out, o->binary))) return cli_fail(st, NULL);
     printf("trained %zu words x %d in %.1f s with %d threads; saved %s\n", (*wv)->n, (*wv)->dim, sn_time_now() - t0,
            sn_threads_get(), o->out);
+    if (sn_threads_get() > 1) printf("note: Hogwild training: the vectors are reproducible only with --threads 1\n");
     return 0;
 }
 
@@ -289,6 +290,8 @@ int cmd_embed(int argc, char **argv) {
     if (cli_parse(argc, argv, 2, opts, "embed")) return 2;
     if (cli_flag(opts, "help")) {
         cli_usage(opts, "embed", "(--train PATH [--out F] | --vectors F) [--similar W] [--analogy a,b,c]");
+        printf("\nWord2Vec trains Hogwild (lock-free threads, as word2vec.c): with more than one thread the\n"
+               "vectors differ from run to run; they are reproducible only with --threads 1.\n");
         return 0;
     }
     if (cli_apply(opts)) return 2;
