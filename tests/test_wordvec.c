@@ -488,3 +488,47 @@ TEST(word2vec_vocab_and_errors) {
     const char *with_null[2] = {"a b", NULL};
     CHECK(sn_word2vec_train(&wv, with_null, 2, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_error_last(), "text 1"));
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define FTZ_DAZ 0x8040u /* MXCSR flush-to-zero | denormals-are-zero */
+static unsigned g_csr_inside;
+static sn_status csr_tokenizer(const char *text, sn_word2vec_token_fn emit, void *emit_user, void *tok_user) {
+    (void)tok_user;
+    g_csr_inside = _mm_getcsr();
+    return sn_word2vec_tokenize(text, emit, emit_user, NULL);
+}
+#endif
+
+/* Word2Vec computes with denormals flushed (they cost a micro-code assist
+ * per operand on Intel cores) and gives the caller its own mode back: the
+ * tokenizer, called from inside sn_word2vec_train, sees FTZ and DAZ set
+ * although the caller cleared them, and after the call they are clear again. */
+TEST(word2vec_flushes_denormals_and_restores_the_callers_mode) {
+#if defined(__x86_64__) || defined(__i386__)
+    const char *texts[] = {"the cat sat on the mat", "the dog sat on the log", "a cat and a dog"};
+    sn_word2vec_opts o;
+    sn_word2vec_opts_default(&o);
+    o.dim = 4;
+    o.epochs = 1;
+    o.min_count = 1;
+    o.threads = 1;
+    o.tokenizer = csr_tokenizer;
+    int was = sn_denormals_get();
+    sn_denormals_set(1);
+    unsigned caller = _mm_getcsr();
+    _mm_setcsr(caller & ~FTZ_DAZ);
+    g_csr_inside = 0;
+    sn_wordvec *wv = NULL;
+    sn_status st = sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL);
+    unsigned after = _mm_getcsr();
+    _mm_setcsr(caller);
+    sn_denormals_set(was);
+    CHECK_OK(st);
+    CHECK_MSG((g_csr_inside & FTZ_DAZ) == FTZ_DAZ, "MXCSR inside: %#x", g_csr_inside);
+    CHECK_MSG((after & FTZ_DAZ) == 0, "MXCSR after: %#x", after);
+    sn_wordvec_free(wv);
+#else
+    SKIP("MXCSR (flush-to-zero) is x86 only");
+#endif
+}

@@ -245,6 +245,7 @@ static uint64_t train_pair(const shared *sh, uint32_t word, float *l1, float *ne
 /* One thread's share of an epoch: its sentence slice, subsampled, every
  * center word with its dynamic window (word2vec.c's TrainModelThread). */
 static void *worker_run(void *arg) {
+    sn_fp_state fp = sn_fp_enter(); /* every thread that computes for seqnn (core/internal.h) */
     worker *wk = arg;
     shared *sh = wk->sh;
     const sn_word2vec_opts *o = sh->o;
@@ -295,6 +296,7 @@ static void *worker_run(void *arg) {
     wk->alpha = alpha;
     wk->loss = loss;
     wk->pairs = pairs;
+    sn_fp_leave(fp);
     return NULL;
 }
 
@@ -555,8 +557,8 @@ static sn_status run_epoch(w2v *m, int ep, sn_word2vec_progress_fn cb, void *use
     return SN_OK;
 }
 
-sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n_texts, const sn_word2vec_opts *opts,
-                            sn_word2vec_progress_fn cb, void *user) {
+static sn_status sn_word2vec_train_work(sn_wordvec **out, const char *const *texts, size_t n_texts,
+                                        const sn_word2vec_opts *opts, sn_word2vec_progress_fn cb, void *user) {
     if (!out) return sn_error(SN_ERR_ARG, "sn_word2vec_train: out is NULL");
     *out = NULL;
     if (!texts && n_texts) return sn_error(SN_ERR_ARG, "sn_word2vec_train: texts is NULL");
@@ -574,5 +576,13 @@ sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n
     if (st == SN_OK && (st = sn_wordvec_from_arrays(out, m.words, m.syn0, m.V, m.o.dim)) != SN_OK)
         sn_error_prefix(st, "sn_word2vec_train");
     w2v_free(&m);
+    return st;
+}
+
+sn_status sn_word2vec_train(sn_wordvec **out, const char *const *texts, size_t n_texts, const sn_word2vec_opts *opts,
+                            sn_word2vec_progress_fn cb, void *user) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_word2vec_train_work(out, texts, n_texts, opts, cb, user);
+    sn_fp_leave(fp);
     return st;
 }

@@ -245,7 +245,7 @@ static sn_status lookup(const sn_wordvec *wv, const char *w, const char *what, s
     return SN_OK;
 }
 
-sn_status sn_wordvec_similar(const sn_wordvec *wv, const char *word, int k, sn_wordvec_hit *out, int *n_out) {
+static sn_status sn_wordvec_similar_work(const sn_wordvec *wv, const char *word, int k, sn_wordvec_hit *out, int *n_out) {
     if (n_out) *n_out = 0;
     if (!wv || !out || !n_out) return sn_error(SN_ERR_ARG, "sn_wordvec_similar: NULL argument");
     if (k <= 0) return sn_error(SN_ERR_ARG, "sn_wordvec_similar: k must be > 0, got %d", k);
@@ -256,7 +256,14 @@ sn_status sn_wordvec_similar(const sn_wordvec *wv, const char *word, int k, sn_w
     return SN_OK;
 }
 
-sn_status sn_wordvec_analogy(const sn_wordvec *wv, const char *a, const char *b, const char *c, int k,
+sn_status sn_wordvec_similar(const sn_wordvec *wv, const char *word, int k, sn_wordvec_hit *out, int *n_out) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_wordvec_similar_work(wv, word, k, out, n_out);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status sn_wordvec_analogy_work(const sn_wordvec *wv, const char *a, const char *b, const char *c, int k,
                              sn_wordvec_hit *out, int *n_out) {
     if (n_out) *n_out = 0;
     if (!wv || !out || !n_out) return sn_error(SN_ERR_ARG, "sn_wordvec_analogy: NULL argument");
@@ -282,4 +289,12 @@ sn_status sn_wordvec_analogy(const sn_wordvec *wv, const char *a, const char *b,
     top_k(wv, q, rows, 3, k, out, n_out);
     free(q);
     return SN_OK;
+}
+
+sn_status sn_wordvec_analogy(const sn_wordvec *wv, const char *a, const char *b, const char *c, int k,
+                             sn_wordvec_hit *out, int *n_out) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_wordvec_analogy_work(wv, a, b, c, k, out, n_out);
+    sn_fp_leave(fp);
+    return st;
 }

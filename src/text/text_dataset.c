@@ -125,7 +125,7 @@ static sn_status doc_error(const sn_par_error *pe, const char *fn, const sn_text
     return sn_error_prefix(st, "%s: encoding document %zu (%s)", fn, pe->index, c->paths ? c->paths[pe->index] : "?");
 }
 
-sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+static sn_status sn_text_dataset_int_work(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
     if (!out) return sn_error(SN_ERR_ARG, "sn_text_dataset_int: NULL output");
     memset(out, 0, sizeof *out);
     sn_status st = check_corpus(v, c);
@@ -146,12 +146,17 @@ sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_
     sn_par_error pe;
     sn_par_error_init(&pe);
     long long n = (long long)c->n;
-#pragma omp parallel for schedule(dynamic, 32) num_threads(sn_threads_get())
-    for (long long i = 0; i < n; i++) {
-        size_t cnt = 0;
-        sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
-        if (s != SN_OK) sn_par_error_note(&pe, (size_t)i, s);
-        /* rows were zeroed by calloc: shorter texts stay 0-padded at the end */
+#pragma omp parallel num_threads(sn_threads_get())
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 32)
+        for (long long i = 0; i < n; i++) {
+            size_t cnt = 0;
+            sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
+            if (s != SN_OK) sn_par_error_note(&pe, (size_t)i, s);
+            /* rows were zeroed by calloc: shorter texts stay 0-padded at the end */
+        }
+        sn_fp_leave(fp);
     }
     if (sn_par_error_any(&pe)) {
         int_destroy(ctx);
@@ -167,7 +172,14 @@ sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_
     return SN_OK;
 }
 
-sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_text_dataset_int_work(out, v, c);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status sn_text_dataset_bag_work(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
     if (!out) return sn_error(SN_ERR_ARG, "sn_text_dataset_bag: NULL output");
     memset(out, 0, sizeof *out);
     sn_status st = check_corpus(v, c);
@@ -195,6 +207,7 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     /* phase 1: each document into its own exact-size arrays */
 #pragma omp parallel num_threads(sn_threads_get())
     {
+        sn_fp_state fp = sn_fp_enter();
         size_t cap = 1024; /* sn_malloc: a failure leaves the worker's message for sn_par_error_note */
         int32_t *ti = sn_malloc(cap, sizeof *ti);
         float *tv = sn_malloc(cap, sizeof *tv);
@@ -224,6 +237,7 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
         }
         free(ti);
         free(tv);
+        sn_fp_leave(fp);
     }
     /* phase 2: concatenate in document order */
     size_t total = 0;
@@ -260,4 +274,11 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     out->fill = bag_fill;
     out->destroy = bag_destroy;
     return SN_OK;
+}
+
+sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_text_dataset_bag_work(out, v, c);
+    sn_fp_leave(fp);
+    return st;
 }

@@ -368,17 +368,22 @@ static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, s
     if (st != SN_OK) return st;
     sn_par_error pe; /* a worker's message is thread-local: carried back by pe */
     sn_par_error_init(&pe);
-#pragma omp parallel for schedule(static, 1) num_threads(T)
-    for (int p = 0; p < T; p++) {
-        adapt_ctx *a = &parts[p];
-        scratch s = {0};
-        for (size_t d = 0; d < n && a->st == SN_OK; d++) {
-            a->doc = (uint32_t)d + 1;
-            sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
-            if (ts != SN_OK) a->st = ts;
+#pragma omp parallel num_threads(T)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static, 1)
+        for (int p = 0; p < T; p++) {
+            adapt_ctx *a = &parts[p];
+            scratch s = {0};
+            for (size_t d = 0; d < n && a->st == SN_OK; d++) {
+                a->doc = (uint32_t)d + 1;
+                sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
+                if (ts != SN_OK) a->st = ts;
+            }
+            if (a->st != SN_OK) sn_par_error_note(&pe, (size_t)p, a->st);
+            scratch_free(&s);
         }
-        if (a->st != SN_OK) sn_par_error_note(&pe, (size_t)p, a->st);
-        scratch_free(&s);
+        sn_fp_leave(fp);
     }
     if (sn_par_error_any(&pe)) return sn_error_prefix(sn_par_error_raise(&pe), "sn_vectorizer_adapt");
     return SN_OK;
@@ -447,7 +452,7 @@ static sn_status install_items(sn_vectorizer *v, const sort_item *items, size_t 
     return st;
 }
 
-sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t n) {
+static sn_status sn_vectorizer_adapt_work(sn_vectorizer *v, const char *const *texts, size_t n) {
     if (!v || (n && !texts)) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: NULL argument");
     if (n >= 0xffffffffu) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: too many texts (%zu)", n);
     for (size_t d = 0; d < n; d++)
@@ -467,6 +472,13 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
     free(items);
     for (int p = 0; p < T; p++) sn_strtab_free(&parts[p].t);
     free(parts);
+    return st;
+}
+
+sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t n) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_adapt_work(v, texts, n);
+    sn_fp_leave(fp);
     return st;
 }
 
@@ -507,7 +519,8 @@ static sn_status encode_all(const sn_vectorizer *v, const char *text, scratch *s
     return st;
 }
 
-sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids, size_t cap, size_t *n) {
+static sn_status sn_vectorizer_encode_ids_work(const sn_vectorizer *v, const char *text, int32_t *ids, size_t cap,
+                                               size_t *n) {
     if (!v || !text || !n || (cap && !ids)) return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_ids: NULL argument");
     scratch s = {0};
     size_t m = 0;
@@ -520,7 +533,14 @@ sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int
     return st;
 }
 
-sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids) {
+sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids, size_t cap, size_t *n) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_ids_work(v, text, ids, cap, n);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status sn_vectorizer_encode_int_work(const sn_vectorizer *v, const char *text, float *ids) {
     if (!v || !text || !ids) return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_int: NULL argument");
     if (v->o.output_mode != SN_OUTPUT_INT || v->o.output_sequence_length <= 0)
         return sn_error(SN_ERR_STATE, "sn_vectorizer_encode_int: needs int mode with output_sequence_length > 0");
@@ -533,13 +553,20 @@ sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, flo
     return st;
 }
 
+sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_int_work(v, text, ids);
+    sn_fp_leave(fp);
+    return st;
+}
+
 static int cmp_i32(const void *a, const void *b) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
 }
 
-sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx, float *val, size_t cap,
-                                      size_t *nnz) {
+static sn_status sn_vectorizer_encode_sparse_work(const sn_vectorizer *v, const char *text, int32_t *idx, float *val,
+                                                  size_t cap, size_t *nnz) {
     if (!v || !text || !nnz || (cap && (!idx || !val)))
         return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_sparse: NULL argument");
     if (v->o.output_mode == SN_OUTPUT_INT)
@@ -576,7 +603,15 @@ sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, 
     return st;
 }
 
-sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out) {
+sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx, float *val, size_t cap,
+                                      size_t *nnz) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_sparse_work(v, text, idx, val, cap, nnz);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status sn_vectorizer_encode_dense_work(const sn_vectorizer *v, const char *text, float *out) {
     if (!v || !text || !out) return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_dense: NULL argument");
     size_t W = sn_vectorizer_output_width(v), nnz = 0;
     if (v->o.output_mode == SN_OUTPUT_INT)
@@ -591,5 +626,12 @@ sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, f
     }
     free(idx);
     free(val);
+    return st;
+}
+
+sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_dense_work(v, text, out);
+    sn_fp_leave(fp);
     return st;
 }
