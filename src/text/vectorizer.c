@@ -10,6 +10,7 @@
  * and the last document counted). */
 #include <math.h>
 #include <string.h>
+#include "core/buf.h"
 #include "core/internal.h"
 #include "core/par_error.h"
 #include "core/strtab.h"
@@ -144,22 +145,20 @@ sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, ch
  * --------------------------------------------------------------------- */
 
 typedef struct scratch {
-    char *std;
-    size_t std_cap;
+    sn_buf std;    /* the standardized text */
     size_t *ts;    /* token starts in std */
     size_t *tl;    /* token lengths */
     size_t tcap;
-    char *ng;      /* n-gram join buffer */
-    size_t ng_cap;
+    sn_buf ng;     /* n-gram join buffer */
     int32_t *ids;  /* encode: ids of all n-grams */
     size_t ids_cap;
 } scratch;
 
 static void scratch_free(scratch *s) {
-    free(s->std);
+    sn_buf_free(&s->std);
     free(s->ts);
     free(s->tl);
-    free(s->ng);
+    sn_buf_free(&s->ng);
     free(s->ids);
     memset(s, 0, sizeof *s);
 }
@@ -172,17 +171,32 @@ static int is_az_word(const char *s, size_t n) {
     return 1;
 }
 
-/* Tokenizes text and calls fn for every n-gram in output order. */
+/* The n-grams of widths 2..N over the nt tokens (b + ts[t], tl[t]), each
+ * width in text order, words joined by one space. */
+static sn_status emit_ngrams(const sn_vectorizer_opts *o, const char *b, scratch *s, size_t nt, tok_fn fn, void *user) {
+    for (int w = 2; w <= o->ngrams; w++) {
+        for (size_t t = 0; t + (size_t)w <= nt; t++) {
+            s->ng.n = 0;
+            for (int k = 0; k < w; k++) {
+                sn_status st = k ? sn_buf_putc(&s->ng, ' ') : SN_OK;
+                if (st == SN_OK) st = sn_buf_append(&s->ng, b + s->ts[t + (size_t)k], s->tl[t + (size_t)k]);
+                if (st != SN_OK) return st;
+            }
+            fn(s->ng.p, s->ng.n, user);
+        }
+    }
+    return SN_OK;
+}
+
+/* Tokenizes text and calls fn for every n-gram in output order: the
+ * standardized tokens (stemmed on request), then the wider n-grams. */
 static sn_status tokenize(const sn_vectorizer_opts *o, const char *text, scratch *s, tok_fn fn, void *user) {
     size_t n = strlen(text);
-    if (n + 1 > s->std_cap) {
-        char *p = sn_realloc(s->std, n + 1, 1);
-        if (!p) return SN_ERR_NOMEM;
-        s->std = p;
-        s->std_cap = n + 1;
-    }
+    s->std.n = 0;
+    sn_status st = sn_buf_reserve(&s->std, n);
+    if (st != SN_OK) return st;
     sn_tok_rules r = sn_tok_rules_of(o);
-    size_t m = sn_tok_standardize(&r, text, n, s->std);
+    size_t m = sn_tok_standardize(&r, text, n, s->std.p);
     /* split: tokens are at most m (one per byte) */
     if (m + 1 > s->tcap) {
         size_t *a = sn_realloc(s->ts, m + 1, sizeof *a);
@@ -194,33 +208,13 @@ static sn_status tokenize(const sn_vectorizer_opts *o, const char *text, scratch
         s->tcap = m + 1;
     }
     size_t nt = 0;
-    const char *b = s->std;
+    char *b = s->std.p;
     for (size_t pos = 0; sn_tok_next(&r, b, m, &pos, &s->ts[nt], &s->tl[nt]);) nt++;
     if (o->stem)
         for (size_t t = 0; t < nt; t++)
-            if (is_az_word(s->std + s->ts[t], s->tl[t])) s->tl[t] = sn_porter_stem(s->std + s->ts[t], s->tl[t]);
+            if (is_az_word(b + s->ts[t], s->tl[t])) s->tl[t] = sn_porter_stem(b + s->ts[t], s->tl[t]);
     for (size_t t = 0; t < nt; t++) fn(b + s->ts[t], s->tl[t], user);
-    for (int w = 2; w <= o->ngrams; w++) {
-        for (size_t t = 0; t + (size_t)w <= nt; t++) {
-            size_t need = (size_t)w - 1;
-            for (int k = 0; k < w; k++) need += s->tl[t + (size_t)k];
-            if (need + 1 > s->ng_cap) {
-                size_t nc = SN_MAX(need + 1, 2 * s->ng_cap);
-                char *p = sn_realloc(s->ng, nc, 1);
-                if (!p) return SN_ERR_NOMEM;
-                s->ng = p;
-                s->ng_cap = nc;
-            }
-            size_t j = 0;
-            for (int k = 0; k < w; k++) {
-                if (k) s->ng[j++] = ' ';
-                memcpy(s->ng + j, b + s->ts[t + (size_t)k], s->tl[t + (size_t)k]);
-                j += s->tl[t + (size_t)k];
-            }
-            fn(s->ng, j, user);
-        }
-    }
-    return SN_OK;
+    return emit_ngrams(o, b, s, nt, fn, user);
 }
 
 sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
