@@ -14,8 +14,11 @@
 #include "core/buf.h"
 #include "core/internal.h"
 
-/* Window of the buffered reads: a line of up to 2 MiB always fits after the
- * unread bytes are moved to its start. */
+/* Window of the buffered reads: 4 MiB for files of 1 MiB and more (large
+ * reads), else it starts at 64 KiB and doubles while a line does not fit, up
+ * to 4 MiB, so that a line of up to 2 MiB always fits after the unread bytes
+ * are moved to its start. */
+#define SN_STREAM_WINDOW0 ((size_t)64 << 10)
 #define SN_STREAM_WINDOW ((size_t)4 << 20)
 #define SN_STREAM_MAX_MAX_LINE ((size_t)2 << 20)
 
@@ -221,10 +224,15 @@ sn_status sn_stream_read_all(sn_stream *s, size_t cap, char **out, size_t *len) 
 /* Moves the unread bytes to the window's start and reads more after them.
  * At the end of the data sets s->eof. */
 static sn_status refill(sn_stream *s) {
-    if (!s->win) {
-        SN_ASSERT(s->end == 0); /* no raw read before */
-        s->win = sn_malloc(SN_STREAM_WINDOW + 1, 1);
-        if (!s->win) return SN_ERR_NOMEM;
+    if (!s->win) SN_ASSERT(s->end == 0); /* no raw read before */
+    if (!s->win || (s->beg == 0 && s->end == s->win_cap)) { /* none yet, or full of one line: grow */
+        size_t first = s->file_size >= SN_STREAM_WINDOW / 4 ? SN_STREAM_WINDOW : SN_STREAM_WINDOW0;
+        size_t nc = s->win ? SN_MIN(2 * s->win_cap, SN_STREAM_WINDOW) : first;
+        SN_ASSERT(nc > s->win_cap);
+        char *w = sn_realloc(s->win, nc + 1, 1); /* + 1: room for getline's NUL after the last byte */
+        if (!w) return SN_ERR_NOMEM;
+        s->win = w;
+        s->win_cap = nc;
     }
     size_t avail = s->end - s->beg;
     memmove(s->win, s->win + s->beg, avail);
@@ -232,7 +240,7 @@ static sn_status refill(sn_stream *s) {
     s->beg = 0;
     s->end = avail;
     size_t got = 0;
-    sn_status st = read_raw(s, s->win + s->end, SN_STREAM_WINDOW - s->end, &got);
+    sn_status st = read_raw(s, s->win + s->end, s->win_cap - s->end, &got);
     if (st != SN_OK) return st;
     if (got == 0) s->eof = 1;
     s->end += got;

@@ -11,7 +11,8 @@
  *    tar.xz, zip, ...), one after another (sn_archive_open / sn_archive_next).
  *
  * Reading is either raw (sn_stream_read, sn_stream_read_all) or buffered
- * through a 4 MiB window (sn_stream_getline, sn_stream_getc, sn_stream_get):
+ * through a window of at most 4 MiB (sn_stream_getline, sn_stream_getc,
+ * sn_stream_get):
  * a stream uses one style or the other, never both. The window is never
  * the whole file: memory stays bounded whatever the file's size.
  *
@@ -61,7 +62,8 @@ typedef struct sn_stream {
     void *gz;           /* gzFile */
     struct archive *ar;
     const char *member; /* current archive member (points into libarchive's entry) */
-    char *win;          /* buffered reads: window of (SN_STREAM_WINDOW + 1) bytes */
+    char *win;          /* buffered reads: window of win_cap (+ 1) bytes */
+    size_t win_cap;
     size_t beg, end;    /* unread window bytes [beg, end) */
     uint64_t base;      /* stream offset of win[0] */
     int eof;
