@@ -532,3 +532,35 @@ TEST(word2vec_flushes_denormals_and_restores_the_callers_mode) {
     SKIP("MXCSR (flush-to-zero) is x86 only");
 #endif
 }
+
+/* A truncated .gz is damaged input, not a shorter file: a GloVe file (no
+ * header to count against) whose gzip stream lacks its last bytes must fail
+ * naming the damage, where it used to load as if nothing were missing.
+ * Cut 1: the 4-byte size trailer only (every record decodes); cut 2: half. */
+TEST(wordvec_truncated_gzip_is_an_error) {
+    const char *p = tmp_path("cut.glove.txt.gz");
+    gzFile gz = gzopen(p, "wb9");
+    CHECK(gz);
+    for (int i = 0; i < 2000; i++) gzprintf(gz, "w%d %d.25 %d.5 -%d.75\n", i, i, i % 13, i % 7);
+    CHECK(gzclose(gz) == Z_OK);
+    FILE *fp = fopen(p, "rb");
+    CHECK(fp);
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    CHECK(n > 1000 && n < sizeof buf);
+    const size_t cut[2] = {n - 4, n / 2};
+    for (int k = 0; k < 2; k++) {
+        fp = fopen(p, "wb");
+        CHECK(fp);
+        fwrite(buf, 1, cut[k], fp);
+        fclose(fp);
+        sn_wordvec *wv = (sn_wordvec *)1;
+        sn_status st = sn_wordvec_load(&wv, p, SN_WORDVEC_GLOVE, 0);
+        CHECK_MSG(st == SN_ERR_FORMAT && strstr(sn_error_last(), "cut.glove.txt.gz") &&
+                      strstr(sn_error_last(), "truncated"),
+                  "cut %d: %s (%s)", k, sn_error_last(), sn_status_str(st));
+        CHECK(wv == NULL);
+        if (st == SN_OK) sn_wordvec_free(wv);
+    }
+}
