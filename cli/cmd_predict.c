@@ -14,134 +14,142 @@
 #include "seqnn/data.h"
 #include "seqnn/text.h"
 
-static int predict_forecast(sn_model *m, const void *blob, size_t blen, const cli_opt *opts) {
+/* The state of one forecasting prediction, released by pf_free. */
+typedef struct pf {
     fc_meta fm;
-    char err[256];
-    if (fc_meta_decode(&fm, blob, blen, err, sizeof err)) {
-        fprintf(stderr, "seqnn predict: %s\n", err);
-        return 1;
-    }
-    const char *data = cli_get(opts, "data");
-    if (!data) {
-        fprintf(stderr, "seqnn predict: a forecasting model needs --data CSV with the columns it was trained on\n");
-        fc_meta_free(&fm);
-        return 2;
-    }
+    const char *data;
+    sn_table t;
+    long r, L;      /* sampling in rows, look-back in steps */
+    size_t N, span; /* rows; rows one window spans */
+    float *x, *pred, *target;
+    sn_windows w;
+    sn_dataset ds;
+} pf;
+
+static void pf_free(pf *p) {
+    sn_dataset_free(&p->ds);
+    sn_windows_free(&p->w);
+    free(p->x);
+    free(p->pred);
+    free(p->target);
+    sn_table_free(&p->t);
+    fc_meta_free(&p->fm);
+}
+
+/* The CSV with the model's feature columns, checked against the model. */
+static int pf_load(pf *p, sn_model *m, const cli_opt *opts) {
     sn_csv_opts co;
     memset(&co, 0, sizeof co);
-    co.columns = (const char *const *)fm.features;
-    co.n_columns = fm.n_features;
+    co.columns = (const char *const *)p->fm.features;
+    co.n_columns = p->fm.n_features;
     co.missing = cli_flag(opts, "ffill") ? SN_MISSING_FFILL : SN_MISSING_ERROR;
-    sn_table t;
-    sn_status st = sn_csv_read(&t, data, &co);
-    int rc = 0;
-    float *x = NULL, *pred = NULL, *target = NULL;
-    sn_windows w;
-    memset(&w, 0, sizeof w);
-    sn_dataset ds;
-    memset(&ds, 0, sizeof ds);
-    if (st) {
-        rc = cli_fail(st, NULL);
-        goto out;
-    }
-    if (!t.time) {
-        fprintf(stderr, "seqnn predict: %s has no date column\n", data);
-        rc = 1;
-        goto out;
+    sn_status st = sn_csv_read(&p->t, p->data, &co);
+    if (st) return cli_fail(st, NULL);
+    if (!p->t.time) {
+        fprintf(stderr, "seqnn predict: %s has no date column\n", p->data);
+        return 1;
     }
     sn_time_report tr;
-    if ((st = sn_table_time_report(&t, &tr))) {
-        rc = cli_fail(st, data);
-        goto out;
-    }
-    long r, L;
-    if ((st = sn_duration_to_rows(fm.sampling_s, tr.median_step, &r))) {
-        rc = cli_fail(st, "sampling period vs the file's step");
-        goto out;
-    }
-    L = fm.lookback;
-    if ((long)sn_model_input_numel(m) != L * fm.n_features) {
+    if ((st = sn_table_time_report(&p->t, &tr))) return cli_fail(st, p->data);
+    if ((st = sn_duration_to_rows(p->fm.sampling_s, tr.median_step, &p->r)))
+        return cli_fail(st, "sampling period vs the file's step");
+    p->L = p->fm.lookback;
+    if ((long)sn_model_input_numel(m) != p->L * p->fm.n_features) {
         fprintf(stderr, "seqnn predict: model input does not match its forecasting metadata\n");
-        rc = 1;
-        goto out;
+        return 1;
     }
-    size_t N = t.n_rows, span = (size_t)((L - 1) * r + 1);
-    if (N < span) {
-        fprintf(stderr, "seqnn predict: %s has %zu rows; one window needs %zu (%ld steps every %ld rows)\n", data, N, span, L,
-                r);
-        rc = 1;
-        goto out;
+    p->N = p->t.n_rows;
+    p->span = (size_t)((p->L - 1) * p->r + 1);
+    if (p->N < p->span) {
+        fprintf(stderr, "seqnn predict: %s has %zu rows; one window needs %zu (%ld steps every %ld rows)\n", p->data, p->N,
+                p->span, p->L, p->r);
+        return 1;
     }
-    x = malloc(N * (size_t)fm.n_features * sizeof(float));
-    if (!x || (st = sn_table_normalize(&t, fm.mean, fm.std, x))) {
-        rc = cli_fail(x ? st : SN_ERR_NOMEM, "normalisation");
-        goto out;
-    }
-    /* Every window ending in the file, one per sampling period, the last one last. */
-    size_t first_start = (N - span) % (size_t)r;
-    if ((st = sn_windows_init(&w, N, (int)L, (int)r, (int)r, first_start, 0, 0))) {
-        rc = cli_fail(st, "windows");
-        goto out;
-    }
-    if ((st = sn_ts_dataset(&ds, x, N, fm.n_features, NULL, 0, &w))) {
-        rc = cli_fail(st, "windows");
-        goto out;
-    }
-    pred = malloc(w.n * sizeof(float));
-    if (!pred || (st = sn_model_predict(m, &ds, 256, pred))) {
-        rc = cli_fail(pred ? st : SN_ERR_NOMEM, "predict");
-        goto out;
-    }
+    return 0;
+}
+
+/* Every window ending in the file, one per sampling period, the last one
+ * last, predicted; and the raw target column when the file has it. */
+static int pf_predict(pf *p, sn_model *m) {
+    sn_status st;
+    p->x = malloc(p->N * (size_t)p->fm.n_features * sizeof(float));
+    if (!p->x || (st = sn_table_normalize(&p->t, p->fm.mean, p->fm.std, p->x)))
+        return cli_fail(p->x ? st : SN_ERR_NOMEM, "normalisation");
+    size_t first_start = (p->N - p->span) % (size_t)p->r;
+    if ((st = sn_windows_init(&p->w, p->N, (int)p->L, (int)p->r, (int)p->r, first_start, 0, 0)))
+        return cli_fail(st, "windows");
+    if ((st = sn_ts_dataset(&p->ds, p->x, p->N, p->fm.n_features, NULL, 0, &p->w))) return cli_fail(st, "windows");
+    p->pred = malloc(p->w.n * sizeof(float));
+    if (!p->pred || (st = sn_model_predict(m, &p->ds, 256, p->pred)))
+        return cli_fail(p->pred ? st : SN_ERR_NOMEM, "predict");
     int tcol = -1;
-    sn_table_col_index(&t, fm.target, &tcol);
+    sn_table_col_index(&p->t, p->fm.target, &tcol);
     if (tcol >= 0) {
-        target = malloc(N * sizeof(float));
-        if (target) sn_table_column_f32(&t, tcol, target);
+        p->target = malloc(p->N * sizeof(float));
+        if (p->target) sn_table_column_f32(&p->t, tcol, p->target);
     }
-    /* Actual values where the target time is in the file (exact timestamp match). */
-    const char *outp = cli_get(opts, "out");
+    return 0;
+}
+
+/* The forecasts (to --out as CSV), the latest one, and the MAE where the
+ * target time is in the file (exact timestamp match). */
+static int pf_report(const pf *p, const char *outp) {
     FILE *fo = outp ? fopen(outp, "w") : NULL;
     if (outp && !fo) {
         fprintf(stderr, "seqnn predict: cannot write %s\n", outp);
-        rc = 1;
-        goto out;
+        return 1;
     }
     if (fo) fprintf(fo, "last_input_time,target_time,prediction,actual\n");
+    const int64_t *time = p->t.time;
     double abs_err = 0;
     size_t n_act = 0, j = 0;
-    for (size_t k = 0; k < w.n; k++) {
-        size_t last = w.start[k] + (size_t)((L - 1) * r);
-        int64_t tt = t.time[last] + fm.horizon_s;
-        while (j < N && t.time[j] < tt) j++;
-        int have = target && j < N && t.time[j] == tt;
+    for (size_t k = 0; k < p->w.n; k++) {
+        size_t last = p->w.start[k] + (size_t)((p->L - 1) * p->r);
+        int64_t tt = time[last] + p->fm.horizon_s;
+        while (j < p->N && time[j] < tt) j++;
+        int have = p->target && j < p->N && time[j] == tt;
         if (have) {
-            abs_err += fabs(pred[k] - target[j]);
+            abs_err += fabs(p->pred[k] - p->target[j]);
             n_act++;
         }
         if (fo) {
             char a[32], b[32];
-            fprintf(fo, "%s,%s,%.4f,", sn_time_format(t.time[last], a, sizeof a), sn_time_format(tt, b, sizeof b), pred[k]);
-            if (have) fprintf(fo, "%.4f", target[j]);
+            fprintf(fo, "%s,%s,%.4f,", sn_time_format(time[last], a, sizeof a), sn_time_format(tt, b, sizeof b), p->pred[k]);
+            if (have) fprintf(fo, "%.4f", p->target[j]);
             fprintf(fo, "\n");
         }
     }
     if (fo) fclose(fo);
     char a[32], b[32];
-    size_t lastk = w.n - 1, last = w.start[lastk] + (size_t)((L - 1) * r);
-    printf("%zu forecasts of \"%s\" %s ahead from %s\n", w.n, fm.target, sn_duration_format(fm.horizon_s, b, sizeof b), data);
-    printf("latest: data up to %s -> %s at %s\n", sn_time_format(t.time[last], a, sizeof a), fm.target,
-           sn_time_format(t.time[last] + fm.horizon_s, b, sizeof b));
-    printf("forecast: %.2f\n", pred[lastk]);
+    size_t lastk = p->w.n - 1, last = p->w.start[lastk] + (size_t)((p->L - 1) * p->r);
+    printf("%zu forecasts of \"%s\" %s ahead from %s\n", p->w.n, p->fm.target,
+           sn_duration_format(p->fm.horizon_s, b, sizeof b), p->data);
+    printf("latest: data up to %s -> %s at %s\n", sn_time_format(time[last], a, sizeof a), p->fm.target,
+           sn_time_format(time[last] + p->fm.horizon_s, b, sizeof b));
+    printf("forecast: %.2f\n", p->pred[lastk]);
     if (n_act) printf("MAE over the %zu forecasts whose target is in the file: %.3f\n", n_act, abs_err / (double)n_act);
     if (outp) printf("all forecasts written to %s\n", outp);
-out:
-    sn_dataset_free(&ds);
-    sn_windows_free(&w);
-    free(x);
-    free(pred);
-    free(target);
-    sn_table_free(&t);
-    fc_meta_free(&fm);
+    return 0;
+}
+
+static int predict_forecast(sn_model *m, const void *blob, size_t blen, const cli_opt *opts) {
+    pf p;
+    memset(&p, 0, sizeof p);
+    char err[256];
+    if (fc_meta_decode(&p.fm, blob, blen, err, sizeof err)) {
+        fprintf(stderr, "seqnn predict: %s\n", err);
+        return 1;
+    }
+    p.data = cli_get(opts, "data");
+    int rc = 0;
+    if (!p.data) {
+        fprintf(stderr, "seqnn predict: a forecasting model needs --data CSV with the columns it was trained on\n");
+        rc = 2;
+    }
+    if (!rc) rc = pf_load(&p, m, opts);
+    if (!rc) rc = pf_predict(&p, m);
+    if (!rc) rc = pf_report(&p, cli_get(opts, "out"));
+    pf_free(&p);
     return rc;
 }
 
@@ -269,14 +277,14 @@ static int predict_text(sn_model *m, const void *blob, size_t blen, const cli_op
 
 int cmd_predict(int argc, char **argv) {
     cli_opt opts[] = {
-        {"model", 1, "a model file written by seqnn forecast / classify", NULL},
-        {"data", 1, "forecasting: CSV with the model's feature columns", NULL},
-        {"out", 1, "forecasting: write every forecast to this CSV", NULL},
-        {"ffill", 0, "forecasting: forward-fill missing values", NULL},
-        {"text", 1, "classification: the text to classify", NULL},
-        {"input", 1, "classification: a text file or a folder of .txt files (default: stdin)", NULL},
-        {"help", 0, "show this help", NULL},
-        {NULL, 0, NULL, NULL}};
+        CLI_RAW("model", 1, "a model file written by seqnn forecast / classify"),
+        CLI_RAW("data", 1, "forecasting: CSV with the model's feature columns"),
+        CLI_RAW("out", 1, "forecasting: write every forecast to this CSV"),
+        CLI_RAW("ffill", 0, "forecasting: forward-fill missing values"),
+        CLI_RAW("text", 1, "classification: the text to classify"),
+        CLI_RAW("input", 1, "classification: a text file or a folder of .txt files (default: stdin)"),
+        CLI_RAW("help", 0, "show this help"),
+        CLI_END};
     if (cli_parse(argc, argv, 2, opts, "predict")) return 2;
     if (cli_flag(opts, "help")) {
         cli_usage(opts, "predict", "--model FILE (--data CSV | --text T | --input PATH | < text)");
