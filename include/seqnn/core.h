@@ -84,7 +84,8 @@ SN_API float sn_rng_uniform(sn_rng *r);
 SN_API double sn_rng_double(sn_rng *r);
 /* Standard normal (Box-Muller, double precision). */
 SN_API double sn_rng_normal(sn_rng *r);
-/* Uniform integer in [0, n), unbiased (Lemire). n must be > 0. */
+/* Uniform integer in [0, n), unbiased (Lemire). n == 0 (an empty range)
+ * returns 0 and draws nothing: the generator's state does not change. */
 SN_API uint64_t sn_rng_below(sn_rng *r, uint64_t n);
 /* Fisher-Yates shuffle of idx[0..n). */
 SN_API void sn_rng_shuffle(sn_rng *r, size_t *idx, size_t n);
@@ -132,7 +133,14 @@ SN_API sn_status sn_isa_parse(const char *s, sn_isa *out);
 SN_API sn_status sn_isa_env_check(void);
 
 /* ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, with
- * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it. ---- */
+ * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it.
+ * Contract: M, N, K >= 0 and lda >= (trans_a ? M : K), ldb >= (trans_b ? K : N),
+ * ldc >= N for a matrix that has elements; a negative dimension or a short
+ * leading dimension is a bug in the caller and stops the process (SN_ASSERT:
+ * there is no status to return). M == 0 or N == 0 is an empty product (C is
+ * not touched); K == 0 sets C = beta * C (C = 0 when beta == 0, whatever C
+ * held). beta == 0 never reads C. The result does not depend on the thread
+ * count. ---- */
 typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;
 SN_API void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
@@ -143,8 +151,15 @@ SN_API sn_gemm_backend sn_gemm_get_backend(void);
 /* ---- Small utilities shared by modules. ---- */
 /* Wall clock in seconds (monotonic). */
 SN_API double sn_time_now(void);
-/* Writes `n` bytes atomically: to "path.tmp.PID", fsync, rename over path.
- * On failure nothing at `path` changes. */
+/* Writes `n` bytes atomically: to a fresh temporary file beside `path`
+ * ("path.tmp.PID.SEQ", created with O_EXCL, unique per call, so threads and
+ * processes writing the same path never share one), fsync, rename over
+ * path, fsync of the directory (so that the rename survives a crash). On
+ * failure up to the rename nothing at `path` changes and the temporary file
+ * is removed; when only the final directory sync fails the new content is
+ * in place and SN_ERR_IO says that it may not survive a crash. Concurrent
+ * writers of one path: each call succeeds and the file holds one of their
+ * contents whole (the last rename). */
 SN_API sn_status sn_file_write_atomic(const char *path, const void *data, size_t n);
 
 #ifdef __cplusplus

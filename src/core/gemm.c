@@ -58,8 +58,13 @@ static void gemm_one(int ta, int tb, int M, int N, int K, float alpha, const flo
 
 void sn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
              float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
+    /* Negative sizes and short leading dimensions are bugs of the caller
+     * (core.h); zero sizes are valid empty products. */
+    SN_ASSERT(M >= 0 && N >= 0 && K >= 0);
+    if (M == 0 || N == 0) return;
+    SN_ASSERT(ldc >= N);
+    if (K > 0) SN_ASSERT(lda >= (ta ? M : K) && ldb >= (tb ? K : N));
+    if (K == 0) {
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
