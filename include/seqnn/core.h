@@ -139,8 +139,9 @@ SN_API sn_status sn_isa_env_check(void);
  * leading dimension is a bug in the caller and stops the process (SN_ASSERT:
  * there is no status to return). M == 0 or N == 0 is an empty product (C is
  * not touched); K == 0 sets C = beta * C (C = 0 when beta == 0, whatever C
- * held). beta == 0 never reads C. The result does not depend on the thread
- * count. ---- */
+ * held). beta == 0 never reads C. Denormals are flushed in every thread the
+ * product runs on (sn_denormals_set) and the caller's mode is restored.
+ * The result does not depend on the thread count. ---- */
 typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;
 SN_API void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);

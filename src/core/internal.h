@@ -35,10 +35,25 @@
  *         sn_fp_leave(fp);
  *     }
  * Both are cheap (one control-register read and write). sn_denormals_set(0)
- * turns flushing off process-wide (then enter/leave change nothing). */
-typedef struct sn_fp_state { unsigned csr; int changed; } sn_fp_state;
+ * turns flushing off process-wide (then enter/leave change nothing).
+ * Enter/leave nest, and only the FTZ/DAZ bits are restored (exception flags
+ * raised meanwhile stay). A worker that OpenMP creates inside a flushed
+ * region inherits the flushed MXCSR from its creator; its first enter sees
+ * that (core/fpenv.c) and its leave clears the bits, so no thread keeps the
+ * mode after seqnn returns (tests/test_platform.c). */
+typedef struct sn_fp_state {
+    unsigned csr;  /* the FTZ/DAZ bits to put back */
+    int entered;   /* flushing was on: leave pops this thread's depth */
+    int restore;   /* leave writes csr's bits back */
+    int outer;     /* this enter changed the mode of a thread not yet in seqnn */
+} sn_fp_state;
 sn_fp_state sn_fp_enter(void);
 void sn_fp_leave(sn_fp_state s);
+
+/* Test hook (tests/test_platform.c): when set, every thread of sn_gemm's
+ * parallel region calls it once, inside the region after sn_fp_enter, with
+ * its OpenMP thread number. NULL in production. */
+extern void (*sn_gemm_worker_hook)(int thread);
 
 #define SN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SN_MAX(a, b) ((a) > (b) ? (a) : (b))
