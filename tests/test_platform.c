@@ -1,8 +1,12 @@
 /* Platform: denormal flushing in the caller's and the OpenMP workers'
- * threads, and its off switch. */
+ * threads (and its off switch), the OpenBLAS kernel seqnn chooses for the
+ * vector path, and `seqnn version --verbose`. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -111,3 +115,76 @@ TEST(denormals_kept_when_switched_off) {
 TEST(denormals_flushed_in_gemm_worker_threads) { SKIP("MXCSR checks need x86-64 and OpenMP"); }
 #endif
 
+/* ---- The OpenBLAS kernel: of the active path's class, unless the user
+ * set OPENBLAS_CORETYPE (then exactly that). ---- */
+static int core_of_path(const char *core, sn_isa isa) {
+    static const char *const cls[3][3] = {{"Prescott", "Sandybridge", NULL}, {"Haswell", "Zen", NULL},
+                                          {"SkylakeX", "Cooperlake", NULL}};
+    for (int i = 0; cls[isa][i]; i++)
+        if (!strcasecmp(core, cls[isa][i])) return 1;
+    return 0;
+}
+
+TEST(blas_kernel_follows_vector_path) {
+    sn_blas_info bi;
+    sn_blas_info_get(&bi);
+    if (!strstr(bi.library, "OpenBLAS") || !strstr(bi.library, "DYNAMIC_ARCH")) SKIP("not a DYNAMIC_ARCH OpenBLAS");
+    const char *user = getenv("OPENBLAS_CORETYPE");
+    if (user && *user) {
+        CHECK_MSG(!strcasecmp(bi.core, user), "OPENBLAS_CORETYPE=%s but OpenBLAS runs %s", user, bi.core);
+        CHECK(strstr(bi.reason, "OPENBLAS_CORETYPE"));
+        return;
+    }
+    sn_isa keep = sn_isa_get();
+    float a[4] = {1, 2, 3, 4}, c[4];
+    for (int p = (int)sn_isa_detect(); p >= SN_ISA_SSE2; p--) {
+        CHECK_OK(sn_isa_set((sn_isa)p));
+        sn_gemm(0, 0, 2, 2, 2, 1.0f, a, 2, a, 2, 0.0f, c, 2); /* the first GEMM on this path chooses */
+        CHECK(c[0] == 7.0f && c[3] == 22.0f);
+        sn_blas_info_get(&bi);
+        CHECK_MSG(core_of_path(bi.core, (sn_isa)p) || (p == SN_ISA_SSE2 && sn_isa_detect() == SN_ISA_SSE2),
+                  "path %s runs OpenBLAS %s (%s)", sn_isa_name((sn_isa)p), bi.core, bi.reason);
+        CHECK_MSG(!getenv("OPENBLAS_CORETYPE"), "the switch left OPENBLAS_CORETYPE in the environment");
+    }
+    CHECK_OK(sn_isa_set(keep));
+    sn_blas_info_get(&bi);
+    CHECK(core_of_path(bi.core, keep) || keep == SN_ISA_SSE2);
+}
+
+/* ---- seqnn version ---- */
+static const char *cli(void) {
+    const char *c = getenv("SEQNN_CLI");
+    return c ? c : "build/seqnn";
+}
+static int run(char *out, size_t n, const char *env, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, cli(), args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST(cli_version_verbose_reports_the_machine) {
+    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    static char out[8192];
+    CHECK(run(out, sizeof out, "-u SEQNN_ISA", "version --verbose") == 0);
+    const char *lines[] = {"seqnn " SEQNN_VERSION, "cpu:", "vector path:", "denormals:    flushed", "threads:",
+                           "blas:", "blas kernel:"};
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) CHECK_MSG(strstr(out, lines[i]), "no '%s' in\n%s", lines[i], out);
+    CHECK(strstr(out, sn_isa_name(sn_isa_detect())));
+    /* the off switch, read from the environment */
+    CHECK(run(out, sizeof out, "SEQNN_FLUSH_DENORMALS=0", "version --verbose") == 0);
+    CHECK_MSG(strstr(out, "denormals:    kept"), "%s", out);
+    /* a path that does not exist, or that this CPU lacks, is refused */
+    CHECK(run(out, sizeof out, "SEQNN_ISA=avx9", "version") == 2);
+    CHECK(strstr(out, "SEQNN_ISA") && strstr(out, "avx9"));
+    if (sn_isa_detect() < SN_ISA_AVX512) {
+        CHECK(run(out, sizeof out, "SEQNN_ISA=avx512", "version") == 2);
+    } else {
+        CHECK(run(out, sizeof out, "SEQNN_ISA=sse2", "version --verbose") == 0);
+        CHECK_MSG(strstr(out, "vector path:  sse2 (detected avx512, forced by SEQNN_ISA)"), "%s", out);
+    }
+}

@@ -132,6 +132,37 @@ SN_API sn_status sn_isa_parse(const char *s, sn_isa *out);
  * SN_ERR_UNSUPPORTED for a path this CPU lacks (the CLI exits on either). */
 SN_API sn_status sn_isa_env_check(void);
 
+/* The CPU seqnn runs on, from CPUID (x86-64; elsewhere vendor "unknown"). */
+typedef struct sn_cpu_info {
+    char vendor[16];      /* "GenuineIntel", "AuthenticAMD", ... */
+    char model_name[64];  /* brand string, e.g. "AMD EPYC 9B45" */
+    int family, model, stepping; /* display family / model (base + extended) */
+} sn_cpu_info;
+SN_API void sn_cpu_info_get(sn_cpu_info *out);
+
+/* ---- BLAS kernel. seqnn's GEMMs run OpenBLAS single-threaded (sn_gemm
+ * splits them itself). A DYNAMIC_ARCH OpenBLAS picks its kernel set ("core")
+ * from a table of known CPUs and silently runs generic SSE kernels, several
+ * times slower, on a CPU it does not know. So before its first GEMM seqnn
+ * makes OpenBLAS run the core of the active vector path: SkylakeX for
+ * avx512, Haswell for avx2, Prescott for a forced sse2 (Sandybridge on an
+ * AVX-only CPU), unless OpenBLAS's own choice is already of that class, or
+ * $OPENBLAS_CORETYPE is set (then it is honoured, with a warning through the
+ * log sink when it runs below the path). The choice is made once, under a
+ * lock, and again after sn_isa_set changes the path; where OpenBLAS cannot
+ * switch (not a DYNAMIC_ARCH build) a warning says which kernel runs.
+ * The switch briefly sets $OPENBLAS_CORETYPE and re-initialises OpenBLAS:
+ * an application calling OpenBLAS itself from other threads should call
+ * sn_blas_info_get once at start-up, before those threads run. ---- */
+typedef struct sn_blas_info {
+    char library[160];  /* openblas_get_config(): "OpenBLAS 0.3.21 ... DYNAMIC_ARCH ..." */
+    char core[32];      /* the kernel set GEMMs run now ("SkylakeX"); "" if unknown */
+    char own_core[32];  /* the one OpenBLAS chose for this CPU by itself */
+    char reason[96];    /* why `core` runs */
+} sn_blas_info;
+/* Makes the choice above if no GEMM has yet, then fills *out (copies). */
+SN_API void sn_blas_info_get(sn_blas_info *out);
+
 /* ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, with
  * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it.
  * Contract: M, N, K >= 0 and lda >= (trans_a ? M : K), ldb >= (trans_b ? K : N),

@@ -104,6 +104,7 @@ void sn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
         sn_fp_leave(fp);
         return;
     }
+    sn_blas_prepare(); /* the OpenBLAS kernel of the active vector path */
     int threads = sn_threads_get(); /* first call also pins OpenBLAS to one thread */
     double flops = 2.0 * M * (double)N * K;
     /* The blocking depends on the shape only, so 1 and N threads agree bit for bit. */

@@ -50,6 +50,12 @@ typedef struct sn_fp_state {
 sn_fp_state sn_fp_enter(void);
 void sn_fp_leave(sn_fp_state s);
 
+/* ---- BLAS kernel choice (core/blas.c; core.h: sn_blas_info_get). Makes
+ * OpenBLAS run the kernel set of the active vector path; cheap after the
+ * first call (one atomic load). sn_gemm calls it; so does anything that
+ * calls cblas_* directly. */
+void sn_blas_prepare(void);
+
 /* Test hook (tests/test_platform.c): when set, every thread of sn_gemm's
  * parallel region calls it once, inside the region after sn_fp_enter, with
  * its OpenMP thread number. NULL in production. */
