@@ -105,7 +105,16 @@ $(BUILD)/bench_models: bench/bench_models.c $(BUILD)/libseqnn.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
 bench: $(BUILD)/bench_models
 	sh bench/run.sh $(BENCH_THREADS) $(BENCH_STEPS)
-.PHONY: bench
+# Every GEMM shape of the seed's models with every kernel this CPU has
+# (docs/performance.md); builds with oneDNN's sgemm as a candidate when
+# libdnnl is installed.
+HAVE_DNNL := $(shell test -e /usr/include/oneapi/dnnl/dnnl.h && echo 1)
+$(BUILD)/gemm_bench: bench/gemm_bench.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) $(if $(HAVE_DNNL),-DSN_BENCH_DNNL) -o $@ $< -Wl,--wrap=sn_gemm,--wrap=cblas_sgemm,--wrap=sn_gemm_rb \
+	  $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS) $(if $(HAVE_DNNL),-ldnnl)
+gemm-bench: $(BUILD)/gemm_bench
+	$(BUILD)/gemm_bench $(or $(ROUNDS),9)
+.PHONY: bench gemm-bench
 
 # The whole suite under valgrind memcheck (errors and definite/indirect leaks
 # fail the run). One thread: valgrind serialises threads anyway.

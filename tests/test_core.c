@@ -1,5 +1,5 @@
 /* Core: RNG determinism, error messages, GEMM backends and contract,
- * atomic writes. */
+ * seqnn's own GEMM kernel, atomic writes. */
 #define _GNU_SOURCE /* syscall() for the fsync / rename interposers */
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "seqnn.h"
+#include "core/internal.h"
 #include "test.h"
 
 /* Runs fn(arg) in a forked child with stderr silenced; returns the wait
@@ -163,6 +164,75 @@ TEST(gemm_zero_dims_are_empty_products) {
     for (int i = 0; i < 12; i++) C[i] = NAN;
     sn_gemm(0, 0, 3, 4, 0, 1.0f, A, 1, B, 4, 0.0f, C, 4); /* beta = 0 never reads C */
     for (int i = 0; i < 12; i++) CHECK(C[i] == 0.0f);
+}
+
+/* ---- seqnn's own kernel (core/gemm_kernel.c) against a double reference.
+ * Bound per element (Higham, Accuracy and Stability, 3.1): a sum of K
+ * products formed by K FMAs in any order has |error| <= gamma_K sum|a b|,
+ * gamma_n = n u / (1 - n u), u = 2^-24; alpha * acc and beta * C + ...
+ * add two roundings: |c - c_ref| <= gamma_{K+2} (|alpha| sum|a b| + |beta c0|). ---- */
+static int check_gemm_case(int ta, int tb, int M, int N, int K, int pad, float alpha, float beta, sn_rng *r) {
+    /* padded or not: leading dimensions are honoured, contiguous cases take the vector kernels */
+    int lda = (ta ? M : K) + 3 * pad, ldb = (tb ? K : N) + 5 * pad, ldc = N + 2 * pad;
+    size_t na = (size_t)(ta ? K : M) * lda, nb = (size_t)(tb ? N : K) * ldb, nc = (size_t)M * ldc;
+    float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C = malloc(nc * sizeof *C);
+    float *C0 = malloc(nc * sizeof *C0);
+    for (size_t i = 0; i < na; i++) A[i] = (float)sn_rng_normal(r);
+    for (size_t i = 0; i < nb; i++) B[i] = (float)sn_rng_normal(r);
+    for (size_t i = 0; i < nc; i++) C0[i] = C[i] = (float)sn_rng_normal(r);
+    sn_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    const double u = 1.0 / 16777216.0, g = (K + 2) * u / (1 - (K + 2) * u);
+    int bad = 0;
+    for (int i = 0; i < M && !bad; i++)
+        for (int j = 0; j < ldc && !bad; j++) {
+            size_t ci = (size_t)i * ldc + j;
+            if (j >= N) { /* padding untouched */
+                bad = memcmp(&C[ci], &C0[ci], sizeof *C) != 0;
+                continue;
+            }
+            double s = 0, sa = 0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                s += a * b;
+                sa += fabs(a * b);
+            }
+            double ref = alpha * s + beta * (double)C0[ci];
+            double tol = g * (fabs(alpha) * sa + fabs(beta * (double)C0[ci])) + 1e-30;
+            if (fabs(C[ci] - ref) > tol) {
+                fprintf(stderr, "    ta=%d tb=%d %dx%dx%d alpha %g beta %g: C[%d,%d] = %.9g, ref %.9g, bound %.3g\n", ta,
+                        tb, M, N, K, alpha, beta, i, j, C[ci], ref, tol);
+                bad = 1;
+            }
+        }
+    free(A); free(B); free(C); free(C0);
+    return bad;
+}
+
+TEST(gemm_own_kernel_matches_reference_on_each_path) {
+    const int Ms[] = {1, 3, 8, 9, 14, 17, 32, 33}, Ns[] = {1, 8, 15, 16, 17, 33, 64, 100}, Ks[] = {1, 16, 256, 300};
+    sn_isa keep = sn_isa_get();
+    sn_rng r;
+    sn_rng_seed(&r, 11);
+    int tested = 0;
+    for (int p = SN_ISA_SSE2; p <= (int)sn_isa_detect(); p++) {
+        CHECK_OK(sn_isa_set((sn_isa)p));
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+                    for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+                        for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
+                            int M = Ms[a], N = Ns[b], K = Ks[c], pad = (a + c) % 2;
+                            tested += sn_gemm_rb_fits(ta, tb, M, N, K, (tb ? K : N) + 5 * pad, N + 2 * pad);
+                            float alpha = (a + b) % 2 ? 1.0f : -0.75f, beta = (b + c) % 2 ? 0.0f : 0.5f;
+                            if (check_gemm_case(ta, tb, M, N, K, pad, alpha, beta, &r)) {
+                                sn_isa_set(keep);
+                                CHECK_MSG(0, "path %s", sn_isa_name((sn_isa)p));
+                            }
+                        }
+    }
+    CHECK_OK(sn_isa_set(keep));
+    if (sn_isa_detect() >= SN_ISA_AVX2) CHECK_MSG(tested > 100, "only %d products took seqnn's kernel", tested);
 }
 
 /* ---- sn_file_write_atomic: a temporary name per call, the directory

@@ -43,6 +43,10 @@ static void gemm_portable(int ta, int tb, int M, int N, int K, float alpha, cons
 
 static void gemm_one(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                      int ldb, float beta, float *C, int ldc) {
+    if (g_backend == SN_GEMM_BLAS && sn_gemm_rb_fits(ta, tb, M, N, K, ldb, ldc)) {
+        sn_gemm_rb(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
 #ifdef SN_HAVE_OPENBLAS
     if (g_backend == SN_GEMM_BLAS) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha,

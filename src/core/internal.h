@@ -56,6 +56,14 @@ void sn_fp_leave(sn_fp_state s);
  * calls cblas_* directly. */
 void sn_blas_prepare(void);
 
+/* ---- seqnn's own register-blocked kernel (core/gemm_kernel.c) for the
+ * products OpenBLAS runs slowly (long sums into a small C, outer products,
+ * short dot products), on the avx2 and avx512 paths. sn_gemm_rb_fits says whether
+ * sn_gemm sends a (block) product of this shape to it on the active path. */
+int sn_gemm_rb_fits(int ta, int tb, int M, int N, int K, int ldb, int ldc);
+void sn_gemm_rb(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                float beta, float *C, int ldc);
+
 /* Test hook (tests/test_platform.c): when set, every thread of sn_gemm's
  * parallel region calls it once, inside the region after sn_fp_enter, with
  * its OpenMP thread number. NULL in production. */
