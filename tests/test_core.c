@@ -62,11 +62,12 @@ TEST(gemm_blas_matches_portable) {
     float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
     for (int i = 0; i < M * K; i++) A[i] = (float)sn_rng_normal(&r);
     for (int i = 0; i < K * N; i++) B[i] = (float)sn_rng_normal(&r);
+    for (int bk = SN_GEMM_BLAS; bk <= SN_GEMM_BLAS_ONLY; bk += SN_GEMM_BLAS_ONLY - SN_GEMM_BLAS)
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             for (int i = 0; i < M * N; i++) C1[i] = C2[i] = (float)i * 0.01f;
             int lda = ta ? M : K, ldb = tb ? K : N;
-            sn_gemm_set_backend(SN_GEMM_BLAS);
+            sn_gemm_set_backend((sn_gemm_backend)bk);
             sn_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 1.0f, C1, N);
             sn_gemm_set_backend(SN_GEMM_PORTABLE);
             sn_gemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 1.0f, C2, N);

@@ -173,7 +173,10 @@ SN_API void sn_blas_info_get(sn_blas_info *out);
  * held). beta == 0 never reads C. Denormals are flushed in every thread the
  * product runs on (sn_denormals_set) and the caller's mode is restored.
  * The result does not depend on the thread count. ---- */
-typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;
+/* SN_GEMM_BLAS (default): BLAS, and seqnn's own kernel for the shapes
+ * where it is faster (docs/performance.md); SN_GEMM_PORTABLE: the portable
+ * reference loop; SN_GEMM_BLAS_ONLY: every product on BLAS (comparisons). */
+typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1, SN_GEMM_BLAS_ONLY = 2 } sn_gemm_backend;
 SN_API void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* Selects the backend for later sn_gemm calls (process-wide; tests use it). */

@@ -48,7 +48,7 @@ static void gemm_one(int ta, int tb, int M, int N, int K, float alpha, const flo
         return;
     }
 #ifdef SN_HAVE_OPENBLAS
-    if (g_backend == SN_GEMM_BLAS) {
+    if (g_backend != SN_GEMM_PORTABLE) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha,
                     A, lda, B, ldb, beta, C, ldc);
         return;

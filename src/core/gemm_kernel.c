@@ -26,6 +26,8 @@
 
 #include <immintrin.h>
 
+#define RB_PF 32 /* software prefetch distance in rows of B and op(A) */
+
 #define RB_ARGS                                                                                                  \
     int MR, int NV, int K, const float *A, size_t rsa, size_t csa, const float *B, size_t ldb, float *C, size_t ldc, \
         float alpha, float beta, int nc
@@ -44,6 +46,12 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
         const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * csa;
+        /* operands are often cold (dZ is written for all steps before the
+         * weight gradients run): row-strided streams the hardware
+         * prefetchers miss, so fetch RB_PF rows ahead */
+        _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0);
+        if (NV > 1) _mm_prefetch((const char *)(b + RB_PF * ldb + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
         __m512 bv[2];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(m[v], b + 16 * v);
@@ -98,6 +106,8 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB
         for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
     for (int k = 0; k < K; k++) {
         const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * csa;
+        _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0); /* as in tile512 */
+        _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
         __m256 bv[2];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) bv[v] = LD256(b + 8 * v, v);
@@ -257,10 +267,13 @@ void sn_gemm_rb(int ta, int tb, int M, int N, int K, float alpha, const float *A
     }
     const size_t rsa = ta ? 1 : (size_t)lda, csa = ta ? (size_t)lda : 1;
     const int vw = w512 ? 16 : 8, maxmr = w512 ? 8 : 6;
-    for (int j0 = 0; j0 < N; j0 += 2 * vw) {
-        int nc = SN_MIN(2 * vw, N - j0), nv = nc > vw ? 2 : 1;
-        for (int i0 = 0; i0 < M; i0 += maxmr) {
-            int mr = SN_MIN(maxmr, M - i0);
+    /* Row tiles outside: a tile row's strip of op(A) (K x MR) is read from
+     * memory once and stays in cache for all column tiles; B (K x N) is
+     * re-read from L2 per row tile. */
+    for (int i0 = 0; i0 < M; i0 += maxmr) {
+        int mr = SN_MIN(maxmr, M - i0);
+        for (int j0 = 0; j0 < N; j0 += 2 * vw) {
+            int nc = SN_MIN(2 * vw, N - j0), nv = nc > vw ? 2 : 1;
             rb_tile_fn f = w512 ? g_t512[nv - 1][mr - 1] : g_t256[nv - 1][mr - 1];
             f(mr, nv, K, A + (size_t)i0 * rsa, rsa, csa, B + j0, (size_t)ldb, C + (size_t)i0 * ldc + j0, (size_t)ldc,
               alpha, beta, nc);
