@@ -144,11 +144,11 @@ SN_API void sn_cpu_info_get(sn_cpu_info *out);
  * splits them itself). A DYNAMIC_ARCH OpenBLAS picks its kernel set ("core")
  * from a table of known CPUs and silently runs generic SSE kernels, several
  * times slower, on a CPU it does not know. So before its first GEMM seqnn
- * makes OpenBLAS run the core of the active vector path: SkylakeX for
+ * makes OpenBLAS run the one core of the active vector path: SkylakeX for
  * avx512, Haswell for avx2, Prescott for a forced sse2 (Sandybridge on an
- * AVX-only CPU), unless OpenBLAS's own choice is already of that class, or
- * $OPENBLAS_CORETYPE is set (then it is honoured, with a warning through the
- * log sink when it runs below the path). The choice is made once, under a
+ * AVX-only CPU), so that a path runs the same BLAS kernels on every CPU;
+ * unless $OPENBLAS_CORETYPE is set (then it is honoured, with a warning
+ * through the log sink when it runs below the path). The choice is made once, under a
  * lock, and again after sn_isa_set changes the path; where OpenBLAS cannot
  * switch (not a DYNAMIC_ARCH build) a warning says which kernel runs.
  * The switch briefly sets $OPENBLAS_CORETYPE and re-initialises OpenBLAS:

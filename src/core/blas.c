@@ -6,14 +6,20 @@
  * 5x slower than the AVX-512 ones (Debian 12's 0.3.21 on an Intel Xeon family
  * 6 model 207; docs/performance.md), and nothing says so. seqnn therefore
  * chooses the core from the instructions it uses itself, the active vector
- * path (sn_isa_get):
+ * path (sn_isa_get), one core per path:
  *
- *   path       class wanted   core switched to when OpenBLAS's is of another class
- *   avx512     AVX-512        SkylakeX     (SkylakeX, Cooperlake count as AVX-512)
- *   avx2       AVX2 + FMA     Haswell      (Haswell, Zen)
- *   sse2       SSE            Prescott     when the path was forced below the CPU's best;
- *                                          on a CPU whose best path is sse2 but that has
- *                                          AVX, Sandybridge (class AVX), else OpenBLAS's pick
+ *   avx512  SkylakeX
+ *   avx2    Haswell
+ *   sse2    Prescott when the path was forced below the CPU's best; on a CPU
+ *           whose best path is sse2 but that has AVX, Sandybridge; on one
+ *           without SSE3, OpenBLAS's own pick
+ *
+ * Exactly one core per path, rather than any core of the path's class
+ * (OpenBLAS picks Cooperlake on this AMD Zen 5, Zen on Zen 2/3): the same
+ * path then runs the same BLAS kernels, with the same fixed blocking, on
+ * every CPU, so results agree across CPUs of one path as far as OpenBLAS
+ * is concerned (docs/performance.md); measured, Cooperlake's sgemm is
+ * SkylakeX's, and Zen was slower than Haswell on every seed shape here.
  *
  * An OPENBLAS_CORETYPE the user set is honoured (OpenBLAS read it at load);
  * a warning says when it runs below the active path. The switch uses
@@ -123,12 +129,12 @@ static void choose(sn_isa isa) {
                    g_user, cur, sn_isa_name(isa));
         return;
     }
-    if (core_class(cur) == want) {
-        snprintf(g_reason, sizeof g_reason, "OpenBLAS's own choice, of the class of vector path %s", sn_isa_name(isa));
-        return;
-    }
     if (!target[0]) { /* an x86-64 without SSE3: OpenBLAS's table knows every such CPU */
         copy_str(g_reason, sizeof g_reason, "OpenBLAS's own choice (CPU without SSE3)");
+        return;
+    }
+    if (!strcasecmp(cur, target)) {
+        snprintf(g_reason, sizeof g_reason, "the kernel of vector path %s (OpenBLAS's own choice too)", sn_isa_name(isa));
         return;
     }
     char before[32];
@@ -140,8 +146,11 @@ static void choose(sn_isa isa) {
     }
     cur = openblas_get_corename();
     snprintf(g_reason, sizeof g_reason, "OpenBLAS cannot switch to %s (not a DYNAMIC_ARCH build?)", target);
-    sn_log(SN_LOG_WARN, "BLAS: OpenBLAS runs its %s kernels and cannot switch to %s for vector path %s: GEMMs may run "
-           "several times below this CPU's speed", cur, target, sn_isa_name(isa));
+    if (core_class(cur) < want)
+        sn_log(SN_LOG_WARN, "BLAS: OpenBLAS runs its %s kernels and cannot switch to %s for vector path %s: GEMMs may "
+               "run several times below this CPU's speed", cur, target, sn_isa_name(isa));
+    else
+        sn_log(SN_LOG_DEBUG, "BLAS: OpenBLAS runs %s and cannot switch to %s (same instruction class)", cur, target);
 #else
     (void)isa;
     copy_str(g_reason, sizeof g_reason, "built without BLAS: portable GEMM");
