@@ -45,7 +45,9 @@ static double cpu_now(void) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 2;
     int steps = argc > 2 ? atoi(argv[2]) : 20;
-    const char *only = argc > 3 ? argv[3] : NULL;
+    const char *only = argc > 3 ? argv[3] : NULL; /* a case's exact name, else a part of names */
+    int exact = 0;
+    for (size_t c = 0; only && c < sizeof g_cases / sizeof *g_cases; c++) exact |= !strcmp(g_cases[c].name, only);
     sn_threads_set(threads);
     /* SEQNN_BENCH_GEMM=blas: every product on OpenBLAS (seqnn's own GEMM kernel off), for A/B runs */
     const char *gb = getenv("SEQNN_BENCH_GEMM");
@@ -55,7 +57,7 @@ int main(int argc, char **argv) {
     const char phase = ph ? ph[0] : 0;
     for (size_t c = 0; c < sizeof g_cases / sizeof *g_cases; c++) {
         const bcase *k = &g_cases[c];
-        if (only && !strstr(k->name, only)) continue;
+        if (only && !(exact ? !strcmp(k->name, only) : strstr(k->name, only) != NULL)) continue;
         int st_n = steps / k->steps_div;
         if (st_n < 2) st_n = 2;
         size_t xn = (size_t)k->T * (size_t)(k->C ? k->C : 1);

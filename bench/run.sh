@@ -3,9 +3,10 @@
 # seed's shapes, at each thread count, REPEAT times, in one table.
 #   bench/run.sh "THREADS..." [STEPS] [REPEAT]      (make bench BENCH_THREADS="1 2")
 #
-# Per repeat the three run back to back at the same thread count, so each
-# ratio is of figures measured side by side; the table gives the median of
-# the repeats and, for the ratios, their spread (min-max over repeats).
+# Per case the three run back to back at the same thread count, so each
+# ratio is of figures measured seconds apart; the table gives the median of
+# the repeats and, for the ratios, their spread (min-max over repeats), also
+# per CPU-second of the process (less sensitive to a shared machine).
 #   seqnn:   build/bench_models   (forward, loss, backward, RMSprop; infer = forward)
 #   PyTorch: bench/torch_bench.py (the same steps; Debian's python3-torch)
 #   oneDNN:  build/dnnl_rnn_bench (../shared/peers: forward_training + backward
@@ -40,16 +41,29 @@ echo "# fp32 peak of the path (build/fma_peak, 1 thread): $peak1 GFLOP/s"
 echo "# command: bench/run.sh \"$TL\" $S $R; steps per case $S (IMDB $((S / 4 > 2 ? S / 4 : 2))); oneDNN 10 timed iterations"
 [ $torch = 1 ] || echo "# PyTorch not installed (apt-get install python3-torch): its columns are empty"
 [ $dnnl = 1 ] || echo "# oneDNN not installed (apt-get install libdnnl-dev): its columns are empty"
-for t in $TL; do
-    echo "peak $t 0 $(build/fma_peak "$t" | awk '{ print $3 }')" >> "$raw"
-    for r in $(seq "$R"); do
+# oneDNN peer case numbers for our cases (none for recurrent dropout)
+dnnl_case() {
+    case "$1" in
+    "jena lstm16") echo 1 ;; "jena lstm32") echo 2 ;; "jena gru32x2") echo 3 ;;
+    "jena bilstm16") echo 4 ;; "imdb emb256 bilstm32") echo 5 ;; *) echo 0 ;;
+    esac
+}
+for t in $TL; do echo "peak $t 0 $(build/fma_peak "$t" | awk '{ print $3 }')" >> "$raw"; done
+# Repeats outside, then threads, then cases; per case the three run back to
+# back, so a ratio compares figures taken seconds apart.
+for r in $(seq "$R"); do
+    for t in $TL; do
         echo "load $t $r $(cut -d' ' -f1 /proc/loadavg)" >> "$raw"
-        build/bench_models "$t" "$S" | sed "s/^/seqnn $t $r /" >> "$raw"
-        [ $torch = 0 ] || /usr/bin/python3 bench/torch_bench.py "$t" "$S" | sed "s/^/torch $t $r /" >> "$raw"
-        [ $dnnl = 0 ] || OMP_NUM_THREADS=$t build/dnnl_rnn_bench "$t" 10 2 | grep -v '^#' | sed "s/^/dnnl $t $r /" >> "$raw"
+        for c in "jena lstm16" "jena lstm32" "jena lstm32 rdrop0.25" "jena gru32x2" "jena bilstm16" "imdb emb256 bilstm32"; do
+            build/bench_models "$t" "$S" "$c" | sed "s/^/seqnn $t $r /" >> "$raw"
+            [ $torch = 0 ] || /usr/bin/python3 bench/torch_bench.py "$t" "$S" "$c" | sed "s/^/torch $t $r /" >> "$raw"
+            n=$(dnnl_case "$c")
+            [ $dnnl = 0 ] || [ "$n" = 0 ] ||
+                OMP_NUM_THREADS=$t build/dnnl_rnn_bench "$t" 10 2 "$n" | grep -v '^#' | sed "s/^/dnnl $t $r /" >> "$raw"
+        done
     done
-    echo "load $t end $(cut -d' ' -f1 /proc/loadavg)" >> "$raw"
 done
+for t in $TL; do echo "load $t end $(cut -d' ' -f1 /proc/loadavg)" >> "$raw"; done
 awk -v peak1="$peak1" -v R="$R" '
 function med(s,   a, n, i, j, x) {
     n = split(s, a, " "); if (n == 0) return ""
@@ -80,7 +94,9 @@ $1 == "seqnn" || $1 == "torch" {
     tr = $(i + 1); inf = $(i + 4)
     key = name SUBSEP $2
     if (!(key in seen)) { seen[key] = 1; order[++no] = key }
-    v[$1, "tr", key, $3] = tr; v[$1, "in", key, $3] = inf; next
+    v[$1, "tr", key, $3] = tr; v[$1, "in", key, $3] = inf
+    if ($(i + 6) == "per") v[$1, "ctr", key, $3] = $(i + 9)
+    next
 }
 $1 == "dnnl" {
     name = ""; for (i = 4; i <= NF - 7; i++) name = name (name == "" ? "" : " ") $i
@@ -90,11 +106,11 @@ $1 == "dnnl" {
 }
 END {
     print ""
-    print "| case | threads | seqnn train/s | PyTorch train/s | seqnn / PyTorch | oneDNN train/s | seqnn infer/s | oneDNN infer/s | seqnn / oneDNN infer | PyTorch infer/s | seqnn train GFLOP/s | % of peak |"
-    print "|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|"
+    print "| case | threads | seqnn train/s | PyTorch train/s | seqnn / PyTorch | same, per CPU-second | oneDNN train/s | seqnn infer/s | oneDNN infer/s | seqnn / oneDNN infer | PyTorch infer/s | seqnn train GFLOP/s | % of peak |"
+    print "|---|---:|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|"
     for (k = 1; k <= no; k++) {
         key = order[k]; split(key, kk, SUBSEP); t = kk[2]
-        st = tt = dt = si = di = ti = rt = ri = ""
+        st = tt = dt = si = di = ti = rt = ri = rc = ""
         for (r = 1; r <= R; r++) {
             a = v["seqnn", "tr", key, r]; b = v["torch", "tr", key, r]; c = v["dnnl", "tr", key, r]
             d = v["seqnn", "in", key, r]; e = v["dnnl", "in", key, r]; f = v["torch", "in", key, r]
@@ -102,11 +118,14 @@ END {
             if (d != "") si = si " " d; if (e != "") di = di " " e; if (f != "") ti = ti " " f
             if (a != "" && b + 0 > 0) rt = rt " " a / b
             if (d != "" && e + 0 > 0) ri = ri " " d / e
+            a2 = v["seqnn", "ctr", key, r]; b2 = v["torch", "ctr", key, r]
+            if (a2 != "" && b2 + 0 > 0) rc = rc " " a2 / b2
         }
         g = (kk[1] in fw) ? med(st) * 3 * fw[kk[1]] * 1e-9 : 0
-        printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %.0f %% |\n", kk[1], t, num(st), num(tt), ratio(rt),
-               num(dt), num(si), num(di), ratio(ri), num(ti), g, 100 * g / (t * peak1)
+        printf "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %.0f %% |\n", kk[1], t, num(st), num(tt), ratio(rt),
+               ratio(rc), num(dt), num(si), num(di), ratio(ri), num(ti), g, 100 * g / (t * peak1)
     }
     print ""
     for (t in ld) printf "load average (1 min) before each repeat and after, %d thread(s): %s; FMA peak measured at %d thread(s): %s GFLOP/s\n", t, ld[t], t, pk[t]
+    print "ratios: median over the repeats (min-max); per CPU-second: samples per second of the process CPU time (seqnn and PyTorch)"
 }' "$raw"
