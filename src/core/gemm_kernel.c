@@ -30,7 +30,7 @@
 
 #define RB_ARGS                                                                                                  \
     int MR, int NV, int K, const float *A, size_t rsa, size_t csa, const float *B, size_t ldb, float *C, size_t ldc, \
-        float alpha, float beta, int nc
+        float alpha, float beta, int nc, int pfa, int pfb
 
 /* ---- AVX-512 ---- */
 __attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_ARGS) {
@@ -46,12 +46,17 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
         const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * csa;
-        /* operands are often cold (dZ is written for all steps before the
-         * weight gradients run): row-strided streams the hardware
-         * prefetchers miss, so fetch RB_PF rows ahead */
-        _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0);
-        if (NV > 1) _mm_prefetch((const char *)(b + RB_PF * ldb + 16), _MM_HINT_T0);
-        _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
+        /* Operands are often cold (dZ is written for all steps before the
+         * weight gradients run), and these row-strided streams are ones the
+         * hardware prefetchers miss: fetch RB_PF rows ahead on the first
+         * pass over each (pfb: the first row tile reads B first, pfa: the
+         * first column tile reads the strip of op(A) first); later passes
+         * find the data in L2, where prefetching into L1 only costs. */
+        if (pfb) {
+            _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0);
+            if (NV > 1) _mm_prefetch((const char *)(b + RB_PF * ldb + 16), _MM_HINT_T0);
+        }
+        if (pfa) _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
         __m512 bv[2];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(m[v], b + 16 * v);
@@ -78,7 +83,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_
     __attribute__((target("avx512f"), noinline)) static void t512_##mr##_##nv(RB_ARGS) {             \
         (void)MR;                                                                                      \
         (void)NV;                                                                                      \
-        tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc);                             \
+        tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb);                   \
     }
 RB512(1, 1) RB512(2, 1) RB512(3, 1) RB512(4, 1) RB512(5, 1) RB512(6, 1) RB512(7, 1) RB512(8, 1)
 RB512(1, 2) RB512(2, 2) RB512(3, 2) RB512(4, 2) RB512(5, 2) RB512(6, 2) RB512(7, 2) RB512(8, 2)
@@ -106,8 +111,8 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB
         for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
     for (int k = 0; k < K; k++) {
         const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * csa;
-        _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0); /* as in tile512 */
-        _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
+        if (pfb) _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0); /* as in tile512 */
+        if (pfa) _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
         __m256 bv[2];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) bv[v] = LD256(b + 8 * v, v);
@@ -139,9 +144,9 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB
         (void)MR;                                                                                      \
         (void)NV;                                                                                      \
         if (nc == 8 * nv)                                                                              \
-            tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, 1);                      \
+            tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 1);            \
         else                                                                                           \
-            tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, 0);                      \
+            tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 0);            \
     }
 RB256(1, 1) RB256(2, 1) RB256(3, 1) RB256(4, 1) RB256(5, 1) RB256(6, 1)
 RB256(1, 2) RB256(2, 2) RB256(3, 2) RB256(4, 2) RB256(5, 2) RB256(6, 2)
@@ -276,7 +281,7 @@ void sn_gemm_rb(int ta, int tb, int M, int N, int K, float alpha, const float *A
             int nc = SN_MIN(2 * vw, N - j0), nv = nc > vw ? 2 : 1;
             rb_tile_fn f = w512 ? g_t512[nv - 1][mr - 1] : g_t256[nv - 1][mr - 1];
             f(mr, nv, K, A + (size_t)i0 * rsa, rsa, csa, B + j0, (size_t)ldb, C + (size_t)i0 * ldc + j0, (size_t)ldc,
-              alpha, beta, nc);
+              alpha, beta, nc, j0 == 0, i0 == 0);
         }
     }
 }
