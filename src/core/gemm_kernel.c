@@ -32,8 +32,15 @@
     int MR, int NV, int K, const float *A, size_t rsa, size_t csa, const float *B, size_t ldb, float *C, size_t ldc, \
         float alpha, float beta, int nc, int pfa, int pfb
 
+/* Compile-time variants of each tile (the k loop is register-bound: 16
+ * accumulators, the B row, a broadcast, the pointers): FULL, every column
+ * of the tile exists (plain loads and stores, no masks); TRA, op(A) is
+ * A^T, so the tile's MR values of op(A) at step k are contiguous (rsa == 1,
+ * immediate offsets instead of MR index registers). Prefetch offsets are 0
+ * (a line being read anyway) when off, so the loop has no branch. */
+
 /* ---- AVX-512 ---- */
-__attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_ARGS) {
+__attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_ARGS, const int FULL, const int TRA) {
     __m512 acc[8][2];
     __mmask16 m[2];
     for (int v = 0; v < 2; v++) {
@@ -44,25 +51,24 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+    /* Operands are often cold (dZ is written for all steps before the
+     * weight gradients run), and these row-strided streams are ones the
+     * hardware prefetchers miss: fetch RB_PF rows ahead on the first pass
+     * over each (pfb: the first row tile reads B first; pfa: the first
+     * column tile reads the strip of op(A) first); later passes find the
+     * data in L2, where prefetching into L1 only costs. */
+    const size_t pb = pfb ? RB_PF * ldb : 0, pa = pfa ? RB_PF * csa : 0;
     for (int k = 0; k < K; k++) {
         const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * csa;
-        /* Operands are often cold (dZ is written for all steps before the
-         * weight gradients run), and these row-strided streams are ones the
-         * hardware prefetchers miss: fetch RB_PF rows ahead on the first
-         * pass over each (pfb: the first row tile reads B first, pfa: the
-         * first column tile reads the strip of op(A) first); later passes
-         * find the data in L2, where prefetching into L1 only costs. */
-        if (pfb) {
-            _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0);
-            if (NV > 1) _mm_prefetch((const char *)(b + RB_PF * ldb + 16), _MM_HINT_T0);
-        }
-        if (pfa) _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + pb), _MM_HINT_T0);
+        if (NV > 1) _mm_prefetch((const char *)(b + pb + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + pa), _MM_HINT_T0);
         __m512 bv[2];
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(m[v], b + 16 * v);
+        for (int v = 0; v < NV; v++) bv[v] = FULL ? _mm512_loadu_ps(b + 16 * v) : _mm512_maskz_loadu_ps(m[v], b + 16 * v);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
-            __m512 av = _mm512_set1_ps(a[(size_t)r * rsa]);
+            __m512 av = _mm512_set1_ps(a[TRA ? (size_t)r : (size_t)r * rsa]);
 #pragma GCC unroll 2
             for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
         }
@@ -74,20 +80,32 @@ __attribute__((target("avx512f"), always_inline)) static inline void tile512(RB_
         for (int v = 0; v < NV; v++) {
             float *c = C + (size_t)r * ldc + 16 * v;
             __m512 y = _mm512_mul_ps(al, acc[r][v]);
-            if (beta != 0.0f) y = _mm512_fmadd_ps(be, _mm512_maskz_loadu_ps(m[v], c), y);
-            _mm512_mask_storeu_ps(c, m[v], y);
+            if (FULL) {
+                if (beta != 0.0f) y = _mm512_fmadd_ps(be, _mm512_loadu_ps(c), y);
+                _mm512_storeu_ps(c, y);
+            } else {
+                if (beta != 0.0f) y = _mm512_fmadd_ps(be, _mm512_maskz_loadu_ps(m[v], c), y);
+                _mm512_mask_storeu_ps(c, m[v], y);
+            }
         }
 }
 
-#define RB512(mr, nv)                                                                                  \
-    __attribute__((target("avx512f"), noinline)) static void t512_##mr##_##nv(RB_ARGS) {             \
-        (void)MR;                                                                                      \
-        (void)NV;                                                                                      \
-        tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb);                   \
+typedef void (*rb_tile_fn)(RB_ARGS);
+#define RB512(mr, nv)                                                                                      \
+    __attribute__((target("avx512f"), noinline)) static void t512_##mr##_##nv(RB_ARGS) {                 \
+        (void)MR;                                                                                          \
+        (void)NV;                                                                                          \
+        int full = nc == 16 * (nv);                                                                        \
+        if (rsa == 1) {                                                                                    \
+            if (full) tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 1, 1);   \
+            else tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 0, 1);        \
+        } else {                                                                                           \
+            if (full) tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 1, 0);   \
+            else tile512(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 0, 0);        \
+        }                                                                                                  \
     }
 RB512(1, 1) RB512(2, 1) RB512(3, 1) RB512(4, 1) RB512(5, 1) RB512(6, 1) RB512(7, 1) RB512(8, 1)
 RB512(1, 2) RB512(2, 2) RB512(3, 2) RB512(4, 2) RB512(5, 2) RB512(6, 2) RB512(7, 2) RB512(8, 2)
-typedef void (*rb_tile_fn)(RB_ARGS);
 static const rb_tile_fn g_t512[2][8] = {
     {t512_1_1, t512_2_1, t512_3_1, t512_4_1, t512_5_1, t512_6_1, t512_7_1, t512_8_1},
     {t512_1_2, t512_2_2, t512_3_2, t512_4_2, t512_5_2, t512_6_2, t512_7_2, t512_8_2}};
@@ -98,27 +116,28 @@ __attribute__((target("avx2,fma"), always_inline)) static inline __m256i mask8(i
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(left < 0 ? 0 : left), idx);
 }
 
-/* full: every column of the tile exists (plain loads and stores; masked
- * AVX2 moves are slow and their masks do not fit in the registers left). */
-__attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB_ARGS, int full) {
+/* AVX2 masked moves are slow and their masks take registers the full
+ * tiles need: FULL tiles use plain loads and stores. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB_ARGS, const int FULL, const int TRA) {
     __m256 acc[6][2];
     __m256i m[2];
     for (int v = 0; v < 2; v++) m[v] = mask8(nc - 8 * v);
-#define LD256(p, v) (full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m[v]))
+#define LD256(p, v) (FULL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m[v]))
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) acc[r][v] = _mm256_setzero_ps();
+    const size_t pb = pfb ? RB_PF * ldb : 0, pa = pfa ? RB_PF * csa : 0; /* as in tile512 */
     for (int k = 0; k < K; k++) {
         const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * csa;
-        if (pfb) _mm_prefetch((const char *)(b + RB_PF * ldb), _MM_HINT_T0); /* as in tile512 */
-        if (pfa) _mm_prefetch((const char *)(a + RB_PF * csa), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + pb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(a + pa), _MM_HINT_T0);
         __m256 bv[2];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; v++) bv[v] = LD256(b + 8 * v, v);
 #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) {
-            __m256 av = _mm256_broadcast_ss(a + (size_t)r * rsa);
+            __m256 av = _mm256_broadcast_ss(a + (TRA ? (size_t)r : (size_t)r * rsa));
 #pragma GCC unroll 2
             for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
         }
@@ -131,7 +150,7 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB
             float *c = C + (size_t)r * ldc + 8 * v;
             __m256 y = _mm256_mul_ps(al, acc[r][v]);
             if (beta != 0.0f) y = _mm256_fmadd_ps(be, LD256(c, v), y);
-            if (full)
+            if (FULL)
                 _mm256_storeu_ps(c, y);
             else
                 _mm256_maskstore_ps(c, m[v], y);
@@ -139,14 +158,18 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void tile256(RB
 #undef LD256
 }
 
-#define RB256(mr, nv)                                                                                  \
-    __attribute__((target("avx2,fma"), noinline)) static void t256_##mr##_##nv(RB_ARGS) {            \
-        (void)MR;                                                                                      \
-        (void)NV;                                                                                      \
-        if (nc == 8 * nv)                                                                              \
-            tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 1);            \
-        else                                                                                           \
-            tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 0);            \
+#define RB256(mr, nv)                                                                                      \
+    __attribute__((target("avx2,fma"), noinline)) static void t256_##mr##_##nv(RB_ARGS) {                \
+        (void)MR;                                                                                          \
+        (void)NV;                                                                                          \
+        int full = nc == 8 * (nv);                                                                         \
+        if (rsa == 1) {                                                                                    \
+            if (full) tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 1, 1);   \
+            else tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 0, 1);        \
+        } else {                                                                                           \
+            if (full) tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 1, 0);   \
+            else tile256(mr, nv, K, A, rsa, csa, B, ldb, C, ldc, alpha, beta, nc, pfa, pfb, 0, 0);        \
+        }                                                                                                  \
     }
 RB256(1, 1) RB256(2, 1) RB256(3, 1) RB256(4, 1) RB256(5, 1) RB256(6, 1)
 RB256(1, 2) RB256(2, 2) RB256(3, 2) RB256(4, 2) RB256(5, 2) RB256(6, 2)
