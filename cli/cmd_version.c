@@ -7,12 +7,9 @@
 
 #include "cli.h"
 
-int cmd_version(int argc, char **argv);
-
 int cmd_version(int argc, char **argv) {
-    cli_opt opts[] = {{"verbose", 0, "also print the CPU, vector path, denormal mode, threads and BLAS kernel", NULL},
-                      {"help", 0, "show this help", NULL},
-                      {NULL, 0, NULL, NULL}};
+    cli_opt opts[] = {CLI_RAW("verbose", 0, "also print the CPU, vector path, denormal mode, threads and BLAS kernel"),
+                      CLI_RAW("help", 0, "show this help"), CLI_END};
     if (cli_parse(argc, argv, 2, opts, "version")) return 2;
     if (cli_flag(opts, "help")) {
         cli_usage(opts, "version", "[--verbose]");

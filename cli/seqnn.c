@@ -6,7 +6,6 @@
 
 #include "cli.h"
 
-int cmd_version(int argc, char **argv); /* cli/cmd_version.c */
 
 /* fontconfig (used by cairo for plot text) keeps a process-lifetime cache
  * that LeakSanitizer reports at exit; it is not seqnn's memory. Read only by
