@@ -55,6 +55,10 @@ $(BUILD)/obj/layers/%_sse2.o: ALL_CFLAGS += $(KERN_FLAGS)
 $(BUILD)/obj/layers/%_avx2.o: ALL_CFLAGS += $(KERN_FLAGS) $(KERN_AVX2)
 $(BUILD)/obj/layers/%_avx512.o: ALL_CFLAGS += $(KERN_FLAGS) $(KERN_AVX512)
 
+# fit/xsum.c rounds with llrint, one instruction only without errno (it never
+# sets errno; the result is the same).
+$(BUILD)/obj/fit/xsum.o: ALL_CFLAGS += -fno-math-errno
+
 $(BUILD)/libseqnn.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
