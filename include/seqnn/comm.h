@@ -46,6 +46,12 @@ typedef struct sn_comm {
     sn_status (*bcast)(void *ctx, void *buf, size_t n, int root);
 } sn_comm;
 
+/* Collective status: every rank passes its own st (its message in
+ * sn_error_last when st != SN_OK). Returns SN_OK on every rank when all
+ * passed SN_OK; else, on every rank, the status of the lowest failing rank
+ * with its message as "rank R: message". c NULL: returns st. */
+SN_API sn_status sn_comm_agree(const sn_comm *c, sn_status st);
+
 #ifdef __cplusplus
 }
 #endif

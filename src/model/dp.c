@@ -87,6 +87,8 @@ sn_status sn_dp_agree(const sn_comm *c, sn_status st) {
     return sn_error((sn_status)f.code, "rank %d: %s", root, f.msg);
 }
 
+sn_status sn_comm_agree(const sn_comm *c, sn_status st) { return sn_dp_agree(c, st); }
+
 sn_status sn_dp_gather(const sn_comm *c, sn_status st, const double *mine, const int *counts, double *all) {
     c = sn_dp_or_solo(c);
     sn_status s = sn_dp_agree(c, st);
