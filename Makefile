@@ -1,6 +1,7 @@
 # seqnn: plain Makefile. Targets: all (lib + CLI), test, asan, bench, fuzz,
 # install PREFIX=..., clean.  Dependencies (Debian): libopenblas-dev zlib1g-dev
-# libarchive-dev libcairo2-dev.
+# libarchive-dev libcairo2-dev; optional libhdf5-dev (Keras import/export,
+# built when pkg-config finds hdf5; HDF5=0 builds without it).
 CC      ?= gcc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -11,6 +12,12 @@ CAIRO_CFLAGS = $(shell pkg-config --cflags cairo 2>/dev/null)
 CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 LDLIBS  = -lopenblas -lz -larchive -lm -lpthread
+# HDF5 (optional): Keras .h5 / .keras import and .keras export (src/interop).
+HDF5 ?= $(shell pkg-config --exists hdf5 2>/dev/null && echo 1 || echo 0)
+ifeq ($(HDF5),1)
+CFLAGS_BASE += -DSN_HAVE_HDF5 $(shell pkg-config --cflags hdf5)
+LDLIBS  += $(shell pkg-config --libs hdf5)
+endif
 PLOT_LIBS = $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo)
 LDFLAGS ?=
 
