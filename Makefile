@@ -46,6 +46,22 @@ $(BUILD)/cobj/%.o: cli/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icli -c $< -o $@
 
+# Vector-path kernels (src/layers: rnn/rnn_kern_*.c, conv1d_kern_*.c): one
+# object per path, chosen at run time through sn_isa_get() (SEQNN_ISA forces
+# one). Each gets its path's instruction set, and all of them
+# -fno-trapping-math (lets GCC if-convert the selects in the activation
+# loops so they vectorize; the values are the same IEEE results) and
+# -ffp-contract=off (already implied by -std=c11 with GCC; stated because the
+# paths are bit-identical only without FMA contraction). Off x86 every path
+# compiles the same portable code.
+KERN_X86 := $(filter x86_64% amd64%,$(shell $(CC) -dumpmachine 2>/dev/null))
+KERN_FLAGS = -fno-trapping-math -ffp-contract=off
+KERN_AVX2 = $(if $(KERN_X86),-mavx2)
+KERN_AVX512 = $(if $(KERN_X86),-mavx512f -mavx512bw -mavx512dq -mavx512vl)
+$(BUILD)/obj/layers/%_sse2.o: ALL_CFLAGS += $(KERN_FLAGS)
+$(BUILD)/obj/layers/%_avx2.o: ALL_CFLAGS += $(KERN_FLAGS) $(KERN_AVX2)
+$(BUILD)/obj/layers/%_avx512.o: ALL_CFLAGS += $(KERN_FLAGS) $(KERN_AVX512)
+
 $(BUILD)/libseqnn.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -93,6 +109,9 @@ FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o) $(PLOT_SRC:src/%.c=build-fu
 build-fuzz/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -c $< -o $@
+build-fuzz/obj/layers/%_sse2.o: FUZZ_CFLAGS += $(KERN_FLAGS)
+build-fuzz/obj/layers/%_avx2.o: FUZZ_CFLAGS += $(KERN_FLAGS) $(KERN_AVX2)
+build-fuzz/obj/layers/%_avx512.o: FUZZ_CFLAGS += $(KERN_FLAGS) $(KERN_AVX512)
 build-fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) fuzz/fuzz_common.h
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJ) -o $@ -lgomp $(PLOT_LIBS) $(LDLIBS)
 fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)

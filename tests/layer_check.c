@@ -27,8 +27,7 @@ sn_status lc_create(lc_layer *t, const char *spec, const sn_shape *in, int B, ui
     if (t->L->ops->bind) t->L->ops->bind(t->L);
     sn_rng r;
     sn_rng_seed(&r, seed);
-    t->L->ops->init(t->L, &r);
-    return SN_OK;
+    return t->L->ops->init(t->L, &r);
 }
 
 void lc_free(lc_layer *t) {
@@ -150,3 +149,39 @@ double lc_gradcheck(lc_layer *t, const float *x0, const uint8_t *mask, int train
     free(x); free(y); free(rw); free(dx); free(ga);
     return worst;
 }
+
+double lc_gamma(double n) {
+    const double u = 1.0 / 16777216.0; /* 2^-24 */
+    return n * u / (1.0 - n * u);
+}
+
+static double ref_ratio(const char *what, const float *a, const float *rf, const double *rd, const double *m,
+                        size_t count, double n) {
+    double g = lc_gamma(n), scale = 0, worst = 0;
+    size_t wi = 0;
+    if (!m)
+        for (size_t i = 0; i < count; i++) scale = fmax(scale, fabs(rf ? (double)rf[i] : rd[i]));
+    for (size_t i = 0; i < count; i++) {
+        double r = rf ? (double)rf[i] : rd[i];
+        double M = m ? m[i] : fabs(r) + scale;
+        double q = fabs((double)a[i] - r) / (g * M + 1e-300);
+        if (!(q <= worst)) {
+            worst = q;
+            wi = i;
+        }
+    }
+    if (!(worst <= 1))
+        fprintf(stderr, "    %s[%zu]: %.9g vs reference %.9g: %.3g times the bound (n = %.0f roundings)\n", what, wi,
+                a[wi], rf ? (double)rf[wi] : rd[wi], worst, n);
+    return worst;
+}
+
+double lc_ref_ratio(const char *what, const float *a, const float *r, size_t count, double n) {
+    return ref_ratio(what, a, r, NULL, NULL, count, n);
+}
+
+double lc_ref_ratio_m(const char *what, const float *a, const double *r, const double *m, size_t count, double n) {
+    return ref_ratio(what, a, NULL, r, m, count, n);
+}
+
+int lc_close(double a, double r, double n, double m) { return fabs(a - r) <= lc_gamma(n) * m; }

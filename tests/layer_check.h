@@ -30,6 +30,41 @@ void lc_backward(lc_layer *t, const float *x, const sn_csr *xs, const float *y, 
  * worst relative error seen (prints the worst entry). */
 double lc_gradcheck(lc_layer *t, const float *x, const uint8_t *mask, int training, double h);
 
+/* ---- Reference tolerances: the one formula of the layer tests ----
+ *
+ * A float32 result whose longest dependency chain holds at most n roundings
+ * (a sum of n terms, n operations in sequence, or both along the way)
+ * differs from the exact value by at most
+ *     γ_n · M,    γ_n = n·u / (1 − n·u),    u = 2^-24 (float32 unit roundoff),
+ * where M bounds the magnitude of what was rounded: Σ|terms| for a sum
+ * (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., §3.1,
+ * the standard model fl(a op b) = (a op b)(1 + δ), |δ| ≤ u). Each test
+ * states its n from the computation's structure: K-long sums count K, an
+ * activation counts the ulps of its implementation, and a recurrence over T
+ * steps counts every step's roundings, so n grows linearly with T (an
+ * error carried from step to step is treated as not amplified: the cells'
+ * gates and the test weights keep the step-to-step gain near or below 1).
+ * A reference computed in float64 and stored as float32 adds one rounding;
+ * comparing two float32 computations of the same value allows 2γ_n·M.
+ *
+ * M: where a test forms Σ|terms| itself it passes it (lc_ref_ratio_m,
+ * lc_close). Against stored references it takes
+ *     M_i = |r_i| + max_j |r_j|   (max over the checked tensor):
+ * the terms are products of O(1) weights and activations, so the tensor's
+ * largest entry sets the scale of the terms, and an entry near zero (from
+ * cancellation) is held to that scale, not to its own small magnitude.
+ * The bound does not depend on the machine: the tolerance is never tuned
+ * to a CPU or a BLAS kernel; a CPU whose result breaks it has a real error.
+ */
+double lc_gamma(double n);
+/* Worst |a_i − r_i| / (γ_n · M_i) over i < count, M_i = |r_i| + max_j |r_j|
+ * (≤ 1 passes); prints the worst entry, labelled `what`, when it is > 1. */
+double lc_ref_ratio(const char *what, const float *a, const float *r, size_t count, double n);
+/* The same against a float64 reference r with the magnitudes m (M_i = m_i). */
+double lc_ref_ratio_m(const char *what, const float *a, const double *r, const double *m, size_t count, double n);
+/* 1 when |a − r| ≤ γ_n · m (a scalar reference). */
+int lc_close(double a, double r, double n, double m);
+
 /* Random input for shape `in` (ids in [0, vocab) when in->rep == SN_REP_IDS
  * or vocab > 0). */
 void lc_random_input(float *x, size_t n, sn_rng *r, int vocab);

@@ -5,6 +5,19 @@
 #include <string.h>
 #include "core/internal.h"
 
+/* Test hook (sn_alloc_fail_after): allocations left before every one fails;
+ * negative (the default) never fails. */
+static long g_alloc_budget = -1;
+
+void sn_alloc_fail_after(long n) { g_alloc_budget = n; }
+
+static int injected_failure(void) {
+    if (g_alloc_budget < 0) return 0;
+    if (g_alloc_budget == 0) return 1;
+    g_alloc_budget--;
+    return 0;
+}
+
 static int mul_overflows(size_t n, size_t size, size_t *out) {
     if (size && n > SIZE_MAX / size) return 1;
     *out = n * size;
@@ -17,13 +30,13 @@ void *sn_malloc(size_t n, size_t size) {
         sn_error(SN_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", n, size);
         return NULL;
     }
-    void *p = malloc(total ? total : 1);
+    void *p = injected_failure() ? NULL : malloc(total ? total : 1);
     if (!p) sn_error(SN_ERR_NOMEM, "out of memory allocating %zu bytes", total);
     return p;
 }
 
 void *sn_calloc(size_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size ? size : 1);
+    void *p = injected_failure() ? NULL : calloc(n ? n : 1, size ? size : 1);
     if (!p) sn_error(SN_ERR_NOMEM, "out of memory allocating %zu x %zu bytes", n, size);
     return p;
 }
@@ -34,7 +47,7 @@ void *sn_realloc(void *p, size_t n, size_t size) {
         sn_error(SN_ERR_NOMEM, "allocation of %zu x %zu bytes overflows", n, size);
         return NULL;
     }
-    void *q = realloc(p, total ? total : 1);
+    void *q = injected_failure() ? NULL : realloc(p, total ? total : 1);
     if (!q) sn_error(SN_ERR_NOMEM, "out of memory allocating %zu bytes", total);
     return q;
 }
@@ -47,7 +60,7 @@ void *sn_aligned_calloc(size_t n, size_t size) {
     }
     total = (total + 63) & ~(size_t)63;
     void *p = NULL;
-    if (posix_memalign(&p, 64, total ? total : 64) != 0) {
+    if (injected_failure() || posix_memalign(&p, 64, total ? total : 64) != 0) {
         sn_error(SN_ERR_NOMEM, "out of memory allocating %zu aligned bytes", total);
         return NULL;
     }

@@ -50,5 +50,10 @@ void *sn_calloc(size_t n, size_t size);
 void *sn_realloc(void *p, size_t n, size_t size);
 /* 64-byte aligned, zeroed; free with free(). */
 void *sn_aligned_calloc(size_t n, size_t size);
+/* Test hook: after the next n allocations through the four functions above,
+ * every one fails (NULL, SN_ERR_NOMEM) until the hook is reset with n < 0,
+ * the default. Process-wide and not synchronised: for single-threaded tests
+ * of out-of-memory paths only. */
+void sn_alloc_fail_after(long n);
 
 #endif

@@ -1,29 +1,42 @@
 /* Conv1D (Keras `Conv1D`), channels last, cross-correlation (no flip):
  *
- *   y[b,t,f] = act( bias[f] + Σ_{k<K, c<Cin} x[b, t·s + k·d − pad_l, c] · W[k,c,f] )
+ *   y[b,t,f] = act( bias[f] + Σ_{k<K, c<C} x[b, t·s + k·d − pad_left, c] · W[k,c,f] )
  *
- *   kernel W: (K, Cin, F) row-major as Keras (torch Conv1d's weight (F,Cin,K)
- *   is its permutation); bias (F). Out-of-range x reads are zeros.
- *   valid : L_out = ⌊(L − d(K−1) − 1)/s⌋ + 1, pad_l = 0;
- *   same  : L_out = ⌈L/s⌉, P = max((L_out−1)s + d(K−1) + 1 − L, 0), pad_l = ⌊P/2⌋;
- *   causal: L_out = ⌈L/s⌉, pad_l = d(K−1).
+ * Letters: B batch, T input steps, C input features, K kernel width; in
+ * formulas s = strides, d = dilation_rate, and the other sizes are named in
+ * words (filters, T_out = t_out output steps, T_p = t_padded padded input
+ * steps, T_up = t_up up-sampled steps).
+ *   kernel W: (K, C, filters) row-major as Keras (torch Conv1d's weight
+ *   (filters, C, K) is its permutation); bias (filters). Out-of-range x
+ *   reads are zeros.
+ *   valid : T_out = ⌊(T − d(K−1) − 1)/s⌋ + 1, pad_left = 0;
+ *   same  : T_out = ⌈T/s⌉, P = max((T_out−1)s + d(K−1) + 1 − T, 0), pad_left = ⌊P/2⌋;
+ *   causal: T_out = ⌈T/s⌉, pad_left = d(K−1).
  *   Keras rejects strides > 1 together with dilation_rate > 1; so do we.
  *   The mask is dropped (Keras Conv1D does not support masking).
  *
- * Two kernel strategies: direct register-blocked kernels for F <= 64 (the
- * seed's layers; described at "direct path" below) and, for wider layers,
+ * Two kernel strategies: direct register-blocked kernels for filters <= 64
+ * (the seed's layers; conv1d_kern.h describes them) and, for wider layers,
  * the GEMM path:
  *
  * GEMM path ("virtual rows", no im2col copy). The input is laid out,
- * zero padded when needed, as xp (B, Lp, Cin) with Lp a multiple of s.
- * Output row i = b·R + t (R = Lp/s) then reads tap k at xp + (i·s + k·d)·Cin:
- * for each tap one GEMM over the whole batch with lda = s·Cin (K accumulated
- * GEMMs of depth Cin), the rows with t ≥ L_out being discarded (they
- * straddle two samples). Backward:
+ * zero padded when needed, as xp (B, T_p, C) with T_p a multiple of s.
+ * Output row i = b·R + t (R = rows_per_sample = T_p/s) then reads tap k at
+ * xp + (i·s + k·d)·C: for each tap one GEMM over the whole batch with
+ * lda = s·C (K accumulated GEMMs of depth C), the rows with t ≥ T_out being
+ * discarded (they straddle two samples). Backward:
  *   dW += xp_rows^T · dZ  (same strided view, garbage rows of dZ set to 0),
  *   dx  = the transposed convolution: dz is scattered (up-sampled by s) into
- *         U (B, Lp + d(K−1), F) at t·s + d(K−1), and correlated with the
+ *         U (B, T_p + d(K−1), filters) at t·s + d(K−1), and correlated with the
  *         flipped, transposed kernel W''[k'] = W[K−1−k']^T — the same GEMM.
+ *
+ * What is reproducible: on one machine the results are bit-identical for
+ * every thread count, and the direct kernels for every vector path
+ * (SEQNN_ISA; tests/test_isa_paths.c). Across CPUs they are not promised:
+ * the GEMM path's results differ by rounding because the BLAS picks its
+ * kernel (blocking, FMA, summation order) per CPU, and the tanh / sigmoid
+ * activations call libm, which may pick per-CPU variants too. The direct
+ * kernels with relu or linear use neither.
  * Reference: keras/src/layers/convolutional/base_conv.py,
  * keras/src/ops/operation_utils.py; docs/keras-semantics.md §6, §10. */
 #include <string.h>
@@ -31,30 +44,23 @@
 #include <omp.h>
 #endif
 
+#include "layers/conv1d_kern.h"
 #include "layers/layer.h"
 
-/* Direct kernels (GCC vector extensions) for F up to this many filters; wider
- * layers use K accumulated sn_gemm calls (see below the direct path). */
-#define CONV_DIRECT_MAX_F 64
-#if defined(__GNUC__)
-#define CONV_HAVE_DIRECT 1
-#else
-#define CONV_HAVE_DIRECT 0
-#endif
 
 typedef enum conv_pad { PAD_VALID = 0, PAD_SAME, PAD_CAUSAL } conv_pad;
 static const char *const g_pad_names[] = {"valid", "same", "causal"};
 
 typedef struct conv_cfg {
-    int filters, K, s, d;
+    int filters, K, strides, dilation;
     conv_pad pad;
     sn_act act;
     int use_bias;
     sn_init_kind kernel_init, bias_init;
     /* derived in build */
-    int L, cin, lout, pad_l, lp, R, copy;
-    int direct;    /* direct kernels (F <= CONV_DIRECT_MAX_F), else K accumulated GEMMs */
-    int f8, cin8;  /* F and Cin rounded up to multiples of 8 (direct kernels' padded widths) */
+    int T, C, t_out, pad_left, t_padded, rows_per_sample, pad_copy; /* see conv_build */
+    int direct;    /* direct kernels (filters <= CONV_DIRECT_MAX_F), else K accumulated GEMMs */
+    int filters8, c8; /* filters and C rounded up to multiples of 8 (direct kernels' padded widths) */
 } conv_cfg;
 
 static sn_status parse_init(const sn_spec_call *c, const char *key, const char *def, sn_init_kind *out) {
@@ -85,13 +91,14 @@ static sn_status conv_configure(sn_layer *L, const sn_spec_call *c) {
     sn_status st = sn_arg_int(c, 0, "filters", -1, &filters);
     if (st) return st;
     if (filters == -1) return sn_spec_error(c, "conv1d needs filters and kernel_size");
-    if (filters < 1 || filters > (1 << 20)) return sn_spec_error(c, "filters must be a positive integer, got %ld", filters);
+    if (filters < 1 || filters > (1 << 20))
+        return sn_spec_error(c, "filters must be a positive integer, got %ld", filters);
     cfg->filters = (int)filters;
     if ((st = one_int(c, 1, "kernel_size", -1, &cfg->K))) {
         if (cfg->K == -1) return sn_spec_error(c, "conv1d needs kernel_size");
         return st;
     }
-    if ((st = one_int(c, 2, "strides", 1, &cfg->s))) return st;
+    if ((st = one_int(c, 2, "strides", 1, &cfg->strides))) return st;
     char pad[32], df[32], act[32];
     if ((st = sn_arg_str(c, 3, "padding", "valid", pad, sizeof pad))) return st;
     int found = 0;
@@ -104,7 +111,7 @@ static sn_status conv_configure(sn_layer *L, const sn_spec_call *c) {
     if ((st = sn_arg_str(c, 4, "data_format", "channels_last", df, sizeof df))) return st;
     if (strcmp(df, "channels_last") && strcmp(df, "none"))
         return sn_spec_error(c, "only data_format=channels_last is supported, got '%s'", df);
-    if ((st = one_int(c, 5, "dilation_rate", 1, &cfg->d))) return st;
+    if ((st = one_int(c, 5, "dilation_rate", 1, &cfg->dilation))) return st;
     long groups;
     if ((st = sn_arg_int(c, 6, "groups", 1, &groups))) return st;
     if (groups != 1) return sn_spec_error(c, "only groups=1 is supported, got %ld", groups);
@@ -114,7 +121,7 @@ static sn_status conv_configure(sn_layer *L, const sn_spec_call *c) {
     if ((st = sn_arg_bool(c, 8, "use_bias", 1, &cfg->use_bias))) return st;
     if ((st = parse_init(c, "kernel_initializer", "glorot_uniform", &cfg->kernel_init))) return st;
     if ((st = parse_init(c, "bias_initializer", "zeros", &cfg->bias_init))) return st;
-    if (cfg->s > 1 && cfg->d > 1)
+    if (cfg->strides > 1 && cfg->dilation > 1)
         return sn_spec_error(c, "strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)");
     return SN_OK;
 }
@@ -125,53 +132,56 @@ static sn_status conv_build(sn_layer *L) {
     sn_shape_str(&L->in, s, sizeof s);
     if (L->in.rep != SN_REP_DENSE || L->in.rank != 2)
         return sn_error(SN_ERR_SHAPE, "%s: expects a dense input (None, T, C), got %s", L->name, s);
-    const int Lin = L->in.d[0], cin = L->in.d[1], K = cfg->K, st = cfg->s, d = cfg->d;
-    const long span = (long)d * (K - 1) + 1; /* dilated kernel extent */
-    int lout, pad_l;
+    const int T = L->in.d[0], C = L->in.d[1], K = cfg->K, strides = cfg->strides, dilation = cfg->dilation;
+    const long span = (long)dilation * (K - 1) + 1; /* dilated kernel extent */
+    int t_out, pad_left;
     if (cfg->pad == PAD_VALID) {
-        if (Lin < span)
-            return sn_error(SN_ERR_SHAPE, "%s: input %s is shorter than the dilated kernel (%ld steps) with padding=valid",
-                            L->name, s, span);
-        lout = (int)((Lin - span) / st + 1);
-        pad_l = 0;
+        if (T < span)
+            return sn_error(SN_ERR_SHAPE,
+                            "%s: input %s is shorter than the dilated kernel (%ld steps) with padding=valid", L->name,
+                            s, span);
+        t_out = (int)((T - span) / strides + 1);
+        pad_left = 0;
     } else {
-        lout = (Lin + st - 1) / st;
-        long P = (long)(lout - 1) * st + span - Lin;
-        if (P < 0) P = 0;
-        pad_l = cfg->pad == PAD_SAME ? (int)(P / 2) : (int)(span - 1);
+        t_out = (T + strides - 1) / strides;
+        long pad_total = (long)(t_out - 1) * strides + span - T;
+        if (pad_total < 0) pad_total = 0;
+        pad_left = cfg->pad == PAD_SAME ? (int)(pad_total / 2) : (int)(span - 1);
     }
-    if (lout < 1 || cin < 1) return sn_error(SN_ERR_SHAPE, "%s: input %s gives an empty output", L->name, s);
-    /* Padded length: holds pad_l + L and every tap (L_out−1)s + d(K−1), rounded up to s. */
-    long need = (long)(lout - 1) * st + span;
-    if (need < (long)pad_l + Lin) need = (long)pad_l + Lin;
-    long lp = (need + st - 1) / st * st;
-    if (lp > (1L << 26)) return sn_error(SN_ERR_SHAPE, "%s: input %s too long", L->name, s);
-    cfg->L = Lin;
-    cfg->cin = cin;
-    cfg->lout = lout;
-    cfg->pad_l = pad_l;
-    cfg->lp = (int)lp;
-    cfg->R = (int)(lp / st);
-    cfg->copy = pad_l != 0 || lp != Lin;
+    if (t_out < 1 || C < 1) return sn_error(SN_ERR_SHAPE, "%s: input %s gives an empty output", L->name, s);
+    /* Padded length: holds pad_left + T and every tap (T_out−1)s + d(K−1), rounded up to s. */
+    long need = (long)(t_out - 1) * strides + span;
+    if (need < (long)pad_left + T) need = (long)pad_left + T;
+    long t_padded = (need + strides - 1) / strides * strides;
+    if (t_padded > (1L << 26)) return sn_error(SN_ERR_SHAPE, "%s: input %s too long", L->name, s);
+    cfg->T = T;
+    cfg->C = C;
+    cfg->t_out = t_out;
+    cfg->pad_left = pad_left;
+    cfg->t_padded = (int)t_padded;
+    cfg->rows_per_sample = (int)(t_padded / strides);
+    cfg->pad_copy = pad_left != 0 || t_padded != T;
     cfg->direct = CONV_HAVE_DIRECT && cfg->filters <= CONV_DIRECT_MAX_F;
-    cfg->f8 = (cfg->filters + 7) / 8 * 8;
-    cfg->cin8 = (cin + 7) / 8 * 8;
+    cfg->filters8 = (cfg->filters + 7) / 8 * 8;
+    cfg->c8 = (C + 7) / 8 * 8;
     L->out.rank = 2;
-    L->out.d[0] = lout;
+    L->out.d[0] = t_out;
     L->out.d[1] = cfg->filters;
     L->out.rep = SN_REP_DENSE;
-    int kd[3] = {K, cin, cfg->filters};
+    int kd[3] = {K, C, cfg->filters};
     sn_layer_add_tensor(L, "kernel", 3, kd, 1);
     if (cfg->use_bias) sn_layer_add_tensor(L, "bias", 1, &cfg->filters, 1);
     return SN_OK;
 }
 
-static void conv_init(sn_layer *L, sn_rng *r) {
+static sn_status conv_init(sn_layer *L, sn_rng *r) {
     const conv_cfg *cfg = L->cfg;
-    const int K = cfg->K, cin = cfg->cin, F = cfg->filters;
-    /* fan_in = K·Cin, fan_out = K·F (docs/keras-semantics.md §6). */
-    sn_init_apply(cfg->kernel_init, L->w, K * cin, F, (double)K * cin, (double)K * F, r);
-    if (cfg->use_bias) sn_init_apply(cfg->bias_init, L->w + (size_t)K * cin * F, 1, F, F, F, r);
+    const int K = cfg->K, C = cfg->C, filters = cfg->filters;
+    /* fan_in = K·C, fan_out = K·filters (docs/keras-semantics.md §6). */
+    sn_status st = sn_init_apply(cfg->kernel_init, L->w, K * C, filters, (double)K * C, (double)K * filters, r);
+    if (!st && cfg->use_bias)
+        st = sn_init_apply(cfg->bias_init, L->w + (size_t)K * C * filters, 1, filters, filters, filters, r);
+    return st;
 }
 
 static size_t conv_cache_floats(const sn_layer *L, int B) {
@@ -183,45 +193,46 @@ static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 /* Scratch regions (float offsets, each 64-byte aligned). */
 typedef struct conv_scratch {
-    float *xp;   /* (B, Lp, Cin) padded input, when cfg->copy */
+    float *xp;   /* (B, T_p, C) padded input, when cfg->pad_copy */
     /* GEMM path */
-    float *zv;   /* (B·R, F) virtual-row outputs / dZ */
-    double *acc; /* (F) bias-gradient sums */
-    float *dxv;  /* (B·LU, Cin) */
-    /* both: u (B, LU, F) up-sampled dz; w2 flipped, transposed kernel (K, F, Cin) for
-     * the GEMM path, (K, F, Cin8) with zero columns Cin..Cin8 for the direct one */
+    float *zv;   /* (B·rows_per_sample, filters) virtual-row outputs / dZ */
+    double *acc; /* (filters) bias-gradient sums */
+    float *dxv;  /* (B·T_up, C) */
+    /* both: u (B, T_up, filters) up-sampled dz; w2 flipped, transposed kernel
+     * (K, filters, C) for the GEMM path, (K, filters, c8) with zero columns
+     * C..c8 for the direct one */
     float *u, *w2;
     /* direct path */
-    float *wp;   /* (K·Cin, F8) kernel with zero columns F..F8 */
-    float *bp;   /* (F8) bias, zero padded */
-    float *dz;   /* (B, L_out, F8) dz = dy ⊙ act'(y), zero columns F..F8 */
-    double *tot; /* (K·Cin + 1, F8) dW sums in double; the last row is the bias gradient */
+    float *wp;   /* (K·C, filters8) kernel with zero columns filters..filters8 */
+    float *bp;   /* (filters8) bias, zero padded */
+    float *dz;   /* (B, T_out, filters8) dz = dy ⊙ act'(y), zero columns filters..filters8 */
+    double *tot; /* (K·C + 1, filters8) dW sums in double; the last row is the bias gradient */
 } conv_scratch;
 
 static size_t conv_layout(const sn_layer *L, int B, float *base, conv_scratch *o) {
     const conv_cfg *cfg = L->cfg;
-    const size_t F = (size_t)cfg->filters, cin = (size_t)cfg->cin, K = (size_t)cfg->K;
-    const size_t F8 = (size_t)cfg->f8, cin8 = (size_t)cfg->cin8;
-    const size_t lu = (size_t)cfg->lp + (size_t)cfg->d * (K - 1);
+    const size_t filters = (size_t)cfg->filters, C = (size_t)cfg->C, K = (size_t)cfg->K;
+    const size_t filters8 = (size_t)cfg->filters8, c8 = (size_t)cfg->c8;
+    const size_t t_up = (size_t)cfg->t_padded + (size_t)cfg->dilation * (K - 1);
     size_t off = 0;
 #define TAKE(field, type, count)                                     \
     do {                                                             \
         if (o) o->field = (type *)(base + off);                      \
         off += up16(count);                                          \
     } while (0)
-    TAKE(xp, float, cfg->copy ? (size_t)B * cfg->lp * cin : 0);
-    TAKE(u, float, (size_t)B * lu * F);
+    TAKE(xp, float, cfg->pad_copy ? (size_t)B * cfg->t_padded * C : 0);
+    TAKE(u, float, (size_t)B * t_up * filters);
     if (cfg->direct) {
-        TAKE(w2, float, K * F * cin8);
-        TAKE(wp, float, K * cin * F8);
-        TAKE(bp, float, F8);
-        TAKE(dz, float, (size_t)B * cfg->lout * F8);
-        TAKE(tot, double, 2 * (K * cin + 1) * F8);
+        TAKE(w2, float, K * filters * c8);
+        TAKE(wp, float, K * C * filters8);
+        TAKE(bp, float, filters8);
+        TAKE(dz, float, (size_t)B * cfg->t_out * filters8);
+        TAKE(tot, double, 2 * (K * C + 1) * filters8);
     } else {
-        TAKE(w2, float, K * F * cin);
-        TAKE(zv, float, (size_t)B * cfg->R * F);
-        TAKE(acc, double, 2 * F);
-        TAKE(dxv, float, (size_t)B * lu * cin);
+        TAKE(w2, float, K * filters * C);
+        TAKE(zv, float, (size_t)B * cfg->rows_per_sample * filters);
+        TAKE(acc, double, 2 * filters);
+        TAKE(dxv, float, (size_t)B * t_up * C);
     }
 #undef TAKE
     return off;
@@ -229,353 +240,36 @@ static size_t conv_layout(const sn_layer *L, int B, float *base, conv_scratch *o
 
 static size_t conv_scratch_floats(const sn_layer *L, int B) { return conv_layout(L, B, NULL, NULL); }
 
-/* Zero-padded copy of x into xp (B, Lp, Cin): x[b, j] → xp[b, pad_l + j]. */
-static void conv_pad_input(const conv_cfg *cfg, int B, const float *x, float *xp, int nt) {
-    const size_t cin = (size_t)cfg->cin, lp = (size_t)cfg->lp, Lin = (size_t)cfg->L, pl = (size_t)cfg->pad_l;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && B > 16)
-    for (int b = 0; b < B; b++) {
-        float *dst = xp + (size_t)b * lp * cin;
-        memset(dst, 0, pl * cin * sizeof(float));
-        memcpy(dst + pl * cin, x + (size_t)b * Lin * cin, Lin * cin * sizeof(float));
-        memset(dst + (pl + Lin) * cin, 0, (lp - pl - Lin) * cin * sizeof(float));
+/* Zero-padded copy of x into xp (B, T_p, C): x[b, j] → xp[b, pad_left + j]. */
+static void conv_pad_input(const conv_cfg *cfg, int B, const float *x, float *xp, int nthreads) {
+    const size_t C = (size_t)cfg->C, t_padded = (size_t)cfg->t_padded, T = (size_t)cfg->T,
+                 pad_left = (size_t)cfg->pad_left;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && B > 16)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *dst = xp + (size_t)b * t_padded * C;
+            memset(dst, 0, pad_left * C * sizeof(float));
+            memcpy(dst + pad_left * C, x + (size_t)b * T * C, T * C * sizeof(float));
+            memset(dst + (pad_left + T) * C, 0, (t_padded - pad_left - T) * C * sizeof(float));
+        }
+        sn_fp_leave(fp);
     }
 }
 
-/* W''[k'][f][c] = W[K−1−k'][c][f] (K, F, ld) with zero columns cin..ld: the
+/* W''[k'][f][c] = W[K−1−k'][c][f] (K, filters, ld) with zero columns C..ld: the
  * kernel of the transposed convolution that gives dx. */
 static void conv_flip_kernel(const conv_cfg *cfg, const float *W, float *w2, int ld) {
-    const int K = cfg->K, cin = cfg->cin, F = cfg->filters;
+    const int K = cfg->K, C = cfg->C, filters = cfg->filters;
     for (int k = 0; k < K; k++)
-        for (int j = 0; j < F; j++) {
-            float *row = w2 + ((size_t)(K - 1 - k) * F + j) * ld;
-            for (int c = 0; c < cin; c++) row[c] = W[((size_t)k * cin + c) * F + j];
-            for (int c = cin; c < ld; c++) row[c] = 0.0f;
+        for (int j = 0; j < filters; j++) {
+            float *row = w2 + ((size_t)(K - 1 - k) * filters + j) * ld;
+            for (int c = 0; c < C; c++) row[c] = W[((size_t)k * C + c) * filters + j];
+            for (int c = C; c < ld; c++) row[c] = 0.0f;
         }
 }
 
-/* ================= direct path (F <= CONV_DIRECT_MAX_F) =================
- *
- * The seed's layers are tiny products (depth K·Cin = 6..336, width F = 8)
- * that BLAS runs far below its peak, and that sn_gemm cuts into 128-row
- * blocks. The direct kernels below keep a block of outputs in vector
- * registers across the whole reduction instead:
- *
- *   forward  y[b,t,:]  = act(Σ_{k,c} xp[b, t·s + k·d, c] · W[k,c,:] + bias)
- *            (AVX2: blocks of 8 rows × 8 filters or 4 rows × 16 filters;
- *             SSE2: 4 rows × 8 filters)
- *   dx       the same correlation over the up-sampled dz U (as in the GEMM
- *            path) with W'' (output width Cin), added to dx
- *   dW[j,:] += Σ_b Σ_t xp[b, t·s + k·d, c] · dz[b,t,:],  j = k·Cin + c
- *            (blocks of 8 rows j × 8 filters)
- *
- * With d = 1 the K taps of one output row are K·Cin consecutive floats, so
- * the (k, c) double loop runs as one loop of depth K·Cin. relu and linear
- * are applied in the kernel's store and in the dz pass, branch-free (relu's
- * data-dependent branch in sn_act_* cost as much as the convolution).
- *
- * Summation order. Each forward / dx output is one float sum in (k, c) order,
- * then + bias (forward) or added to dx; which thread or block computes it does
- * not matter. dW sums are formed in float over groups of G = max(1, 192/L_out)
- * consecutive samples (G from the shape only), and the group sums are added
- * in sample order into a double total (float chains of <= ~256 terms, not the
- * single chain of B·L_out terms a GEMM forms). Forward and dx are split over
- * the batch, dW over fixed blocks of (K·Cin, F): 1 and N threads give
- * identical bits. The results differ from the GEMM path only by rounding.
- *
- * Instruction sets. Every version does the same IEEE operations per element
- * in the same order (ISO C mode compiles with -ffp-contract=off, so no FMA is
- * formed): results are identical on every x86-64 machine. Checked bit for
- * bit: build with CFLAGS=-DSN_CONV_NO_CLONES (baseline SSE2 code only) and
- * compare bench/conv_bench's CONV_BENCH_DUMP files of the two builds. */
-#if CONV_HAVE_DIRECT
-typedef float conv_v8 __attribute__((vector_size(32)));
-/* unaligned, aliasing view for loads / stores of 8 floats */
-typedef float conv_v8u __attribute__((vector_size(32), aligned(4), may_alias));
-#define LD8(p) (*(const conv_v8u *)(const void *)(p))
-#define ST8(p, v) (*(conv_v8u *)(void *)(p) = (v))
-typedef float conv_v4 __attribute__((vector_size(16)));
-typedef float conv_v4u __attribute__((vector_size(16), aligned(4), may_alias));
-#define LD4(p) (*(const conv_v4u *)(const void *)(p))
-#define ST4(p, v) (*(conv_v4u *)(void *)(p) = (v))
-#define CONV_INLINE static inline __attribute__((always_inline))
-/* CONV_CLONES: small kernels compiled for AVX2 and baseline, picked at load
- * time. CONV_DISPATCH: the two main kernels have an AVX2 body with wide
- * register blocks and a baseline (SSE2) body with narrow ones, picked at run
- * time; CONV_WIDE: the body used when there is a single version (x86
- * without AVX has 16 registers of 4 floats: narrow). */
-#if !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && !defined(SN_CONV_NO_CLONES)
-#define CONV_CLONES __attribute__((target_clones("avx2", "default")))
-#define CONV_DISPATCH 1
-#else
-#define CONV_CLONES
-#define CONV_DISPATCH 0
-#endif
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
-#define CONV_WIDE 0
-#else
-#define CONV_WIDE 1
-#endif
-
-typedef int conv_v8i __attribute__((vector_size(32)));
-
-/* relu(v) = v > 0 ? v : +0 per lane (NaN → 0), as sn_act_forward's relu,
- * without its data-dependent branch. */
-#define CONV_RELU8(v, gate) ((conv_v8)((conv_v8i)(v) & ((gate) > (conv_v8){0})))
-
-/* Writes a finished block of rows < rows, columns < cols (cols <= w):
- *   o[r·ldo + n] = act(tmp[r·w + n] + bias[n])   (accum = 0; act = relu or identity)
- *   o[r·ldo + n] = o[r·ldo + n] + tmp[r·w + n]    (accum = 1, no bias, no act) */
-CONV_INLINE void conv_flush(float *restrict o, int ldo, const float *restrict tmp, int w, int rows, int cols,
-                            const float *restrict bias, int accum, int relu) {
-    for (int r = 0; r < rows; r++) {
-        float *orow = o + (size_t)r * ldo;
-        const float *t = tmp + (size_t)r * w;
-        for (int n0 = 0; n0 < cols; n0 += 8) {
-            conv_v8 v = LD8(t + n0);
-            if (bias) v += LD8(bias + n0);
-            if (relu) v = CONV_RELU8(v, v);
-            if (cols - n0 >= 8) {
-                if (accum) v = LD8(orow + n0) + v;
-                ST8(orow + n0, v);
-            } else {
-                float u[8];
-                memcpy(u, &v, sizeof u);
-                for (int n = n0; n < cols; n++) orow[n] = accum ? orow[n] + u[n - n0] : u[n - n0];
-            }
-        }
-    }
-}
-
-/* dz[t·ldz + n] = relu ? (y > 0 ? dy : 0) : dy for rows t < rows, n < F, and
- * zeros in columns F..ldz (the branch-free relu / linear case of
- * sn_act_backward). y, dy: (rows, F). */
-CONV_CLONES static void conv_dz_relu(float *restrict dz, int ldz, const float *restrict y, const float *restrict dy,
-                                     int rows, int F, int relu) {
-    for (int t = 0; t < rows; t++) {
-        float *d = dz + (size_t)t * ldz;
-        const float *yr = y + (size_t)t * F, *dyr = dy + (size_t)t * F;
-        int n = 0;
-        for (; n + 8 <= F; n += 8) {
-            conv_v8 g = LD8(dyr + n);
-            if (relu) g = CONV_RELU8(g, LD8(yr + n));
-            ST8(d + n, g);
-        }
-        for (; n < F; n++) d[n] = relu ? (yr[n] > 0 ? dyr[n] : 0.0f) : dyr[n];
-        for (; n < ldz; n++) d[n] = 0.0f;
-    }
-}
-
-/* One sample's correlation, for rows i < M and columns n < N:
- *   out[i·ldo + n] (=, or += when accum) Σ_{k<K} Σ_{c<C} in[i·rs + k·ks + c] · Wp[(k·C + c)·N8 + n] (+ bias[n])
- * in: rows of the sample (row i starts at i·rs); Wp: (K·C, N8) with zero
- * columns N..N8, N8 = ⌈N/8⌉·8; bias: (N8) or NULL. Rows past M in the last
- * block re-read row M−1 (valid memory) and are not stored. */
-CONV_INLINE void conv_direct_body(float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks,
-                                  int C, int K, const float *restrict Wp, const float *restrict bias, int accum,
-                                  int relu, int M, const int wide) {
-    const int N8 = (N + 7) & ~7;
-    for (int i0 = 0; i0 < M; i0 += 8) {
-        const float *p[8];
-        for (int r = 0; r < 8; r++) p[r] = in + (size_t)SN_MIN(i0 + r, M - 1) * rs;
-        int n0 = 0;
-        /* 4 rows × 16 columns: 6 loads per 16 vector multiply-adds */
-        for (; wide && n0 + 16 <= N8; n0 += 16)
-            for (int h = 0; h < 8 && i0 + h < M; h += 4) {
-                const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
-                conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-                for (int k = 0; k < K; k++) {
-                    const float *w = Wp + (size_t)k * C * N8 + n0;
-                    const size_t o = (size_t)k * ks;
-                    for (int c = 0; c < C; c++) {
-                        const conv_v8 wl = LD8(w + (size_t)c * N8), wh = LD8(w + (size_t)c * N8 + 8);
-                        const float x0 = q0[o + c], x1 = q1[o + c], x2 = q2[o + c], x3 = q3[o + c];
-                        a0 += x0 * wl, b0 += x0 * wh;
-                        a1 += x1 * wl, b1 += x1 * wh;
-                        a2 += x2 * wl, b2 += x2 * wh;
-                        a3 += x3 * wl, b3 += x3 * wh;
-                    }
-                }
-float tmp[64];
-                ST8(tmp, a0), ST8(tmp + 8, b0), ST8(tmp + 16, a1), ST8(tmp + 24, b1);
-                ST8(tmp + 32, a2), ST8(tmp + 40, b2), ST8(tmp + 48, a3), ST8(tmp + 56, b3);
-                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 16, SN_MIN(4, M - i0 - h),
-                           SN_MIN(16, N - n0), bias ? bias + n0 : NULL, accum, relu);
-            }
-        /* 8 rows × 8 columns: 9 loads per 8 vector multiply-adds */
-        for (; wide && n0 < N8; n0 += 8) {
-            const float *q0 = p[0], *q1 = p[1], *q2 = p[2], *q3 = p[3], *q4 = p[4], *q5 = p[5], *q6 = p[6],
-                        *q7 = p[7];
-            conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-            for (int k = 0; k < K; k++) {
-                const float *w = Wp + (size_t)k * C * N8 + n0;
-                const size_t o = (size_t)k * ks;
-                for (int c = 0; c < C; c++) {
-                    const conv_v8 wv = LD8(w + (size_t)c * N8);
-                    a0 += q0[o + c] * wv, a1 += q1[o + c] * wv;
-                    a2 += q2[o + c] * wv, a3 += q3[o + c] * wv;
-                    a4 += q4[o + c] * wv, a5 += q5[o + c] * wv;
-                    a6 += q6[o + c] * wv, a7 += q7[o + c] * wv;
-                }
-            }
-            float tmp[64];
-            ST8(tmp, a0), ST8(tmp + 8, a1), ST8(tmp + 16, a2), ST8(tmp + 24, a3);
-            ST8(tmp + 32, a4), ST8(tmp + 40, a5), ST8(tmp + 48, a6), ST8(tmp + 56, a7);
-            conv_flush(out + (size_t)i0 * ldo + n0, ldo, tmp, 8, SN_MIN(8, M - i0), SN_MIN(8, N - n0),
-                       bias ? bias + n0 : NULL, accum, relu);
-        }
-        /* narrow (SSE2: 16 registers of 4 floats): 4 rows × 8 columns in
-         * 16-byte vectors (GCC keeps 32-byte vectors it must split in memory) */
-        for (; n0 < N8; n0 += 8)
-            for (int h = 0; h < 8 && i0 + h < M; h += 4) {
-                const float *q0 = p[h], *q1 = p[h + 1], *q2 = p[h + 2], *q3 = p[h + 3];
-                conv_v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-                for (int k = 0; k < K; k++) {
-                    const float *w = Wp + (size_t)k * C * N8 + n0;
-                    const size_t o = (size_t)k * ks;
-                    for (int c = 0; c < C; c++) {
-                        const conv_v4 wl = LD4(w + (size_t)c * N8), wh = LD4(w + (size_t)c * N8 + 4);
-                        float x = q0[o + c];
-                        a0 += x * wl, b0 += x * wh;
-                        x = q1[o + c];
-                        a1 += x * wl, b1 += x * wh;
-                        x = q2[o + c];
-                        a2 += x * wl, b2 += x * wh;
-                        x = q3[o + c];
-                        a3 += x * wl, b3 += x * wh;
-                    }
-                }
-                float tmp[32];
-                ST4(tmp, a0), ST4(tmp + 4, b0), ST4(tmp + 8, a1), ST4(tmp + 12, b1);
-                ST4(tmp + 16, a2), ST4(tmp + 20, b2), ST4(tmp + 24, a3), ST4(tmp + 28, b3);
-                conv_flush(out + (size_t)(i0 + h) * ldo + n0, ldo, tmp, 8, SN_MIN(4, M - i0 - h), SN_MIN(8, N - n0),
-                           bias ? bias + n0 : NULL, accum, relu);
-            }
-    }
-}
-
-/* conv_direct: the body compiled for AVX2 (16 registers of 8 floats: the
- * wide blocks) and for baseline x86-64 (SSE2, where a block of 8 vectors
- * of 8 floats would spill: the narrow blocks), chosen at run time. Each
- * output is the same sum in the same order either way. */
-#define CONV_DIRECT_ARGS                                                                                   \
-    float *restrict out, int ldo, int N, const float *restrict in, int rs, int ks, int C, int K,           \
-        const float *restrict Wp, const float *restrict bias, int accum, int relu, int M
-#define CONV_DIRECT_PASS out, ldo, N, in, rs, ks, C, K, Wp, bias, accum, relu, M
-#if CONV_DISPATCH
-__attribute__((target("avx2"))) static void conv_direct_avx2(CONV_DIRECT_ARGS) {
-    conv_direct_body(CONV_DIRECT_PASS, 1);
-}
-static void conv_direct_sse(CONV_DIRECT_ARGS) { conv_direct_body(CONV_DIRECT_PASS, 0); }
-static void conv_direct(CONV_DIRECT_ARGS) {
-    if (__builtin_cpu_supports("avx2"))
-        conv_direct_avx2(CONV_DIRECT_PASS);
-    else
-        conv_direct_sse(CONV_DIRECT_PASS);
-}
-#else
-static void conv_direct(CONV_DIRECT_ARGS) { conv_direct_body(CONV_DIRECT_PASS, CONV_WIDE); }
-#endif
-#undef CONV_DIRECT_ARGS
-#undef CONV_DIRECT_PASS
-
-/* Contribution of nb consecutive samples to dW for the rows j0 <= j < min(j0 + 8, J)
- * of the (J = K·C, N8) sum table and its columns n0..n0+8:
- *   tot[j·N8 + n] += Σ_{b<nb} Σ_{t<T} in[b·ins + t·rs + off(j)] · dz[b·dzs + t·N8 + n],
- *   off(j) = ⌊j/C⌋·ks + j mod C.
- * The nb·T-term sums are formed in float (registers), then added to the
- * double total. Rows past J re-read row J−1 and are not stored. */
-#define DW_T_LOOP(X)                                                                                 \
-    for (int b = 0; b < nb; b++)                                                                     \
-        for (int t = 0; t < T; t++) {                                                                \
-            const conv_v8 g = LD8(dz + (size_t)b * dzs + (size_t)t * N8 + n0);                       \
-            const float *x = in + (size_t)b * ins + (size_t)t * rs;                                  \
-            a0 += X(0) * g, a1 += X(1) * g, a2 += X(2) * g, a3 += X(3) * g;                          \
-            a4 += X(4) * g, a5 += X(5) * g, a6 += X(6) * g, a7 += X(7) * g;                          \
-        }
-CONV_INLINE void conv_dw_block_body(double *restrict tot, int N8, const float *restrict in, size_t ins, int rs,
-                                    int ks, int C, int J, const float *restrict dz, size_t dzs, int T, int nb,
-                                    int j0, int n0, const int wide) {
-    size_t off[8];
-    for (int r = 0; r < 8; r++) {
-        int j = SN_MIN(j0 + r, J - 1);
-        off[r] = (size_t)(j / C) * ks + (size_t)(j % C);
-    }
-    float v[64];
-    if (wide) {
-        conv_v8 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-        if (off[7] == off[0] + 7) { /* contiguous taps (d = 1, or a block inside one tap) */
-            in += off[0];
-#define DW_XC(r) x[r]
-            DW_T_LOOP(DW_XC)
-#undef DW_XC
-        } else {
-#define DW_XG(r) x[off[r]]
-            DW_T_LOOP(DW_XG)
-#undef DW_XG
-        }
-        ST8(v, a0), ST8(v + 8, a1), ST8(v + 16, a2), ST8(v + 24, a3);
-        ST8(v + 32, a4), ST8(v + 40, a5), ST8(v + 48, a6), ST8(v + 56, a7);
-    } else {
-        /* narrow (SSE2): two halves of 4 rows, 16-byte vectors (see conv_direct) */
-        for (int h = 0; h < 8; h += 4) {
-            const size_t o0 = off[h], o1 = off[h + 1], o2 = off[h + 2], o3 = off[h + 3];
-            conv_v4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-            for (int b = 0; b < nb; b++)
-                for (int t = 0; t < T; t++) {
-                    const float *g = dz + (size_t)b * dzs + (size_t)t * N8 + n0;
-                    const conv_v4 gl = LD4(g), gh = LD4(g + 4);
-                    const float *x = in + (size_t)b * ins + (size_t)t * rs;
-                    float e = x[o0];
-                    a0 += e * gl, b0 += e * gh;
-                    e = x[o1];
-                    a1 += e * gl, b1 += e * gh;
-                    e = x[o2];
-                    a2 += e * gl, b2 += e * gh;
-                    e = x[o3];
-                    a3 += e * gl, b3 += e * gh;
-                }
-            float *vh = v + h * 8;
-            ST4(vh, a0), ST4(vh + 4, b0), ST4(vh + 8, a1), ST4(vh + 12, b1);
-            ST4(vh + 16, a2), ST4(vh + 20, b2), ST4(vh + 24, a3), ST4(vh + 28, b3);
-        }
-    }
-    for (int r = 0; r < 8 && j0 + r < J; r++) {
-        double *row = tot + (size_t)(j0 + r) * N8 + n0;
-        for (int n = 0; n < 8; n++) row[n] += v[r * 8 + n];
-    }
-}
-#undef DW_T_LOOP
-
-#define CONV_DW_ARGS                                                                                       \
-    double *restrict tot, int N8, const float *restrict in, size_t ins, int rs, int ks, int C, int J,      \
-        const float *restrict dz, size_t dzs, int T, int nb, int j0, int n0
-#define CONV_DW_PASS tot, N8, in, ins, rs, ks, C, J, dz, dzs, T, nb, j0, n0
-#if CONV_DISPATCH
-__attribute__((target("avx2"))) static void conv_dw_block_avx2(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, 1); }
-static void conv_dw_block_sse(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, 0); }
-static void conv_dw_block(CONV_DW_ARGS) {
-    if (__builtin_cpu_supports("avx2"))
-        conv_dw_block_avx2(CONV_DW_PASS);
-    else
-        conv_dw_block_sse(CONV_DW_PASS);
-}
-#else
-static void conv_dw_block(CONV_DW_ARGS) { conv_dw_block_body(CONV_DW_PASS, CONV_WIDE); }
-#endif
-#undef CONV_DW_ARGS
-#undef CONV_DW_PASS
-
-/* Bias gradient of nb samples: tot[n] += Σ_{b<nb} Σ_{t<T} dz[b·dzs + t·N8 + n], n in n0..n0+8. */
-CONV_CLONES static void conv_db_block(double *restrict tot, int N8, const float *restrict dz, size_t dzs, int T,
-                                      int nb, int n0) {
-    conv_v8 a = {0};
-    for (int b = 0; b < nb; b++)
-        for (int t = 0; t < T; t++) a += LD8(dz + (size_t)b * dzs + (size_t)t * N8 + n0);
-    float v[8];
-    ST8(v, a);
-    for (int n = 0; n < 8; n++) tot[n0 + n] += v[n];
-}
-#endif
 
 /* Spreads `work` multiply-adds over threads only when there is enough of it:
  * 4M multiply-adds are ~0.1 ms on one core, and on a loaded machine a
@@ -584,94 +278,112 @@ CONV_CLONES static void conv_db_block(double *restrict tot, int N8, const float 
 #define CONV_PAR_WORK (1L << 22)
 
 #if CONV_HAVE_DIRECT
+const conv_kernels *sn_conv_kernels_get(void) {
+    return sn_isa_get() >= SN_ISA_AVX2 ? &sn_conv_kernels_avx2 : &sn_conv_kernels_sse2;
+}
+
 static void direct_forward(sn_layer *L, sn_fwd *f) {
     const conv_cfg *cfg = L->cfg;
-    const int B = f->B, F = cfg->filters, F8 = cfg->f8, cin = cfg->cin, K = cfg->K, lout = cfg->lout;
-    const int s = cfg->s, d = cfg->d, lp = cfg->lp;
-    const int nt = L->threads > 0 ? L->threads : 1;
+    const int B = f->B, filters = cfg->filters, filters8 = cfg->filters8, C = cfg->C, K = cfg->K, t_out = cfg->t_out;
+    const int strides = cfg->strides, dilation = cfg->dilation, t_padded = cfg->t_padded;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
+    const conv_kernels *kn = sn_conv_kernels_get();
     conv_scratch sc;
     conv_layout(L, B, f->scratch, &sc);
-    /* kernel and bias padded to F8 columns (used as is when F = F8) */
+    /* kernel and bias padded to filters8 columns (used as is when filters = filters8) */
     const float *wp = L->w, *bias = NULL;
-    if (F8 != F) {
-        for (int j = 0; j < K * cin; j++)
-            for (int n = 0; n < F8; n++) sc.wp[(size_t)j * F8 + n] = n < F ? L->w[(size_t)j * F + n] : 0.0f;
+    if (filters8 != filters) {
+        for (int j = 0; j < K * C; j++)
+            for (int n = 0; n < filters8; n++)
+                sc.wp[(size_t)j * filters8 + n] = n < filters ? L->w[(size_t)j * filters + n] : 0.0f;
         wp = sc.wp;
     }
     if (cfg->use_bias) {
-        for (int n = 0; n < F8; n++) sc.bp[n] = n < F ? L->w[(size_t)K * cin * F + n] : 0.0f;
+        for (int n = 0; n < filters8; n++) sc.bp[n] = n < filters ? L->w[(size_t)K * C * filters + n] : 0.0f;
         bias = sc.bp;
     }
     const float *xp = f->x;
-    if (cfg->copy) {
-        conv_pad_input(cfg, B, f->x, sc.xp, nt);
+    if (cfg->pad_copy) {
+        conv_pad_input(cfg, B, f->x, sc.xp, nthreads);
         xp = sc.xp;
     }
-    /* d = 1: the K taps of a row are K·Cin consecutive floats, one loop */
-    const int Kl = d == 1 ? 1 : K, Cl = d == 1 ? K * cin : cin;
-    const long work = (long)B * lout * F8 * K * cin;
+    /* dilation = 1: the K taps of a row are K·C consecutive floats, one loop */
+    const int n_taps = dilation == 1 ? 1 : K, tap_depth = dilation == 1 ? K * C : C;
+    const long work = (long)B * t_out * filters8 * K * C;
     /* relu and linear are applied in the kernel's store */
     const int relu = cfg->act == SN_ACT_RELU, fused = relu || cfg->act == SN_ACT_LINEAR;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
-    for (int b = 0; b < B; b++) {
-        float *y = f->y + (size_t)b * lout * F;
-        conv_direct(y, F, F, xp + (size_t)b * lp * cin, s * cin, d * cin, Cl, Kl, wp, bias, 0, relu, lout);
-        if (!fused) sn_act_forward(cfg->act, y, (size_t)lout, (size_t)F);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && work >= CONV_PAR_WORK)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *y = f->y + (size_t)b * t_out * filters;
+            kn->direct(y, filters, filters, xp + (size_t)b * t_padded * C, strides * C, dilation * C, tap_depth, n_taps,
+                       wp, bias, 0, relu, t_out);
+            if (!fused) sn_act_forward(cfg->act, y, (size_t)t_out, (size_t)filters);
+        }
+        sn_fp_leave(fp);
     }
 }
 
 static void direct_backward(sn_layer *L, sn_bwd *bw) {
     const conv_cfg *cfg = L->cfg;
-    const int B = bw->B, F = cfg->filters, F8 = cfg->f8, cin = cfg->cin, cin8 = cfg->cin8, K = cfg->K;
-    const int lout = cfg->lout, s = cfg->s, d = cfg->d, Lin = cfg->L, pl = cfg->pad_l, lp = cfg->lp;
-    const int lu = lp + d * (K - 1), J = K * cin, nJ = (J + 7) / 8, nN = F8 / 8;
-    const int nt = L->threads > 0 ? L->threads : 1;
-    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)J * F : NULL;
+    const int B = bw->B, filters = cfg->filters, filters8 = cfg->filters8, C = cfg->C, c8 = cfg->c8, K = cfg->K;
+    const int t_out = cfg->t_out, strides = cfg->strides, dilation = cfg->dilation, T = cfg->T,
+              pad_left = cfg->pad_left, t_padded = cfg->t_padded;
+    const int t_up = t_padded + dilation * (K - 1), kernel_rows = K * C, row_blocks = (kernel_rows + 7) / 8,
+              col_blocks = filters8 / 8;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
+    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)kernel_rows * filters : NULL;
+    const conv_kernels *kn = sn_conv_kernels_get();
     conv_scratch sc;
     conv_layout(L, B, bw->scratch, &sc);
     const float *xp = bw->x;
-    if (cfg->copy) {
-        conv_pad_input(cfg, B, bw->x, sc.xp, nt);
+    if (cfg->pad_copy) {
+        conv_pad_input(cfg, B, bw->x, sc.xp, nthreads);
         xp = sc.xp;
     }
-    if (bw->dx) conv_flip_kernel(cfg, L->w, sc.w2, cin8);
-    memset(sc.tot, 0, (size_t)(J + 1) * F8 * sizeof(double));
+    if (bw->dx) conv_flip_kernel(cfg, L->w, sc.w2, c8);
+    memset(sc.tot, 0, (size_t)(kernel_rows + 1) * filters8 * sizeof(double));
     /* work items of the dW reduction: (8-row block of J) × (8-column block), then the bias columns */
-    const int n_items = nJ * nN + (gb ? nN : 0);
-    const int Kl = d == 1 ? 1 : K, Fl = d == 1 ? K * F : F; /* dx: taps of U rows, as in forward */
-    const long work = (long)B * lout * F8 * J * (bw->dx ? 2 : 1);
+    const int n_items = row_blocks * col_blocks + (gb ? col_blocks : 0);
+    const int n_taps = dilation == 1 ? 1 : K,
+              tap_depth = dilation == 1 ? K * filters : filters; /* dx: taps of U rows, as in forward */
+    const long work = (long)B * t_out * filters8 * kernel_rows * (bw->dx ? 2 : 1);
     const int relu = cfg->act == SN_ACT_RELU, fused = relu || cfg->act == SN_ACT_LINEAR;
-#pragma omp parallel num_threads(nt) if (nt > 1 && work >= CONV_PAR_WORK)
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && work >= CONV_PAR_WORK)
     {
-        /* dz = dy ⊙ act'(y) in (L_out, F8) rows, then dx of each sample */
+        sn_fp_state fp = sn_fp_enter();
+        /* dz = dy ⊙ act'(y) in (T_out, filters8) rows, then dx of each sample */
 #pragma omp for schedule(static)
         for (int b = 0; b < B; b++) {
-            float *dz = sc.dz + (size_t)b * lout * F8;
-            const size_t off = (size_t)b * lout * F;
+            float *dz = sc.dz + (size_t)b * t_out * filters8;
+            const size_t off = (size_t)b * t_out * filters;
             if (fused) {
-                conv_dz_relu(dz, F8, bw->y + off, bw->dy + off, lout, F, relu);
-            } else if (F8 == F) {
-                sn_act_backward(cfg->act, dz, bw->y + off, bw->dy + off, (size_t)lout, (size_t)F);
+                kn->dz_relu(dz, filters8, bw->y + off, bw->dy + off, t_out, filters, relu);
+            } else if (filters8 == filters) {
+                sn_act_backward(cfg->act, dz, bw->y + off, bw->dy + off, (size_t)t_out, (size_t)filters);
             } else {
-                for (int t = 0; t < lout; t++) {
-                    float *row = dz + (size_t)t * F8;
-                    sn_act_backward(cfg->act, row, bw->y + off + (size_t)t * F, bw->dy + off + (size_t)t * F, 1,
-                                    (size_t)F);
-                    for (int n = F; n < F8; n++) row[n] = 0.0f;
+                for (int t = 0; t < t_out; t++) {
+                    float *row = dz + (size_t)t * filters8;
+                    sn_act_backward(cfg->act, row, bw->y + off + (size_t)t * filters,
+                                    bw->dy + off + (size_t)t * filters, 1, (size_t)filters);
+                    for (int n = filters; n < filters8; n++) row[n] = 0.0f;
                 }
             }
             if (bw->dx) {
-                /* U[t·s + d(K−1)] = dz[t], zeros elsewhere; dx[i] += Σ_k' U[pad_l + i + k'd] · W''[k'] */
-                float *u = sc.u + (size_t)b * lu * F;
-                memset(u, 0, (size_t)lu * F * sizeof(float));
-                for (int t = 0; t < lout; t++)
-                    memcpy(u + ((size_t)t * s + (size_t)d * (K - 1)) * F, dz + (size_t)t * F8, (size_t)F * sizeof(float));
-                conv_direct(bw->dx + (size_t)b * Lin * cin, cin, cin, u + (size_t)pl * F, F, d * F, Fl, Kl, sc.w2,
-                            NULL, 1, 0, Lin);
+                /* U[t·s + d(K−1)] = dz[t], zeros elsewhere; dx[i] += Σ_k' U[pad_left + i + k'd] · W''[k'] */
+                float *u = sc.u + (size_t)b * t_up * filters;
+                memset(u, 0, (size_t)t_up * filters * sizeof(float));
+                for (int t = 0; t < t_out; t++)
+                    memcpy(u + ((size_t)t * strides + (size_t)dilation * (K - 1)) * filters, dz + (size_t)t * filters8,
+                           (size_t)filters * sizeof(float));
+                kn->direct(bw->dx + (size_t)b * T * C, C, C, u + (size_t)pad_left * filters, filters,
+                           dilation * filters, tap_depth, n_taps, sc.w2, NULL, 1, 0, T);
             }
         }
         /* dW: every thread takes a fixed range of items and runs the batch in
-         * order, in groups of G samples (G from the shape only) whose float
+         * order, in groups of `group` samples (from the shape only) whose float
          * partial sums (<= ~256 terms) go into the double totals */
         int tid = 0, nth = 1;
 #ifdef _OPENMP
@@ -679,126 +391,156 @@ static void direct_backward(sn_layer *L, sn_bwd *bw) {
         nth = omp_get_num_threads();
 #endif
         const int it0 = (int)((long)n_items * tid / nth), it1 = (int)((long)n_items * (tid + 1) / nth);
-        const int G = SN_MAX(1, 192 / lout);
-        const size_t xs = (size_t)lp * cin, zs = (size_t)lout * F8;
-        for (int b = 0; b < B; b += G) {
-            const int nb = SN_MIN(G, B - b);
+        const int group = SN_MAX(1, 192 / t_out);
+        const size_t xs = (size_t)t_padded * C, zs = (size_t)t_out * filters8;
+        for (int b = 0; b < B; b += group) {
+            const int nb = SN_MIN(group, B - b);
             const float *x = xp + (size_t)b * xs, *dz = sc.dz + (size_t)b * zs;
             for (int it = it0; it < it1; it++) {
-                if (it < nJ * nN)
-                    conv_dw_block(sc.tot, F8, x, xs, s * cin, d * cin, cin, J, dz, zs, lout, nb, it / nN * 8,
-                                  it % nN * 8);
+                if (it < row_blocks * col_blocks)
+                    kn->dw_block(sc.tot, filters8, x, xs, strides * C, dilation * C, C, kernel_rows, dz, zs, t_out, nb,
+                                 it / col_blocks * 8, it % col_blocks * 8);
                 else
-                    conv_db_block(sc.tot + (size_t)J * F8, F8, dz, zs, lout, nb, (it - nJ * nN) * 8);
+                    kn->db_block(sc.tot + (size_t)kernel_rows * filters8, filters8, dz, zs, t_out, nb,
+                                 (it - row_blocks * col_blocks) * 8);
             }
         }
+        sn_fp_leave(fp);
     }
-    for (int j = 0; j < J; j++)
-        for (int n = 0; n < F; n++) gW[(size_t)j * F + n] += (float)sc.tot[(size_t)j * F8 + n];
+    for (int j = 0; j < kernel_rows; j++)
+        for (int n = 0; n < filters; n++) gW[(size_t)j * filters + n] += (float)sc.tot[(size_t)j * filters8 + n];
     if (gb)
-        for (int n = 0; n < F; n++) gb[n] += (float)sc.tot[(size_t)J * F8 + n];
+        for (int n = 0; n < filters; n++) gb[n] += (float)sc.tot[(size_t)kernel_rows * filters8 + n];
 }
 #endif
 
 /* ================= GEMM path (wide layers) ================= */
 
-/* out (M, N) (+)= Σ_k A_k (M, Ck) · W_k (Ck, N), A_k = A + k·dil·Ck floats
- * with row stride lda. The K taps are K accumulated GEMMs of depth Ck: the
- * tap rows overlap, which BLAS does not accept as one (M, K·Ck) matrix, and
+/* out (rows, cols) (+)= Σ_k A_k (rows, depth) · W_k (depth, cols), A_k = A +
+ * k·dilation·depth floats with row stride lda, in row blocks
+ * (sn_layer_gemm_m: rows may pass INT_MAX). The K taps are K accumulated
+ * GEMMs of depth `depth`: the tap rows overlap, which BLAS does not accept as
+ * one (rows, K·depth) matrix, and
  * an im2col copy measured 2-2.5x slower on the seed shapes (B=256, (120,14),
  * conv1d(8, 24): 9 ms vs 23 ms forward, 1 thread). */
-static void tap_gemm(int M, int N, int Ck, int K, int dil, const float *A, int lda, const float *W, float beta,
-                     float *out) {
+static void tap_gemm(size_t rows, int cols, int depth, int K, int dilation, const float *A, int lda, const float *W,
+                     float beta, float *out) {
     for (int k = 0; k < K; k++)
-        sn_gemm(0, 0, M, N, Ck, 1.0f, A + (size_t)k * dil * Ck, lda, W + (size_t)k * Ck * N, N, k ? 1.0f : beta, out, N);
+        sn_layer_gemm_m(rows, cols, depth, 1.0f, A + (size_t)k * dilation * depth, lda, 0, W + (size_t)k * depth * cols,
+                        cols, k ? 1.0f : beta, out, cols);
 }
 
 static void gemm_forward(sn_layer *L, sn_fwd *f) {
     const conv_cfg *cfg = L->cfg;
-    const int B = f->B, F = cfg->filters, cin = cfg->cin, K = cfg->K, R = cfg->R, lout = cfg->lout;
-    const int nt = L->threads > 0 ? L->threads : 1;
-    const float *W = L->w, *bias = cfg->use_bias ? L->w + (size_t)K * cin * F : NULL;
+    const int B = f->B, filters = cfg->filters, C = cfg->C, K = cfg->K, rows_per_sample = cfg->rows_per_sample,
+              t_out = cfg->t_out;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
+    const float *W = L->w, *bias = cfg->use_bias ? L->w + (size_t)K * C * filters : NULL;
     conv_scratch sc;
     conv_layout(L, B, f->scratch, &sc);
     const float *xp = f->x;
-    if (cfg->copy) {
-        conv_pad_input(cfg, B, f->x, sc.xp, nt);
+    if (cfg->pad_copy) {
+        conv_pad_input(cfg, B, f->x, sc.xp, nthreads);
         xp = sc.xp;
     }
-    /* Virtual rows i = b·R + t; the last sample needs only its L_out rows. */
-    const int M = (B - 1) * R + lout;
-    float *zv = R == lout ? f->y : sc.zv;
-    tap_gemm(M, F, cin, K, cfg->d, xp, cfg->s * cin, W, 0.0f, zv);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && (size_t)B * lout * F > 32768)
-    for (int b = 0; b < B; b++) {
-        float *y = f->y + (size_t)b * lout * F;
-        if (zv != f->y) memcpy(y, zv + (size_t)b * R * F, (size_t)lout * F * sizeof(float));
-        if (bias)
-            for (int t = 0; t < lout; t++)
-                for (int j = 0; j < F; j++) y[(size_t)t * F + j] += bias[j];
-        sn_act_forward(cfg->act, y, (size_t)lout, (size_t)F);
+    /* Virtual rows i = b·R + t; the last sample needs only its T_out rows. */
+    const size_t rows = (size_t)(B - 1) * rows_per_sample + t_out;
+    float *zv = rows_per_sample == t_out ? f->y : sc.zv;
+    tap_gemm(rows, filters, C, K, cfg->dilation, xp, cfg->strides * C, W, 0.0f, zv);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *y = f->y + (size_t)b * t_out * filters;
+            if (zv != f->y)
+                memcpy(y, zv + (size_t)b * rows_per_sample * filters, (size_t)t_out * filters * sizeof(float));
+            if (bias)
+                for (int t = 0; t < t_out; t++)
+                    for (int j = 0; j < filters; j++) y[(size_t)t * filters + j] += bias[j];
+            sn_act_forward(cfg->act, y, (size_t)t_out, (size_t)filters);
+        }
+        sn_fp_leave(fp);
     }
 }
 
 static void gemm_backward(sn_layer *L, sn_bwd *bw) {
     const conv_cfg *cfg = L->cfg;
-    const int B = bw->B, F = cfg->filters, cin = cfg->cin, K = cfg->K, R = cfg->R, lout = cfg->lout;
-    const int s = cfg->s, d = cfg->d, Lin = cfg->L, pl = cfg->pad_l;
-    const int lu = cfg->lp + d * (K - 1);
-    const int nt = L->threads > 0 ? L->threads : 1;
+    const int B = bw->B, filters = cfg->filters, C = cfg->C, K = cfg->K, rows_per_sample = cfg->rows_per_sample,
+              t_out = cfg->t_out;
+    const int strides = cfg->strides, dilation = cfg->dilation, T = cfg->T, pad_left = cfg->pad_left;
+    const int t_up = cfg->t_padded + dilation * (K - 1);
+    const int nthreads = L->threads > 0 ? L->threads : 1;
     const float *W = L->w;
-    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)K * cin * F : NULL;
+    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)K * C * filters : NULL;
     conv_scratch sc;
     conv_layout(L, B, bw->scratch, &sc);
 
-    /* dZ in virtual-row layout: dz = dy ⊙ act'(y) for t < L_out, 0 for the
+    /* dZ in virtual-row layout: dz = dy ⊙ act'(y) for t < T_out, 0 for the
      * rows that straddle two samples. */
     float *zv = sc.zv;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && (size_t)B * lout * F > 32768)
-    for (int b = 0; b < B; b++) {
-        float *z = zv + (size_t)b * R * F;
-        const size_t off = (size_t)b * lout * F;
-        sn_act_backward(cfg->act, z, bw->y + off, bw->dy + off, (size_t)lout, (size_t)F);
-        memset(z + (size_t)lout * F, 0, (size_t)(R - lout) * F * sizeof(float));
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * filters > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *z = zv + (size_t)b * rows_per_sample * filters;
+            const size_t off = (size_t)b * t_out * filters;
+            sn_act_backward(cfg->act, z, bw->y + off, bw->dy + off, (size_t)t_out, (size_t)filters);
+            memset(z + (size_t)t_out * filters, 0, (size_t)(rows_per_sample - t_out) * filters * sizeof(float));
+        }
+        sn_fp_leave(fp);
     }
     if (gb) {
-        for (int j = 0; j < F; j++) sc.acc[j] = 0;
+        for (int j = 0; j < filters; j++) sc.acc[j] = 0;
         for (int b = 0; b < B; b++)
-            for (int t = 0; t < lout; t++) {
-                const float *z = zv + ((size_t)b * R + t) * F;
-                for (int j = 0; j < F; j++) sc.acc[j] += z[j];
+            for (int t = 0; t < t_out; t++) {
+                const float *z = zv + ((size_t)b * rows_per_sample + t) * filters;
+                for (int j = 0; j < filters; j++) sc.acc[j] += z[j];
             }
-        for (int j = 0; j < F; j++) gb[j] += (float)sc.acc[j];
+        for (int j = 0; j < filters; j++) gb[j] += (float)sc.acc[j];
     }
-    const int M = (B - 1) * R + lout;
-    /* dW[k] (Cin,F) += A_k^T (Cin,M) · dZ (M,F), A_k the strided view of xp. */
+    const size_t rows = (size_t)(B - 1) * rows_per_sample + t_out;
+    /* dW[k] (C,filters) += A_k^T (C,rows) · dZ (rows,filters), A_k the strided view of xp. */
     const float *xp = bw->x;
-    if (cfg->copy) {
-        conv_pad_input(cfg, B, bw->x, sc.xp, nt);
+    if (cfg->pad_copy) {
+        conv_pad_input(cfg, B, bw->x, sc.xp, nthreads);
         xp = sc.xp;
     }
     for (int k = 0; k < K; k++)
-        sn_gemm(1, 0, cin, F, M, 1.0f, xp + (size_t)k * d * cin, s * cin, zv, F, 1.0f, gW + (size_t)k * cin * F, F);
+        sn_layer_gemm_k(C, filters, rows, 1.0f, xp + (size_t)k * dilation * C, strides * C, zv, filters, 1.0f,
+                        gW + (size_t)k * C * filters, filters);
     if (!bw->dx) return;
 
     /* Transposed convolution for dx. U[b, t·s + d(K−1)] = dz[b,t], zeros elsewhere. */
     float *u = sc.u;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && B > 16)
-    for (int b = 0; b < B; b++) {
-        float *ub = u + (size_t)b * lu * F;
-        memset(ub, 0, (size_t)lu * F * sizeof(float));
-        for (int t = 0; t < lout; t++)
-            memcpy(ub + ((size_t)t * s + (size_t)d * (K - 1)) * F, zv + ((size_t)b * R + t) * F, (size_t)F * sizeof(float));
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && B > 16)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *ub = u + (size_t)b * t_up * filters;
+            memset(ub, 0, (size_t)t_up * filters * sizeof(float));
+            for (int t = 0; t < t_out; t++)
+                memcpy(ub + ((size_t)t * strides + (size_t)dilation * (K - 1)) * filters,
+                       zv + ((size_t)b * rows_per_sample + t) * filters, (size_t)filters * sizeof(float));
+        }
+        sn_fp_leave(fp);
     }
-    conv_flip_kernel(cfg, W, sc.w2, cin);
-    /* dxv row i = b·LU + j (j < L): Σ_k' U[b, pad_l + j + k'·d] · W''[k'] */
-    const int M2 = (B - 1) * lu + Lin;
-    tap_gemm(M2, cin, F, K, d, u + (size_t)pl * F, F, sc.w2, 0.0f, sc.dxv);
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && (size_t)B * Lin * cin > 32768)
-    for (int b = 0; b < B; b++) {
-        float *dx = bw->dx + (size_t)b * Lin * cin;
-        const float *src = sc.dxv + (size_t)b * lu * cin;
-        for (size_t i = 0; i < (size_t)Lin * cin; i++) dx[i] += src[i];
+    conv_flip_kernel(cfg, W, sc.w2, C);
+    /* dxv row i = b·T_up + j (j < T): Σ_k' U[b, pad_left + j + k'·d] · W''[k'] */
+    const size_t dx_rows = (size_t)(B - 1) * t_up + T;
+    tap_gemm(dx_rows, C, filters, K, dilation, u + (size_t)pad_left * filters, filters, sc.w2, 0.0f, sc.dxv);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * T * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            float *dx = bw->dx + (size_t)b * T * C;
+            const float *src = sc.dxv + (size_t)b * t_up * C;
+            for (size_t i = 0; i < (size_t)T * C; i++) dx[i] += src[i];
+        }
+        sn_fp_leave(fp);
     }
 }
 
@@ -827,9 +569,9 @@ static int conv_describe(const sn_layer *L, char *buf, size_t n) {
     char extra[256] = "";
     size_t k = 0;
 #define ADD(...) k += (size_t)snprintf(extra + k, sizeof extra - k, __VA_ARGS__)
-    if (cfg->s != 1) ADD(", strides=%d", cfg->s);
+    if (cfg->strides != 1) ADD(", strides=%d", cfg->strides);
     if (cfg->pad != PAD_VALID) ADD(", padding=%s", g_pad_names[cfg->pad]);
-    if (cfg->d != 1) ADD(", dilation_rate=%d", cfg->d);
+    if (cfg->dilation != 1) ADD(", dilation_rate=%d", cfg->dilation);
     if (cfg->act != SN_ACT_LINEAR) ADD(", activation=%s", sn_act_name(cfg->act));
     if (!cfg->use_bias) ADD(", use_bias=false");
     if (cfg->kernel_init != SN_INIT_GLOROT_UNIFORM) ADD(", kernel_initializer=%s", sn_init_name(cfg->kernel_init));

@@ -1,10 +1,11 @@
 /* Dense (Keras `Dense`): y = act(x·W + b) over the last axis.
  *
- *   kernel W: (Cin, H) row-major, exactly Keras's layout (torch Linear's
- *             weight is its transpose); bias b: (H).
- *   input (C) → (H); input (T,C) → (T,H): the T rows of every sample are
- *   just more rows of one (B·T, C) × (C, H) GEMM. The mask passes through.
- *   Sparse input (CSR, logical (V)): y_r = b + Σ_nz val·W[col,:], O(nnz·H);
+ *   kernel W: (C, units) row-major, exactly Keras's layout (torch Linear's
+ *             weight is its transpose); bias b: (units).
+ *   input (C) → (units); input (T,C) → (T,units): the T rows of every
+ *   sample are just more rows of one (B·T, C) × (C, units) GEMM. The mask
+ *   passes through.
+ *   Sparse input (CSR, logical (V)): y_r = b + Σ_nz val·W[col,:], O(nnz·units);
  *   backward scatters dW[col,:] += val·dz_r and produces no dx (a sparse
  *   tensor is always the model input).
  *   Ids input (one-hot sequences) is rejected at build: the recurrent and
@@ -61,27 +62,28 @@ static sn_status dense_build(sn_layer *L) {
                         "recurrent layer first)", L->name, s);
     if (L->in.rank < 1 || L->in.rank > 2 || (L->in.rep == SN_REP_SPARSE && L->in.rank != 1))
         return sn_error(SN_ERR_SHAPE, "%s: expects input (None, C) or (None, T, C), got %s", L->name, s);
-    int cin = L->in.d[L->in.rank - 1];
-    if (cin < 1) return sn_error(SN_ERR_SHAPE, "%s: input %s has no features", L->name, s);
+    int C = L->in.d[L->in.rank - 1];
+    if (C < 1) return sn_error(SN_ERR_SHAPE, "%s: input %s has no features", L->name, s);
     L->out = L->in;
     L->out.rep = SN_REP_DENSE;
     L->out.d[L->out.rank - 1] = cfg->units;
-    int kd[2] = {cin, cfg->units};
+    int kd[2] = {C, cfg->units};
     sn_layer_add_tensor(L, "kernel", 2, kd, 1);
     if (cfg->use_bias) sn_layer_add_tensor(L, "bias", 1, &cfg->units, 1);
     return SN_OK;
 }
 
-static int dense_cin(const sn_layer *L) { return L->in.d[L->in.rank - 1]; }
+static int dense_c(const sn_layer *L) { return L->in.d[L->in.rank - 1]; }
 /* Rows of the GEMM: B, or B·T for sequences. */
 static size_t dense_rows(const sn_layer *L, int B) { return (size_t)B * (L->in.rank == 2 ? (size_t)L->in.d[0] : 1); }
 
-static void dense_init(sn_layer *L, sn_rng *r) {
+static sn_status dense_init(sn_layer *L, sn_rng *r) {
     dense_cfg *cfg = L->cfg;
-    int cin = dense_cin(L), H = cfg->units;
-    sn_init_apply(cfg->kernel_init, L->w, cin, H, cin, H, r);
-    /* 1-D tensor: fan_in = fan_out = H (docs/keras-semantics.md §6). */
-    if (cfg->use_bias) sn_init_apply(cfg->bias_init, L->w + (size_t)cin * H, 1, H, H, H, r);
+    int C = dense_c(L), units = cfg->units;
+    sn_status st = sn_init_apply(cfg->kernel_init, L->w, C, units, C, units, r);
+    /* 1-D tensor: fan_in = fan_out = units (docs/keras-semantics.md §6). */
+    if (!st && cfg->use_bias) st = sn_init_apply(cfg->bias_init, L->w + (size_t)C * units, 1, units, units, units, r);
+    return st;
 }
 
 static size_t dense_cache_floats(const sn_layer *L, int B) {
@@ -89,101 +91,112 @@ static size_t dense_cache_floats(const sn_layer *L, int B) {
     return 0;
 }
 
-/* Scratch: dz (rows, H) when the activation is not linear, plus H doubles
- * (2H floats) for the bias-gradient column sums, 16 floats apart. */
+/* Scratch: dz (rows, units) when the activation is not linear, plus units doubles
+ * (2·units floats) for the bias-gradient column sums, 16 floats apart. */
 static size_t dense_scratch_floats(const sn_layer *L, int B) {
     const dense_cfg *cfg = L->cfg;
-    size_t H = (size_t)cfg->units;
-    return 2 * H + 16 + (cfg->act != SN_ACT_LINEAR ? dense_rows(L, B) * H : 0);
+    size_t units = (size_t)cfg->units;
+    return 2 * units + 16 + (cfg->act != SN_ACT_LINEAR ? dense_rows(L, B) * units : 0);
 }
 
 static void dense_forward(sn_layer *L, sn_fwd *f) {
     const dense_cfg *cfg = L->cfg;
-    const int cin = dense_cin(L), H = cfg->units;
-    const float *W = L->w, *bias = cfg->use_bias ? L->w + (size_t)cin * H : NULL;
-    const int nt = L->threads > 0 ? L->threads : 1;
+    const int C = dense_c(L), units = cfg->units;
+    const float *W = L->w, *bias = cfg->use_bias ? L->w + (size_t)C * units : NULL;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
     if (L->in.rep == SN_REP_SPARSE) {
         /* y_r = b + Σ_{j in row r} val_j · W[col_j, :] */
         const sn_csr *xs = f->xs;
         SN_ASSERT(xs && xs->rows == f->B);
         const long B = f->B;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && B > 32)
-        for (long r = 0; r < B; r++) {
-            float *y = f->y + (size_t)r * H;
-            if (bias)
-                memcpy(y, bias, (size_t)H * sizeof(float));
-            else
-                memset(y, 0, (size_t)H * sizeof(float));
-            for (int64_t j = xs->row_ptr[r]; j < xs->row_ptr[r + 1]; j++) {
-                const float v = xs->val[j];
-                const float *w = W + (size_t)xs->col[j] * H;
-                for (int h = 0; h < H; h++) y[h] += v * w[h];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && B > 32)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long r = 0; r < B; r++) {
+                float *y = f->y + (size_t)r * units;
+                if (bias)
+                    memcpy(y, bias, (size_t)units * sizeof(float));
+                else
+                    memset(y, 0, (size_t)units * sizeof(float));
+                for (int64_t j = xs->row_ptr[r]; j < xs->row_ptr[r + 1]; j++) {
+                    const float v = xs->val[j];
+                    const float *w = W + (size_t)xs->col[j] * units;
+                    for (int h = 0; h < units; h++) y[h] += v * w[h];
+                }
             }
+            sn_fp_leave(fp);
         }
-        sn_act_forward(cfg->act, f->y, (size_t)B, (size_t)H);
+        sn_act_forward(cfg->act, f->y, (size_t)B, (size_t)units);
         return;
     }
-    const long R = (long)dense_rows(L, f->B);
-    /* y (R,H) = x (R,Cin) · W (Cin,H) */
-    sn_gemm(0, 0, (int)R, H, cin, 1.0f, f->x, cin, W, H, 0.0f, f->y, H);
+    const long rows = (long)dense_rows(L, f->B);
+    /* y (rows,units) = x (rows,C) · W (C,units) */
+    sn_layer_gemm_m((size_t)rows, units, C, 1.0f, f->x, C, 0, W, units, 0.0f, f->y, units);
     if (bias) {
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && R * H > 32768)
-        for (long r = 0; r < R; r++) {
-            float *y = f->y + (size_t)r * H;
-            for (int h = 0; h < H; h++) y[h] += bias[h];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * units > 32768)
+        {
+            sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+            for (long r = 0; r < rows; r++) {
+                float *y = f->y + (size_t)r * units;
+                for (int h = 0; h < units; h++) y[h] += bias[h];
+            }
+            sn_fp_leave(fp);
         }
     }
-    sn_act_forward(cfg->act, f->y, (size_t)R, (size_t)H);
+    sn_act_forward(cfg->act, f->y, (size_t)rows, (size_t)units);
 }
 
 static void dense_backward(sn_layer *L, sn_bwd *b) {
     const dense_cfg *cfg = L->cfg;
-    const int cin = dense_cin(L), H = cfg->units;
+    const int C = dense_c(L), units = cfg->units;
     const float *W = L->w;
-    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)cin * H : NULL;
-    const size_t R = L->in.rep == SN_REP_SPARSE ? (size_t)b->B : dense_rows(L, b->B);
+    float *gW = L->g, *gb = cfg->use_bias ? L->g + (size_t)C * units : NULL;
+    const size_t rows = L->in.rep == SN_REP_SPARSE ? (size_t)b->B : dense_rows(L, b->B);
     /* dz = dy ⊙ act'(y), from the output (softmax: the row Jacobian). */
     double *colsum = (double *)b->scratch;
     const float *dz = b->dy;
     if (cfg->act != SN_ACT_LINEAR) {
-        float *t = b->scratch + 2 * (size_t)H + 16;
-        sn_act_backward(cfg->act, t, b->y, b->dy, R, (size_t)H);
+        float *t = b->scratch + 2 * (size_t)units + 16;
+        sn_act_backward(cfg->act, t, b->y, b->dy, rows, (size_t)units);
         dz = t;
     }
     if (gb) {
         /* db += Σ_r dz_r, rows in a fixed order, double accumulators. */
-        for (int h = 0; h < H; h++) colsum[h] = 0;
-        for (size_t r = 0; r < R; r++) {
-            const float *d = dz + r * H;
-            for (int h = 0; h < H; h++) colsum[h] += d[h];
+        for (int h = 0; h < units; h++) colsum[h] = 0;
+        for (size_t r = 0; r < rows; r++) {
+            const float *d = dz + r * units;
+            for (int h = 0; h < units; h++) colsum[h] += d[h];
         }
-        for (int h = 0; h < H; h++) gb[h] += (float)colsum[h];
+        for (int h = 0; h < units; h++) gb[h] += (float)colsum[h];
     }
     if (L->in.rep == SN_REP_SPARSE) {
         /* dW[col,:] += val · dz_r; serial so that the order never depends on threads. */
         const sn_csr *xs = b->xs;
         SN_ASSERT(xs && xs->rows == b->B);
-        for (size_t r = 0; r < R; r++) {
-            const float *d = dz + r * H;
+        for (size_t r = 0; r < rows; r++) {
+            const float *d = dz + r * units;
             for (int64_t j = xs->row_ptr[r]; j < xs->row_ptr[r + 1]; j++) {
                 const float v = xs->val[j];
-                float *g = gW + (size_t)xs->col[j] * H;
-                for (int h = 0; h < H; h++) g[h] += v * d[h];
+                float *g = gW + (size_t)xs->col[j] * units;
+                for (int h = 0; h < units; h++) g[h] += v * d[h];
             }
         }
         return;
     }
-    /* dW (Cin,H) += x^T (Cin,R) · dz (R,H) */
-    sn_gemm(1, 0, cin, H, (int)R, 1.0f, b->x, cin, dz, H, 1.0f, gW, H);
-    /* dx (R,Cin) += dz (R,H) · W^T (H,Cin) */
-    if (b->dx) sn_gemm(0, 1, (int)R, cin, H, 1.0f, dz, H, W, H, 1.0f, b->dx, cin);
+    /* dW (C,units) += x^T (C,rows) · dz (rows,units) */
+    sn_layer_gemm_k(C, units, rows, 1.0f, b->x, C, dz, units, 1.0f, gW, units);
+    /* dx (rows,C) += dz (rows,units) · W^T (units,C) */
+    if (b->dx) sn_layer_gemm_m(rows, C, units, 1.0f, dz, units, 1, W, units, 1.0f, b->dx, C);
 }
 
 static int dense_describe(const sn_layer *L, char *buf, size_t n) {
     const dense_cfg *cfg = L->cfg;
     char extra[256] = "";
     size_t k = 0;
-    if (cfg->act != SN_ACT_LINEAR) k += (size_t)snprintf(extra + k, sizeof extra - k, ", activation=%s", sn_act_name(cfg->act));
+    if (cfg->act != SN_ACT_LINEAR)
+        k += (size_t)snprintf(extra + k, sizeof extra - k, ", activation=%s", sn_act_name(cfg->act));
     if (!cfg->use_bias) k += (size_t)snprintf(extra + k, sizeof extra - k, ", use_bias=false");
     if (cfg->kernel_init != SN_INIT_GLOROT_UNIFORM)
         k += (size_t)snprintf(extra + k, sizeof extra - k, ", kernel_initializer=%s", sn_init_name(cfg->kernel_init));

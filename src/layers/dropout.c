@@ -50,10 +50,11 @@ static sn_status dropout_build(sn_layer *L) {
     return SN_OK;
 }
 
-static void dropout_init(sn_layer *L, sn_rng *r) {
+static sn_status dropout_init(sn_layer *L, sn_rng *r) {
     (void)r;
     dropout_cfg *cfg = L->cfg;
     if (cfg->has_seed) sn_rng_seed(&cfg->rng, (uint64_t)cfg->seed);
+    return SN_OK;
 }
 
 /* Cache: [0] = 1 when forward applied a mask (training), then from float 16

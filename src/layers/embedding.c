@@ -1,8 +1,8 @@
 /* Embedding, Masking and OneHot layers (docs/keras-semantics.md §5).
  *
- * embedding(input_dim V, output_dim D, mask_zero=false, trainable=true,
- *           embeddings_initializer=uniform): ids (T,) → (T,D), y = E[id];
- *   tensor "embeddings" (V,D). mask_zero gives the mask ids != 0 (row 0 is
+ * embedding(input_dim V, output_dim dim, mask_zero=false, trainable=true,
+ *           embeddings_initializer=uniform): ids (T,) → (T,dim), y = E[id];
+ *   tensor "embeddings" (V,dim). mask_zero gives the mask ids != 0 (row 0 is
  *   still looked up). Backward is a sequential scatter-add (deterministic).
  * masking(mask_value=0.0): (T,C) → (T,C); a step is masked iff all of its
  *   features equal mask_value; masked steps are zeroed; produces the mask.
@@ -22,7 +22,8 @@ sn_status sn_ids_check(const float *ids, size_t n, int vocab, const char *what) 
     for (size_t i = 0; i < n; i++) {
         float v = ids[i];
         if (!(v >= 0.0f && v < (float)vocab) || v != floorf(v))
-            return sn_error(SN_ERR_ARG, "%s: token id %g at index %zu is not an integer in [0, %d)", what, (double)v, i, vocab);
+            return sn_error(SN_ERR_ARG, "%s: token id %g at index %zu is not an integer in [0, %d)", what, (double)v, i,
+                            vocab);
     }
     return SN_OK;
 }
@@ -30,7 +31,7 @@ sn_status sn_ids_check(const float *ids, size_t n, int vocab, const char *what) 
 /* ---- Embedding ---- */
 
 typedef struct emb_cfg {
-    int V, D, mask_zero;
+    int V, dim, mask_zero;
     sn_init_kind init;
 } emb_cfg;
 
@@ -38,22 +39,22 @@ static sn_status emb_configure(sn_layer *L, const sn_spec_call *c) {
     emb_cfg *cf = sn_calloc(1, sizeof *cf);
     if (!cf) return SN_ERR_NOMEM;
     L->cfg = cf;
-    long V, D;
+    long V, dim;
     int tr;
     char s[64];
     sn_status st;
     if ((st = sn_arg_int(c, 0, "input_dim", 0, &V))) return st;
-    if ((st = sn_arg_int(c, 1, "output_dim", 0, &D))) return st;
+    if ((st = sn_arg_int(c, 1, "output_dim", 0, &dim))) return st;
     if (V <= 0 || V > 100000000) return sn_spec_error(c, "input_dim must be in [1, 1e8], got %ld", V);
-    if (D <= 0 || D > 1000000) return sn_spec_error(c, "output_dim must be in [1, 1e6], got %ld", D);
-    if ((double)V * (double)D > 2e9) return sn_spec_error(c, "embedding (%ld, %ld) is too large", V, D);
+    if (dim <= 0 || dim > 1000000) return sn_spec_error(c, "output_dim must be in [1, 1e6], got %ld", dim);
+    if ((double)V * (double)dim > 2e9) return sn_spec_error(c, "embedding (%ld, %ld) is too large", V, dim);
     if ((st = sn_arg_bool(c, -1, "mask_zero", 0, &cf->mask_zero))) return st;
     if ((st = sn_arg_bool(c, -1, "trainable", 1, &tr))) return st;
     if ((st = sn_arg_str(c, -1, "embeddings_initializer", "uniform", s, sizeof s))) return st;
     if (!sn_init_parse(s, &cf->init)) return sn_spec_error(c, "embeddings_initializer: unknown initializer '%s'", s);
     if (cf->mask_zero && V < 2) return sn_spec_error(c, "mask_zero=true needs input_dim >= 2 (id 0 is the padding)");
     cf->V = (int)V;
-    cf->D = (int)D;
+    cf->dim = (int)dim;
     L->trainable = tr;
     return SN_OK;
 }
@@ -65,18 +66,18 @@ static sn_status emb_build(sn_layer *L) {
         sn_shape_str(&L->in, b, sizeof b);
         return sn_error(SN_ERR_SHAPE, "%s: expects token ids (None, T), got %s", L->name, b);
     }
-    int d[2] = {cf->V, cf->D};
+    int d[2] = {cf->V, cf->dim};
     sn_layer_add_tensor(L, "embeddings", 2, d, L->trainable);
     L->out.rank = 2;
     L->out.d[0] = L->in.d[0];
-    L->out.d[1] = cf->D;
+    L->out.d[1] = cf->dim;
     L->out.rep = SN_REP_DENSE;
     return SN_OK;
 }
 
-static void emb_init(sn_layer *L, sn_rng *r) {
+static sn_status emb_init(sn_layer *L, sn_rng *r) {
     emb_cfg *cf = L->cfg;
-    SN_ASSERT(sn_init_apply(cf->init, L->w, cf->V, cf->D, cf->V, cf->D, r) == SN_OK);
+    return sn_init_apply(cf->init, L->w, cf->V, cf->dim, cf->V, cf->dim, r);
 }
 
 static size_t zero_floats(const sn_layer *L, int B) {
@@ -87,12 +88,12 @@ static size_t zero_floats(const sn_layer *L, int B) {
 
 static void emb_forward(sn_layer *L, sn_fwd *f) {
     emb_cfg *cf = L->cfg;
-    int T = L->in.d[0], D = cf->D;
+    int T = L->in.d[0], dim = cf->dim;
     size_t n = (size_t)f->B * T;
     for (size_t i = 0; i < n; i++) {
         float v = f->x[i];
         SN_ASSERT(v >= 0.0f && v < (float)cf->V); /* the model ran sn_ids_check */
-        memcpy(f->y + i * D, L->w + (size_t)(v + 0.5f) * D, (size_t)D * sizeof(float)); /* ids are integers */
+        memcpy(f->y + i * dim, L->w + (size_t)(v + 0.5f) * dim, (size_t)dim * sizeof(float)); /* ids are integers */
     }
     if (cf->mask_zero) {
         for (size_t i = 0; i < n; i++) f->mask_buf[i] = f->x[i] != 0.0f;
@@ -105,22 +106,23 @@ static void emb_forward(sn_layer *L, sn_fwd *f) {
 static void emb_backward(sn_layer *L, sn_bwd *b) {
     emb_cfg *cf = L->cfg;
     if (!L->trainable) return;
-    int T = L->in.d[0], D = cf->D;
+    int T = L->in.d[0], dim = cf->dim;
     size_t n = (size_t)b->B * T;
     for (size_t i = 0; i < n; i++) {
-        float *g = L->g + (size_t)(b->x[i] + 0.5f) * D;
-        const float *d = b->dy + i * D;
-        for (int j = 0; j < D; j++) g[j] += d[j];
+        float *g = L->g + (size_t)(b->x[i] + 0.5f) * dim;
+        const float *d = b->dy + i * dim;
+        for (int j = 0; j < dim; j++) g[j] += d[j];
     }
 }
 
 static int emb_describe(const sn_layer *L, char *buf, size_t n) {
     const emb_cfg *cf = L->cfg;
     char s[256];
-    int k = snprintf(s, sizeof s, "embedding(%d, %d", cf->V, cf->D);
+    int k = snprintf(s, sizeof s, "embedding(%d, %d", cf->V, cf->dim);
     if (cf->mask_zero) k += snprintf(s + k, sizeof s - (size_t)k, ", mask_zero=true");
     if (!L->trainable) k += snprintf(s + k, sizeof s - (size_t)k, ", trainable=false");
-    if (cf->init != SN_INIT_UNIFORM) k += snprintf(s + k, sizeof s - (size_t)k, ", embeddings_initializer=%s", sn_init_name(cf->init));
+    if (cf->init != SN_INIT_UNIFORM)
+        k += snprintf(s + k, sizeof s - (size_t)k, ", embeddings_initializer=%s", sn_init_name(cf->init));
     snprintf(s + k, sizeof s - (size_t)k, ")");
     return snprintf(buf, n, "%s", s);
 }
@@ -153,9 +155,10 @@ static sn_status masking_build(sn_layer *L) {
     return SN_OK;
 }
 
-static void nothing_init(sn_layer *L, sn_rng *r) {
+static sn_status nothing_init(sn_layer *L, sn_rng *r) {
     (void)L;
     (void)r;
+    return SN_OK;
 }
 
 static void masking_forward(sn_layer *L, sn_fwd *f) {

@@ -4,7 +4,8 @@
  *
  * Conventions
  * - Shapes exclude the batch: rank 1 (C) or rank 2 (T,C). Letters: B batch,
- *   T time, C features, H units, V vocabulary, K kernel.
+ *   T time, C features, H units, V vocabulary, K kernel width; other sizes
+ *   are named in words (docs/conventions.md).
  * - Activations are float. Token ids travel as floats (exact below 2^24).
  * - A shape's `rep` says how an activation is stored physically:
  *     SN_REP_DENSE  : prod(d) floats per sample;
@@ -36,11 +37,13 @@ typedef struct sn_shape {
     sn_rep rep;
 } sn_shape;
 
-/* Floats stored per sample for this shape (ids: T; sparse: 0). */
+/* Floats stored per sample for shape s: prod(d) when dense, T for ids, 0
+ * for sparse (the CSR batch lives outside the activation buffers). */
 size_t sn_shape_phys(const sn_shape *s);
-/* Logical element count (prod d). */
+/* Logical element count per sample (prod d), whatever the representation. */
 size_t sn_shape_numel(const sn_shape *s);
-/* Formats "(None, 120, 14)" into buf. */
+/* Formats s as Keras prints it, "(None, 120, 14)", into buf (at most n
+ * bytes, always terminated; truncated when too small). */
 void sn_shape_str(const sn_shape *s, char *buf, size_t n);
 
 /* A CSR batch: rows B, row_ptr[B+1], col[nnz] in [0,V), val[nnz]. */
@@ -112,8 +115,11 @@ typedef struct sn_layer_ops {
     /* Optional: called after L->w / L->g point at the model buffers
      * (wrappers point their inner layers into their own block). */
     void (*bind)(sn_layer *L);
-    /* Initializes L->w (Keras defaults unless configured). */
-    void (*init)(sn_layer *L, sn_rng *rng);
+    /* Initializes L->w (Keras defaults unless configured), drawing from rng.
+     * SN_ERR_NOMEM when an initializer's work space cannot be allocated
+     * (orthogonal); L->w is then unspecified and the layer must not be used
+     * until a later init succeeds. */
+    sn_status (*init)(sn_layer *L, sn_rng *rng);
     size_t (*cache_floats)(const sn_layer *L, int B);
     size_t (*scratch_floats)(const sn_layer *L, int B);
     void (*forward)(sn_layer *L, sn_fwd *f);
@@ -145,7 +151,9 @@ struct sn_layer {
     int threads;             /* threads kernels may use (set by the model) */
 };
 
-/* Registry (layers/registry.c): the table for a spec name, or NULL. */
+/* Registry (layers/registry.c): the ops table whose kind is the (already
+ * normalised, lower-case) spec name `kind`, or NULL when none is. The tables
+ * are static; do not free. */
 const sn_layer_ops *sn_layer_find(const char *kind);
 /* Creates a layer from a parsed call: finds the ops in the registry, then
  * sn_layer_new. Returns NULL with sn_error_last set. */
@@ -154,20 +162,62 @@ sn_layer *sn_layer_create(const sn_spec_call *call);
  * missing entry), runs configure, checks every argument was consumed.
  * Returns NULL with sn_error_last set. */
 sn_layer *sn_layer_new(const sn_layer_ops *ops, const sn_spec_call *call);
-/* Frees cfg (through ops->destroy) and the layer. */
+/* Frees cfg (through ops->destroy when the table has one) and the layer.
+ * L->w and L->g point into buffers the layer does not own: not freed.
+ * NULL is a no-op. */
 void sn_layer_free(sn_layer *L);
-/* Adds a named tensor to L (used in build). Returns the offset. */
+/* Adds a named tensor of shape dims[0..rank) to L (called from build) after
+ * the ones already added, and grows L->n_params by its size. Returns its
+ * offset in floats from the start of the layer's block. At most
+ * SN_MAX_TENSORS tensors, rank 1..4 (SN_ASSERT: a layer-kind bug). */
 size_t sn_layer_add_tensor(sn_layer *L, const char *name, int rank, const int *dims, int trainable);
-/* Runs build for `L` on input shape `in` and fills n_params from tensors. */
+/* Sets L->in = *in, clears the tensors and the output shape, and runs
+ * ops->build, which fills L->out, the tensors and n_params. Returns build's
+ * status (SN_ERR_SHAPE with a message naming both shapes for an input the
+ * kind cannot take). May be called again with another input shape. */
 sn_status sn_layer_build(sn_layer *L, const sn_shape *in);
 
-/* ---- Initializers (Keras formulas; see docs/keras-semantics.md §6) ---- */
+/* ---- GEMMs over many rows (layer.c). sn_gemm takes int sizes, but a
+ * layer's row count (B·T rows for Dense on sequences, Conv1D's virtual
+ * rows) can pass INT_MAX, which the model's memory guard admits with small
+ * C. Such layers call these instead: the same product as sn_gemm, cut into
+ * calls of at most sn_layer_gemm_rows() rows (INT_MAX). With one block the
+ * call is exactly sn_gemm's, so results only change beyond INT_MAX rows. */
+/* C (M,N) = alpha A (M,K) op(B) + beta C over M rows: A and C advance by
+ * whole rows (lda, ldc per row); op(B) = B^T when trans_b. */
+void sn_layer_gemm_m(size_t M, int N, int K, float alpha, const float *A, int lda, int trans_b, const float *B,
+                     int ldb, float beta, float *C, int ldc);
+/* C (M,N) = alpha A^T B + beta C with A (K,M), B (K,N) over K rows: the row
+ * blocks' products are accumulated into C (beta applies once). */
+void sn_layer_gemm_k(int M, int N, size_t K, float alpha, const float *A, int lda, const float *B, int ldb, float beta,
+                     float *C, int ldc);
+/* Rows per call (INT_MAX unless lowered by the test hook). */
+size_t sn_layer_gemm_rows(void);
+/* Test hook: lowers the rows per call to n (0 restores INT_MAX) and resets
+ * sn_layer_gemm_rows_used. Process-wide and not synchronised (tests only). */
+void sn_layer_gemm_rows_set(size_t n);
+/* The largest row block handed to sn_gemm since the hook lowered the limit
+ * (recorded only then; 0 otherwise). */
+size_t sn_layer_gemm_rows_used(void);
+
+/* ---- Initializers (layers/initializers.c; Keras formulas, see
+ * docs/keras-semantics.md §6). Each fills w[0..n) and draws from r in
+ * element order. The uniform ones are plain IEEE arithmetic on the RNG's
+ * integers, so a seed gives the same weights on every machine; orthogonal
+ * draws normals through libm's log and cos, which glibc may compute with
+ * per-CPU (FMA) variants, so its weights can differ in the last bit across
+ * CPUs. ---- */
+/* Uniform in ±sqrt(6 / (fan_in + fan_out)). */
 void sn_init_glorot_uniform(float *w, size_t n, double fan_in, double fan_out, sn_rng *r);
+/* Uniform in ±sqrt(6 / fan_in). */
 void sn_init_he_uniform(float *w, size_t n, double fan_in, sn_rng *r);
+/* Uniform in [lo, hi). */
 void sn_init_uniform(float *w, size_t n, double lo, double hi, sn_rng *r);
+/* Every element v; draws nothing. */
 void sn_init_const(float *w, size_t n, float v);
-/* Orthogonal (gain) for a (rows, cols) matrix, Keras's algorithm (QR of a
- * normal (max,min) matrix, sign fix, transpose when rows < cols). */
+/* Orthogonal (gain) for a (rows, cols) matrix w, Keras's algorithm (QR of a
+ * normal (max,min) matrix, sign fix, transpose when rows < cols). Allocates
+ * work space: SN_ERR_NOMEM (w then unspecified) when that fails. */
 sn_status sn_init_orthogonal(float *w, int rows, int cols, double gain, sn_rng *r);
 
 typedef enum sn_init_kind {
@@ -178,19 +228,28 @@ typedef enum sn_init_kind {
     SN_INIT_ONES,
     SN_INIT_UNIFORM /* uniform(-0.05, 0.05) (Embedding default) */
 } sn_init_kind;
-/* Parses "glorot_uniform" | "he_uniform" | "orthogonal" | "zeros" | "ones" | "uniform". */
+/* Parses "glorot_uniform" | "he_uniform" | "orthogonal" | "zeros" | "ones" |
+ * "uniform" (also "random_uniform") into *out. Returns 1, or 0 for an
+ * unknown name (*out unchanged; the caller words the error). */
 int sn_init_parse(const char *s, sn_init_kind *out);
+/* The spec name of k ("glorot_uniform", ...), a static string. */
 const char *sn_init_name(sn_init_kind k);
-/* Applies an initializer to a (rows, cols) matrix with the given fans. */
+/* Applies initializer k to the (rows, cols) matrix w with the given fans
+ * (1-D tensors: rows = 1). SN_ERR_NOMEM from orthogonal, SN_ERR_ARG for an
+ * unknown kind. */
 sn_status sn_init_apply(sn_init_kind k, float *w, int rows, int cols, double fan_in, double fan_out, sn_rng *r);
 
 /* ---- Activations ---- */
 typedef enum sn_act {
     SN_ACT_LINEAR = 0, SN_ACT_RELU, SN_ACT_TANH, SN_ACT_SIGMOID, SN_ACT_SOFTMAX
 } sn_act;
+/* Parses "linear" (also "none") | "relu" | "tanh" | "sigmoid" | "softmax"
+ * into *out. Returns 1, or 0 for an unknown name (*out unchanged). */
 int sn_act_parse(const char *s, sn_act *out);
+/* The spec name of a, a static string. */
 const char *sn_act_name(sn_act a);
-/* In place over rows of width n (softmax normalises each row). */
+/* y = act(y) in place over `rows` rows of width n (softmax normalises each
+ * row; relu maps NaN and -0 to +0). */
 void sn_act_forward(sn_act a, float *y, size_t rows, size_t n);
 /* Writes dz = dy * act'(.) computed from the output y (dz may alias dy); rows of width n. */
 void sn_act_backward(sn_act a, float *dz, const float *y, const float *dy, size_t rows, size_t n);

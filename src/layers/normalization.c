@@ -68,7 +68,7 @@ static sn_status norm_build_common(sn_layer *L, int moving) {
     return SN_OK;
 }
 
-static void norm_init(sn_layer *L, sn_rng *r) {
+static sn_status norm_init(sn_layer *L, sn_rng *r) {
     (void)r;
     const norm_cfg *cfg = L->cfg;
     const size_t C = (size_t)cfg->C;
@@ -76,6 +76,7 @@ static void norm_init(sn_layer *L, sn_rng *r) {
     if (cfg->o_beta >= 0) sn_init_const(L->w + cfg->o_beta, C, 0.0f);
     if (cfg->o_mean >= 0) sn_init_const(L->w + cfg->o_mean, C, 0.0f);
     if (cfg->o_var >= 0) sn_init_const(L->w + cfg->o_var, C, 1.0f);
+    return SN_OK;
 }
 
 /* Shortest "%.*g" text that reads back as the same double. */
@@ -118,8 +119,8 @@ static size_t bn_scratch_floats(const sn_layer *L, int B) {
 static void bn_forward(sn_layer *L, sn_fwd *f) {
     const norm_cfg *cfg = L->cfg;
     const int C = cfg->C, T = cfg->T;
-    const long N = (long)f->B * T;
-    const int nt = L->threads > 0 ? L->threads : 1;
+    const long rows = (long)f->B * T;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
     float *mu = f->cache + 16, *inv = f->cache + 16 + up16((size_t)C);
     const float *gamma = cfg->o_gamma >= 0 ? L->w + cfg->o_gamma : NULL;
     const float *beta = cfg->o_beta >= 0 ? L->w + cfg->o_beta : NULL;
@@ -130,14 +131,14 @@ static void bn_forward(sn_layer *L, sn_fwd *f) {
         for (int c = 0; c < C; c++) s1[c] = s2[c] = 0;
         double cnt = 0;
         /* Two passes in row order (fixed, thread independent), double sums. */
-        for (long r = 0; r < N; r++) {
+        for (long r = 0; r < rows; r++) {
             if (mask && !mask[r]) continue;
             cnt += 1;
             const float *x = f->x + (size_t)r * C;
             for (int c = 0; c < C; c++) s1[c] += x[c];
         }
         for (int c = 0; c < C; c++) s1[c] = cnt > 0 ? s1[c] / cnt : 0.0;
-        for (long r = 0; r < N; r++) {
+        for (long r = 0; r < rows; r++) {
             if (mask && !mask[r]) continue;
             const float *x = f->x + (size_t)r * C;
             for (int c = 0; c < C; c++) {
@@ -165,24 +166,29 @@ static void bn_forward(sn_layer *L, sn_fwd *f) {
         f->cache[0] = 0.0f;
         f->cache[1] = 0.0f;
     }
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && N * C > 32768)
-    for (long r = 0; r < N; r++) {
-        const float *x = f->x + (size_t)r * C;
-        float *y = f->y + (size_t)r * C;
-        for (int c = 0; c < C; c++) {
-            float v = (x[c] - mu[c]) * inv[c];
-            if (gamma) v *= gamma[c];
-            if (beta) v += beta[c];
-            y[c] = v;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = f->x + (size_t)r * C;
+            float *y = f->y + (size_t)r * C;
+            for (int c = 0; c < C; c++) {
+                float v = (x[c] - mu[c]) * inv[c];
+                if (gamma) v *= gamma[c];
+                if (beta) v += beta[c];
+                y[c] = v;
+            }
         }
+        sn_fp_leave(fp);
     }
 }
 
 static void bn_backward(sn_layer *L, sn_bwd *b) {
     const norm_cfg *cfg = L->cfg;
     const int C = cfg->C, T = cfg->T;
-    const long N = (long)b->B * T;
-    const int nt = L->threads > 0 ? L->threads : 1;
+    const long rows = (long)b->B * T;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
     const float *mu = b->cache + 16, *inv = b->cache + 16 + up16((size_t)C);
     const int training = b->cache[0] != 0.0f;
     const double cnt = b->cache[1];
@@ -193,7 +199,7 @@ static void bn_backward(sn_layer *L, sn_bwd *b) {
     /* S_dy = Σ dy, S_dyx = Σ dy·x̂ over every row (masked rows are in the graph too). */
     double *sdy = (double *)b->scratch, *sdyx = sdy + C, *k1 = sdy + 2 * C, *k2 = sdy + 3 * C;
     for (int c = 0; c < C; c++) sdy[c] = sdyx[c] = 0;
-    for (long r = 0; r < N; r++) {
+    for (long r = 0; r < rows; r++) {
         const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
         for (int c = 0; c < C; c++) {
             sdy[c] += dy[c];
@@ -211,19 +217,24 @@ static void bn_backward(sn_layer *L, sn_bwd *b) {
         k1[c] = training && cnt > 0 ? gm * sdy[c] / cnt : 0.0;
         k2[c] = training && cnt > 0 ? gm * sdyx[c] / cnt : 0.0;
     }
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && N * C > 32768)
-    for (long r = 0; r < N; r++) {
-        const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
-        float *dx = b->dx + (size_t)r * C;
-        const int w = !mask || mask[r];
-        for (int c = 0; c < C; c++) {
-            float g = gamma ? dy[c] * gamma[c] : dy[c];
-            if (w) {
-                float xh = (x[c] - mu[c]) * inv[c];
-                g -= (float)(k1[c] + xh * k2[c]);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
+            float *dx = b->dx + (size_t)r * C;
+            const int w = !mask || mask[r];
+            for (int c = 0; c < C; c++) {
+                float g = gamma ? dy[c] * gamma[c] : dy[c];
+                if (w) {
+                    float xh = (x[c] - mu[c]) * inv[c];
+                    g -= (float)(k1[c] + xh * k2[c]);
+                }
+                dx[c] += inv[c] * g;
             }
-            dx[c] += inv[c] * g;
         }
+        sn_fp_leave(fp);
     }
 }
 
@@ -288,44 +299,49 @@ static size_t ln_scratch_floats(const sn_layer *L, int B) {
 static void ln_forward(sn_layer *L, sn_fwd *f) {
     const norm_cfg *cfg = L->cfg;
     const int C = cfg->C;
-    const long N = (long)f->B * cfg->T;
-    const int nt = L->threads > 0 ? L->threads : 1;
-    float *mu = f->cache, *inv = f->cache + up16((size_t)N);
+    const long rows = (long)f->B * cfg->T;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
+    float *mu = f->cache, *inv = f->cache + up16((size_t)rows);
     const float *gamma = cfg->o_gamma >= 0 ? L->w + cfg->o_gamma : NULL;
     const float *beta = cfg->o_beta >= 0 ? L->w + cfg->o_beta : NULL;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && N * C > 32768)
-    for (long r = 0; r < N; r++) {
-        const float *x = f->x + (size_t)r * C;
-        float *y = f->y + (size_t)r * C;
-        double s = 0, q = 0;
-        for (int c = 0; c < C; c++) s += x[c];
-        const double m = s / C;
-        for (int c = 0; c < C; c++) q += (x[c] - m) * (x[c] - m);
-        const float iv = (float)(1.0 / sqrt(q / C + cfg->eps)), mf = (float)m;
-        mu[r] = mf;
-        inv[r] = iv;
-        for (int c = 0; c < C; c++) {
-            float v = (x[c] - mf) * iv;
-            if (gamma) v *= gamma[c];
-            if (beta) v += beta[c];
-            y[c] = v;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = f->x + (size_t)r * C;
+            float *y = f->y + (size_t)r * C;
+            double s = 0, q = 0;
+            for (int c = 0; c < C; c++) s += x[c];
+            const double m = s / C;
+            for (int c = 0; c < C; c++) q += (x[c] - m) * (x[c] - m);
+            const float iv = (float)(1.0 / sqrt(q / C + cfg->eps)), mf = (float)m;
+            mu[r] = mf;
+            inv[r] = iv;
+            for (int c = 0; c < C; c++) {
+                float v = (x[c] - mf) * iv;
+                if (gamma) v *= gamma[c];
+                if (beta) v += beta[c];
+                y[c] = v;
+            }
         }
+        sn_fp_leave(fp);
     }
 }
 
 static void ln_backward(sn_layer *L, sn_bwd *b) {
     const norm_cfg *cfg = L->cfg;
     const int C = cfg->C;
-    const long N = (long)b->B * cfg->T;
-    const int nt = L->threads > 0 ? L->threads : 1;
-    const float *mu = b->cache, *inv = b->cache + up16((size_t)N);
+    const long rows = (long)b->B * cfg->T;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
+    const float *mu = b->cache, *inv = b->cache + up16((size_t)rows);
     const float *gamma = cfg->o_gamma >= 0 ? L->w + cfg->o_gamma : NULL;
     float *ggamma = cfg->o_gamma >= 0 ? L->g + cfg->o_gamma : NULL;
     float *gbeta = cfg->o_beta >= 0 ? L->g + cfg->o_beta : NULL;
     if (ggamma || gbeta) {
         double *sg = (double *)b->scratch, *sb = sg + C;
         for (int c = 0; c < C; c++) sg[c] = sb[c] = 0;
-        for (long r = 0; r < N; r++) {
+        for (long r = 0; r < rows; r++) {
             const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
             for (int c = 0; c < C; c++) {
                 sg[c] += (double)dy[c] * ((x[c] - mu[r]) * inv[r]);
@@ -338,22 +354,27 @@ static void ln_backward(sn_layer *L, sn_bwd *b) {
         }
     }
     if (!b->dx) return;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && N * C > 32768)
-    for (long r = 0; r < N; r++) {
-        const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
-        float *dx = b->dx + (size_t)r * C;
-        double sg = 0, sgx = 0;
-        for (int c = 0; c < C; c++) {
-            double g = gamma ? (double)dy[c] * gamma[c] : dy[c];
-            sg += g;
-            sgx += g * ((x[c] - mu[r]) * inv[r]);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && rows * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (long r = 0; r < rows; r++) {
+            const float *x = b->x + (size_t)r * C, *dy = b->dy + (size_t)r * C;
+            float *dx = b->dx + (size_t)r * C;
+            double sg = 0, sgx = 0;
+            for (int c = 0; c < C; c++) {
+                double g = gamma ? (double)dy[c] * gamma[c] : dy[c];
+                sg += g;
+                sgx += g * ((x[c] - mu[r]) * inv[r]);
+            }
+            const float a = (float)(sg / C), bb = (float)(sgx / C);
+            for (int c = 0; c < C; c++) {
+                float g = gamma ? dy[c] * gamma[c] : dy[c];
+                float xh = (x[c] - mu[r]) * inv[r];
+                dx[c] += inv[r] * (g - a - xh * bb);
+            }
         }
-        const float a = (float)(sg / C), bb = (float)(sgx / C);
-        for (int c = 0; c < C; c++) {
-            float g = gamma ? dy[c] * gamma[c] : dy[c];
-            float xh = (x[c] - mu[r]) * inv[r];
-            dx[c] += inv[r] * (g - a - xh * bb);
-        }
+        sn_fp_leave(fp);
     }
 }
 

@@ -1,10 +1,11 @@
 /* Pooling over time, channels last: MaxPooling1D, GlobalAveragePooling1D,
  * GlobalMaxPooling1D (Keras classes of the same names). No parameters.
  *
- *   maxpooling1d(pool_size=2, strides=None → pool_size, padding=valid|same):
- *     valid: L_out = ⌊(L − P)/S⌋ + 1; same: L_out = ⌈L/S⌉ with
- *     pad_l = ⌊max((L_out−1)S + P − L, 0)/2⌋, padded steps never win.
- *     y[b,t,c] = max_{i<P} x[b, t·S − pad_l + i, c]; the winning step (first
+ *   maxpooling1d(pool_size=2, strides=None → pool_size, padding=valid|same),
+ *   with P = pool_size, S = strides, input steps T, output steps T_out:
+ *     valid: T_out = ⌊(T − P)/S⌋ + 1; same: T_out = ⌈T/S⌉ with
+ *     pad_left = ⌊max((T_out−1)S + P − T, 0)/2⌋, padded steps never win.
+ *     y[b,t,c] = max_{i<P} x[b, t·S − pad_left + i, c]; the winning step (first
  *     maximum on ties) is cached for backward: dx[b, argmax, c] += dy[b,t,c].
  *   globalaveragepooling1d(): (T,C) → (C), y = Σ_t x·m / Σ_t m with the mask
  *     m (all ones without one). DEVIATION: a fully masked row gives 0 (and
@@ -31,8 +32,9 @@ static size_t zero_floats(const sn_layer *L, int B) {
     return 0;
 }
 
-static void no_init(sn_layer *L, sn_rng *r) {
+static sn_status no_init(sn_layer *L, sn_rng *r) {
     (void)L; (void)r;
+    return SN_OK;
 }
 
 static sn_status channels_last_only(const sn_spec_call *c, int pos) {
@@ -46,8 +48,8 @@ static sn_status channels_last_only(const sn_spec_call *c, int pos) {
 
 /* ---- MaxPooling1D ---- */
 typedef struct maxpool_cfg {
-    int P, S, same;
-    int lout, pad_l; /* derived in build */
+    int pool_size, strides, same;
+    int t_out, pad_left; /* derived in build */
 } maxpool_cfg;
 
 /* True when argument (pos / key) is present and is the word None. */
@@ -68,8 +70,9 @@ static sn_status maxpool_configure(sn_layer *L, const sn_spec_call *c) {
     int v[SN_SPEC_MAX_TUPLE], n;
     sn_status st = sn_arg_ints(c, 0, "pool_size", v, 1, &n);
     if (st) return st;
-    cfg->P = n ? v[0] : 2;
-    if (cfg->P < 1 || cfg->P > (1 << 20)) return sn_spec_error(c, "pool_size must be a positive integer, got %d", cfg->P);
+    cfg->pool_size = n ? v[0] : 2;
+    if (cfg->pool_size < 1 || cfg->pool_size > (1 << 20))
+        return sn_spec_error(c, "pool_size must be a positive integer, got %d", cfg->pool_size);
     char tmp[16];
     if (arg_is_none(c, 1, "strides")) {
         if ((st = sn_arg_str(c, 1, "strides", "", tmp, sizeof tmp))) return st;
@@ -77,8 +80,9 @@ static sn_status maxpool_configure(sn_layer *L, const sn_spec_call *c) {
     } else if ((st = sn_arg_ints(c, 1, "strides", v, 1, &n))) {
         return st;
     }
-    cfg->S = n ? v[0] : cfg->P;
-    if (cfg->S < 1 || cfg->S > (1 << 20)) return sn_spec_error(c, "strides must be a positive integer, got %d", cfg->S);
+    cfg->strides = n ? v[0] : cfg->pool_size;
+    if (cfg->strides < 1 || cfg->strides > (1 << 20))
+        return sn_spec_error(c, "strides must be a positive integer, got %d", cfg->strides);
     char pad[32];
     if ((st = sn_arg_str(c, 2, "padding", "valid", pad, sizeof pad))) return st;
     if (!strcmp(pad, "same"))
@@ -92,70 +96,80 @@ static sn_status maxpool_build(sn_layer *L) {
     maxpool_cfg *cfg = L->cfg;
     sn_status st = need_seq(L);
     if (st) return st;
-    const int Lin = L->in.d[0];
+    const int T = L->in.d[0];
     if (cfg->same) {
-        cfg->lout = (Lin + cfg->S - 1) / cfg->S;
-        long P = (long)(cfg->lout - 1) * cfg->S + cfg->P - Lin;
-        cfg->pad_l = P > 0 ? (int)(P / 2) : 0;
+        cfg->t_out = (T + cfg->strides - 1) / cfg->strides;
+        long pad_total = (long)(cfg->t_out - 1) * cfg->strides + cfg->pool_size - T;
+        cfg->pad_left = pad_total > 0 ? (int)(pad_total / 2) : 0;
     } else {
-        if (Lin < cfg->P) {
+        if (T < cfg->pool_size) {
             char s[64];
             sn_shape_str(&L->in, s, sizeof s);
             return sn_error(SN_ERR_SHAPE, "%s: input %s is shorter than pool_size %d with padding=valid", L->name, s,
-                            cfg->P);
+                            cfg->pool_size);
         }
-        cfg->lout = (Lin - cfg->P) / cfg->S + 1;
-        cfg->pad_l = 0;
+        cfg->t_out = (T - cfg->pool_size) / cfg->strides + 1;
+        cfg->pad_left = 0;
     }
     L->out.rank = 2;
-    L->out.d[0] = cfg->lout;
+    L->out.d[0] = cfg->t_out;
     L->out.d[1] = L->in.d[1];
     L->out.rep = SN_REP_DENSE;
     return SN_OK;
 }
 
-/* Cache: the winning input step per output (B, L_out, C), as floats. */
+/* Cache: the winning input step per output (B, T_out, C), as floats. */
 static size_t maxpool_cache_floats(const sn_layer *L, int B) { return (size_t)B * sn_shape_numel(&L->out); }
 
 static void maxpool_forward(sn_layer *L, sn_fwd *f) {
     const maxpool_cfg *cfg = L->cfg;
-    const int B = f->B, Lin = L->in.d[0], C = L->in.d[1], lout = cfg->lout;
-    const int nt = L->threads > 0 ? L->threads : 1;
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && (size_t)B * lout * C > 32768)
-    for (int b = 0; b < B; b++) {
-        const float *x = f->x + (size_t)b * Lin * C;
-        float *y = f->y + (size_t)b * lout * C, *am = f->cache + (size_t)b * lout * C;
-        for (int t = 0; t < lout; t++) {
-            int lo = t * cfg->S - cfg->pad_l, hi = lo + cfg->P;
-            if (lo < 0) lo = 0;
-            if (hi > Lin) hi = Lin;
-            float *yt = y + (size_t)t * C, *at = am + (size_t)t * C;
-            memcpy(yt, x + (size_t)lo * C, (size_t)C * sizeof(float));
-            for (int c = 0; c < C; c++) at[c] = (float)lo;
-            for (int i = lo + 1; i < hi; i++) {
-                const float *xi = x + (size_t)i * C;
-                for (int c = 0; c < C; c++)
-                    if (xi[c] > yt[c]) { /* strict: the first maximum wins ties */
-                        yt[c] = xi[c];
-                        at[c] = (float)i;
-                    }
+    const int B = f->B, T = L->in.d[0], C = L->in.d[1], t_out = cfg->t_out;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            const float *x = f->x + (size_t)b * T * C;
+            float *y = f->y + (size_t)b * t_out * C, *am = f->cache + (size_t)b * t_out * C;
+            for (int t = 0; t < t_out; t++) {
+                int lo = t * cfg->strides - cfg->pad_left, hi = lo + cfg->pool_size;
+                if (lo < 0) lo = 0;
+                if (hi > T) hi = T;
+                float *yt = y + (size_t)t * C, *at = am + (size_t)t * C;
+                memcpy(yt, x + (size_t)lo * C, (size_t)C * sizeof(float));
+                for (int c = 0; c < C; c++) at[c] = (float)lo;
+                for (int i = lo + 1; i < hi; i++) {
+                    const float *xi = x + (size_t)i * C;
+                    for (int c = 0; c < C; c++)
+                        if (xi[c] > yt[c]) { /* strict: the first maximum wins ties */
+                            yt[c] = xi[c];
+                            at[c] = (float)i;
+                        }
+                }
             }
         }
+        sn_fp_leave(fp);
     }
 }
 
 static void maxpool_backward(sn_layer *L, sn_bwd *b) {
     if (!b->dx) return;
     const maxpool_cfg *cfg = L->cfg;
-    const int B = b->B, Lin = L->in.d[0], C = L->in.d[1], lout = cfg->lout;
-    const int nt = L->threads > 0 ? L->threads : 1;
+    const int B = b->B, T = L->in.d[0], C = L->in.d[1], t_out = cfg->t_out;
+    const int nthreads = L->threads > 0 ? L->threads : 1;
     /* Samples are disjoint; within a sample the order is fixed. */
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && (size_t)B * lout * C > 32768)
-    for (int s = 0; s < B; s++) {
-        float *dx = b->dx + (size_t)s * Lin * C;
-        const float *dy = b->dy + (size_t)s * lout * C, *am = b->cache + (size_t)s * lout * C;
-        for (int t = 0; t < lout; t++)
-            for (int c = 0; c < C; c++) dx[(size_t)am[(size_t)t * C + c] * C + c] += dy[(size_t)t * C + c];
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1 && (size_t)B * t_out * C > 32768)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static)
+        for (int s = 0; s < B; s++) {
+            float *dx = b->dx + (size_t)s * T * C;
+            const float *dy = b->dy + (size_t)s * t_out * C, *am = b->cache + (size_t)s * t_out * C;
+            for (int t = 0; t < t_out; t++)
+                for (int c = 0; c < C; c++) dx[(size_t)am[(size_t)t * C + c] * C + c] += dy[(size_t)t * C + c];
+        }
+        sn_fp_leave(fp);
     }
 }
 
@@ -163,9 +177,10 @@ static int maxpool_describe(const sn_layer *L, char *buf, size_t n) {
     const maxpool_cfg *cfg = L->cfg;
     char extra[96] = "";
     size_t k = 0;
-    if (cfg->S != cfg->P) k += (size_t)snprintf(extra + k, sizeof extra - k, ", strides=%d", cfg->S);
+    if (cfg->strides != cfg->pool_size)
+        k += (size_t)snprintf(extra + k, sizeof extra - k, ", strides=%d", cfg->strides);
     if (cfg->same) snprintf(extra + k, sizeof extra - k, ", padding=same");
-    return snprintf(buf, n, "maxpooling1d(%d%s)", cfg->P, extra);
+    return snprintf(buf, n, "maxpooling1d(%d%s)", cfg->pool_size, extra);
 }
 
 #define MAXPOOL_OPS(kind_)                                                                                  \

@@ -24,8 +24,9 @@ static size_t zero_floats(const sn_layer *L, int B) {
     return 0;
 }
 
-static void no_init(sn_layer *L, sn_rng *r) {
+static sn_status no_init(sn_layer *L, sn_rng *r) {
     (void)L; (void)r;
+    return SN_OK;
 }
 
 /* ---- Flatten ---- */

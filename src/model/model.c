@@ -283,10 +283,12 @@ sn_status sn_model_build_from_spec(sn_model **out, const char *spec_text, const 
     if (init_weights) {
         sn_rng r;
         sn_rng_seed(&r, o->seed);
-        for (int i = 0; i < m->n_layers; i++) {
+        for (int i = 0; i < m->n_layers && !st; i++) {
             sn_rng lr = sn_rng_split(&r);
-            m->layers[i]->ops->init(m->layers[i], &lr);
+            if ((st = m->layers[i]->ops->init(m->layers[i], &lr)))
+                sn_error_prefix(st, "initializing layer %s", m->layers[i]->name);
         }
+        if (st) goto fail;
     }
     *out = m;
     return SN_OK;

@@ -3,7 +3,12 @@
  * Owns two recurrent layers built from the same nested call: `forward_<kind>`
  * and `backward_<kind>` (a clone with go_backwards flipped). Both get
  * zero_output_for_mask = return_sequences, see the same input and mask, and
- * draw their dropout masks independently (one after the other from the RNG).
+ * draw their dropout masks independently: without seed= one after the other
+ * from the model's RNG; with seed=s the forward direction owns the stream a
+ * lone layer with seed=s would (sn_rng_seed(s)) and the backward direction
+ * the stream derived from it by one sn_rng_split (sn_rng_seed(s), then
+ * split), so the two never repeat each other's masks and the same spec
+ * reproduces both. rng_streams lists forward's, then backward's.
  *
  * Parameters: forward's tensors then backward's, in one block, named
  *   "forward_lstm/kernel", "forward_lstm/recurrent_kernel", "forward_lstm/bias",
@@ -25,7 +30,7 @@ static const char *const g_merge_names[] = {"concat", "sum", "mul", "ave"};
 typedef struct bi_cfg {
     sn_layer *fw, *bw;
     bi_merge merge;
-    int H, Tout, rs; /* inner units, output steps (T or 1), return_sequences */
+    int H, t_out, return_sequences; /* H inner units, t_out output steps (T or 1) */
 } bi_cfg;
 
 static void bi_destroy(sn_layer *L) {
@@ -54,7 +59,7 @@ static sn_status bi_configure(sn_layer *L, const sn_spec_call *c) {
             found = 1;
         }
     if (!found) return sn_spec_error(c, "merge_mode must be concat, sum, mul or ave, got '%s'", mm);
-    /* The inner kinds come from rnn.c directly, not from the registry (which
+    /* The inner kinds come from rnn_layer.c directly, not from the registry (which
      * lists this wrapper: the two would depend on each other). */
     const sn_layer_ops *ops = !strcmp(inner->name, sn_simplernn_ops.kind) ? &sn_simplernn_ops
                               : !strcmp(inner->name, sn_lstm_ops.kind)    ? &sn_lstm_ops
@@ -67,6 +72,12 @@ static sn_status bi_configure(sn_layer *L, const sn_spec_call *c) {
     if (!cf->bw) return SN_ERR_PARSE;
     sn_rnn_cfg *fc = cf->fw->cfg, *bc = cf->bw->cfg;
     bc->go_backwards = !fc->go_backwards;
+    if (bc->seed >= 0) {
+        /* both were seeded with the same seed: derive backward's (header) */
+        sn_rng parent;
+        sn_rng_seed(&parent, (uint64_t)bc->seed);
+        bc->seed_rng = sn_rng_split(&parent);
+    }
     fc->zero_output_for_mask = bc->zero_output_for_mask = fc->return_sequences;
     snprintf(cf->fw->name, sizeof cf->fw->name, "forward_%s", cf->fw->ops->kind);
     snprintf(cf->bw->name, sizeof cf->bw->name, "backward_%s", cf->bw->ops->kind);
@@ -90,8 +101,8 @@ static sn_status bi_build(sn_layer *L) {
         }
     const sn_rnn_cfg *fc = cf->fw->cfg;
     cf->H = fc->units;
-    cf->rs = fc->return_sequences;
-    cf->Tout = cf->rs ? fc->T : 1;
+    cf->return_sequences = fc->return_sequences;
+    cf->t_out = cf->return_sequences ? fc->T : 1;
     L->out = cf->fw->out;
     L->out.d[L->out.rank - 1] = cf->merge == BI_CONCAT ? 2 * cf->H : cf->H;
     return SN_OK;
@@ -105,21 +116,21 @@ static void bi_bind(sn_layer *L) {
     cf->bw->g = L->g + cf->fw->n_params;
 }
 
-static void bi_init(sn_layer *L, sn_rng *r) {
+static sn_status bi_init(sn_layer *L, sn_rng *r) {
     bi_cfg *cf = L->cfg;
     bi_bind(L);
-    cf->fw->ops->init(cf->fw, r);
-    cf->bw->ops->init(cf->bw, r);
+    sn_status st = cf->fw->ops->init(cf->fw, r);
+    return st ? st : cf->bw->ops->init(cf->bw, r);
 }
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* Cache: fw cache | bw cache | yf (B,Tout,H) | yb (B,Tout,H). */
+/* Cache: fw cache | bw cache | yf (B,t_out,H) | yb (B,t_out,H). */
 typedef struct bi_lay { size_t cb, yf, yb, total; } bi_lay;
 static bi_lay bi_layout(const sn_layer *L, int B) {
     const bi_cfg *cf = L->cfg;
     bi_lay l;
-    size_t ny = up16((size_t)B * cf->Tout * cf->H);
+    size_t ny = up16((size_t)B * cf->t_out * cf->H);
     l.cb = up16(cf->fw->ops->cache_floats(cf->fw, B));
     l.yf = l.cb + up16(cf->bw->ops->cache_floats(cf->bw, B));
     l.yb = l.yf + ny;
@@ -132,16 +143,16 @@ static size_t bi_cache_floats(const sn_layer *L, int B) { return bi_layout(L, B)
 /* Scratch: dyf | dyb | inner scratch (shared by both inner calls). */
 static size_t bi_scratch_floats(const sn_layer *L, int B) {
     const bi_cfg *cf = L->cfg;
-    size_t ny = up16((size_t)B * cf->Tout * cf->H);
+    size_t ny = up16((size_t)B * cf->t_out * cf->H);
     size_t si = SN_MAX(cf->fw->ops->scratch_floats(cf->fw, B), cf->bw->ops->scratch_floats(cf->bw, B));
     return 2 * ny + si;
 }
 
 static void bi_forward(sn_layer *L, sn_fwd *f) {
     bi_cfg *cf = L->cfg;
-    int B = f->B, H = cf->H, To = cf->Tout;
+    int B = f->B, H = cf->H, t_out = cf->t_out;
     bi_lay ly = bi_layout(L, B);
-    size_t ny = up16((size_t)B * To * H);
+    size_t ny = up16((size_t)B * t_out * H);
     float *yf = f->cache + ly.yf, *yb = f->cache + ly.yb;
     cf->fw->threads = cf->bw->threads = L->threads;
     sn_fwd ff = *f;
@@ -154,12 +165,12 @@ static void bi_forward(sn_layer *L, sn_fwd *f) {
     ff.cache = f->cache + ly.cb;
     ff.scratch = f->scratch + 2 * ny;
     cf->bw->ops->forward(cf->bw, &ff);
-    int W = cf->merge == BI_CONCAT ? 2 * H : H;
+    int width = cf->merge == BI_CONCAT ? 2 * H : H;
     for (int b = 0; b < B; b++)
-        for (int t = 0; t < To; t++) {
-            const float *a = yf + ((size_t)b * To + t) * H;
-            const float *r = yb + ((size_t)b * To + (To - 1 - t)) * H; /* flipped back (To = 1: itself) */
-            float *y = f->y + ((size_t)b * To + t) * W;
+        for (int t = 0; t < t_out; t++) {
+            const float *a = yf + ((size_t)b * t_out + t) * H;
+            const float *r = yb + ((size_t)b * t_out + (t_out - 1 - t)) * H; /* flipped back (t_out = 1: itself) */
+            float *y = f->y + ((size_t)b * t_out + t) * width;
             switch (cf->merge) {
             case BI_CONCAT:
                 memcpy(y, a, (size_t)H * sizeof(float));
@@ -170,21 +181,21 @@ static void bi_forward(sn_layer *L, sn_fwd *f) {
             case BI_AVE: for (int i = 0; i < H; i++) y[i] = 0.5f * (a[i] + r[i]); break;
             }
         }
-    f->mask_out = cf->rs ? f->mask : NULL;
+    f->mask_out = cf->return_sequences ? f->mask : NULL;
 }
 
 static void bi_backward(sn_layer *L, sn_bwd *b) {
     bi_cfg *cf = L->cfg;
-    int B = b->B, H = cf->H, To = cf->Tout;
+    int B = b->B, H = cf->H, t_out = cf->t_out;
     bi_lay ly = bi_layout(L, B);
-    size_t ny = up16((size_t)B * To * H);
+    size_t ny = up16((size_t)B * t_out * H);
     const float *yf = b->cache + ly.yf, *yb = b->cache + ly.yb;
     float *dyf = b->scratch, *dyb = b->scratch + ny;
-    int W = cf->merge == BI_CONCAT ? 2 * H : H;
+    int width = cf->merge == BI_CONCAT ? 2 * H : H;
     for (int s = 0; s < B; s++)
-        for (int t = 0; t < To; t++) {
-            size_t tf = (size_t)s * To + t, tb = (size_t)s * To + (To - 1 - t);
-            const float *dy = b->dy + tf * W;
+        for (int t = 0; t < t_out; t++) {
+            size_t tf = (size_t)s * t_out + t, tb = (size_t)s * t_out + (t_out - 1 - t);
+            const float *dy = b->dy + tf * width;
             float *df = dyf + tf * H, *db = dyb + tb * H;
             switch (cf->merge) {
             case BI_CONCAT:
@@ -228,6 +239,13 @@ static int bi_describe(const sn_layer *L, char *buf, size_t n) {
     return snprintf(buf, n, "bidirectional(%s, merge_mode=%s)", inner, g_merge_names[cf->merge]);
 }
 
+/* ops->rng_streams: the inner layers' streams, forward's then backward's. */
+static int bi_rng_streams(sn_layer *L, sn_rng **out, int max) {
+    bi_cfg *cf = L->cfg;
+    int n = cf->fw->ops->rng_streams(cf->fw, out, max);
+    return n + cf->bw->ops->rng_streams(cf->bw, out + SN_MIN(n, max), SN_MAX(max - n, 0));
+}
+
 void sn_bidirectional_parts(const sn_layer *L, sn_layer **fw, sn_layer **bw) {
     const bi_cfg *cf = L->cfg;
     *fw = cf->fw;
@@ -239,4 +257,5 @@ const sn_layer_ops sn_bidirectional_ops = {
     .configure = bi_configure, .build = bi_build, .bind = bi_bind, .init = bi_init,
     .cache_floats = bi_cache_floats, .scratch_floats = bi_scratch_floats,
     .forward = bi_forward, .backward = bi_backward, .describe = bi_describe, .destroy = bi_destroy,
+    .rng_streams = bi_rng_streams,
 };

@@ -1,12 +1,13 @@
-/* Recurrent, embedding and masking layers (internal): configuration shared by
- * src/rnn.c (SimpleRNN / LSTM / GRU), src/bidirectional.c and
- * src/embedding.c (Embedding / Masking / OneHot), plus a few accessors the
- * model and the tests use. Semantics: docs/keras-semantics.md §1-§6.
+/* Recurrent, embedding and masking layers (internal): the configuration
+ * shared by this folder's rnn_*.c files (SimpleRNN / LSTM / GRU),
+ * bidirectional.c and layers/embedding.c (Embedding / Masking / OneHot), plus
+ * a few accessors the model and the tests use. Semantics:
+ * docs/keras-semantics.md §1-§6.
  *
  * Recurrent layer tensors (Keras layout, row vectors y = xW):
- *   "kernel"           (C, G*H)  G gate blocks: LSTM i,f,c,o; GRU z,r,h; SimpleRNN 1
- *   "recurrent_kernel" (H, G*H)
- *   "bias"             (G*H), GRU reset_after=true: (2, 3H) rows (input, recurrent)
+ *   "kernel"           (C, n_gates*H)  gate blocks: LSTM i,f,c,o; GRU z,r,h; SimpleRNN 1
+ *   "recurrent_kernel" (H, n_gates*H)
+ *   "bias"             (n_gates*H), GRU reset_after=true: (2, 3H) rows (input, recurrent)
  * With an SN_REP_IDS input (onehot(V) before it) C = V and x·W is a row gather.
  */
 #ifndef SEQNN_RNN_H
@@ -19,25 +20,32 @@ typedef enum sn_rnn_kind { SN_RNN_SIMPLE = 0, SN_RNN_LSTM = 1, SN_RNN_GRU = 2 } 
 typedef struct sn_rnn_cfg {
     sn_rnn_kind kind;
     int units;                  /* H */
-    sn_act act, ract;           /* activation (tanh), recurrent_activation (sigmoid) */
+    sn_act act, recurrent_act;  /* activation (tanh), recurrent_activation (sigmoid) */
     int use_bias;
-    sn_init_kind kinit, rinit, binit;
+    sn_init_kind kernel_init, recurrent_init, bias_init;
     int unit_forget_bias;       /* LSTM */
     int reset_after;            /* GRU */
     int return_sequences, return_state, go_backwards, unroll;
-    double dropout, rdropout;   /* validated in [0, 1]; active only for 0 < p < 1 */
+    double dropout, recurrent_dropout; /* validated in [0, 1]; active only for 0 < p < 1 */
     long seed;                  /* -1: masks come from the model's RNG */
-    sn_rng seed_rng;            /* the layer's own dropout stream when seed >= 0 */
+    sn_rng seed_rng;            /* own dropout stream when seed >= 0 (listed by ops->rng_streams; Bidirectional
+                                   derives its backward direction's, bidirectional.c) */
     int zero_output_for_mask;   /* set by Bidirectional (= return_sequences), not a spec argument */
     /* set by build */
-    int T, C, G, ids;           /* C = V for ids input */
-    size_t off_k, off_r, off_b;
+    int T, C;                   /* input steps and features (C = V for an ids input) */
+    int n_gates;                /* gate blocks: LSTM 4, GRU 3, SimpleRNN 1 */
+    int ids_input;              /* 1: the input is SN_REP_IDS (x·W is a row gather) */
+    size_t off_kernel, off_recurrent, off_bias; /* tensor offsets in the layer's block (floats) */
 } sn_rnn_cfg;
 
+/* The ops tables of the recurrent kinds (rnn_layer.c), the wrapper
+ * (bidirectional.c) and the id layers (layers/embedding.c); the registry
+ * lists them, Bidirectional builds its inner layers from the first three. */
 extern const sn_layer_ops sn_simplernn_ops, sn_lstm_ops, sn_gru_ops;
 extern const sn_layer_ops sn_bidirectional_ops, sn_embedding_ops, sn_masking_ops, sn_onehot_ops;
 
-/* 1 if L is a SimpleRNN / LSTM / GRU layer. */
+/* 1 if L is a SimpleRNN / LSTM / GRU layer (not Bidirectional), else 0;
+ * NULL gives 0. */
 int sn_rnn_is_recurrent(const sn_layer *L);
 
 /* Final states of the last forward call of recurrent layer L, read from the
@@ -47,7 +55,9 @@ int sn_rnn_is_recurrent(const sn_layer *L);
  * is Keras's return_state output. SN_ERR_ARG if L is not recurrent. */
 sn_status sn_rnn_final_states(const sn_layer *L, const float *cache, int B, const float **h, const float **c);
 
-/* The inner layers of Bidirectional layer L (point into L, do not free). */
+/* The inner layers of Bidirectional layer L: *fw the forward direction,
+ * *bw the backward one (they point into L, do not free). L must be a
+ * Bidirectional layer. */
 void sn_bidirectional_parts(const sn_layer *L, sn_layer **fw, sn_layer **bw);
 
 /* Validates token ids before a forward pass: every ids[i] must be an integer
