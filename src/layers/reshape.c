@@ -92,7 +92,7 @@ static sn_status activation_configure(sn_layer *L, const sn_spec_call *c) {
     if (st) return st;
     if (!a[0]) return sn_spec_error(c, "activation needs a function name (relu, tanh, ...)");
     if (!sn_act_parse(a, &cfg->act))
-        return sn_spec_error(c, "activation must be linear, relu, tanh, sigmoid or softmax, got '%s'", a);
+        return sn_spec_error(c, "activation must be linear, relu, tanh, sigmoid, softmax, hard_sigmoid, hard_sigmoid_keras2, softsign, softplus, elu or selu, got '%s'", a);
     return SN_OK;
 }
 
