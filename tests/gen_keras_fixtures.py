@@ -18,8 +18,8 @@ Files (tests/fixtures/keras/):
   bad_*                        refusals: unknown layer, branching model,
                                truncated / corrupt archives and HDF5, a weight
                                of the wrong shape
-The weights are drawn from a fixed seed, so running this again gives the
-same arrays (the HDF5 bytes may differ: h5py stores times)."""
+The weights are drawn from a fixed seed and no times are stored, so running
+this again gives the same files."""
 import io
 import json
 import os
@@ -180,7 +180,7 @@ def forward(model, x):
     mask = None
     major = model.get("major", 3)
     for L in model["layers"]:
-        c, w, cls = L["config"], L.get("weights", []), L["class_name"]
+        c, w, cls = L.get("ref_config", L["config"]), L.get("weights", []), L["class_name"]
         if cls == "Dense":
             x = act(c["activation"], x @ w[0] + (w[1] if c.get("use_bias", True) else 0), major)
         elif cls == "Activation":
@@ -292,16 +292,15 @@ def rnn_weights(cls, C, cfg):
 
 def out_shape(L, shape):
     """Output shape (no batch) of a layer dict on input shape."""
-    c, cls = L["config"], L["class_name"]
     x = np.zeros((1,) + tuple(shape))
-    if cls == "Embedding":
+    if L["class_name"] == "Embedding":
         x = np.ones((1,) + tuple(shape))
     return forward({"layers": [L]}, x).shape[1:]
 
 
 def make_weights(L, shape):
     """Fills L['weights'] for input shape (no batch)."""
-    c, cls = L["config"], L["class_name"]
+    c, cls = L.get("ref_config", L["config"]), L["class_name"]
     C = shape[-1] if shape else None
     if cls == "Dense":
         L["weights"] = [RNG.uniform(-0.7, 0.7, (C, c["units"]))] + ([RNG.uniform(-0.2, 0.2, (c["units"],))] if c.get("use_bias", True) else [])
@@ -395,17 +394,22 @@ def k3_weights(model):
             for p, ws in parts:
                 grp = f.require_group(p)
                 for i, a in enumerate(ws):
-                    grp.create_dataset(str(i), data=a)
+                    grp.create_dataset(str(i), data=a, track_times=False)
     return bio.getvalue()
+
+
+def zput(z, name, data):
+    """A member with a fixed timestamp (the archive bytes do not change from run to run)."""
+    z.writestr(zipfile.ZipInfo(name, date_time=(2024, 6, 11, 12, 0, 0)), data)
 
 
 def write_keras(name, model, functional=False, version="3.3.3"):
     cfg = k3_config(model, functional)
     meta = {"keras_version": version, "date_saved": "2024-06-11@12:00:00"}
     with zipfile.ZipFile(os.path.join(OUT, name + ".keras"), "w") as z:
-        z.writestr("metadata.json", json.dumps(meta))
-        z.writestr("config.json", json.dumps(cfg))
-        z.writestr("model.weights.h5", k3_weights(model))
+        zput(z, "metadata.json", json.dumps(meta))
+        zput(z, "config.json", json.dumps(cfg))
+        zput(z, "model.weights.h5", k3_weights(model))
 
 
 def save_io(name, model, x):
@@ -503,7 +507,10 @@ def legacy_cases():
     gru_cfg = {"name": "gru_1", "trainable": True, "units": 3, "activation": "tanh", "recurrent_activation": "hard_sigmoid",
                "use_bias": True, "return_sequences": False, "go_backwards": False, "stateful": False, "unroll": False}
     dense_cfg = {"name": "dense_1", "trainable": True, "units": 2, "activation": "linear", "use_bias": True}
-    layers = [{"class_name": "LSTM", "config": lstm_cfg}, {"class_name": "GRU", "config": gru_cfg}, {"class_name": "Dense", "config": dense_cfg}]
+    # no reset_after key: Keras <= 2.1.2's GRU, reset before the recurrent product (one bias)
+    layers = [{"class_name": "LSTM", "config": lstm_cfg},
+              {"class_name": "GRU", "config": gru_cfg, "ref_config": dict(gru_cfg, reset_after=False)},
+              {"class_name": "Dense", "config": dense_cfg}]
     m = build(layers, (5, 3), major=2)
     x = rnd(3, 5, 3)
     save_io("legacy_k21", m, x)
@@ -522,7 +529,7 @@ def legacy_cases():
             wn = ["%s/%s:0" % (l["config"]["name"], n) for n in names]
             lg.attrs["weight_names"] = np.array([n.encode() for n in wn])
             for n, a in zip(wn, l["weights"]):
-                lg.create_dataset(n, data=np.asarray(a, dtype=np.float32))
+                lg.create_dataset(n, data=np.asarray(a, dtype=np.float32), track_times=False)
     # weights-only HDF5 + model.to_json() (Keras 2.2 dict Sequential, keras_version in the JSON)
     js = {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": cfg["config"]}, "keras_version": "2.2.4", "backend": "tensorflow"}
     with open(os.path.join(OUT, "legacy_k22.json"), "w") as fp:
@@ -537,7 +544,7 @@ def legacy_cases():
             wn = ["%s/%s:0" % (l["config"]["name"], n) for n in names]
             lg.attrs["weight_names"] = np.array([n.encode() for n in wn])
             for n, a in zip(wn, l["weights"]):
-                lg.create_dataset(n, data=np.asarray(a, dtype=np.float32))
+                lg.create_dataset(n, data=np.asarray(a, dtype=np.float32), track_times=False)
     # tf.keras 2.x functional "Model" with a Masking + Bidirectional + Dense chain, Keras 2 inbound nodes
     mk = {"class_name": "Masking", "config": {"name": "masking", "trainable": True, "dtype": "float32", "mask_value": 0.0}}
     bi = {"class_name": "Bidirectional", "config": {"name": "bidirectional", "trainable": True, "dtype": "float32", "merge_mode": "concat",
@@ -580,11 +587,11 @@ def legacy_cases():
               "bidirectional/backward_simple_rnn/simple_rnn_cell/recurrent_kernel:0", "bidirectional/backward_simple_rnn/simple_rnn_cell/bias:0"]
         lg.attrs["weight_names"] = np.array([n.encode() for n in wn])
         for n, a in zip(wn, w):
-            lg.create_dataset(n, data=np.asarray(a, dtype=np.float32))
+            lg.create_dataset(n, data=np.asarray(a, dtype=np.float32), track_times=False)
         lg = g.create_group("dense")
         lg.attrs["weight_names"] = np.array([b"dense/kernel:0", b"dense/bias:0"])
-        lg.create_dataset("dense/kernel:0", data=np.asarray(ds["weights"][0], dtype=np.float32))
-        lg.create_dataset("dense/bias:0", data=np.asarray(ds["weights"][1], dtype=np.float32))
+        lg.create_dataset("dense/kernel:0", data=np.asarray(ds["weights"][0], dtype=np.float32), track_times=False)
+        lg.create_dataset("dense/bias:0", data=np.asarray(ds["weights"][1], dtype=np.float32), track_times=False)
     # Keras 3 legacy h5 (model.save("m.h5") in Keras 3): legacy config, variable paths as weight names
     L = k3_layer
     m3 = build([L("Conv1D", "conv1d", filters=2, kernel_size=[2]), L("LSTM", "lstm", units=3), L("Dense", "dense", units=1)], (6, 2))
@@ -606,7 +613,7 @@ def legacy_cases():
             lg = g.create_group(nm)
             lg.attrs["weight_names"] = np.array([p.encode() for p in paths[nm]])
             for p, a in zip(paths[nm], l["weights"]):
-                lg.create_dataset(p, data=np.asarray(a, dtype=np.float32))
+                lg.create_dataset(p, data=np.asarray(a, dtype=np.float32), track_times=False)
         g.create_group("top_level_model_weights").attrs["weight_names"] = np.array([], dtype=np.float64)
 
 
@@ -617,9 +624,9 @@ def bad_cases():
     cfg["config"]["layers"][1]["class_name"] = "GaussianNoise"
     cfg["config"]["layers"][1]["config"] = {"name": "noisy", "stddev": 0.1, "trainable": True}
     with zipfile.ZipFile(os.path.join(OUT, "bad_unknown_layer.keras"), "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3"}))
-        z.writestr("config.json", json.dumps(cfg))
-        z.writestr("model.weights.h5", k3_weights(m))
+        zput(z, "metadata.json", json.dumps({"keras_version": "3.3.3"}))
+        zput(z, "config.json", json.dumps(cfg))
+        zput(z, "model.weights.h5", k3_weights(m))
     # branching Functional: input -> d1, input -> d2, add
     fc = k3_config(m, functional=True)
     lay = fc["config"]["layers"]
@@ -630,9 +637,9 @@ def bad_cases():
     lay.append(add)
     fc["config"]["output_layers"] = [["add", 0, 0]]
     with zipfile.ZipFile(os.path.join(OUT, "bad_branching.keras"), "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3"}))
-        z.writestr("config.json", json.dumps(fc))
-        z.writestr("model.weights.h5", k3_weights(m))
+        zput(z, "metadata.json", json.dumps({"keras_version": "3.3.3"}))
+        zput(z, "config.json", json.dumps(fc))
+        zput(z, "model.weights.h5", k3_weights(m))
     good = open(os.path.join(OUT, "dense.keras"), "rb").read()
     open(os.path.join(OUT, "bad_truncated.keras"), "wb").write(good[:len(good) * 2 // 3])
     h5 = open(os.path.join(OUT, "legacy_k21.h5"), "rb").read()
@@ -643,15 +650,15 @@ def bad_cases():
     open(os.path.join(OUT, "bad_corrupt.h5"), "wb").write(bytes(cor))
     # a zip whose weights member is not HDF5
     with zipfile.ZipFile(os.path.join(OUT, "bad_weights_not_h5.keras"), "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3"}))
-        z.writestr("config.json", json.dumps(k3_config(m)))
-        z.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n" + bytes(200))
+        zput(z, "metadata.json", json.dumps({"keras_version": "3.3.3"}))
+        zput(z, "config.json", json.dumps(k3_config(m)))
+        zput(z, "model.weights.h5", b"\x89HDF\r\n\x1a\n" + bytes(200))
     # a Dense kernel of the wrong shape
     m["layers"][0]["weights"][0] = np.zeros((5, 3))
     with zipfile.ZipFile(os.path.join(OUT, "bad_weight_shape.keras"), "w") as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.3.3"}))
-        z.writestr("config.json", json.dumps(cfg if False else k3_config(m)))
-        z.writestr("model.weights.h5", k3_weights(m))
+        zput(z, "metadata.json", json.dumps({"keras_version": "3.3.3"}))
+        zput(z, "config.json", json.dumps(cfg if False else k3_config(m)))
+        zput(z, "model.weights.h5", k3_weights(m))
 
 
 if __name__ == "__main__":

@@ -214,6 +214,13 @@ TEST(export_c_models) {
     ok = check_model(m, "backwards", 0, 0, 0);
     sn_model_free(m);
     CHECK(ok);
+    m = make("lstm(6, activation=softsign, recurrent_activation=hard_sigmoid_keras2, return_sequences=true), "
+             "gru(4, activation=elu, recurrent_activation=hard_sigmoid), dense(3, activation=selu), "
+             "dense(2, activation=softplus)", 2, 8, 3, 10);
+    CHECK(m);
+    ok = check_model(m, "keras_acts", 0, 0, 1);
+    sn_model_free(m);
+    CHECK(ok);
     m = make("embedding(20, 4), simplernn(6, activation=relu), layernormalization(), dense(3)", 1, 7, 0, 8);
     CHECK(m);
     ok = check_model(m, "embrnn", 1, 20, 1);

@@ -96,8 +96,13 @@ TEST(keras_import_embedding_masked) {
 }
 TEST(keras_import_masking) { CASE("masking"); }
 TEST(keras_import_functional) { CASE("functional"); }
+/* softsign, softplus, elu, selu, hard_sigmoid (Keras 3's) in Dense and as
+ * cell activations of LSTM / GRU / SimpleRNN. */
+TEST(keras_import_activations) { CASE("activations"); }
 
 TEST(keras_import_legacy_layouts) {
+    CHECK(check_case("legacy_k21.h5", NULL, "legacy_k21", 1e-5));
+    CHECK(check_case("legacy_k22.json", "legacy_k22_weights.h5", "legacy_k21", 1e-5));
     CHECK(check_case("legacy_tfkeras.h5", NULL, "legacy_tfkeras", 1e-5));
     CHECK(check_case("legacy_k3.h5", NULL, "legacy_k3", 1e-5));
 }

@@ -5,6 +5,7 @@
 #define SEQNN_CEXPORT_INTERNAL_H
 
 extern const char *const snx_rt_head;   /* snx_w */
+extern const char *const snx_rt_elem;   /* snx_elem (the rarer activations) */
 extern const char *const snx_rt_fast;   /* snx_expf, snx_sigm, snx_tanh, snx_ract */
 extern const char *const snx_rt_act;    /* snx_sigmoidf, snx_act */
 extern const char *const snx_rt_mv;     /* snx_mv0 */

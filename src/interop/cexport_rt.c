@@ -52,12 +52,33 @@ const char *const snx_rt_fast =
     "    big = x < 0 ? -big : big;\n"
     "    return ax < 0.25f ? small : big;\n"
     "}\n"
-    /* the recurrent activations (act1 of rnn.c) */
+    /* the recurrent activations (act1 of rnn_math.h) */
     "static float snx_ract(int a, float x) {\n"
     "    switch (a) {\n"
     "    case SNX_TANH: return snx_tanh(x);\n"
     "    case SNX_SIGMOID: return snx_sigm(x);\n"
     "    case SNX_RELU: return x > 0 ? x : 0.0f;\n"
+    "    default: return snx_elem(a, x);\n"
+    "    }\n"
+    "}\n";
+
+/* The rarer Keras activations (sn_act_elem of layers/layer.h). */
+const char *const snx_rt_elem =
+    "static float snx_elem(int a, float x) {\n"
+    "    float v;\n"
+    "    switch (a) {\n"
+    "    case SNX_HARD_SIGMOID:\n"
+    "        v = x + 3.0f;\n"
+    "        v = v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;\n"
+    "        return v / 6.0f;\n"
+    "    case SNX_HARD_SIGMOID_KERAS2:\n"
+    "        v = 0.2f * x + 0.5f;\n"
+    "        return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;\n"
+    "    case SNX_SOFTSIGN: return x / (1.0f + fabsf(x));\n"
+    "    case SNX_SOFTPLUS: return (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));\n"
+    "    case SNX_ELU: return x > 0.0f ? x : expm1f(x);\n"
+    "    case SNX_SELU: return x > 0.0f ? 1.05070098735548049341933f * x\n"
+    "                                  : 1.05070098735548049341933f * (1.67326324235437728481704f * expm1f(x));\n"
     "    default: return x;\n"
     "    }\n"
     "}\n";
@@ -88,7 +109,8 @@ const char *const snx_rt_act =
     "            for (j = 0; j < n; j++) v[j] = (float)(v[j] / s);\n"
     "        }\n"
     "        return;\n"
-    "    default: return;\n"
+    "    case SNX_LINEAR: return;\n"
+    "    default: for (i = 0; i < rows * n; i++) y[i] = snx_elem(a, y[i]); return;\n"
     "    }\n"
     "}\n";
 
