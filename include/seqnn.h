@@ -12,4 +12,5 @@
 #include "seqnn/npy.h"
 #include "seqnn/keras.h"
 #include "seqnn/cexport.h"
+#include "seqnn/stream.h"
 #endif
