@@ -89,6 +89,38 @@ int cli_double(const cli_opt *opts, const char *name, double def, double lo, dou
     return 0;
 }
 
+int cli_apply(const cli_opt *opts) {
+    for (const cli_opt *p = opts; p->name; p++) {
+        long x;
+        double d;
+        switch (p->type) {
+        case CLI_T_NONE: break;
+        case CLI_T_FLAG: *(int *)p->dst = p->value != NULL; break;
+        case CLI_T_STR: *(const char **)p->dst = p->value ? p->value : p->sdef; break;
+        case CLI_T_INT:
+        case CLI_T_U64:
+        case CLI_T_SIZE:
+            if (cli_int(opts, p->name, (long)p->def, (long)p->lo, (long)p->hi, &x)) return -1;
+            if (p->type == CLI_T_INT) *(int *)p->dst = (int)x;
+            else if (p->type == CLI_T_U64) *(uint64_t *)p->dst = (uint64_t)x;
+            else *(size_t *)p->dst = (size_t)x;
+            break;
+        case CLI_T_DOUBLE:
+            if (cli_double(opts, p->name, p->def, p->lo, p->hi, &d)) return -1;
+            *(double *)p->dst = d;
+            break;
+        }
+    }
+    return 0;
+}
+
+int cli_in_list(const char *list, const char *name) {
+    char buf[512], key[80];
+    snprintf(buf, sizeof buf, ",%s,", list);
+    snprintf(key, sizeof key, ",%s,", name);
+    return strstr(buf, key) != NULL;
+}
+
 void cli_usage(const cli_opt *opts, const char *cmd, const char *synopsis) {
     printf("usage: seqnn %s %s\n\noptions:\n", cmd, synopsis);
     for (const cli_opt *p = opts; p->name; p++)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_train.h"
 #include "seqnn/plot.h"
 #include "seqnn/text.h"
 #include "seqnn/wordvec.h"
@@ -42,11 +43,13 @@ static const cpreset g_cpresets[] = {
 };
 #define N_CPRESETS ((int)(sizeof g_cpresets / sizeof *g_cpresets))
 
+/* The command's options; each is one line of the table in cmd_classify. */
 typedef struct cl_opts {
-    int epochs, batch, max_tokens, seq_len, quiet, plots, strip_html, stem, w2v_dim, w2v_epochs, resume, patience;
-    sn_optimizer_cfg opt;
-    uint64_t seed;
-    const char *out, *vectors;
+    cli_train t;
+    const char *data, *vectors, *output_mode;
+    int max_tokens, seq_len, ngrams, strip_html, stem, w2v_dim, w2v_epochs;
+    size_t limit;
+    double vsplit;
 } cl_opts;
 
 typedef struct cl_data {
@@ -173,24 +176,23 @@ static int get_vectors(cl_data *d, const cl_opts *o) {
     sn_word2vec_opts_default(&wo);
     wo.dim = o->w2v_dim;
     wo.epochs = o->w2v_epochs;
-    wo.seed = o->seed;
+    wo.seed = o->t.seed;
     printf("training Word2Vec (skip-gram, negative sampling, dim %d, %d epochs) on %zu documents\n", wo.dim, wo.epochs, n);
     double t0 = sn_time_now();
     st = sn_word2vec_train(&d->wv, texts, n, &wo, w2v_progress, NULL);
     free(texts);
     if (st) return cli_fail(st, "word2vec");
     char path[4096];
-    snprintf(path, sizeof path, "%s/word2vec.txt", o->out);
+    snprintf(path, sizeof path, "%s/word2vec.txt", o->t.out);
     if ((st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
     printf("word2vec: %zu words in %.1f s, saved %s\n", d->wv->n, sn_time_now() - t0, path);
+    if (sn_threads_get() > 1) printf("note: Hogwild training: the vectors are reproducible only with --threads 1\n");
     return 0;
 }
 
-static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_output_mode mode, int ngrams, int pretrained,
-                      double seed_acc, const cl_opts *o, cl_result *res) {
-    memset(res, 0, sizeof *res);
-    snprintf(res->name, sizeof res->name, "%s", name);
-    res->seed_acc = seed_acc;
+/* A TextVectorization for the preset, adapted on the training texts. */
+static int cl_vectorizer(const cl_data *d, const char *name, sn_output_mode mode, int ngrams, const cl_opts *o,
+                         sn_vectorizer **v) {
     sn_vectorizer_opts vo;
     sn_vectorizer_opts_default(&vo);
     vo.max_tokens = o->max_tokens;
@@ -200,167 +202,128 @@ static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_out
     vo.stem = o->stem;
     if (mode == SN_OUTPUT_INT) vo.output_sequence_length = o->seq_len;
     else vo.pad_to_max_tokens = 1; /* fixed input width = max_tokens, as the seed's Input(shape=(max_tokens,)) */
-    sn_vectorizer *v = NULL;
-    sn_status st = sn_vectorizer_init(&v, &vo);
+    sn_status st = sn_vectorizer_init(v, &vo);
     if (st) return cli_fail(st, "vectorizer");
     double t0 = sn_time_now();
-    if ((st = sn_vectorizer_adapt(v, (const char *const *)d->train.texts, d->train.n))) {
-        sn_vectorizer_free(v);
-        return cli_fail(st, "adapt");
-    }
-    printf("\n== %s: vocabulary %zu tokens (ngrams %d), adapted in %.1f s\n", name, sn_vectorizer_vocab_size(v), ngrams,
+    if ((st = sn_vectorizer_adapt(*v, (const char *const *)d->train.texts, d->train.n))) return cli_fail(st, "adapt");
+    printf("\n== %s: vocabulary %zu tokens (ngrams %d), adapted in %.1f s\n", name, sn_vectorizer_vocab_size(*v), ngrams,
            sn_time_now() - t0);
-    sn_dataset tr, va, te;
-    memset(&tr, 0, sizeof tr);
-    memset(&va, 0, sizeof va);
-    memset(&te, 0, sizeof te);
-    t0 = sn_time_now();
-    if (mode == SN_OUTPUT_INT) {
-        st = sn_text_dataset_int(&tr, v, &d->train);
-        if (!st) st = sn_text_dataset_int(&va, v, &d->val);
-        if (!st) st = sn_text_dataset_int(&te, v, &d->test);
-    } else {
-        st = sn_text_dataset_bag(&tr, v, &d->train);
-        if (!st) st = sn_text_dataset_bag(&va, v, &d->val);
-        if (!st) st = sn_text_dataset_bag(&te, v, &d->test);
-    }
-    sn_model *m = NULL, *best = NULL;
-    sn_history h = {0};
-    int rc = 0;
-    if (st) {
-        rc = cli_fail(st, "encoding");
-        goto out;
-    }
+    return 0;
+}
+
+/* The train / validation / test sets encoded by v (ids or sparse bags). */
+static int cl_encode(cl_data *d, const sn_vectorizer *v, sn_output_mode mode, sn_dataset set[3]) {
+    double t0 = sn_time_now();
+    const sn_text_corpus *c[3] = {&d->train, &d->val, &d->test};
+    sn_status st = SN_OK;
+    for (int i = 0; i < 3 && !st; i++)
+        st = mode == SN_OUTPUT_INT ? sn_text_dataset_int(&set[i], v, c[i]) : sn_text_dataset_bag(&set[i], v, c[i]);
+    if (st) return cli_fail(st, "encoding");
     printf("encoded train / val / test in %.1f s\n", sn_time_now() - t0);
-    int width = (int)sn_vectorizer_output_width(v);
-    if (pretrained && (rc = get_vectors(d, o))) goto out;
+    return 0;
+}
+
+/* pretrained_bilstm: the embedding rows from the word vectors, frozen. */
+static int cl_pretrained(cl_data *d, sn_model *m, const sn_vectorizer *v, const char *name) {
+    size_t V = sn_vectorizer_vocab_size(v), numel, found = 0;
+    float *emb = sn_model_tensor(m, "embedding", "embeddings", &numel);
+    if (!emb) return cli_fail(SN_ERR_ARG, name);
+    const char **vocab = malloc(V * sizeof *vocab);
+    for (size_t i = 0; i < V; i++) vocab[i] = sn_vectorizer_token(v, i);
+    memset(emb, 0, numel * sizeof(float));
+    sn_status st = sn_wordvec_to_matrix(d->wv, vocab, V, d->wv->dim, emb, SN_WORDVEC_MISSING_ZERO, NULL, &found);
+    free(vocab);
+    if (st) return cli_fail(st, "pretrained embedding");
+    printf("pretrained embedding: %zu of %zu vocabulary rows found (%.1f%% coverage), frozen\n", found, V,
+           100.0 * (double)found / (double)V);
+    return 0;
+}
+
+/* The model from the preset's spec (%d = max_tokens, then the vector
+ * width), compiled (RMSprop-style options, BCE, accuracy), with the
+ * vectorizer and class names stored in it. */
+static int cl_build(cl_data *d, const sn_vectorizer *v, const char *name, const char *spec_fmt, sn_output_mode mode,
+                    int pretrained, const cl_opts *o, sn_model **m, size_t *params) {
+    if (pretrained && get_vectors(d, o)) return 1;
     char spec[1024];
-    if (pretrained)
-        snprintf(spec, sizeof spec, spec_fmt, o->max_tokens, d->wv->dim);
-    else
-        snprintf(spec, sizeof spec, spec_fmt, o->max_tokens);
+    if (pretrained) snprintf(spec, sizeof spec, spec_fmt, o->max_tokens, d->wv->dim);
+    else snprintf(spec, sizeof spec, spec_fmt, o->max_tokens);
     sn_model_opts mo;
     memset(&mo, 0, sizeof mo);
     mo.input_rank = 1;
-    mo.input_shape[0] = width;
+    mo.input_shape[0] = (int)sn_vectorizer_output_width(v);
     mo.input_sparse = mode != SN_OUTPUT_INT;
-    mo.seed = o->seed;
-    if ((st = sn_model_init(&m, spec, &mo))) {
-        rc = cli_fail(st, name);
-        goto out;
-    }
-    if (pretrained) {
-        size_t V = sn_vectorizer_vocab_size(v), numel, found = 0;
-        float *emb = sn_model_tensor(m, "embedding", "embeddings", &numel);
-        if (!emb) {
-            rc = cli_fail(SN_ERR_ARG, name);
-            goto out;
-        }
-        const char **vocab = malloc(V * sizeof *vocab);
-        for (size_t i = 0; i < V; i++) vocab[i] = sn_vectorizer_token(v, i);
-        memset(emb, 0, numel * sizeof(float));
-        st = sn_wordvec_to_matrix(d->wv, vocab, V, d->wv->dim, emb, SN_WORDVEC_MISSING_ZERO, NULL, &found);
-        free(vocab);
-        if (st) {
-            rc = cli_fail(st, "pretrained embedding");
-            goto out;
-        }
-        printf("pretrained embedding: %zu of %zu vocabulary rows found (%.1f%% coverage), frozen\n", found, V,
-               100.0 * (double)found / (double)V);
-    }
-    res->params = sn_model_param_count(m, NULL, NULL);
-    printf("model: %s\n", sn_model_spec(m));
-    if (!o->quiet) {
-        char *s = sn_model_summary(m, SN_SUMMARY_KERAS3);
+    mo.seed = o->t.seed;
+    sn_status st;
+    if ((st = sn_model_init(m, spec, &mo))) return cli_fail(st, name);
+    if (pretrained && cl_pretrained(d, *m, v, name)) return 1;
+    *params = sn_model_param_count(*m, NULL, NULL);
+    printf("model: %s\n", sn_model_spec(*m));
+    if (!o->t.quiet) {
+        char *s = sn_model_summary(*m, SN_SUMMARY_KERAS3);
         if (s) fputs(s, stdout);
         free(s);
     }
-    sn_optimizer_cfg oc = o->opt;
+    sn_optimizer_cfg oc = o->t.opt;
     sn_metric_kind mk = SN_METRIC_ACCURACY;
-    if ((st = sn_model_compile(m, &oc, SN_LOSS_BCE, &mk, 1))) {
-        rc = cli_fail(st, name);
-        goto out;
-    }
+    if ((st = sn_model_compile(*m, &oc, SN_LOSS_BCE, &mk, 1))) return cli_fail(st, name);
     void *blob;
     size_t blen;
-    if ((st = sn_vectorizer_save_blob(v, &blob, &blen))) {
-        rc = cli_fail(st, "vectorizer");
-        goto out;
-    }
-    sn_model_set_meta(m, "vectorizer", blob, blen);
+    if ((st = sn_vectorizer_save_blob(v, &blob, &blen))) return cli_fail(st, "vectorizer");
+    sn_model_set_meta(*m, "vectorizer", blob, blen);
     free(blob);
     char classes[256];
     snprintf(classes, sizeof classes, "%s\n%s\n", d->train.class_names[0], d->train.class_names[1]);
-    sn_model_set_meta(m, "classes", classes, strlen(classes));
-    char ck[4096], rs[4096];
-    snprintf(ck, sizeof ck, "%s/%s.seqnn", o->out, name);
-    snprintf(rs, sizeof rs, "%s/%s.resume", o->out, name);
-    sn_fit_opts fo;
-    sn_fit_opts_default(&fo);
-    fo.epochs = o->epochs;
-    fo.batch_size = o->batch;
-    fo.seed = o->seed;
-    fo.val = &va;
-    fo.checkpoint_path = ck;
-    fo.checkpoint_monitor = "val_loss";
-    fo.save_best_only = 1;
-    fo.resume_path = rs;
-    fo.resume = o->resume;
-    fo.early_stopping_patience = o->patience;
-    fo.stop_flag = &cli_stop_flag;
-    cli_progress pg;
-    cli_progress_init(&pg, o->quiet);
-    fo.progress = cli_progress_cb;
-    fo.user = &pg;
-    t0 = sn_time_now();
-    st = sn_model_fit(m, &tr, &fo, &h);
-    res->seconds = sn_time_now() - t0;
-    if (st) {
-        rc = cli_fail(st, name);
-        goto out;
+    sn_model_set_meta(*m, "classes", classes, strlen(classes));
+    return 0;
+}
+
+/* Training and validation accuracy as a PNG in the output directory. */
+static void cl_plot(const cl_opts *o, const char *name, const sn_history *h) {
+    double *ta = cli_history_column(h, "accuracy"), *vb = cli_history_column(h, "val_accuracy");
+    char path[4096], title[128];
+    snprintf(path, sizeof path, "%s/%s_accuracy.png", o->t.out, name);
+    snprintf(title, sizeof title, "%s: training and validation accuracy", name);
+    sn_status st;
+    if (ta && (st = sn_plot_history(path, "accuracy", ta, vb, h->epochs, title))) cli_fail(st, "plot");
+    free(ta);
+    free(vb);
+}
+
+/* One preset (or a custom spec): vectorize, encode, build, train, evaluate
+ * the best-on-validation checkpoint. */
+static int run_preset(cl_data *d, const char *name, const char *spec_fmt, sn_output_mode mode, int ngrams, int pretrained,
+                      double seed_acc, const cl_opts *o, cl_result *res) {
+    memset(res, 0, sizeof *res);
+    snprintf(res->name, sizeof res->name, "%s", name);
+    res->seed_acc = seed_acc;
+    sn_vectorizer *v = NULL;
+    sn_dataset set[3];
+    memset(set, 0, sizeof set);
+    sn_model *m = NULL, *best = NULL;
+    sn_history h = {0};
+    cli_fit_result fr = {0};
+    int rc = cl_vectorizer(d, name, mode, ngrams, o, &v);
+    if (!rc) rc = cl_encode(d, v, mode, set);
+    if (!rc) rc = cl_build(d, v, name, spec_fmt, mode, pretrained, o, &m, &res->params);
+    if (!rc) {
+        rc = cli_fit_best(m, &o->t, name, &set[0], &set[1], &set[2], "accuracy", 0, &best, &h, &fr);
+        res->seconds = fr.seconds;
+        res->epochs_run = fr.epochs_run;
     }
-    res->epochs_run = h.epochs;
-    if ((st = sn_model_load(&best, ck))) {
-        rc = cli_fail(st, "reloading the best checkpoint");
-        goto out;
+    if (!rc) {
+        res->val_acc = 100 * fr.val;
+        res->test_acc = 100 * fr.test;
+        res->best_epoch = fr.best_epoch;
+        printf("%s: best epoch %d, val acc %.2f%%, test acc %.2f%%, %.1f s\n", name, res->best_epoch, res->val_acc,
+               res->test_acc, res->seconds);
+        cli_write_history(&o->t, name, &h, 0);
+        if (!o->t.no_plots) cl_plot(o, name, &h);
     }
-    sn_logs vl, tl;
-    if ((st = sn_model_evaluate(best, &va, o->batch, &vl)) || (st = sn_model_evaluate(best, &te, o->batch, &tl))) {
-        rc = cli_fail(st, "evaluation");
-        goto out;
-    }
-    res->val_acc = 100 * sn_logs_get(&vl, "accuracy");
-    res->test_acc = 100 * sn_logs_get(&tl, "accuracy");
-    double *tmp = malloc((size_t)h.epochs * sizeof(double)), bestv = INFINITY;
-    const double *col = sn_history_column(&h, "val_loss", tmp);
-    for (int e = 0; col && e < h.epochs; e++)
-        if (col[e] < bestv) {
-            bestv = col[e];
-            res->best_epoch = e + 1;
-        }
-    free(tmp);
-    printf("%s: best epoch %d, val acc %.2f%%, test acc %.2f%%, %.1f s\n", name, res->best_epoch, res->val_acc,
-           res->test_acc, res->seconds);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.history.csv", o->out, name);
-    sn_history_write_csv(&h, path);
-    if (o->plots) {
-        double *a = malloc((size_t)h.epochs * sizeof(double)), *b = malloc((size_t)h.epochs * sizeof(double));
-        const double *ta = sn_history_column(&h, "accuracy", a), *vb = sn_history_column(&h, "val_accuracy", b);
-        snprintf(path, sizeof path, "%s/%s_accuracy.png", o->out, name);
-        char title[128];
-        snprintf(title, sizeof title, "%s: training and validation accuracy", name);
-        if (ta && (st = sn_plot_history(path, "accuracy", ta, vb, h.epochs, title))) cli_fail(st, "plot");
-        free(a);
-        free(b);
-    }
-out:
     sn_history_free(&h);
     sn_model_free(m);
     sn_model_free(best);
-    sn_dataset_free(&tr);
-    sn_dataset_free(&va);
-    sn_dataset_free(&te);
+    for (int i = 0; i < 3; i++) sn_dataset_free(&set[i]);
     sn_vectorizer_free(v);
     return rc;
 }
@@ -385,136 +348,109 @@ static int parse_mode(const char *s, sn_output_mode *m) {
     return 0;
 }
 
-int cmd_classify(int argc, char **argv) {
-    cli_opt opts[] = {
-        {"data", 1, "folder with train/ and test/ (pos, neg) or the aclImdb .tar.xz / .tar.gz (default tests/fixtures/imdb_small)", NULL},
-        {"model", 1, "preset (unigram bigram bigram_tfidf onehot_bilstm embedding_bilstm embedding_bilstm_masked pretrained_bilstm), a spec or @file", NULL},
-        {"all", 0, "run every preset and print the seed-style table", NULL},
-        {"models", 1, "with --all: comma-separated subset", NULL},
-        {"epochs", 1, "epochs (default 10, as the seed)", NULL},
-        {"batch-size", 1, "batch size (default 32)", NULL},
-        {"validation-split", 1, "fraction of the training texts kept for validation (default 0.2)", NULL},
-        {"max-tokens", 1, "vocabulary size incl. special tokens (default 20000)", NULL},
-        {"sequence-length", 1, "int mode: tokens kept per review (default 600)", NULL},
-        {"output-mode", 1, "custom spec: int | multi_hot | count | tf_idf (default int)", NULL},
-        {"ngrams", 1, "custom spec: n-gram width (default 1)", NULL},
-        {"strip-html", 0, "replace <br /> by a space before standardization (not Keras)", NULL},
-        {"stem", 0, "Porter-stem tokens (not Keras)", NULL},
-        {"vectors", 1, "pretrained word vectors (word2vec text/binary or GloVe) for pretrained_bilstm", NULL},
-        {"w2v-dim", 1, "Word2Vec dimension when training vectors here (default 100)", NULL},
-        {"w2v-epochs", 1, "Word2Vec epochs (default 5)", NULL},
-        {"limit", 1, "use only N training (and N test) documents (quick runs)", NULL},
-        CLI_OPTIMIZER_OPTS,
-        {"seed", 1, "random seed (default 1337, as the book's split)", NULL},
-        {"out", 1, "output directory (default out/classify)", NULL},
-        {"patience", 1, "early stopping patience on val_loss (default off)", NULL},
-        {"resume", 0, "continue an interrupted run from its .resume file", NULL},
-        {"no-plots", 0, "skip plots", NULL},
-        {"quiet", 0, "no per-epoch progress", NULL},
-        {"help", 0, "show this help", NULL},
-        {NULL, 0, NULL, NULL}};
-    if (cli_parse(argc, argv, 2, opts, "classify")) return 2;
-    if (cli_flag(opts, "help")) {
-        cli_usage(opts, "classify", "[--data PATH] (--model NAME|SPEC | --all) [options]");
-        return 0;
+/* A custom spec is used verbatim: '%' is doubled so that the preset
+ * expansion leaves it as it is. Returns a fresh string or NULL. */
+static char *escape_percent(const char *spec) {
+    char *esc = spec ? malloc(strlen(spec) * 2 + 1) : NULL;
+    if (!esc) return NULL;
+    size_t k = 0;
+    for (const char *q = spec; *q; q++) {
+        if (*q == '%') esc[k++] = '%';
+        esc[k++] = *q;
     }
-    int all = cli_flag(opts, "all");
-    const char *model = cli_get(opts, "model");
-    if (!all && !model) {
-        fprintf(stderr, "seqnn classify: give --model NAME|SPEC or --all (see seqnn classify --help)\n");
+    esc[k] = 0;
+    return esc;
+}
+
+/* --model: a preset by name, else a spec (text or @file) trained in
+ * --output-mode with --ngrams. */
+static int cl_run_one(cl_data *d, const cl_opts *o, cl_result *res) {
+    for (int i = 0; i < N_CPRESETS; i++) {
+        const cpreset *p = &g_cpresets[i];
+        if (!strcmp(p->name, o->t.model))
+            return run_preset(d, p->name, p->spec, p->mode, p->ngrams, p->pretrained, p->seed_acc, o, res);
+    }
+    char *spec = cli_read_spec(o->t.model);
+    sn_output_mode mode = SN_OUTPUT_INT;
+    if (o->output_mode && parse_mode(o->output_mode, &mode)) {
+        fprintf(stderr, "seqnn classify: --output-mode must be int, multi_hot, count or tf_idf\n");
+        free(spec);
         return 2;
     }
-    long epochs, batch, maxtok, seqlen, seed, ngrams, limit, w2vdim, w2vep, patience;
-    double vsplit;
-    if (cli_int(opts, "epochs", 10, 1, 100000, &epochs) || cli_int(opts, "batch-size", 32, 1, 1 << 20, &batch) ||
-        cli_int(opts, "max-tokens", 20000, 3, 1 << 24, &maxtok) || cli_int(opts, "sequence-length", 600, 1, 1 << 20, &seqlen) ||
-        cli_int(opts, "seed", 1337, 0, 0x7fffffffL, &seed) || cli_int(opts, "ngrams", 1, 1, 16, &ngrams) ||
-        cli_int(opts, "limit", 0, 0, 1 << 30, &limit) || cli_int(opts, "w2v-dim", 100, 1, 4096, &w2vdim) ||
-        cli_int(opts, "w2v-epochs", 5, 1, 1000, &w2vep) || cli_int(opts, "patience", -1, -1, 100000, &patience) ||
-        cli_double(opts, "validation-split", 0.2, 0.0, 0.95, &vsplit))
-        return 2;
-    if (vsplit <= 0) {
-        fprintf(stderr, "seqnn classify: --validation-split must be > 0 (the best checkpoint is chosen on validation)\n");
-        return 2;
-    }
-    cl_opts o;
-    memset(&o, 0, sizeof o);
-    o.epochs = (int)epochs;
-    o.batch = (int)batch;
-    o.max_tokens = (int)maxtok;
-    o.seq_len = (int)seqlen;
-    o.seed = (uint64_t)seed;
-    o.out = cli_get(opts, "out") ? cli_get(opts, "out") : "out/classify";
-    o.vectors = cli_get(opts, "vectors");
-    o.quiet = cli_flag(opts, "quiet");
-    o.plots = !cli_flag(opts, "no-plots");
-    o.strip_html = cli_flag(opts, "strip-html");
-    o.stem = cli_flag(opts, "stem");
-    o.w2v_dim = (int)w2vdim;
-    o.w2v_epochs = (int)w2vep;
-    o.resume = cli_flag(opts, "resume");
-    o.patience = (int)patience;
-    if (cli_optimizer(opts, SN_OPT_RMSPROP, &o.opt)) return 2;
-    if (cli_mkdirs(o.out)) {
-        fprintf(stderr, "seqnn classify: cannot create output directory '%s'\n", o.out);
-        return 1;
-    }
-    const char *data = cli_get(opts, "data") ? cli_get(opts, "data") : "tests/fixtures/imdb_small";
-    const char *subset = cli_get(opts, "models");
-    int want_unsup = !o.vectors && ((all && (!subset || strstr(subset, "pretrained"))) ||
-                                    (model && !strcmp(model, "pretrained_bilstm")));
-    cli_install_signals();
-    cl_data d;
-    if (load_data(&d, data, vsplit, o.seed, (size_t)limit, want_unsup)) {
-        cl_free(&d);
-        return 1;
-    }
+    char *esc = escape_percent(spec);
+    int rc = esc ? run_preset(d, "custom", esc, mode, o->ngrams, 0, NAN, o, res) : 1;
+    free(esc);
+    free(spec);
+    return rc;
+}
+
+/* --all (with the --models subset) or the one --model; then the table. */
+static int cl_run(cl_data *d, const cl_opts *o) {
     cl_result res[N_CPRESETS + 1];
     int nres = 0, rc = 0;
-    if (all) {
+    if (o->t.all) {
         for (int i = 0; i < N_CPRESETS && !rc; i++) {
-            if (subset) {
-                char buf[512], key[80];
-                snprintf(buf, sizeof buf, ",%s,", subset);
-                snprintf(key, sizeof key, ",%s,", g_cpresets[i].name);
-                if (!strstr(buf, key)) continue;
-            }
             const cpreset *p = &g_cpresets[i];
-            rc = run_preset(&d, p->name, p->spec, p->mode, p->ngrams, p->pretrained, p->seed_acc, &o, &res[nres]);
+            if (o->t.models && !cli_in_list(o->t.models, p->name)) continue;
+            rc = run_preset(d, p->name, p->spec, p->mode, p->ngrams, p->pretrained, p->seed_acc, o, &res[nres]);
             if (!rc) nres++;
         }
     } else {
-        const cpreset *p = NULL;
-        for (int i = 0; i < N_CPRESETS; i++)
-            if (!strcmp(g_cpresets[i].name, model)) p = &g_cpresets[i];
-        if (p) {
-            rc = run_preset(&d, p->name, p->spec, p->mode, p->ngrams, p->pretrained, p->seed_acc, &o, &res[nres]);
-        } else {
-            char *spec = cli_read_spec(model);
-            sn_output_mode mode = SN_OUTPUT_INT;
-            if (cli_get(opts, "output-mode") && parse_mode(cli_get(opts, "output-mode"), &mode)) {
-                fprintf(stderr, "seqnn classify: --output-mode must be int, multi_hot, count or tf_idf\n");
-                free(spec);
-                cl_free(&d);
-                return 2;
-            }
-            /* A custom spec is used verbatim (no %d expansion). */
-            char *esc = spec ? malloc(strlen(spec) * 2 + 1) : NULL;
-            if (esc) {
-                size_t k = 0;
-                for (const char *q = spec; *q; q++) {
-                    if (*q == '%') esc[k++] = '%';
-                    esc[k++] = *q;
-                }
-                esc[k] = 0;
-            }
-            rc = esc ? run_preset(&d, "custom", esc, mode, (int)ngrams, 0, NAN, &o, &res[nres]) : 1;
-            free(esc);
-            free(spec);
-        }
+        rc = cl_run_one(d, o, &res[0]);
         if (!rc) nres++;
     }
-    if (!rc && nres) rc = write_table(res, nres, o.out, data, &d, o.seed);
+    if (!rc && nres) rc = write_table(res, nres, o->t.out, o->data, d, o->t.seed);
+    return rc;
+}
+
+int cmd_classify(int argc, char **argv) {
+    cl_opts o;
+    memset(&o, 0, sizeof o);
+    cli_opt opts[] = {
+        CLI_STR("data", &o.data, "tests/fixtures/imdb_small",
+                "folder with train/ and test/ (pos, neg) or the aclImdb .tar.xz / .tar.gz (default tests/fixtures/imdb_small)"),
+        CLI_TRAIN_MODEL(&o.t, "preset (unigram bigram bigram_tfidf onehot_bilstm embedding_bilstm embedding_bilstm_masked pretrained_bilstm), a spec or @file"),
+        CLI_TRAIN_ALL(&o.t),
+        CLI_TRAIN_MODELS(&o.t, "with --all: comma-separated subset"),
+        CLI_TRAIN_EPOCHS(&o.t, 10, "epochs (default 10, as the seed)"),
+        CLI_TRAIN_BATCH(&o.t, 32, "batch size (default 32)"),
+        CLI_DOUBLE("validation-split", &o.vsplit, 0.2, 0.0, 0.95, "fraction of the training texts kept for validation (default 0.2)"),
+        CLI_INT("max-tokens", &o.max_tokens, 20000, 3, 1 << 24, "vocabulary size incl. special tokens (default 20000)"),
+        CLI_INT("sequence-length", &o.seq_len, 600, 1, 1 << 20, "int mode: tokens kept per review (default 600)"),
+        CLI_STR("output-mode", &o.output_mode, NULL, "custom spec: int | multi_hot | count | tf_idf (default int)"),
+        CLI_INT("ngrams", &o.ngrams, 1, 1, 16, "custom spec: n-gram width (default 1)"),
+        CLI_FLAG("strip-html", &o.strip_html, "replace <br /> by a space before standardization (not Keras)"),
+        CLI_FLAG("stem", &o.stem, "Porter-stem tokens (not Keras)"),
+        CLI_STR("vectors", &o.vectors, NULL, "pretrained word vectors (word2vec text/binary or GloVe) for pretrained_bilstm"),
+        CLI_INT("w2v-dim", &o.w2v_dim, 100, 1, 4096, "Word2Vec dimension when training vectors here (default 100)"),
+        CLI_INT("w2v-epochs", &o.w2v_epochs, 5, 1, 1000, "Word2Vec epochs (default 5)"),
+        CLI_SIZE("limit", &o.limit, 0, 0, 1 << 30, "use only N training (and N test) documents (quick runs)"),
+        CLI_OPTIMIZER_OPTS,
+        CLI_TRAIN_SEED(&o.t, 1337, "random seed (default 1337, as the book's split)"),
+        CLI_TRAIN_OUT(&o.t, "out/classify"),
+        CLI_TRAIN_PATIENCE(&o.t),
+        CLI_TRAIN_RESUME(&o.t),
+        CLI_TRAIN_NO_PLOTS(&o.t, "skip plots"),
+        CLI_TRAIN_QUIET(&o.t),
+        CLI_HELP,
+        CLI_END};
+    int rc = cli_train_parse(argc, argv, opts, "classify", "[--data PATH] (--model NAME|SPEC | --all) [options]", &o.t);
+    if (rc >= 0) return rc;
+    if (o.vsplit <= 0) {
+        fprintf(stderr, "seqnn classify: --validation-split must be > 0 (the best checkpoint is chosen on validation)\n");
+        return 2;
+    }
+    if (cli_optimizer(opts, SN_OPT_RMSPROP, &o.t.opt)) return 2;
+    if (cli_train_mkout(&o.t, "classify")) return 1;
+    int want_unsup = !o.vectors && ((o.t.all && (!o.t.models || strstr(o.t.models, "pretrained"))) ||
+                                    (o.t.model && !strcmp(o.t.model, "pretrained_bilstm")));
+    cli_install_signals();
+    cl_data d;
+    if (load_data(&d, o.data, o.vsplit, o.t.seed, o.limit, want_unsup)) {
+        cl_free(&d);
+        return 1;
+    }
+    rc = cl_run(&d, &o);
     cl_free(&d);
     return rc;
 }

@@ -6,12 +6,12 @@
 
 int cmd_summary(int argc, char **argv) {
     cli_opt opts[] = {
-        {"model", 1, "model spec text, @file with the spec, or a saved .seqnn model file", NULL},
-        {"input-shape", 1, "input shape without the batch, e.g. 120,14 (not needed for a model file)", NULL},
-        {"sparse", 0, "the input is a sparse bag-of-words vector (width = input shape)", NULL},
-        {"keras2", 0, "print the tf.keras 2 layout (the book's) instead of Keras 3's", NULL},
-        {"help", 0, "show this help", NULL},
-        {NULL, 0, NULL, NULL}};
+        CLI_RAW("model", 1, "model spec text, @file with the spec, or a saved .seqnn model file"),
+        CLI_RAW("input-shape", 1, "input shape without the batch, e.g. 120,14 (not needed for a model file)"),
+        CLI_RAW("sparse", 0, "the input is a sparse bag-of-words vector (width = input shape)"),
+        CLI_RAW("keras2", 0, "print the tf.keras 2 layout (the book's) instead of Keras 3's"),
+        CLI_RAW("help", 0, "show this help"),
+        CLI_END};
     if (cli_parse(argc, argv, 2, opts, "summary")) return 2;
     if (cli_flag(opts, "help")) {
         cli_usage(opts, "summary", "--input-shape 120,14 --model \"lstm(16), dense(1)\"");

@@ -35,6 +35,7 @@ void fc_meta_free(fc_meta *m) {
 
 int fc_meta_decode(fc_meta *m, const void *blob, size_t n, char *err, size_t errn) {
     memset(m, 0, sizeof *m);
+    snprintf(err, errn, "forecast metadata: out of memory"); /* replaced by any other reason */
     char *s = malloc(n + 1);
     if (!s) return -1;
     memcpy(s, blob, n);

@@ -19,10 +19,13 @@ typedef struct fc_meta {
     int lookback;        /* sampled steps in a window */
 } fc_meta;
 
-/* Text blob "seqnn-forecast 1\n" + tab-separated lines. 0 on success. */
+/* Encodes m as a text blob "seqnn-forecast 1\n" + tab-separated lines into
+ * a fresh *blob of *n bytes (free it). Returns 0, or -1 when out of memory. */
 int fc_meta_encode(const fc_meta *m, void **blob, size_t *n);
-/* Parses and validates a blob; returns 0, or -1 with a message in err. */
+/* Parses and validates a blob into *m (every field owned by m: free with
+ * fc_meta_free); returns 0, or -1 with a message in err (m left empty). */
 int fc_meta_decode(fc_meta *m, const void *blob, size_t n, char *err, size_t errn);
+/* Releases what m owns and zeroes it. */
 void fc_meta_free(fc_meta *m);
 
 #endif

@@ -28,7 +28,9 @@ static void usage(void) {
            "  vectorize  adapt a TextVectorization and show vocabulary / encodings\n"
            "  embed      train Word2Vec, load word vectors, query similar words and analogies\n"
            "  version    print the version\n\n"
-           "global: --threads N (or SEQNN_THREADS) sets the thread count; results do not depend on it.\n",
+           "global: --threads N (or SEQNN_THREADS) sets the thread count; results do not depend on it,\n"
+           "        except Word2Vec training (embed --train, and classify's pretrained_bilstm without\n"
+           "        --vectors), which runs Hogwild: reproducible only with --threads 1.\n",
            SEQNN_VERSION);
 }
 

@@ -1,4 +1,5 @@
-/* libFuzzer: the CSV reader on arbitrary bytes (plain text; gzip magic too). */
+/* libFuzzer: the CSV reader on arbitrary bytes (plain text, and through the
+ * stream reader gzip / xz / zip: the corpus seeds each). */
 #include "fuzz_common.h"
 #include "seqnn.h"
 #include "seqnn/data.h"

@@ -1,4 +1,5 @@
-/* libFuzzer: word-vector loaders (auto-detected text / binary / GloVe). */
+/* libFuzzer: word-vector loaders (auto-detected text / binary / GloVe), plain
+ * or compressed (the stream reader; the corpus seeds gzip and xz). */
 #include "fuzz_common.h"
 #include "seqnn.h"
 #include "seqnn/wordvec.h"

@@ -21,7 +21,7 @@ train: core
 data: core
 plot: core
 text: core data
-embed: core text
+embed: core data text
 layers: core spec
 model: core spec layers train
 fit: core spec layers train model data

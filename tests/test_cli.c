@@ -238,3 +238,44 @@ TEST(cli_forecast_short_lstm_training_beats_naive) {
     double naive = atof(q + 7);
     CHECK_MSG(mae < 0.8 * naive, "LSTM test MAE %.3f vs naive %.3f", mae, naive);
 }
+
+static int same_file(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) same = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* "results do not depend on the thread count" must be true of what it
+ * covers: Word2Vec trains Hogwild (lock-free, order-dependent), so the
+ * global help names embed (and classify's self-trained vectors) as the
+ * exception, embed says so in its help and after a run with > 1 thread,
+ * and with --threads 1 two runs give byte-identical vectors. */
+TEST(cli_thread_count_claims_are_true) {
+    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    CHECK(run(g_out, sizeof g_out, "--help") == 0);
+    const char *global = strstr(g_out, "--threads N");
+    CHECK_MSG(global && strstr(global, "embed") && strstr(global, "pretrained_bilstm") && strstr(global, "--threads 1"),
+              "%s", global ? global : g_out);
+    CHECK(run(g_out, sizeof g_out, "embed --help") == 0);
+    CHECK_MSG(strstr(g_out, "Hogwild") && strstr(g_out, "--threads 1"), "%s", g_out);
+    char a[600], b[600], args[2048];
+    snprintf(a, sizeof a, "%s/w2v_a.txt", sn_test_tmpdir());
+    snprintf(b, sizeof b, "%s/w2v_b.txt", sn_test_tmpdir());
+    const char *common = "embed --train tests/fixtures/imdb_small --subdir train --dim 8 --epochs 1 --min-count 2";
+    snprintf(args, sizeof args, "--threads 1 %s --out %s", common, a);
+    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(!strstr(g_out, "reproducible only"));
+    snprintf(args, sizeof args, "--threads 1 %s --out %s", common, b);
+    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(same_file(a, b));
+    snprintf(args, sizeof args, "--threads 2 %s --out %s", common, b);
+    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK_MSG(strstr(g_out, "reproducible only with --threads 1"), "%s", g_out);
+}

@@ -340,3 +340,48 @@ TEST(text_load_truncated_archive_is_an_error) {
     CHECK(c.n == 0);
     remove(path);
 }
+
+/* A failure inside an encoding worker reaches the caller with the worker's
+ * own message (sn_error_last is thread-local: before, the caller only got a
+ * status string), for the smallest failing document whatever the thread
+ * count. The failure here: NULL texts in a hand-modified corpus, which the
+ * workers' encode call refuses. */
+TEST(text_dataset_worker_failure_surfaces_its_message) {
+    sn_text_load_opts o;
+    sn_text_load_opts_default(&o);
+    o.subdir = "train";
+    sn_text_corpus c;
+    CHECK_OK(sn_text_load(&c, sn_test_path("imdb_small"), &o));
+    sn_vectorizer *vi, *vb;
+    sn_vectorizer_opts vo;
+    sn_vectorizer_opts_default(&vo);
+    vo.output_sequence_length = 20;
+    CHECK_OK(sn_vectorizer_init(&vi, &vo));
+    CHECK_OK(sn_vectorizer_adapt(vi, (const char *const *)c.texts, c.n));
+    sn_vectorizer_opts_default(&vo);
+    vo.output_mode = SN_OUTPUT_COUNT;
+    CHECK_OK(sn_vectorizer_init(&vb, &vo));
+    CHECK_OK(sn_vectorizer_adapt(vb, (const char *const *)c.texts, c.n));
+    char *keep[2] = {c.texts[40], c.texts[250]};
+    c.texts[250] = NULL;
+    c.texts[40] = NULL;
+    int threads = sn_threads_get();
+    for (int t = 1; t <= 4; t *= 2) {
+        sn_threads_set(t);
+        sn_dataset ds;
+        sn_status st = sn_text_dataset_int(&ds, vi, &c);
+        const char *m = sn_error_last();
+        CHECK_MSG(st == SN_ERR_ARG && strstr(m, "document 40") && strstr(m, "sn_vectorizer_encode_ids: NULL argument"),
+                  "%d threads: %s (%s)", t, m, sn_status_str(st));
+        st = sn_text_dataset_bag(&ds, vb, &c);
+        m = sn_error_last();
+        CHECK_MSG(st == SN_ERR_ARG && strstr(m, "document 40") && strstr(m, "sn_vectorizer_encode_sparse: NULL argument"),
+                  "%d threads: %s (%s)", t, m, sn_status_str(st));
+    }
+    sn_threads_set(threads);
+    c.texts[40] = keep[0];
+    c.texts[250] = keep[1];
+    sn_vectorizer_free(vi);
+    sn_vectorizer_free(vb);
+    sn_text_corpus_free(&c);
+}

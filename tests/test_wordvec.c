@@ -488,3 +488,79 @@ TEST(word2vec_vocab_and_errors) {
     const char *with_null[2] = {"a b", NULL};
     CHECK(sn_word2vec_train(&wv, with_null, 2, &o, NULL, NULL) == SN_ERR_ARG && strstr(sn_error_last(), "text 1"));
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define FTZ_DAZ 0x8040u /* MXCSR flush-to-zero | denormals-are-zero */
+static unsigned g_csr_inside;
+static sn_status csr_tokenizer(const char *text, sn_word2vec_token_fn emit, void *emit_user, void *tok_user) {
+    (void)tok_user;
+    g_csr_inside = _mm_getcsr();
+    return sn_word2vec_tokenize(text, emit, emit_user, NULL);
+}
+#endif
+
+/* Word2Vec computes with denormals flushed (they cost a micro-code assist
+ * per operand on Intel cores) and gives the caller its own mode back: the
+ * tokenizer, called from inside sn_word2vec_train, sees FTZ and DAZ set
+ * although the caller cleared them, and after the call they are clear again. */
+TEST(word2vec_flushes_denormals_and_restores_the_callers_mode) {
+#if defined(__x86_64__) || defined(__i386__)
+    const char *texts[] = {"the cat sat on the mat", "the dog sat on the log", "a cat and a dog"};
+    sn_word2vec_opts o;
+    sn_word2vec_opts_default(&o);
+    o.dim = 4;
+    o.epochs = 1;
+    o.min_count = 1;
+    o.threads = 1;
+    o.tokenizer = csr_tokenizer;
+    int was = sn_denormals_get();
+    sn_denormals_set(1);
+    unsigned caller = _mm_getcsr();
+    _mm_setcsr(caller & ~FTZ_DAZ);
+    g_csr_inside = 0;
+    sn_wordvec *wv = NULL;
+    sn_status st = sn_word2vec_train(&wv, texts, 3, &o, NULL, NULL);
+    unsigned after = _mm_getcsr();
+    _mm_setcsr(caller);
+    sn_denormals_set(was);
+    CHECK_OK(st);
+    CHECK_MSG((g_csr_inside & FTZ_DAZ) == FTZ_DAZ, "MXCSR inside: %#x", g_csr_inside);
+    CHECK_MSG((after & FTZ_DAZ) == 0, "MXCSR after: %#x", after);
+    sn_wordvec_free(wv);
+#else
+    SKIP("MXCSR (flush-to-zero) is x86 only");
+#endif
+}
+
+/* A truncated .gz is damaged input, not a shorter file: a GloVe file (no
+ * header to count against) whose gzip stream lacks its last bytes must fail
+ * naming the damage, where it used to load as if nothing were missing.
+ * Cut 1: the 4-byte size trailer only (every record decodes); cut 2: half. */
+TEST(wordvec_truncated_gzip_is_an_error) {
+    const char *p = tmp_path("cut.glove.txt.gz");
+    gzFile gz = gzopen(p, "wb9");
+    CHECK(gz);
+    for (int i = 0; i < 2000; i++) gzprintf(gz, "w%d %d.25 %d.5 -%d.75\n", i, i, i % 13, i % 7);
+    CHECK(gzclose(gz) == Z_OK);
+    FILE *fp = fopen(p, "rb");
+    CHECK(fp);
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    CHECK(n > 1000 && n < sizeof buf);
+    const size_t cut[2] = {n - 4, n / 2};
+    for (int k = 0; k < 2; k++) {
+        fp = fopen(p, "wb");
+        CHECK(fp);
+        fwrite(buf, 1, cut[k], fp);
+        fclose(fp);
+        sn_wordvec *wv = (sn_wordvec *)1;
+        sn_status st = sn_wordvec_load(&wv, p, SN_WORDVEC_GLOVE, 0);
+        CHECK_MSG(st == SN_ERR_FORMAT && strstr(sn_error_last(), "cut.glove.txt.gz") &&
+                      strstr(sn_error_last(), "truncated"),
+                  "cut %d: %s (%s)", k, sn_error_last(), sn_status_str(st));
+        CHECK(wv == NULL);
+        if (st == SN_OK) sn_wordvec_free(wv);
+    }
+}

@@ -86,7 +86,8 @@ typedef struct sn_table {
 
 /* Reads a CSV file into `out`. Compression is detected by magic bytes: plain,
  * gzip (zlib), and through libarchive zip (the first ".csv" entry, as in
- * Keras's jena_climate_2009_2016.csv.zip), xz, bzip2, zstd.
+ * Keras's jena_climate_2009_2016.csv.zip), xz, bzip2, zstd — the library's
+ * one stream reader, shared with the text and word-vector loaders.
  * The file is streamed (peak memory is the table plus a 4 MiB window).
  * Line 1 is the header (fields may be "quoted"; a UTF-8 BOM is skipped; an
  * empty name becomes "column N"); with columns == NULL, a column whose first
@@ -94,8 +95,9 @@ typedef struct sn_table {
  * blank lines are skipped; CRLF is accepted. Fields are parsed as decimal
  * numbers exactly as strtod would (a fast exact path for short decimals).
  * Errors (out is left zeroed, nothing leaks), e.g.:
- *   SN_ERR_IO      cannot open / read / decompress
- *   SN_ERR_FORMAT  "f.csv:7:21: cannot parse "1.2x" as a number in column "T (degC)""
+ *   SN_ERR_IO      cannot open (missing file, a directory) / read
+ *   SN_ERR_FORMAT  corrupt or truncated compressed data, a zip without a .csv,
+ *                  "f.csv:7:21: cannot parse "1.2x" as a number in column "T (degC)""
  *                  "f.csv:9: expected 15 fields, found 14"
  *                  "f.csv:12:1: timestamp 2009-01-01 00:10:00 repeats line 11 ..."
  *                  empty file, header only, line longer than 1 MiB, unterminated quote,
@@ -265,6 +267,7 @@ SN_API sn_status sn_ts_protocol_from_durations(sn_ts_protocol *p, size_t n_rows,
                                         int64_t horizon_s, int64_t sampling_s, double train_frac,
                                         double val_frac);
 
+/* Releases the three window sets and zeroes p (a zeroed p is fine). */
 SN_API void sn_ts_protocol_free(sn_ts_protocol *p);
 
 /* ======================================================================

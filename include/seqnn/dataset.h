@@ -43,7 +43,9 @@ typedef struct sn_dataset {
 SN_API void sn_dataset_free(sn_dataset *d);
 
 /* A dataset over caller-owned row-major arrays x (n, x_numel) and
- * y (n, y_numel). The arrays must outlive the dataset (not copied). */
+ * y (n, y_numel) (y may be NULL: no targets). The arrays must outlive the
+ * dataset (not copied). Errors: SN_ERR_ARG for NULL out / x, n == 0 or
+ * x_numel == 0; SN_ERR_NOMEM. Free with sn_dataset_free. */
 SN_API sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y, size_t n, size_t x_numel,
                                  size_t y_numel);
 

@@ -1,5 +1,5 @@
 /* Word embeddings: loaders / savers for the word2vec (text and binary) and
- * GloVe formats, gzip'd or not; copying vectors into an Embedding weight for a
+ * GloVe formats, compressed or not; copying vectors into an Embedding weight for a
  * vocabulary; a Word2Vec trainer (skip-gram with negative sampling, Mikolov et
  * al. 2013, following the original word2vec.c); cosine neighbours and
  * 3CosAdd analogies.
@@ -24,8 +24,7 @@ typedef struct sn_wordvec {
     int dim;       /* D, > 0 */
     char **words;  /* (n) NUL-terminated, distinct, non-empty, no whitespace */
     float *vecs;   /* (n, D) row-major: row i is the vector of words[i] */
-    size_t *index; /* private: open-addressing hash word -> row + 1 (0 = empty) */
-    size_t index_cap; /* private: power of two >= 2n */
+    void *index;   /* private: word -> row (the library's string table); NULL: lookups find nothing */
 } sn_wordvec;
 
 typedef enum sn_wordvec_format {
@@ -55,14 +54,17 @@ SN_API const float *sn_wordvec_get(const sn_wordvec *wv, const char *word);
 
 /* Loads a vector file. `fmt` may be SN_WORDVEC_AUTO: a first line of exactly
  * two integers "N D" means word2vec (binary when the first record after it is
- * not a text line of a word and D numbers), otherwise GloVe. gzip'd files are
- * read transparently (zlib), whatever their name. max_words > 0 keeps only
- * the first max_words words (files are usually sorted by frequency).
+ * not a text line of a word and D numbers), otherwise GloVe. Compressed files
+ * are read transparently whatever their name, by their magic bytes: gzip,
+ * xz, bzip2, zstd, or the first file of a zip (the reader sn_csv_read uses).
+ * max_words > 0 keeps only the first max_words words (files are usually
+ * sorted by frequency).
  * Errors (message names path:line, or path:byte offset for binary records):
  *  SN_ERR_IO      cannot open / read;
- *  SN_ERR_FORMAT  empty file; bad header; a header claiming more values than
- *                 the file size can hold (checked before any allocation, so a
- *                 forged "2^20 2^20" header fails fast); a line with the wrong
+ *  SN_ERR_FORMAT  empty file; corrupt or truncated compressed data; bad
+ *                 header; a header claiming more values than the file size
+ *                 can hold (plain and gzip files: checked before any
+ *                 allocation, so a forged "2^20 2^20" header fails fast); a line with the wrong
  *                 number of values; a field that is not a number; a line
  *                 longer than SN_WORDVEC_MAX_LINE; a truncated binary record;
  *                 fewer (or, in text, more) records than the header says;

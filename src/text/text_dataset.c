@@ -5,6 +5,7 @@
  *   bag: CSR (row_ptr (n+1), col, val), fill builds a batch CSR it owns. */
 #include <string.h>
 #include "core/internal.h"
+#include "core/par_error.h"
 #include "seqnn/text.h"
 
 typedef struct int_ctx {
@@ -117,19 +118,14 @@ static float *copy_labels(const sn_text_corpus *c) {
     return l;
 }
 
-/* Records the first failing document (smallest index, so the report does
- * not depend on the thread schedule). */
-static void note_fail(size_t *first, sn_status *fst, size_t i, sn_status st) {
-#pragma omp critical(sn_text_dataset_fail)
-    {
-        if (i < *first) {
-            *first = i;
-            *fst = st;
-        }
-    }
+/* The workers' first failure (smallest document index) on the calling
+ * thread, its message prefixed with the function and the document. */
+static sn_status doc_error(const sn_par_error *pe, const char *fn, const sn_text_corpus *c) {
+    sn_status st = sn_par_error_raise(pe);
+    return sn_error_prefix(st, "%s: encoding document %zu (%s)", fn, pe->index, c->paths ? c->paths[pe->index] : "?");
 }
 
-sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+static sn_status sn_text_dataset_int_work(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
     if (!out) return sn_error(SN_ERR_ARG, "sn_text_dataset_int: NULL output");
     memset(out, 0, sizeof *out);
     sn_status st = check_corpus(v, c);
@@ -147,20 +143,24 @@ sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_
         int_destroy(ctx);
         return SN_ERR_NOMEM;
     }
-    size_t first = SIZE_MAX;
-    sn_status fst = SN_OK;
+    sn_par_error pe;
+    sn_par_error_init(&pe);
     long long n = (long long)c->n;
-#pragma omp parallel for schedule(dynamic, 32) num_threads(sn_threads_get())
-    for (long long i = 0; i < n; i++) {
-        size_t cnt = 0;
-        sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
-        if (s != SN_OK) note_fail(&first, &fst, (size_t)i, s);
-        /* rows were zeroed by calloc: shorter texts stay 0-padded at the end */
+#pragma omp parallel num_threads(sn_threads_get())
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(dynamic, 32)
+        for (long long i = 0; i < n; i++) {
+            size_t cnt = 0;
+            sn_status s = sn_vectorizer_encode_ids(v, c->texts[i], ctx->ids + (size_t)i * ctx->L, ctx->L, &cnt);
+            if (s != SN_OK) sn_par_error_note(&pe, (size_t)i, s);
+            /* rows were zeroed by calloc: shorter texts stay 0-padded at the end */
+        }
+        sn_fp_leave(fp);
     }
-    if (first != SIZE_MAX) {
+    if (sn_par_error_any(&pe)) {
         int_destroy(ctx);
-        return sn_error(fst, "sn_text_dataset_int: encoding document %zu (%s) failed: %s", first,
-                        c->paths ? c->paths[first] : "?", sn_status_str(fst));
+        return doc_error(&pe, "sn_text_dataset_int", c);
     }
     out->n = c->n;
     out->x_numel = ctx->L;
@@ -172,7 +172,92 @@ sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_
     return SN_OK;
 }
 
-sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+sn_status sn_text_dataset_int(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_text_dataset_int_work(out, v, c);
+    sn_fp_leave(fp);
+    return st;
+}
+
+/* A worker's scratch for one document's sparse encoding. */
+typedef struct bag_scratch {
+    int32_t *ti;
+    float *tv;
+    size_t cap;
+} bag_scratch;
+
+/* Document `text` into fresh exact-size arrays *col / *val (NULL when it
+ * has no non-zero), growing the scratch when the document needs more. */
+static sn_status encode_bag(const sn_vectorizer *v, const char *text, bag_scratch *w, int32_t **col, float **val,
+                            size_t *nnz) {
+    *nnz = 0;
+    sn_status s = (w->ti && w->tv) ? sn_vectorizer_encode_sparse(v, text, w->ti, w->tv, w->cap, nnz) : SN_ERR_NOMEM;
+    if (s == SN_ERR_SHAPE) {
+        w->cap = *nnz;
+        free(w->ti);
+        free(w->tv);
+        w->ti = sn_malloc(w->cap, sizeof *w->ti);
+        w->tv = sn_malloc(w->cap, sizeof *w->tv);
+        s = (w->ti && w->tv) ? sn_vectorizer_encode_sparse(v, text, w->ti, w->tv, w->cap, nnz) : SN_ERR_NOMEM;
+    }
+    if (s != SN_OK || !*nnz) return s;
+    *col = sn_malloc(*nnz, sizeof **col);
+    *val = sn_malloc(*nnz, sizeof **val);
+    if (!*col || !*val) return SN_ERR_NOMEM;
+    memcpy(*col, w->ti, *nnz * sizeof *w->ti);
+    memcpy(*val, w->tv, *nnz * sizeof *w->tv);
+    return SN_OK;
+}
+
+/* Phase 1, in parallel: each document into its own arrays dcol[i] /
+ * dval[i], its non-zero count into row_ptr[i + 1]; failures into pe. */
+static void encode_bags(const sn_vectorizer *v, const sn_text_corpus *c, int32_t **dcol, float **dval,
+                        int64_t *row_ptr, sn_par_error *pe) {
+    long long n = (long long)c->n;
+#pragma omp parallel num_threads(sn_threads_get())
+    {
+        sn_fp_state fp = sn_fp_enter();
+        /* sn_malloc: a failure leaves the worker's message for sn_par_error_note */
+        bag_scratch w = {sn_malloc(1024, sizeof(int32_t)), sn_malloc(1024, sizeof(float)), 1024};
+#pragma omp for schedule(dynamic, 32)
+        for (long long i = 0; i < n; i++) {
+            size_t nnz;
+            sn_status s = encode_bag(v, c->texts[i], &w, &dcol[i], &dval[i], &nnz);
+            if (s != SN_OK) sn_par_error_note(pe, (size_t)i, s);
+            else row_ptr[i + 1] = (int64_t)nnz;
+        }
+        free(w.ti);
+        free(w.tv);
+        sn_fp_leave(fp);
+    }
+}
+
+/* Phase 2: the per-document arrays concatenated in document order into the
+ * CSR storage of ctx (when ok), and released. Returns whether it worked. */
+static int concat_bags(bag_ctx *ctx, int32_t **dcol, float **dval, size_t n, int ok) {
+    size_t total = 0;
+    if (ok) {
+        for (size_t i = 0; i < n; i++) {
+            total += (size_t)ctx->row_ptr[i + 1];
+            ctx->row_ptr[i + 1] = (int64_t)total;
+        }
+        ctx->col = sn_malloc(SN_MAX(total, 1), sizeof *ctx->col);
+        ctx->val = sn_malloc(SN_MAX(total, 1), sizeof *ctx->val);
+        ok = ctx->col && ctx->val;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ok && dcol[i]) {
+            size_t s = (size_t)ctx->row_ptr[i], k = (size_t)ctx->row_ptr[i + 1] - s;
+            memcpy(ctx->col + s, dcol[i], k * sizeof *dcol[i]);
+            memcpy(ctx->val + s, dval[i], k * sizeof *dval[i]);
+        }
+        free(dcol[i]);
+        free(dval[i]);
+    }
+    return ok;
+}
+
+static sn_status sn_text_dataset_bag_work(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
     if (!out) return sn_error(SN_ERR_ARG, "sn_text_dataset_bag: NULL output");
     memset(out, 0, sizeof *out);
     sn_status st = check_corpus(v, c);
@@ -188,76 +273,16 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     ctx->row_ptr = sn_calloc(c->n + 1, sizeof *ctx->row_ptr);
     int32_t **dcol = sn_calloc(c->n, sizeof *dcol);
     float **dval = sn_calloc(c->n, sizeof *dval);
-    if (!ctx->labels || !ctx->row_ptr || !dcol || !dval) {
-        free(dcol);
-        free(dval);
-        bag_destroy(ctx);
-        return SN_ERR_NOMEM;
-    }
-    size_t first = SIZE_MAX;
-    sn_status fst = SN_OK;
-    long long n = (long long)c->n;
-    /* phase 1: each document into its own exact-size arrays */
-#pragma omp parallel num_threads(sn_threads_get())
-    {
-        size_t cap = 1024;
-        int32_t *ti = malloc(cap * sizeof *ti);
-        float *tv = malloc(cap * sizeof *tv);
-#pragma omp for schedule(dynamic, 32)
-        for (long long i = 0; i < n; i++) {
-            size_t nnz = 0;
-            sn_status s = (ti && tv) ? sn_vectorizer_encode_sparse(v, c->texts[i], ti, tv, cap, &nnz) : SN_ERR_NOMEM;
-            if (s == SN_ERR_SHAPE) {
-                cap = nnz;
-                free(ti);
-                free(tv);
-                ti = malloc(cap * sizeof *ti);
-                tv = malloc(cap * sizeof *tv);
-                s = (ti && tv) ? sn_vectorizer_encode_sparse(v, c->texts[i], ti, tv, cap, &nnz) : SN_ERR_NOMEM;
-            }
-            if (s == SN_OK && nnz) {
-                dcol[i] = malloc(nnz * sizeof **dcol);
-                dval[i] = malloc(nnz * sizeof **dval);
-                if (!dcol[i] || !dval[i]) s = SN_ERR_NOMEM;
-                else {
-                    memcpy(dcol[i], ti, nnz * sizeof *ti);
-                    memcpy(dval[i], tv, nnz * sizeof *tv);
-                }
-            }
-            if (s != SN_OK) note_fail(&first, &fst, (size_t)i, s);
-            else ctx->row_ptr[i + 1] = (int64_t)nnz;
-        }
-        free(ti);
-        free(tv);
-    }
-    /* phase 2: concatenate in document order */
-    size_t total = 0;
-    if (first == SIZE_MAX) {
-        for (size_t i = 0; i < c->n; i++) {
-            total += (size_t)ctx->row_ptr[i + 1];
-            ctx->row_ptr[i + 1] = (int64_t)total;
-        }
-        ctx->col = sn_malloc(SN_MAX(total, 1), sizeof *ctx->col);
-        ctx->val = sn_malloc(SN_MAX(total, 1), sizeof *ctx->val);
-        if (!ctx->col || !ctx->val) {
-            first = 0;
-            fst = SN_ERR_NOMEM;
-        }
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        if (first == SIZE_MAX && dcol[i]) {
-            size_t s = (size_t)ctx->row_ptr[i], k = (size_t)ctx->row_ptr[i + 1] - s;
-            memcpy(ctx->col + s, dcol[i], k * sizeof *dcol[i]);
-            memcpy(ctx->val + s, dval[i], k * sizeof *dval[i]);
-        }
-        free(dcol[i]);
-        free(dval[i]);
-    }
+    int ok = ctx->labels && ctx->row_ptr && dcol && dval;
+    sn_par_error pe;
+    sn_par_error_init(&pe);
+    if (ok) encode_bags(v, c, dcol, dval, ctx->row_ptr, &pe);
+    if (dcol && dval) ok = concat_bags(ctx, dcol, dval, c->n, ok && !sn_par_error_any(&pe));
     free(dcol);
     free(dval);
-    if (first != SIZE_MAX) {
+    if (!ok) {
         bag_destroy(ctx);
-        return sn_error(fst, "sn_text_dataset_bag: encoding document %zu failed: %s", first, sn_status_str(fst));
+        return sn_par_error_any(&pe) ? doc_error(&pe, "sn_text_dataset_bag", c) : SN_ERR_NOMEM;
     }
     out->n = c->n;
     out->x_numel = ctx->width;
@@ -267,4 +292,11 @@ sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_
     out->fill = bag_fill;
     out->destroy = bag_destroy;
     return SN_OK;
+}
+
+sn_status sn_text_dataset_bag(sn_dataset *out, const sn_vectorizer *v, const sn_text_corpus *c) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_text_dataset_bag_work(out, v, c);
+    sn_fp_leave(fp);
+    return st;
 }

@@ -12,13 +12,12 @@
  * validation), NUL bytes become ' ' so texts are C strings, files over the
  * size cap are an error by default (or skipped / truncated on request). */
 #define _DEFAULT_SOURCE
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "core/internal.h"
+#include "data/stream.h"
 #include "seqnn/text.h"
 
 #define SN_TEXT_DEFAULT_CAP ((size_t)10 << 20)
@@ -289,69 +288,17 @@ static const char *norm_member(const char *p, char *buf, size_t cap) {
     return buf;
 }
 
-/* Reads the current member's data into a fresh buffer, stopping after cap+1
- * bytes (so oversize is detectable without reading a huge member). */
-static sn_status read_member(struct archive *a, const char *where, size_t cap, char **out, size_t *len) {
-    size_t n = 0, alloc = 4096;
-    char *buf = sn_malloc(alloc, 1);
-    if (!buf) return SN_ERR_NOMEM;
-    for (;;) {
-        if (n + 1 >= alloc) {
-            if (alloc > cap + 2) break;
-            size_t na = alloc * 2;
-            char *p = sn_realloc(buf, na, 1);
-            if (!p) {
-                free(buf);
-                return SN_ERR_NOMEM;
-            }
-            buf = p;
-            alloc = na;
-        }
-        size_t want = alloc - 1 - n;
-        if (want > cap + 1 - n) want = cap + 1 - n;
-        if (want == 0) break;
-        la_ssize_t got = archive_read_data(a, buf + n, want);
-        if (got < 0) {
-            sn_status st = sn_error(SN_ERR_IO, "%s: %s", where, archive_error_string(a));
-            free(buf);
-            return st;
-        }
-        if (got == 0) break;
-        n += (size_t)got;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return SN_OK;
-}
-
 static sn_status load_archive(request *rq, int nr, const char *path) {
-    struct archive *a = archive_read_new();
-    if (!a) return sn_error(SN_ERR_NOMEM, "%s: archive_read_new failed", path);
-    archive_read_support_filter_all(a);
-    archive_read_support_format_all(a);
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-        sn_status st = sn_error(SN_ERR_IO, "%s: %s", path, archive_error_string(a));
-        archive_read_free(a);
-        return st;
-    }
-    sn_status st = SN_OK;
-    struct archive_entry *ae;
+    sn_stream a;
+    sn_status st = sn_archive_open(&a, path);
+    if (st != SN_OK) return st;
     char nb[4096], where[4600];
     for (;;) {
-        int rc = archive_read_next_header(a, &ae);
-        if (rc == ARCHIVE_EOF) break;
-        if (rc == ARCHIVE_WARN) rc = ARCHIVE_OK;
-        if (rc != ARCHIVE_OK) {
-            st = sn_error(SN_ERR_FORMAT, "%s: %s", path, archive_error_string(a));
-            break;
-        }
-        const char *raw = archive_entry_pathname(ae);
+        const char *raw = NULL;
+        int is_dir, is_reg, got;
+        if ((st = sn_archive_next(&a, &raw, &is_dir, &is_reg, &got)) != SN_OK || !got) break;
         if (!raw) continue;
         const char *m = norm_member(raw, nb, sizeof nb);
-        mode_t type = archive_entry_filetype(ae);
-        int is_dir = type == AE_IFDIR;
-        int is_reg = type == AE_IFREG;
         char *data = NULL;
         size_t dlen = 0;
         for (int q = 0; q < nr && st == SN_OK; q++) {
@@ -390,7 +337,7 @@ static sn_status load_archive(request *rq, int nr, const char *path) {
                 /* read once at the largest cap any request needs */
                 size_t cap = 0;
                 for (int j = 0; j < nr; j++) cap = SN_MAX(cap, rq[j].max_bytes);
-                st = read_member(a, where, cap, &data, &dlen);
+                st = sn_stream_read_all(&a, cap, &data, &dlen);
                 if (st != SN_OK) break;
                 clean_nul(data, dlen);
             }
@@ -408,48 +355,20 @@ static sn_status load_archive(request *rq, int nr, const char *path) {
         free(data);
         if (st != SN_OK) break;
     }
-    archive_read_free(a);
+    sn_stream_close(&a);
     return st;
 }
 
 /* ---- directory reading ---- */
 
+/* The first cap + 1 bytes of file fp, as they are on disk. */
 static sn_status read_file_capped(const char *fp, size_t cap, char **out, size_t *len) {
-    FILE *f = fopen(fp, "rb");
-    if (!f) return sn_error(SN_ERR_IO, "%s: cannot open: %s", fp, strerror(errno));
-    size_t n = 0, alloc = 4096;
-    char *buf = sn_malloc(alloc, 1);
-    sn_status st = buf ? SN_OK : SN_ERR_NOMEM;
-    while (st == SN_OK) {
-        if (n + 1 >= alloc) {
-            if (alloc > cap + 2) break;
-            char *p = sn_realloc(buf, alloc * 2, 1);
-            if (!p) {
-                st = SN_ERR_NOMEM;
-                break;
-            }
-            buf = p;
-            alloc *= 2;
-        }
-        size_t want = alloc - 1 - n;
-        if (want > cap + 1 - n) want = cap + 1 - n;
-        if (want == 0) break;
-        size_t got = fread(buf + n, 1, want, f);
-        n += got;
-        if (got < want) {
-            if (ferror(f)) st = sn_error(SN_ERR_IO, "%s: read error", fp);
-            break;
-        }
-    }
-    fclose(f);
-    if (st != SN_OK) {
-        free(buf);
-        return st;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return SN_OK;
+    sn_stream s;
+    sn_stream_opts o = {1, NULL, 0};
+    sn_status st = sn_stream_open(&s, fp, &o);
+    if (st == SN_OK) st = sn_stream_read_all(&s, cap, out, len);
+    sn_stream_close(&s);
+    return st;
 }
 
 /* dst = a "/" b; an error naming the path when it does not fit. */

@@ -5,170 +5,25 @@
  * code points / none) -> [Porter stem] -> n-grams of widths 1..N (unigrams
  * first, each width in text order, words joined by one space).
  *
- * Vocabulary: an open-addressing hash table (linear probing, power-of-two
- * size, load <= 1/2) keyed by a 64-bit FNV-1a hash with a murmur finalizer;
- * token bytes live in one growable arena addressed by offsets, so growing
- * the arena never invalidates entries. */
+ * Vocabulary and adapt counts: the library's string table (core/strtab.h),
+ * whose entries carry a count and two free words (here: document frequency
+ * and the last document counted). */
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
+#include "core/buf.h"
 #include "core/internal.h"
+#include "core/par_error.h"
+#include "core/strtab.h"
+#include "text/tokenize.h"
+#include "text/vectorizer_internal.h"
 #include "seqnn/text.h"
 
-#define UNK "[UNK]"
+#define UNK SN_VEC_UNK
 #define MAX_NGRAMS 16
-#define BLOB_VERSION 1u
-#define BLOB_NFIELDS 10u
-
-/* ---------------------------------------------------------------------
- * Hash table of byte strings -> dense ids 0..n-1
- * --------------------------------------------------------------------- */
-
-/* One entry: everything a lookup or a count update touches sits in one
- * 64-byte record, including the first HENT_INLINE token bytes, so a hit on
- * a short token costs one cache miss for the slot and one for the entry
- * (the arena is only read for longer tokens). */
-#define HENT_INLINE 28
-typedef struct hent {
-    uint64_t hash;
-    uint64_t count;   /* adapt: total occurrences */
-    uint64_t off;     /* token bytes at arena + off */
-    uint32_t len;
-    uint32_t df;      /* adapt: documents containing the token */
-    uint32_t last;    /* adapt: last document (1-based) counted in df */
-    char inl[HENT_INLINE]; /* first bytes of the token */
-} hent;
-
-typedef struct htab {
-    uint64_t *slots;   /* (mask+1): 0 = empty, else (hash high 32 bits << 32) | (id + 1) */
-    size_t mask;
-    size_t n;          /* entries */
-    size_t cap;        /* entry capacity */
-    hent *e;           /* (cap) */
-    char *arena;       /* token bytes, each followed by NUL */
-    size_t alen, acap;
-} htab;
-
-static uint64_t hash_bytes(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
-static void htab_free(htab *t) {
-    free(t->slots);
-    free(t->e);
-    free(t->arena);
-    memset(t, 0, sizeof *t);
-}
-
-static sn_status htab_init(htab *t, size_t expect) {
-    memset(t, 0, sizeof *t);
-    size_t s = 64;
-    while (s < 2 * expect) s *= 2;
-    t->slots = sn_calloc(s, sizeof *t->slots);
-    if (!t->slots) return SN_ERR_NOMEM;
-    t->mask = s - 1;
-    return SN_OK;
-}
-
-static int64_t htab_find_h(const htab *t, const char *s, size_t n, uint64_t h) {
-    if (!t->slots) return -1;
-    uint64_t tag = h >> 32;
-    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t sl = t->slots[i];
-        if (!sl) return -1;
-        if ((sl >> 32) == tag) {
-            size_t id = (size_t)(sl & 0xffffffffu) - 1;
-            const hent *e = &t->e[id];
-            if (e->len == n && memcmp(e->inl, s, SN_MIN(n, (size_t)HENT_INLINE)) == 0 &&
-                (n <= HENT_INLINE || memcmp(t->arena + e->off + HENT_INLINE, s + HENT_INLINE, n - HENT_INLINE) == 0))
-                return (int64_t)id;
-        }
-    }
-}
-
-static sn_status htab_grow(htab *t) {
-    size_t s = (t->mask + 1) * 2;
-    uint64_t *ns = sn_calloc(s, sizeof *ns);
-    if (!ns) return SN_ERR_NOMEM;
-    for (size_t id = 0; id < t->n; id++) {
-        uint64_t h = t->e[id].hash;
-        size_t i = (size_t)h & (s - 1);
-        while (ns[i]) i = (i + 1) & (s - 1);
-        ns[i] = ((h >> 32) << 32) | (uint64_t)(id + 1);
-    }
-    free(t->slots);
-    t->slots = ns;
-    t->mask = s - 1;
-    return SN_OK;
-}
-
-/* Returns the id of s with hash h (inserting it, zero counts, if new) or
- * -1 on allocation failure. */
-static int64_t htab_put_h(htab *t, const char *s, size_t n, uint64_t h, int *fresh) {
-    int64_t id = htab_find_h(t, s, n, h);
-    *fresh = 0;
-    if (id >= 0) return id;
-    if (n > 0xffffffffu || t->n >= 0x7fffffffu) {
-        sn_error(SN_ERR_NOMEM, "vocabulary: token or table too large");
-        return -1;
-    }
-    if (2 * (t->n + 1) > t->mask + 1 && htab_grow(t) != SN_OK) return -1;
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? 2 * t->cap : 1024;
-        hent *ne = sn_realloc(t->e, nc, sizeof *ne);
-        if (!ne) return -1;
-        t->e = ne;
-        t->cap = nc;
-    }
-    if (t->alen + n + 1 > t->acap) {
-        size_t na = t->acap ? t->acap : 1 << 16;
-        while (na < t->alen + n + 1) na *= 2;
-        char *a = sn_realloc(t->arena, na, 1);
-        if (!a) return -1;
-        t->arena = a;
-        t->acap = na;
-    }
-    size_t nid = t->n++;
-    memcpy(t->arena + t->alen, s, n);
-    t->arena[t->alen + n] = 0;
-    hent *e = &t->e[nid];
-    memset(e, 0, sizeof *e);
-    memcpy(e->inl, s, SN_MIN(n, (size_t)HENT_INLINE));
-    e->off = t->alen;
-    e->len = (uint32_t)n;
-    e->hash = h;
-    t->alen += n + 1;
-    size_t i = (size_t)h & t->mask;
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    t->slots[i] = ((h >> 32) << 32) | (uint64_t)(nid + 1);
-    *fresh = 1;
-    return (int64_t)nid;
-}
-
-static int64_t htab_put(htab *t, const char *s, size_t n, int *fresh) {
-    return htab_put_h(t, s, n, hash_bytes(s, n), fresh);
-}
 
 /* ---------------------------------------------------------------------
  * The vectorizer
  * --------------------------------------------------------------------- */
-
-struct sn_vectorizer {
-    sn_vectorizer_opts o;
-    htab vocab;    /* learned tokens; id = position in the learned list */
-    float *idf;    /* (vocab.n) tf_idf weights, or NULL */
-    float oov_idf; /* idf of the OOV slot (mean of the learned idfs) */
-};
 
 void sn_vectorizer_opts_default(sn_vectorizer_opts *o) {
     memset(o, 0, sizeof *o);
@@ -178,7 +33,7 @@ void sn_vectorizer_opts_default(sn_vectorizer_opts *o) {
     o->output_mode = SN_OUTPUT_INT;
 }
 
-static sn_status check_opts(const sn_vectorizer_opts *o) {
+sn_status sn_vectorizer_check_opts(const sn_vectorizer_opts *o) {
     if ((unsigned)o->standardize > SN_STANDARDIZE_NONE)
         return sn_error(SN_ERR_ARG, "vectorizer: invalid standardize %d", (int)o->standardize);
     if ((unsigned)o->split > SN_SPLIT_NONE) return sn_error(SN_ERR_ARG, "vectorizer: invalid split %d", (int)o->split);
@@ -213,7 +68,7 @@ sn_status sn_vectorizer_init(sn_vectorizer **out, const sn_vectorizer_opts *opts
     sn_vectorizer_opts d;
     sn_vectorizer_opts_default(&d);
     if (!opts) opts = &d;
-    sn_status st = check_opts(opts);
+    sn_status st = sn_vectorizer_check_opts(opts);
     if (st != SN_OK) return st;
     sn_vectorizer *v = sn_calloc(1, sizeof *v);
     if (!v) return SN_ERR_NOMEM;
@@ -226,7 +81,7 @@ const sn_vectorizer_opts *sn_vectorizer_get_opts(const sn_vectorizer *v) { retur
 
 void sn_vectorizer_free(sn_vectorizer *v) {
     if (!v) return;
-    htab_free(&v->vocab);
+    sn_strtab_free(&v->vocab);
     free(v->idf);
     free(v);
 }
@@ -248,11 +103,11 @@ const char *sn_vectorizer_token(const sn_vectorizer *v, size_t i) {
     if (sp == 2 && i == 0) return "";
     if (i == sp - 1) return UNK;
     if (i < sp || i - sp >= v->vocab.n) return NULL;
-    return v->vocab.arena + v->vocab.e[i - sp].off;
+    return v->vocab.arena.p + v->vocab.e[i - sp].off;
 }
 
 static int32_t lookup_n(const sn_vectorizer *v, const char *s, size_t n) {
-    int64_t id = htab_find_h(&v->vocab, s, n, hash_bytes(s, n));
+    int64_t id = sn_strtab_find_h(&v->vocab, s, n, sn_strtab_hash(s, n));
     if (id < 0) return n_special(v) - 1; /* OOV */
     return (int32_t)id + n_special(v);
 }
@@ -274,115 +129,13 @@ float sn_vectorizer_idf(const sn_vectorizer *v, size_t i) {
  * Standardization
  * --------------------------------------------------------------------- */
 
-/* The 32 ASCII punctuation characters of Keras's DEFAULT_STRIP_REGEX. */
-static int is_punct(unsigned char c) {
-    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
-}
-
-static int is_space(unsigned char c) { return c == ' ' || (c >= 9 && c <= 13); }
-
-/* Lowercase of code point cp in Latin-1 Supplement, Latin Extended-A, Greek
- * and Cyrillic (a small rule table, no library); cp itself when none. Every
- * mapping keeps the UTF-8 length (2 bytes -> 2 bytes). U+0130 (I with dot)
- * is left alone because its lowercase is two code points. */
-static uint32_t lower_cp(uint32_t cp) {
-    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;
-    if (cp >= 0x100 && cp <= 0x137) return (cp != 0x130 && !(cp & 1)) ? cp + 1 : cp;
-    if (cp >= 0x139 && cp <= 0x148) return (cp & 1) ? cp + 1 : cp;
-    if (cp >= 0x14A && cp <= 0x177) return (cp & 1) ? cp : cp + 1;
-    if (cp == 0x178) return 0xFF;
-    if (cp >= 0x179 && cp <= 0x17E) return (cp & 1) ? cp + 1 : cp;
-    if (cp == 0x386) return 0x3AC;
-    if (cp >= 0x388 && cp <= 0x38A) return cp + 37;
-    if (cp == 0x38C) return 0x3CC;
-    if (cp == 0x38E || cp == 0x38F) return cp + 63;
-    if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 32;
-    if (cp >= 0x400 && cp <= 0x40F) return cp + 80;
-    if (cp >= 0x410 && cp <= 0x42F) return cp + 32;
-    if (cp >= 0x460 && cp <= 0x481) return (cp & 1) ? cp : cp + 1;
-    if (cp >= 0x48A && cp <= 0x4BF) return (cp & 1) ? cp : cp + 1;
-    if (cp == 0x4C0) return 0x4CF;
-    if (cp >= 0x4C1 && cp <= 0x4CE) return (cp & 1) ? cp + 1 : cp;
-    if (cp >= 0x4D0 && cp <= 0x52F) return (cp & 1) ? cp : cp + 1;
-    return cp;
-}
-
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid / truncated. */
-static int utf8_len(const unsigned char *s) {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
-        if (c == 0xED && s[1] >= 0xA0) return 0; /* surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && s[1] < 0x90) return 0;
-        if (c == 0xF4 && s[1] >= 0x90) return 0;
-        return 4;
-    }
-    return 0;
-}
-
-static int match_br(const char *s) {
-    if (s[0] != '<' || (s[1] | 32) != 'b' || (s[2] | 32) != 'r') return 0;
-    if (s[3] == '>') return 4;
-    if (s[3] == '/' && s[4] == '>') return 5;
-    if (s[3] == ' ' && s[4] == '/' && s[5] == '>') return 6;
-    return 0;
-}
-
-/* Writes the standardized form of text[0..n) into out (capacity >= n + 1)
- * and returns its length. The output is never longer than the input. */
-static size_t standardize_into(const sn_vectorizer_opts *o, const char *text, size_t n, char *out) {
-    int lower = o->standardize == SN_STANDARDIZE_LOWER || o->standardize == SN_STANDARDIZE_LOWER_AND_STRIP_PUNCTUATION;
-    int strip = o->standardize == SN_STANDARDIZE_STRIP_PUNCTUATION ||
-                o->standardize == SN_STANDARDIZE_LOWER_AND_STRIP_PUNCTUATION;
-    size_t j = 0;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '<' && o->strip_html) {
-            int m = match_br(text + i);
-            if (m) {
-                out[j++] = ' ';
-                i += (size_t)m;
-                continue;
-            }
-        }
-        if (c < 0x80) {
-            if (strip && is_punct(c)) {
-                i++;
-                continue;
-            }
-            out[j++] = (char)(lower && c >= 'A' && c <= 'Z' ? c + 32 : c);
-            i++;
-            continue;
-        }
-        if (lower && o->utf8_lower && c >= 0xC2 && c <= 0xDF && i + 1 < n &&
-            ((unsigned char)text[i + 1] & 0xC0) == 0x80) {
-            uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | ((unsigned char)text[i + 1] & 0x3F);
-            uint32_t lc = lower_cp(cp);
-            out[j++] = (char)(0xC0 | (lc >> 6));
-            out[j++] = (char)(0x80 | (lc & 0x3F));
-            i += 2;
-            continue;
-        }
-        out[j++] = (char)c; /* other bytes, valid or not, pass through */
-        i++;
-    }
-    out[j] = 0;
-    return j;
-}
-
 sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, char **out) {
     if (!v || !text || !out) return sn_error(SN_ERR_ARG, "sn_vectorizer_standardize: NULL argument");
     size_t n = strlen(text);
     char *s = sn_malloc(n + 1, 1);
     if (!s) return SN_ERR_NOMEM;
-    standardize_into(&v->o, text, n, s);
+    sn_tok_rules r = sn_tok_rules_of(&v->o);
+    sn_tok_standardize(&r, text, n, s);
     *out = s;
     return SN_OK;
 }
@@ -392,22 +145,20 @@ sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, ch
  * --------------------------------------------------------------------- */
 
 typedef struct scratch {
-    char *std;
-    size_t std_cap;
+    sn_buf std;    /* the standardized text */
     size_t *ts;    /* token starts in std */
     size_t *tl;    /* token lengths */
     size_t tcap;
-    char *ng;      /* n-gram join buffer */
-    size_t ng_cap;
+    sn_buf ng;     /* n-gram join buffer */
     int32_t *ids;  /* encode: ids of all n-grams */
     size_t ids_cap;
 } scratch;
 
 static void scratch_free(scratch *s) {
-    free(s->std);
+    sn_buf_free(&s->std);
     free(s->ts);
     free(s->tl);
-    free(s->ng);
+    sn_buf_free(&s->ng);
     free(s->ids);
     memset(s, 0, sizeof *s);
 }
@@ -420,16 +171,32 @@ static int is_az_word(const char *s, size_t n) {
     return 1;
 }
 
-/* Tokenizes text and calls fn for every n-gram in output order. */
+/* The n-grams of widths 2..N over the nt tokens (b + ts[t], tl[t]), each
+ * width in text order, words joined by one space. */
+static sn_status emit_ngrams(const sn_vectorizer_opts *o, const char *b, scratch *s, size_t nt, tok_fn fn, void *user) {
+    for (int w = 2; w <= o->ngrams; w++) {
+        for (size_t t = 0; t + (size_t)w <= nt; t++) {
+            s->ng.n = 0;
+            for (int k = 0; k < w; k++) {
+                sn_status st = k ? sn_buf_putc(&s->ng, ' ') : SN_OK;
+                if (st == SN_OK) st = sn_buf_append(&s->ng, b + s->ts[t + (size_t)k], s->tl[t + (size_t)k]);
+                if (st != SN_OK) return st;
+            }
+            fn(s->ng.p, s->ng.n, user);
+        }
+    }
+    return SN_OK;
+}
+
+/* Tokenizes text and calls fn for every n-gram in output order: the
+ * standardized tokens (stemmed on request), then the wider n-grams. */
 static sn_status tokenize(const sn_vectorizer_opts *o, const char *text, scratch *s, tok_fn fn, void *user) {
     size_t n = strlen(text);
-    if (n + 1 > s->std_cap) {
-        char *p = sn_realloc(s->std, n + 1, 1);
-        if (!p) return SN_ERR_NOMEM;
-        s->std = p;
-        s->std_cap = n + 1;
-    }
-    size_t m = standardize_into(o, text, n, s->std);
+    s->std.n = 0;
+    sn_status st = sn_buf_reserve(&s->std, n);
+    if (st != SN_OK) return st;
+    sn_tok_rules r = sn_tok_rules_of(o);
+    size_t m = sn_tok_standardize(&r, text, n, s->std.p);
     /* split: tokens are at most m (one per byte) */
     if (m + 1 > s->tcap) {
         size_t *a = sn_realloc(s->ts, m + 1, sizeof *a);
@@ -441,53 +208,13 @@ static sn_status tokenize(const sn_vectorizer_opts *o, const char *text, scratch
         s->tcap = m + 1;
     }
     size_t nt = 0;
-    const char *b = s->std;
-    if (o->split == SN_SPLIT_WHITESPACE) {
-        for (size_t i = 0; i < m;) {
-            while (i < m && is_space((unsigned char)b[i])) i++;
-            if (i >= m) break;
-            size_t st = i;
-            while (i < m && !is_space((unsigned char)b[i])) i++;
-            s->ts[nt] = st;
-            s->tl[nt++] = i - st;
-        }
-    } else if (o->split == SN_SPLIT_CHARACTER) {
-        for (size_t i = 0; i < m;) {
-            int l = utf8_len((const unsigned char *)b + i);
-            if (l == 0 || i + (size_t)l > m) l = 1;
-            s->ts[nt] = i;
-            s->tl[nt++] = (size_t)l;
-            i += (size_t)l;
-        }
-    } else if (m > 0) {
-        s->ts[0] = 0;
-        s->tl[nt++] = m;
-    }
+    char *b = s->std.p;
+    for (size_t pos = 0; sn_tok_next(&r, b, m, &pos, &s->ts[nt], &s->tl[nt]);) nt++;
     if (o->stem)
         for (size_t t = 0; t < nt; t++)
-            if (is_az_word(s->std + s->ts[t], s->tl[t])) s->tl[t] = sn_porter_stem(s->std + s->ts[t], s->tl[t]);
+            if (is_az_word(b + s->ts[t], s->tl[t])) s->tl[t] = sn_porter_stem(b + s->ts[t], s->tl[t]);
     for (size_t t = 0; t < nt; t++) fn(b + s->ts[t], s->tl[t], user);
-    for (int w = 2; w <= o->ngrams; w++) {
-        for (size_t t = 0; t + (size_t)w <= nt; t++) {
-            size_t need = (size_t)w - 1;
-            for (int k = 0; k < w; k++) need += s->tl[t + (size_t)k];
-            if (need + 1 > s->ng_cap) {
-                size_t nc = SN_MAX(need + 1, 2 * s->ng_cap);
-                char *p = sn_realloc(s->ng, nc, 1);
-                if (!p) return SN_ERR_NOMEM;
-                s->ng = p;
-                s->ng_cap = nc;
-            }
-            size_t j = 0;
-            for (int k = 0; k < w; k++) {
-                if (k) s->ng[j++] = ' ';
-                memcpy(s->ng + j, b + s->ts[t + (size_t)k], s->tl[t + (size_t)k]);
-                j += s->tl[t + (size_t)k];
-            }
-            fn(s->ng, j, user);
-        }
-    }
-    return SN_OK;
+    return emit_ngrams(o, b, s, nt, fn, user);
 }
 
 sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
@@ -508,7 +235,7 @@ sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
  * but only counts its own tokens, so no merge is needed and the result is
  * the same for any thread count (the final order is a total order). */
 typedef struct adapt_ctx {
-    htab t;
+    sn_strtab t;
     uint32_t doc;     /* current document, 1-based */
     int part, nparts;
     sn_status st;
@@ -517,19 +244,19 @@ typedef struct adapt_ctx {
 static void adapt_tok(const char *tok, size_t len, void *user) {
     adapt_ctx *a = user;
     if (a->st != SN_OK) return;
-    uint64_t h = hash_bytes(tok, len);
+    uint64_t h = sn_strtab_hash(tok, len);
     if (a->nparts > 1 && (int)((h >> 40) % (uint64_t)a->nparts) != a->part) return;
     int fresh;
-    int64_t id = htab_put_h(&a->t, tok, len, h, &fresh);
+    int64_t id = sn_strtab_put_h(&a->t, tok, len, h, &fresh);
     if (id < 0) {
         a->st = SN_ERR_NOMEM;
         return;
     }
-    hent *e = &a->t.e[id];
+    sn_strtab_ent *e = &a->t.e[id];
     e->count++;
-    if (e->last != a->doc) {
-        e->last = a->doc;
-        e->df++;
+    if (e->aux[1] != a->doc) { /* aux[0]: documents holding the token, aux[1]: the last one */
+        e->aux[1] = a->doc;
+        e->aux[0]++;
     }
 }
 
@@ -551,17 +278,16 @@ static int cmp_item(const void *pa, const void *pb) {
     return 0;
 }
 
-/* Replaces the vocabulary by tokens[0..n) (lengths lens) and idf (or NULL). */
-static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, const uint32_t *lens, size_t n,
-                               const float *idf, int have_oov_idf, float oov_idf) {
+sn_status sn_vectorizer_install_vocab(sn_vectorizer *v, const char *const *tokens, const uint32_t *lens, size_t n,
+                                      const float *idf, int have_oov_idf, float oov_idf) {
     size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
     if (n > limit)
         return sn_error(SN_ERR_ARG, "vectorizer: %zu tokens exceed max_tokens %d minus %d special slots", n,
                         v->o.max_tokens, n_special(v));
     if (n >= (1u << 24))
         return sn_error(SN_ERR_ARG, "vectorizer: %zu tokens; ids must stay below 2^24 to be exact as floats", n);
-    htab t;
-    sn_status st = htab_init(&t, n);
+    sn_strtab t;
+    sn_status st = sn_strtab_init(&t, n);
     if (st != SN_OK) return st;
     float *nidf = NULL;
     if (v->o.output_mode == SN_OUTPUT_TF_IDF) {
@@ -578,7 +304,7 @@ static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, cons
             st = sn_error(SN_ERR_ARG, "vectorizer: token %zu contains a NUL byte", i);
         if (st != SN_OK) break;
         int fresh;
-        int64_t id = htab_put(&t, tokens[i], len, &fresh);
+        int64_t id = sn_strtab_put(&t, tokens[i], len, &fresh);
         if (id < 0) st = SN_ERR_NOMEM;
         else if (!fresh)
             st = sn_error(SN_ERR_ARG, "vectorizer: token %zu ('%.*s') is a duplicate", i, (int)SN_MIN(len, 40),
@@ -591,11 +317,11 @@ static sn_status install_vocab(sn_vectorizer *v, const char *const *tokens, cons
         }
     }
     if (st != SN_OK) {
-        htab_free(&t);
+        sn_strtab_free(&t);
         free(nidf);
         return st;
     }
-    htab_free(&v->vocab);
+    sn_strtab_free(&v->vocab);
     free(v->idf);
     v->vocab = t;
     v->idf = nidf;
@@ -618,28 +344,28 @@ sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *toke
         size_t l = strlen(tokens[i]);
         lens[i] = l > 0xffffffffu ? 0xffffffffu : (uint32_t)l;
     }
-    if (st == SN_OK) st = install_vocab(v, tokens, lens, n, idf, 0, 0.0f);
+    if (st == SN_OK) st = sn_vectorizer_install_vocab(v, tokens, lens, n, idf, 0, 0.0f);
     free(lens);
     return st;
 }
 
-sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t n) {
-    if (!v || (n && !texts)) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: NULL argument");
-    if (n >= 0xffffffffu) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: too many texts (%zu)", n);
-    for (size_t d = 0; d < n; d++)
-        if (!texts[d]) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: text %zu is NULL", d);
-    int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_threads_get(), 64)) : 1;
-    adapt_ctx *parts = sn_calloc((size_t)T, sizeof *parts);
-    if (!parts) return SN_ERR_NOMEM;
+/* Counting: T threads each tokenize every text and count the tokens of
+ * their own partition into parts[p].t. */
+static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, size_t n, adapt_ctx *parts, int T) {
     sn_status st = SN_OK;
     for (int p = 0; p < T; p++) {
         parts[p].part = p;
         parts[p].nparts = T;
-        parts[p].st = htab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
+        parts[p].st = sn_strtab_init(&parts[p].t, (size_t)(1 << 16) / (size_t)T);
         if (parts[p].st != SN_OK) st = parts[p].st;
     }
-    if (st == SN_OK) {
-#pragma omp parallel for schedule(static, 1) num_threads(T)
+    if (st != SN_OK) return st;
+    sn_par_error pe; /* a worker's message is thread-local: carried back by pe */
+    sn_par_error_init(&pe);
+#pragma omp parallel num_threads(T)
+    {
+        sn_fp_state fp = sn_fp_enter();
+#pragma omp for schedule(static, 1)
         for (int p = 0; p < T; p++) {
             adapt_ctx *a = &parts[p];
             scratch s = {0};
@@ -648,82 +374,105 @@ sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t
                 sn_status ts = tokenize(&v->o, texts[d], &s, adapt_tok, a);
                 if (ts != SN_OK) a->st = ts;
             }
+            if (a->st != SN_OK) sn_par_error_note(&pe, (size_t)p, a->st);
             scratch_free(&s);
         }
-        for (int p = 0; p < T && st == SN_OK; p++)
-            if (parts[p].st != SN_OK) st = sn_error(parts[p].st, "sn_vectorizer_adapt: out of memory");
+        sn_fp_leave(fp);
     }
-    size_t total = 0;
-    for (int p = 0; p < T; p++) total += parts[p].t.n;
-    size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
-    /* Only the top `limit` tokens survive: find the largest count c such
-     * that at least `limit` tokens have a count >= c, and sort only those
-     * (the long tail of count-1 n-grams never reaches qsort). */
-    uint64_t floor_count = 0;
-    if (st == SN_OK && limit < total) {
-        enum { NB = 4096 };
-        size_t *hist = sn_calloc(NB, sizeof *hist);
-        if (!hist) st = SN_ERR_NOMEM;
-        else {
-            for (int p = 0; p < T; p++)
-                for (size_t i = 0; i < parts[p].t.n; i++) hist[SN_MIN(parts[p].t.e[i].count, (uint64_t)NB - 1)]++;
-            size_t above = 0;
-            uint64_t c = NB - 1;
-            for (;; c--) {
-                above += hist[c];
-                if (above >= limit || c == 0) break;
-            }
-            floor_count = c;
-            free(hist);
-        }
+    if (sn_par_error_any(&pe)) return sn_error_prefix(sn_par_error_raise(&pe), "sn_vectorizer_adapt");
+    return SN_OK;
+}
+
+/* Only the top `limit` tokens survive: the largest count c such that at
+ * least `limit` tokens have a count >= c, so that only those are sorted
+ * (the long tail of count-1 n-grams never reaches qsort). */
+static sn_status count_floor(const adapt_ctx *parts, int T, size_t limit, uint64_t *floor_count) {
+    enum { NB = 4096 };
+    size_t *hist = sn_calloc(NB, sizeof *hist);
+    if (!hist) return SN_ERR_NOMEM;
+    for (int p = 0; p < T; p++)
+        for (size_t i = 0; i < parts[p].t.n; i++) hist[SN_MIN(parts[p].t.e[i].count, (uint64_t)NB - 1)]++;
+    size_t above = 0;
+    uint64_t c = NB - 1;
+    for (;; c--) {
+        above += hist[c];
+        if (above >= limit || c == 0) break;
     }
-    sort_item *items = NULL;
-    const char **toks = NULL;
-    uint32_t *lens = NULL;
-    float *idf = NULL;
+    *floor_count = c;
+    free(hist);
+    return SN_OK;
+}
+
+/* The counted tokens with a count >= floor_count (never the mask "" nor the
+ * OOV token) into items (total capacity), sorted; returns how many. */
+static size_t collect_items(const adapt_ctx *parts, int T, uint64_t floor_count, sort_item *items) {
     size_t m = 0;
-    if (st == SN_OK) {
-        items = sn_malloc(SN_MAX(total, 1), sizeof *items);
-        if (!items) st = SN_ERR_NOMEM;
-    }
-    if (st == SN_OK) {
-        for (int p = 0; p < T; p++) {
-            const htab *t = &parts[p].t;
-            for (size_t i = 0; i < t->n; i++) {
-                const hent *e = &t->e[i];
-                const char *tok = t->arena + e->off;
-                /* the mask "" and OOV tokens never enter the vocabulary */
-                if (e->len == 0 || (e->len == 5 && memcmp(tok, UNK, 5) == 0)) continue;
-                if (e->count < floor_count) continue;
-                items[m].count = e->count;
-                items[m].s = tok;
-                items[m].len = e->len;
-                items[m].df = e->df;
-                m++;
-            }
+    for (int p = 0; p < T; p++) {
+        const sn_strtab *t = &parts[p].t;
+        for (size_t i = 0; i < t->n; i++) {
+            const sn_strtab_ent *e = &t->e[i];
+            const char *tok = sn_strtab_key(t, i);
+            if (e->len == 0 || (e->len == 5 && memcmp(tok, UNK, 5) == 0)) continue;
+            if (e->count < floor_count) continue;
+            items[m].count = e->count;
+            items[m].s = tok;
+            items[m].len = e->len;
+            items[m].df = e->aux[0];
+            m++;
         }
-        if (m > 1) qsort(items, m, sizeof *items, cmp_item);
-        if (m > limit) m = limit;
-        toks = sn_malloc(SN_MAX(m, 1), sizeof *toks);
-        lens = sn_malloc(SN_MAX(m, 1), sizeof *lens);
-        idf = sn_malloc(SN_MAX(m, 1), sizeof *idf);
-        if (!toks || !lens || !idf) st = SN_ERR_NOMEM;
     }
+    if (m > 1) qsort(items, m, sizeof *items, cmp_item);
+    return m;
+}
+
+/* Installs the first m sorted items as the vocabulary, with idf =
+ * ln(1 + N_docs / (1 + df)) (Keras's IndexLookup) over n documents. */
+static sn_status install_items(sn_vectorizer *v, const sort_item *items, size_t m, size_t n) {
+    const char **toks = sn_malloc(SN_MAX(m, 1), sizeof *toks);
+    uint32_t *lens = sn_malloc(SN_MAX(m, 1), sizeof *lens);
+    float *idf = sn_malloc(SN_MAX(m, 1), sizeof *idf);
+    sn_status st = toks && lens && idf ? SN_OK : SN_ERR_NOMEM;
     if (st == SN_OK) {
         for (size_t i = 0; i < m; i++) {
             toks[i] = items[i].s;
             lens[i] = items[i].len;
-            /* idf = ln(1 + N_docs / (1 + df)), Keras's IndexLookup */
             idf[i] = (float)log(1.0 + (double)n / (1.0 + (double)items[i].df));
         }
-        st = install_vocab(v, toks, lens, m, idf, 0, 0.0f);
+        st = sn_vectorizer_install_vocab(v, toks, lens, m, idf, 0, 0.0f);
     }
-    free(items);
     free(toks);
     free(lens);
     free(idf);
-    for (int p = 0; p < T; p++) htab_free(&parts[p].t);
+    return st;
+}
+
+static sn_status sn_vectorizer_adapt_work(sn_vectorizer *v, const char *const *texts, size_t n) {
+    if (!v || (n && !texts)) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: NULL argument");
+    if (n >= 0xffffffffu) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: too many texts (%zu)", n);
+    for (size_t d = 0; d < n; d++)
+        if (!texts[d]) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: text %zu is NULL", d);
+    int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_threads_get(), 64)) : 1;
+    adapt_ctx *parts = sn_calloc((size_t)T, sizeof *parts);
+    if (!parts) return SN_ERR_NOMEM;
+    sn_status st = count_parts(v, texts, n, parts, T);
+    size_t total = 0;
+    for (int p = 0; p < T; p++) total += parts[p].t.n;
+    size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
+    uint64_t floor_count = 0;
+    if (st == SN_OK && limit < total) st = count_floor(parts, T, limit, &floor_count);
+    sort_item *items = NULL;
+    if (st == SN_OK && !(items = sn_malloc(SN_MAX(total, 1), sizeof *items))) st = SN_ERR_NOMEM;
+    if (st == SN_OK) st = install_items(v, items, SN_MIN(collect_items(parts, T, floor_count, items), limit), n);
+    free(items);
+    for (int p = 0; p < T; p++) sn_strtab_free(&parts[p].t);
     free(parts);
+    return st;
+}
+
+sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts, size_t n) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_adapt_work(v, texts, n);
+    sn_fp_leave(fp);
     return st;
 }
 
@@ -764,7 +513,8 @@ static sn_status encode_all(const sn_vectorizer *v, const char *text, scratch *s
     return st;
 }
 
-sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids, size_t cap, size_t *n) {
+static sn_status sn_vectorizer_encode_ids_work(const sn_vectorizer *v, const char *text, int32_t *ids, size_t cap,
+                                               size_t *n) {
     if (!v || !text || !n || (cap && !ids)) return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_ids: NULL argument");
     scratch s = {0};
     size_t m = 0;
@@ -777,7 +527,14 @@ sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int
     return st;
 }
 
-sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids) {
+sn_status sn_vectorizer_encode_ids(const sn_vectorizer *v, const char *text, int32_t *ids, size_t cap, size_t *n) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_ids_work(v, text, ids, cap, n);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status sn_vectorizer_encode_int_work(const sn_vectorizer *v, const char *text, float *ids) {
     if (!v || !text || !ids) return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_int: NULL argument");
     if (v->o.output_mode != SN_OUTPUT_INT || v->o.output_sequence_length <= 0)
         return sn_error(SN_ERR_STATE, "sn_vectorizer_encode_int: needs int mode with output_sequence_length > 0");
@@ -790,13 +547,20 @@ sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, flo
     return st;
 }
 
+sn_status sn_vectorizer_encode_int(const sn_vectorizer *v, const char *text, float *ids) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_int_work(v, text, ids);
+    sn_fp_leave(fp);
+    return st;
+}
+
 static int cmp_i32(const void *a, const void *b) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
 }
 
-sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx, float *val, size_t cap,
-                                      size_t *nnz) {
+static sn_status sn_vectorizer_encode_sparse_work(const sn_vectorizer *v, const char *text, int32_t *idx, float *val,
+                                                  size_t cap, size_t *nnz) {
     if (!v || !text || !nnz || (cap && (!idx || !val)))
         return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_sparse: NULL argument");
     if (v->o.output_mode == SN_OUTPUT_INT)
@@ -833,7 +597,15 @@ sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, 
     return st;
 }
 
-sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out) {
+sn_status sn_vectorizer_encode_sparse(const sn_vectorizer *v, const char *text, int32_t *idx, float *val, size_t cap,
+                                      size_t *nnz) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_sparse_work(v, text, idx, val, cap, nnz);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status sn_vectorizer_encode_dense_work(const sn_vectorizer *v, const char *text, float *out) {
     if (!v || !text || !out) return sn_error(SN_ERR_ARG, "sn_vectorizer_encode_dense: NULL argument");
     size_t W = sn_vectorizer_output_width(v), nnz = 0;
     if (v->o.output_mode == SN_OUTPUT_INT)
@@ -851,200 +623,9 @@ sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, f
     return st;
 }
 
-/* ---------------------------------------------------------------------
- * Serialization
- * --------------------------------------------------------------------- */
-
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    int fail;
-} wbuf;
-
-static void w_bytes(wbuf *w, const void *src, size_t n) {
-    if (w->fail) return;
-    if (w->n + n > w->cap) {
-        size_t nc = w->cap ? w->cap : 1024;
-        while (nc < w->n + n) nc *= 2;
-        unsigned char *q = sn_realloc(w->p, nc, 1);
-        if (!q) {
-            w->fail = 1;
-            return;
-        }
-        w->p = q;
-        w->cap = nc;
-    }
-    memcpy(w->p + w->n, src, n);
-    w->n += n;
-}
-
-static void w_u32(wbuf *w, uint32_t x) {
-    unsigned char b[4] = {(unsigned char)x, (unsigned char)(x >> 8), (unsigned char)(x >> 16),
-                          (unsigned char)(x >> 24)};
-    w_bytes(w, b, 4);
-}
-
-static void w_f32(wbuf *w, float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    w_u32(w, x);
-}
-
-sn_status sn_vectorizer_save_blob(const sn_vectorizer *v, void **buf, size_t *len) {
-    if (!v || !buf || !len) return sn_error(SN_ERR_ARG, "sn_vectorizer_save_blob: NULL argument");
-    wbuf w = {0};
-    w_bytes(&w, "SNVZ", 4);
-    w_u32(&w, BLOB_VERSION);
-    w_u32(&w, BLOB_NFIELDS);
-    const sn_vectorizer_opts *o = &v->o;
-    int32_t f[BLOB_NFIELDS] = {o->max_tokens, (int32_t)o->standardize, (int32_t)o->split, o->ngrams,
-                               (int32_t)o->output_mode, o->output_sequence_length, o->pad_to_max_tokens,
-                               o->strip_html, o->stem, o->utf8_lower};
-    for (unsigned i = 0; i < BLOB_NFIELDS; i++) w_u32(&w, (uint32_t)f[i]);
-    w_u32(&w, (uint32_t)v->vocab.n);
-    for (size_t i = 0; i < v->vocab.n; i++) {
-        w_u32(&w, v->vocab.e[i].len);
-        w_bytes(&w, v->vocab.arena + v->vocab.e[i].off, v->vocab.e[i].len);
-    }
-    w_u32(&w, v->idf ? 1u : 0u);
-    if (v->idf) {
-        for (size_t i = 0; i < v->vocab.n; i++) w_f32(&w, v->idf[i]);
-        w_f32(&w, v->oov_idf);
-    }
-    uint32_t crc = w.fail ? 0 : (uint32_t)crc32(0L, w.p, (uInt)w.n);
-    w_u32(&w, crc);
-    if (w.fail) {
-        free(w.p);
-        return sn_error(SN_ERR_NOMEM, "sn_vectorizer_save_blob: out of memory");
-    }
-    *buf = w.p;
-    *len = w.n;
-    return SN_OK;
-}
-
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t n, pos;
-} rbuf;
-
-static int r_u32(rbuf *r, uint32_t *x) {
-    if (r->n - r->pos < 4) return 0;
-    const unsigned char *b = r->p + r->pos;
-    *x = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    r->pos += 4;
-    return 1;
-}
-
-static int r_f32(rbuf *r, float *f) {
-    uint32_t x;
-    if (!r_u32(r, &x)) return 0;
-    memcpy(f, &x, 4);
-    return 1;
-}
-
-#define BLOB_FAIL(...)                                        \
-    do {                                                      \
-        st = sn_error(SN_ERR_FORMAT, "vectorizer blob: " __VA_ARGS__); \
-        goto done;                                            \
-    } while (0)
-
-sn_status sn_vectorizer_load_blob(sn_vectorizer **out, const void *buf, size_t len) {
-    if (!out || (!buf && len)) return sn_error(SN_ERR_ARG, "sn_vectorizer_load_blob: NULL argument");
-    *out = NULL;
-    sn_status st = SN_OK;
-    sn_vectorizer *v = NULL;
-    const char **toks = NULL;
-    uint32_t *lens = NULL;
-    float *idf = NULL;
-    const unsigned char *p = buf;
-    if (len < 4 + 4 + 4 + 4 * BLOB_NFIELDS + 4 + 4 + 4) BLOB_FAIL("truncated (%zu bytes)", len);
-    if (memcmp(p, "SNVZ", 4) != 0) BLOB_FAIL("bad magic (not a vectorizer)");
-    {
-        uint32_t crc_stored = (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 | (uint32_t)p[len - 2] << 16 |
-                              (uint32_t)p[len - 1] << 24;
-        uint32_t crc = 0;
-        for (size_t off = 0; off < len - 4;) { /* crc32 takes uInt lengths */
-            size_t chunk = SN_MIN(len - 4 - off, (size_t)1 << 30);
-            crc = (uint32_t)crc32(crc, p + off, (uInt)chunk);
-            off += chunk;
-        }
-        if (crc != crc_stored) BLOB_FAIL("checksum mismatch (corrupt data)");
-    }
-    rbuf r = {p, len - 4, 4};
-    uint32_t ver, nf;
-    r_u32(&r, &ver);
-    if (ver != BLOB_VERSION) BLOB_FAIL("unsupported version %u (this build reads %u)", ver, BLOB_VERSION);
-    r_u32(&r, &nf);
-    if (nf != BLOB_NFIELDS) BLOB_FAIL("field 'n_fields' is %u, expected %u", nf, BLOB_NFIELDS);
-    uint32_t f[BLOB_NFIELDS];
-    for (unsigned i = 0; i < BLOB_NFIELDS; i++)
-        if (!r_u32(&r, &f[i])) BLOB_FAIL("truncated in the options");
-    sn_vectorizer_opts o;
-    o.max_tokens = (int32_t)f[0];
-    o.standardize = (sn_standardize)f[1];
-    o.split = (sn_split)f[2];
-    o.ngrams = (int32_t)f[3];
-    o.output_mode = (sn_output_mode)f[4];
-    o.output_sequence_length = (int32_t)f[5];
-    o.pad_to_max_tokens = (int32_t)f[6];
-    o.strip_html = (int32_t)f[7];
-    o.stem = (int32_t)f[8];
-    o.utf8_lower = (int32_t)f[9];
-    if (f[1] > 3 || f[2] > 2 || f[4] > 3) BLOB_FAIL("an option enum is out of range");
-    if (check_opts(&o) != SN_OK) {
-        st = sn_error_prefix(SN_ERR_FORMAT, "vectorizer blob: bad options");
-        goto done;
-    }
-    uint32_t nt;
-    if (!r_u32(&r, &nt)) BLOB_FAIL("truncated before 'n_tokens'");
-    if ((size_t)nt > (r.n - r.pos) / 4) BLOB_FAIL("field 'n_tokens' = %u does not fit in %zu bytes", nt, r.n - r.pos);
-    toks = sn_malloc(SN_MAX(nt, 1u), sizeof *toks);
-    lens = sn_malloc(SN_MAX(nt, 1u), sizeof *lens);
-    if (!toks || !lens) {
-        st = SN_ERR_NOMEM;
-        goto done;
-    }
-    for (uint32_t i = 0; i < nt; i++) {
-        uint32_t l;
-        if (!r_u32(&r, &l)) BLOB_FAIL("truncated at token %u", i);
-        if (l == 0 || l > r.n - r.pos) BLOB_FAIL("token %u has length %u (%zu bytes left)", i, l, r.n - r.pos);
-        toks[i] = (const char *)p + r.pos;
-        lens[i] = l;
-        r.pos += l;
-    }
-    uint32_t has_idf;
-    if (!r_u32(&r, &has_idf) || has_idf > 1) BLOB_FAIL("field 'has_idf' missing or not 0/1");
-    if (has_idf != (o.output_mode == SN_OUTPUT_TF_IDF))
-        BLOB_FAIL("field 'has_idf' = %u does not match the output mode", has_idf);
-    float oov = 0.0f;
-    if (has_idf) {
-        if ((r.n - r.pos) / 4 < (size_t)nt + 1) BLOB_FAIL("truncated in the idf table");
-        idf = sn_malloc(SN_MAX(nt, 1u), sizeof *idf);
-        if (!idf) {
-            st = SN_ERR_NOMEM;
-            goto done;
-        }
-        for (uint32_t i = 0; i < nt; i++) r_f32(&r, &idf[i]);
-        r_f32(&r, &oov);
-        if (!isfinite(oov)) BLOB_FAIL("OOV idf is not finite");
-    }
-    if (r.pos != r.n) BLOB_FAIL("%zu trailing bytes", r.n - r.pos);
-    st = sn_vectorizer_init(&v, &o);
-    if (st != SN_OK) goto done;
-    /* tokens in a blob are not NUL-terminated: install_vocab uses lengths */
-    st = install_vocab(v, toks, lens, nt, idf, has_idf, oov);
-    if (st != SN_OK) {
-        st = sn_error_prefix(SN_ERR_FORMAT, "vectorizer blob");
-        goto done;
-    }
-done:
-    free(toks);
-    free(lens);
-    free(idf);
-    if (st != SN_OK) {
-        sn_vectorizer_free(v);
-        return st;
-    }
-    *out = v;
-    return SN_OK;
+sn_status sn_vectorizer_encode_dense(const sn_vectorizer *v, const char *text, float *out) {
+    sn_fp_state fp = sn_fp_enter(); /* denormals flushed on the calling thread (core/internal.h) */
+    sn_status st = sn_vectorizer_encode_dense_work(v, text, out);
+    sn_fp_leave(fp);
+    return st;
 }

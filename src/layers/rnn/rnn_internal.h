@@ -4,8 +4,9 @@
  * is described at the top of rnn_forward.c.
  *
  * Files:
- *   rnn_layer.c     configure / build / init / describe, the ops tables,
- *                   the layouts, the choice of kernel table;
+ *   rnn_layer.c     configure / build / init / describe, the ops tables;
+ *   rnn_layout.c    the cache header and the cache / scratch layouts, the
+ *                   choice of kernel table (below the passes and the tables);
  *   rnn_forward.c   the training forward and the lean inference forward;
  *   rnn_backward.c  backward through time and the weight gradients;
  *   rnn_math.h      inline activations and register-blocked products;
