@@ -9,13 +9,13 @@ int cmd_export(int argc, char **argv);
 
 int cmd_export(int argc, char **argv) {
     cli_opt opts[] = {
-        {"keras", 1, "the seqnn model file to export as a Keras 3 .keras archive", NULL},
-        {"c", 1, "the seqnn model file to export as standalone C (model.c + model.h)", NULL},
-        {"out", 1, "output path (also -o): model.keras, or model.c (the header goes beside it as model.h)", NULL},
-        {"int8", 0, "with --c: int8 weights with one scale per output channel", NULL},
-        {"prefix", 1, "with --c: prefix of the generated C names (default: the output file's base name)", NULL},
-        {"help", 0, "show this help", NULL},
-        {NULL, 0, NULL, NULL}};
+        CLI_RAW("keras", 1, "the seqnn model file to export as a Keras 3 .keras archive"),
+        CLI_RAW("c", 1, "the seqnn model file to export as standalone C (model.c + model.h)"),
+        CLI_RAW("out", 1, "output path (also -o): model.keras, or model.c (the header goes beside it as model.h)"),
+        CLI_RAW("int8", 0, "with --c: int8 weights with one scale per output channel"),
+        CLI_RAW("prefix", 1, "with --c: prefix of the generated C names (default: the output file's base name)"),
+        CLI_RAW("help", 0, "show this help"),
+        CLI_END};
     const char *out = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest) return 1;

@@ -35,13 +35,13 @@ static int split_args(int argc, char **argv, const cli_opt *opts, char **rest, c
 
 int cmd_import(int argc, char **argv) {
     cli_opt opts[] = {
-        {"out", 1, "the seqnn model file to write (also -o)", NULL},
-        {"config", 1, "JSON architecture (model.to_json()) of a weights-only HDF5 (with --weights)", NULL},
-        {"weights", 1, "weights-only HDF5 (model.save_weights) for --config", NULL},
-        {"input-shape", 1, "input shape without the batch (e.g. 100 or 120,14) where the file leaves it open (None)", NULL},
-        {"summary", 0, "print the imported model's summary", NULL},
-        {"help", 0, "show this help", NULL},
-        {NULL, 0, NULL, NULL}};
+        CLI_RAW("out", 1, "the seqnn model file to write (also -o)"),
+        CLI_RAW("config", 1, "JSON architecture (model.to_json()) of a weights-only HDF5 (with --weights)"),
+        CLI_RAW("weights", 1, "weights-only HDF5 (model.save_weights) for --config"),
+        CLI_RAW("input-shape", 1, "input shape without the batch (e.g. 100 or 120,14) where the file leaves it open (None)"),
+        CLI_RAW("summary", 0, "print the imported model's summary"),
+        CLI_RAW("help", 0, "show this help"),
+        CLI_END};
     char **rest = calloc((size_t)argc + 2, sizeof *rest);
     if (!rest) return 1;
     const char *file = NULL, *out = NULL;
