@@ -333,6 +333,15 @@ size_t sn_model_output_numel(const sn_model *m) { return sn_shape_numel(&m->laye
 size_t sn_model_input_numel(const sn_model *m) {
     return m->in_shape.rep == SN_REP_SPARSE ? (size_t)m->in_shape.d[0] : sn_shape_phys(&m->in_shape);
 }
+int sn_model_input_shape(const sn_model *m, int dims[3]) {
+    for (int i = 0; i < 3; i++) dims[i] = i < m->in_shape.rank ? m->in_shape.d[i] : 0;
+    return m->in_shape.rank;
+}
+int sn_model_output_shape(const sn_model *m, int dims[3]) {
+    const sn_shape *s = &m->layers[m->n_layers - 1]->out;
+    for (int i = 0; i < 3; i++) dims[i] = i < s->rank ? s->d[i] : 0;
+    return s->rank;
+}
 const char *sn_model_layer_name(const sn_model *m, int i) { return i >= 0 && i < m->n_layers ? m->layers[i]->name : NULL; }
 const char *sn_model_layer_kind(const sn_model *m, int i) {
     return i >= 0 && i < m->n_layers ? m->layers[i]->ops->class_name : NULL;
