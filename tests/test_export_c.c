@@ -209,6 +209,12 @@ TEST(export_c_models) {
     ok = check_model(m, "convnet", 0, 0, 0);
     sn_model_free(m);
     CHECK(ok);
+    m = make("reshape((4, 6)), bidirectional(gru(3, return_sequences=true), backward_layer=gru(3, return_sequences=true, "
+             "go_backwards=true, activation=relu, reset_after=false), merge_mode=mul), flatten(), dense(2)", 1, 24, 0, 12);
+    CHECK(m);
+    ok = check_model(m, "reshaped", 0, 0, 0);
+    sn_model_free(m);
+    CHECK(ok);
     m = make("simplernn(5, return_sequences=true, go_backwards=true), flatten(), dropout(0.5), dense(2)", 2, 6, 3, 6);
     CHECK(m);
     ok = check_model(m, "backwards", 0, 0, 0);

@@ -112,6 +112,10 @@ TEST(keras_export_round_trip_layers) {
                     " bidirectional(simplernn(2), merge_mode=ave), dense(1)", 2, 5, 3, "bidi"));
     CHECK(trip_spec("embedding(50, 8, mask_zero=true), bidirectional(lstm(4), merge_mode=mul), dense(1, activation=sigmoid)",
                     1, 12, 0, "embedding"));
+    CHECK(trip_spec("reshape((4, -1)), lstm(2), dense(1)", 1, 12, 0, "reshape"));
+    CHECK(trip_spec("bidirectional(gru(3, return_sequences=true), backward_layer=gru(3, return_sequences=true, "
+                    "go_backwards=true, activation=relu, reset_after=false), merge_mode=sum), flatten(), dense(1)", 2, 4, 2,
+                    "backward_layer"));
     CHECK(trip_spec("embedding(30, 4, trainable=false, embeddings_initializer=glorot_uniform), gru(3), dense(1)", 1, 6, 0,
                     "frozen embedding"));
 }
@@ -150,7 +154,8 @@ TEST(keras_export_round_trip_state) {
     unlink(p);
     CHECK(round_trip(plain, "state") || (sn_model_free(plain), 0));
     sn_model_free(plain);
-    static const char *fixtures[] = {"lstm", "gru", "bidirectional", "conv", "norm", "embedding_masked", "masking", "functional"};
+    static const char *fixtures[] = {"lstm", "gru", "bidirectional", "conv", "norm", "embedding_masked", "masking",
+                                     "functional", "activations", "reshape", "bidirectional_backward_layer"};
     for (size_t i = 0; i < sizeof fixtures / sizeof *fixtures; i++) {
         char f[256];
         snprintf(f, sizeof f, "tests/fixtures/keras/%s.keras", fixtures[i]);

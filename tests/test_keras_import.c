@@ -99,6 +99,9 @@ TEST(keras_import_functional) { CASE("functional"); }
 /* softsign, softplus, elu, selu, hard_sigmoid (Keras 3's) in Dense and as
  * cell activations of LSTM / GRU / SimpleRNN. */
 TEST(keras_import_activations) { CASE("activations"); }
+TEST(keras_import_reshape) { CASE("reshape"); }
+/* Bidirectional(GRU) whose backward_layer is a relu, reset-before GRU. */
+TEST(keras_import_bidirectional_backward_layer) { CASE("bidirectional_backward_layer"); }
 
 TEST(keras_import_legacy_layouts) {
     CHECK(check_case("legacy_k21.h5", NULL, "legacy_k21", 1e-5));

@@ -71,8 +71,7 @@ static void k_ints(kw *k, const char *n, const long *v, int cnt) {
     sn_json_w_rawz(k->w, "[");
     for (int i = 0; i < cnt; i++) {
         if (i) sn_json_w_rawz(k->w, ", ");
-        if (v[i] < 0) sn_json_w_null(k->w);
-        else sn_json_w_int(k->w, v[i]);
+        sn_json_w_int(k->w, v[i]);
     }
     sn_json_w_rawz(k->w, "]");
 }
