@@ -55,13 +55,16 @@ typedef struct sn_keras_import_opts {
     size_t max_params;        /* refuse models with more parameters; default 0 = no limit */
 } sn_keras_import_opts;
 
+/* 1 when this build has libhdf5 (Keras .h5 / .keras files); without it
+ * import of those and export answer SN_ERR_UNSUPPORTED saying so. */
+SN_API int sn_keras_have_hdf5(void);
+
 /* Defaults: no weights file, shape from the file, 4 GiB, no parameter limit. */
 SN_API void sn_keras_import_opts_default(sn_keras_import_opts *o);
 
 /* Imports the Keras model at path (kind told by its content: zip, HDF5 or
  * JSON). *out receives a new model (free with sn_model_free). o NULL =
- * defaults. The model's metadata "keras.version" holds the source's
- * keras_version. */
+ * defaults. */
 SN_API sn_status sn_keras_import(sn_model **out, const char *path, const sn_keras_import_opts *o);
 
 typedef struct sn_keras_export_opts {

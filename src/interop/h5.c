@@ -78,8 +78,18 @@ sn_status sn_h5_image(sn_h5 *f, void **buf, size_t *n) {
 #include <pthread.h>
 #include <sys/stat.h>
 
-/* Largest attribute payload read (Keras model configs are a few hundred KiB). */
+/* Largest attribute payload read (Keras model configs are a few hundred KiB),
+ * and most strings in one attribute (layer and weight name lists are short):
+ * a corrupt dataspace can claim billions of variable-length elements, each
+ * a global-heap lookup for libhdf5, so the count is checked before the read.
+ * (This bounds seqnn's part only: libhdf5 1.10 itself can loop on a corrupt
+ * global heap, see docs/deployment.md.) */
 #define H5_MAX_ATTR_BYTES ((size_t)64 << 20)
+#define H5_MAX_ATTR_STRINGS ((size_t)1 << 20)
+/* Variable-length strings cost a global-heap read each, a slow one on a
+ * corrupt heap: far fewer of them (h5py writes Keras's name lists as
+ * fixed-length strings; the variable-length ones are single config strings). */
+#define H5_MAX_ATTR_VLEN 4096
 
 struct sn_h5 {
     hid_t fid;
@@ -356,6 +366,11 @@ static sn_status read_attr_strings(sn_h5 *f, const char *path, const char *attr,
         goto done;
     }
     size_t cnt = (size_t)np;
+    if (cnt > H5_MAX_ATTR_STRINGS - *k) {
+        st = sn_error(SN_ERR_FORMAT, "%s: %s: attribute %s claims %zu strings, more than the %zu allowed", f->name,
+                      rel(path), attr, cnt, H5_MAX_ATTR_STRINGS);
+        goto done;
+    }
     char **nv = sn_realloc(*v, *k + cnt + 1, sizeof **v);
     if (!nv) {
         st = SN_ERR_NOMEM;
@@ -368,6 +383,11 @@ static sn_status read_attr_strings(sn_h5 *f, const char *path, const char *attr,
         goto done;
     }
     if (var) {
+        if (cnt > H5_MAX_ATTR_VLEN) {
+            st = sn_error(SN_ERR_FORMAT, "%s: %s: attribute %s claims %zu variable-length strings, more than the %d allowed",
+                          f->name, rel(path), attr, cnt, H5_MAX_ATTR_VLEN);
+            goto done;
+        }
         mt = H5Tcopy(H5T_C_S1);
         if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(ft)) < 0 ||
             !(vl = sn_calloc(cnt ? cnt : 1, sizeof *vl)) || H5Aread(a, mt, vl) < 0) {

@@ -23,6 +23,14 @@
 #include "interop/keras_internal.h"
 #include "model/model_impl.h"
 
+int sn_keras_have_hdf5(void) {
+#ifdef SN_HAVE_HDF5
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 void sn_keras_import_opts_default(sn_keras_import_opts *o) {
     memset(o, 0, sizeof *o);
     o->max_bytes = (size_t)4 << 30;
@@ -260,7 +268,7 @@ static sn_status count_params(const char *spec, const sn_model_opts *mo, size_t 
     return st;
 }
 
-static sn_status build_model(sn_model **out, const kx_model *km, const sn_keras_import_opts *o, const char *what) {
+sn_status kx_build(sn_model **out, const kx_model *km, const sn_keras_import_opts *o, const char *what) {
     *out = NULL;
     sn_model_opts mo;
     sn_status st = input_opts(km, o, &mo, what);
@@ -465,7 +473,7 @@ sn_status sn_keras_import(sn_model **out, const char *path, const sn_keras_impor
     kx_model km = {0};
     if (!st) st = kx_translate(&km, doc.root, s.have_version ? s.version : NULL, s.backend[0] ? s.backend : NULL, path);
     sn_model *m = NULL;
-    if (!st) st = build_model(&m, &km, &oo, path);
+    if (!st) st = kx_build(&m, &km, &oo, path);
     if (!st) st = load_weights(&s, &km, m, path);
     if (!st && s.metadata) st = kx_restore_seqnn(m, s.metadata, s.metadata_n, path);
     sn_json_free(&doc);

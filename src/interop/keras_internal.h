@@ -62,6 +62,13 @@ sn_status kx_translate(kx_model *km, const sn_json *root, const char *version, c
  * `pos` is the layer's index, for messages. */
 sn_status kx_layer_translate(kx_model *km, kx_layer *L, const sn_json *layer, const char *what);
 
+/* Builds the seqnn model of km (keras_import.c): the input shape from km
+ * with open dimensions from o, every layer with its Keras name, trainable
+ * flags; weights left zero. o->max_params refuses big models before
+ * allocating them. */
+struct sn_model;
+sn_status kx_build(struct sn_model **out, const kx_model *km, const sn_keras_import_opts *o, const char *what);
+
 /* Keras's to_snake_case of a class name ("SimpleRNN" -> "simple_rnn"). */
 void kx_snake(const char *cls, char *out, size_t n);
 
