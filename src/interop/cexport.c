@@ -114,6 +114,24 @@ static sn_status need_act(const sn_layer *L, const char *a, int *id) {
     return SN_OK;
 }
 
+void snx_quant_scales(const float *w, size_t R, size_t N, float *s) {
+    for (size_t j = 0; j < N; j++) {
+        float mx = 0;
+        for (size_t r = 0; r < R; r++) mx = fmaxf(mx, fabsf(w[r * N + j]));
+        s[j] = mx > 0 ? mx / 127.0f : 1.0f;
+    }
+}
+
+int snx_quant(float w, float s) {
+    long q = lrintf(w / s);
+    return (int)(q > 127 ? 127 : q < -127 ? -127 : q);
+}
+
+int snx_quantized(const char *tensor) {
+    size_t n = strlen(tensor);
+    return (n >= 6 && !strcmp(tensor + n - 6, "kernel")) || !strcmp(tensor, "embeddings");
+}
+
 /* Float literal that reads back as v exactly. */
 static void flit(char *buf, size_t n, float v) {
     snprintf(buf, n, "%.9g", (double)v);
@@ -143,17 +161,10 @@ static sn_status emit_tensor(cx *x, int i, int k, int matrix) {
     size_t N = (size_t)t->dims[t->rank - 1], R = t->numel / N;
     float *s = malloc(N * sizeof *s);
     if (!s) return SN_ERR_NOMEM;
-    for (size_t j = 0; j < N; j++) {
-        float mx = 0;
-        for (size_t r = 0; r < R; r++) mx = fmaxf(mx, fabsf(w[r * N + j]));
-        s[j] = mx > 0 ? mx / 127.0f : 1.0f;
-    }
+    snx_quant_scales(w, R, N, s);
     sb_add(&x->c, "static const signed char %s_l%d_t%d[%zu] = {", x->P, i, k, t->numel);
-    for (size_t e = 0; e < t->numel; e++) {
-        long q = lrintf(w[e] / s[e % N]);
-        q = q > 127 ? 127 : q < -127 ? -127 : q;
-        sb_add(&x->c, "%s%ld%s", e % 16 ? " " : "\n    ", q, e + 1 < t->numel ? "," : "");
-    }
+    for (size_t e = 0; e < t->numel; e++)
+        sb_add(&x->c, "%s%d%s", e % 16 ? " " : "\n    ", snx_quant(w[e], s[e % N]), e + 1 < t->numel ? "," : "");
     sb_add(&x->c, "};\nstatic const float %s_l%d_t%d_s[%zu] = {", x->P, i, k, N);
     for (size_t j = 0; j < N; j++) {
         flit(lit, sizeof lit, s[j]);

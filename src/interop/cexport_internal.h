@@ -23,4 +23,14 @@ extern const char *const snx_rt_embed;  /* snx_embedding */
 extern const char *const snx_rt_masking; /* snx_masking */
 extern const char *const snx_rt_bidi;   /* snx_merge */
 
+/* --int8 quantization (cexport.c), per output column j of a (R, N) matrix:
+ * s[j] = max_i |w[i][j]| / 127 (1 for an all-zero column), q = round(w / s)
+ * clamped to [-127, 127]; the C file computes with q · s. snx_quantized
+ * names the tensors that are quantized (every "...kernel" and Embedding's
+ * "embeddings"; biases and normalisation parameters stay float). */
+#include <stddef.h>
+void snx_quant_scales(const float *w, size_t R, size_t N, float *s);
+int snx_quant(float w, float s);
+int snx_quantized(const char *tensor);
+
 #endif
