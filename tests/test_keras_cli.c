@@ -109,6 +109,21 @@ TEST(cli_export_and_predict_arrays) {
     for (size_t i = 0; i < got.numel; i++) CHECK_CLOSE(got.f32[i], want.f32[i], 1e-5, 0);
     sn_npy_free(&got);
     sn_npy_free(&want);
+    /* the same ids as int64 (what np.save writes for integer token ids) */
+    char y64[512], x64[512];
+    snprintf(x64, sizeof x64, "%s/ids64.npy", d);
+    snprintf(y64, sizeof y64, "%s/emb_y64.npy", d);
+    sn_npy xf;
+    CHECK_OK(sn_npy_read(&xf, KDIR "embedding_masked_x.npy", NULL));
+    int64_t ids[64], shape[2] = {xf.shape[0], xf.shape[1]};
+    CHECK(xf.numel <= 64);
+    for (size_t i = 0; i < xf.numel; i++) ids[i] = (int64_t)xf.f32[i];
+    sn_npy_free(&xf);
+    CHECK_OK(sn_npy_write_i64(x64, ids, 2, shape));
+    snprintf(args, sizeof args, "predict --model %s --npy %s --out %s", a, x64, y64);
+    CHECK(run(g_out, sizeof g_out, args) == 0);
+    snprintf(args, sizeof args, "cmp %s %s", y, y64);
+    CHECK(system(args) == 0);
     /* a wrong shape is refused naming both shapes */
     snprintf(args, sizeof args, "predict --model %s --npy " KDIR "lstm_x.npy --out %s", a, y);
     CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "has shape (3, 7, 3)") && strstr(g_out, "(N, 7) of token ids"));
