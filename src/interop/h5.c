@@ -10,19 +10,20 @@
 
 #ifndef SN_HAVE_HDF5
 
-static sn_status no_hdf5(void) {
-    return sn_error(SN_ERR_UNSUPPORTED, "this seqnn was built without HDF5 (install libhdf5-dev, e.g. with "
-                                        "scripts/install-deps.sh, and rebuild): Keras .h5 and .keras files need it");
+static sn_status no_hdf5_for(const char *what) {
+    return sn_error(SN_ERR_UNSUPPORTED, "%s%sthis seqnn was built without HDF5 (install libhdf5-dev, e.g. with "
+                                        "scripts/install-deps.sh, and rebuild): Keras .h5 and .keras files need it",
+                    what ? what : "", what ? ": " : "");
 }
+static sn_status no_hdf5(void) { return no_hdf5_for(NULL); }
 sn_status sn_h5_open(sn_h5 **out, const char *path) {
-    (void)path;
     *out = NULL;
-    return no_hdf5();
+    return no_hdf5_for(path);
 }
 sn_status sn_h5_open_image(sn_h5 **out, const void *buf, size_t n, const char *name) {
-    (void)buf, (void)n, (void)name;
+    (void)buf, (void)n;
     *out = NULL;
-    return no_hdf5();
+    return no_hdf5_for(name);
 }
 sn_status sn_h5_create_image(sn_h5 **out, const char *name) {
     (void)name;

@@ -469,7 +469,7 @@ sn_status sn_keras_export(const sn_model *m, const char *path, const sn_keras_ex
     size_t img_n = 0;
     st = write_config(&cfg, m, &sp);
     if (!st) st = write_metadata(&meta, m, date);
-    if (!st) st = sn_h5_create_image(&h, "model.weights.h5");
+    if (!st && (st = sn_h5_create_image(&h, "model.weights.h5"))) sn_error_prefix(st, "%s", path);
     if (!st) st = write_weights(h, m);
     if (!st) st = sn_h5_image(h, &img, &img_n);
     sn_h5_close(h);
