@@ -127,20 +127,37 @@ fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 	done
 .PHONY: fuzz
 
-# Benchmarks (measurements, not tests): seqnn vs PyTorch on the seed's shapes.
-BENCH_THREADS ?= 2
+# Benchmarks (measurements, not tests; docs/performance.md). `make bench`:
+# seqnn, PyTorch and oneDNN's RNN primitives (when libdnnl is installed) on
+# the seed's shapes, side by side, at each of BENCH_THREADS, BENCH_REPEAT
+# times, in one table. `make gemm-bench`: every GEMM shape of the seed's
+# models with every kernel this CPU has (oneDNN's sgemm among them when
+# libdnnl is installed).
+BENCH_THREADS ?= 1 2
 BENCH_STEPS ?= 20
+BENCH_REPEAT ?= 3
 BENCH_STREAM_STEPS ?= 2000
+HAVE_DNNL := $(shell test -e /usr/include/oneapi/dnnl/dnnl.h && echo 1)
+PEERS ?= ../shared/peers
 $(BUILD)/bench_models: bench/bench_models.c $(BUILD)/libseqnn.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
 $(BUILD)/bench_stream: bench/bench_stream.c $(BUILD)/libseqnn.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
 $(BUILD)/int8_weights: bench/int8_weights.c $(BUILD)/libseqnn.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
-bench: $(BUILD)/bench_models $(BUILD)/bench_stream
-	sh bench/run.sh $(BENCH_THREADS) $(BENCH_STEPS)
+$(BUILD)/fma_peak: bench/fma_peak.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/dnnl_rnn_bench: $(PEERS)/dnnl_rnn_bench.c
+	$(CC) -O2 -fopenmp -o $@ $< -ldnnl -lm
+$(BUILD)/gemm_bench: bench/gemm_bench.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) $(if $(HAVE_DNNL),-DSN_BENCH_DNNL) -o $@ $< -Wl,--wrap=sn_gemm,--wrap=cblas_sgemm,--wrap=sn_gemm_rb \
+	  $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS) $(if $(HAVE_DNNL),-ldnnl)
+bench: $(BUILD)/seqnn $(BUILD)/bench_models $(BUILD)/bench_stream $(BUILD)/fma_peak $(if $(HAVE_DNNL),$(if $(wildcard $(PEERS)/dnnl_rnn_bench.c),$(BUILD)/dnnl_rnn_bench))
+	sh bench/run.sh "$(BENCH_THREADS)" $(BENCH_STEPS) $(BENCH_REPEAT)
 	sh bench/run_stream.sh $(BENCH_STREAM_STEPS)
-.PHONY: bench
+gemm-bench: $(BUILD)/gemm_bench
+	$(BUILD)/gemm_bench $(or $(ROUNDS),9)
+.PHONY: bench gemm-bench
 
 # The whole suite under valgrind memcheck (errors and definite/indirect leaks
 # fail the run). One thread: valgrind serialises threads anyway.

@@ -27,7 +27,7 @@ static void usage(void) {
            "  export     a seqnn model as a Keras 3 .keras archive or as standalone C\n"
            "  vectorize  adapt a TextVectorization and show vocabulary / encodings\n"
            "  embed      train Word2Vec, load word vectors, query similar words and analogies\n"
-           "  version    print the version\n\n"
+           "  version    print the version (--verbose: CPU, vector path, denormals, threads, BLAS kernel)\n\n"
            "global: --threads N (or SEQNN_THREADS) sets the thread count; results do not depend on it,\n"
            "        except Word2Vec training (embed --train, and classify's pretrained_bilstm without\n"
            "        --vectors), which runs Hogwild: reproducible only with --threads 1.\n",
@@ -70,10 +70,7 @@ int main(int argc, char **argv) {
     cli_install_log(0);
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines reach logs as they happen */
     const char *c = argv[1];
-    if (!strcmp(c, "version") || !strcmp(c, "--version")) {
-        printf("seqnn %s\n", SEQNN_VERSION);
-        return 0;
-    }
+    if (!strcmp(c, "version") || !strcmp(c, "--version")) return cmd_version(argc, argv);
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
     if (!strcmp(c, "forecast")) return cmd_forecast(argc, argv);
     if (!strcmp(c, "classify")) return cmd_classify(argc, argv);
