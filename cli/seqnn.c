@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "cli_dist.h"
 
+int cmd_import(int argc, char **argv); /* cmd_import.c */
+int cmd_export(int argc, char **argv); /* cmd_export.c */
 
 /* fontconfig (used by cairo for plot text) keeps a process-lifetime cache
  * that LeakSanitizer reports at exit; it is not seqnn's memory. Read only by
@@ -22,6 +24,8 @@ static void usage(void) {
            "  forecast   train / compare the seed's time-series forecasters on a CSV\n"
            "  classify   train / compare the seed's text classifiers on a folder or archive\n"
            "  predict    forecast or classify with a saved model\n"
+           "  import     a Keras model (.keras, .h5, or JSON + weights .h5) into a seqnn model file\n"
+           "  export     a seqnn model as a Keras 3 .keras archive or as standalone C\n"
            "  vectorize  adapt a TextVectorization and show vocabulary / encodings\n"
            "  embed      train Word2Vec, load word vectors, query similar words and analogies\n"
            "  version    print the version (--verbose: CPU, vector path, denormals, threads, BLAS kernel)\n\n"
@@ -92,6 +96,8 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(c, "forecast")) return cmd_forecast(argc, argv);
     if (!strcmp(c, "classify")) return cmd_classify(argc, argv);
     if (!strcmp(c, "predict")) return cmd_predict(argc, argv);
+    if (!strcmp(c, "import")) return cmd_import(argc, argv);
+    if (!strcmp(c, "export")) return cmd_export(argc, argv);
     if (!strcmp(c, "vectorize")) return cmd_vectorize(argc, argv);
     if (!strcmp(c, "embed")) return cmd_embed(argc, argv);
     fprintf(stderr, "seqnn: unknown command '%s' (see seqnn --help)\n", c);

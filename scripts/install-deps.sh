@@ -5,17 +5,19 @@
 #   scripts/install-deps.sh [GROUP...]
 # Groups (the base group is always installed):
 #   base   build, test and run: compiler, OpenBLAS (DYNAMIC_ARCH), zlib,
-#          libarchive, cairo, xz
+#          libarchive, cairo, xz, libhdf5 (Keras .h5 / .keras import and
+#          export: optional for the build — the Makefile leaves it out when
+#          pkg-config finds no hdf5 — but installed so the whole tool works)
 #   ci     what .ci/run needs beyond base: clang and its libFuzzer runtime
 #          (make fuzz), valgrind (make valgrind)
 #   bench  make bench's peers: PyTorch (python3-torch) and oneDNN (libdnnl-dev)
 #   mpi    `make MPI=1` and `make MPI=1 test-mpi`: Open MPI (mpicc, mpirun;
 #          docs/distributed.md)
-# Later optional groups (e.g. hdf5) get a line below and one in usage.
+# Later optional groups get a line below and one in usage.
 set -e
 group_pkgs() {
     case "$1" in
-    base) echo "build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev xz-utils" ;;
+    base) echo "build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev libhdf5-dev xz-utils" ;;
     ci) echo "clang libclang-rt-14-dev valgrind" ;;
     bench) echo "python3-torch libdnnl-dev" ;;
     mpi) echo "libopenmpi-dev openmpi-bin" ;;
