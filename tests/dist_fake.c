@@ -54,6 +54,11 @@ static sn_status f_sum_start(void *ctx, int64_t *v, size_t n, int *req) {
     return SN_OK;
 }
 
+static sn_status f_sum(void *ctx, int64_t *v, size_t n) {
+    int req;
+    return f_sum_start(ctx, v, n, &req);
+}
+
 static void f_progress(void *ctx) { (void)ctx; }
 static sn_status f_wait(void *ctx, int req) {
     (void)ctx; (void)req;
@@ -93,7 +98,7 @@ void fake_group_init(fake_group *g, fake_rank *r, int size) {
     for (int k = 0; k < size; k++) {
         r[k].g = g;
         r[k].rank = k;
-        sn_comm c = {k, size, &r[k], f_max, f_max_start, f_sum_start, f_progress, f_wait, f_gather, f_bcast};
+        sn_comm c = {k, size, &r[k], f_max, f_max_start, f_sum_start, f_sum, f_progress, f_wait, f_gather, f_bcast};
         r[k].comm = c;
     }
 }

@@ -36,7 +36,7 @@ TEST(xsum_sum_is_the_same_for_every_grouping_of_the_chunks) {
     int32_t e = SN_XSUM_NONE;
     for (int k = 0; k < K; k++) e = SN_MAX(e, sn_xsum_exp(g + (size_t)k * N, N));
     int S = sn_xsum_bits(K);
-    CHECK(S == 58); /* 62 - ceil(log2 9) */
+    CHECK(S == 46); /* 50 - ceil(log2 9) */
     /* one "rank" with every chunk, then 2 and 3 ranks with contiguous
      * parts added in reverse rank order, then the chunks one by one */
     static int64_t ref[N], a[N], b[N], c[N];
@@ -91,10 +91,9 @@ TEST(xsum_error_is_within_its_derived_bound) {
         double ref = (double)(x / W);
         /* Bound: each of the K roundings onto the grid 2^(e-S) errs by at
          * most half a grid step, K * 2^(e-S-1) in all, divided by W; the
-         * int64 -> double conversion is exact (|sum| < 2^53 here: values
-         * below 2^6 * 8 on a grid of 2^(e-S) with e <= 7, S = 59 gives at
-         * most 2^62 -- so allow its half-ulp too: 2^-53 |ref|); the final
-         * rounding to float adds half a float ulp, 2^-24 |ref|. */
+         * int64 -> double conversion is exact (|sum| <= K * 2^S = 2^50);
+         * the division by W rounds once in double (2^-53 |ref|) and the
+         * conversion to float once more (2^-24 |ref|). */
         double bound = K * ldexp(1.0, e - S - 1) / W + ldexp(fabs(ref), -53) + ldexp(fabs(ref), -24) + 1e-45;
         CHECK_MSG(fabs((double)out[i] - ref) <= bound, "i %d: %.9g vs %.9g (bound %.3g)", i, out[i], ref, bound);
     }
@@ -111,7 +110,7 @@ TEST(xsum_exponent_bounds_the_values_and_flags_zero_and_nonfinite) {
     CHECK(sn_xsum_exp(w, 3) == SN_XSUM_NONFINITE);
     w[1] = -INFINITY;
     CHECK(sn_xsum_exp(w, 3) == SN_XSUM_NONFINITE);
-    CHECK(sn_xsum_bits(1) == 62 && sn_xsum_bits(2) == 61 && sn_xsum_bits(8) == 59);
+    CHECK(sn_xsum_bits(1) == 50 && sn_xsum_bits(2) == 49 && sn_xsum_bits(8) == 47);
     /* the largest value rounds to at most 2^S: K of them cannot overflow */
     int64_t acc[1] = {0};
     float big[1] = {nextafterf(4.0f, 0.0f)}; /* just below 2^e, e = 2 */
@@ -123,6 +122,36 @@ TEST(xsum_exponent_bounds_the_values_and_flags_zero_and_nonfinite) {
     CHECK(out[0] == big[0]);
     sn_xsum_get(out, acc, 1, SN_XSUM_NONE, S, 1.0);
     CHECK(out[0] == 0.0f);
+}
+
+/* sn_xsum_add rounds through 1.5 * 2^52 instead of llrint: the same integer
+ * for every value it may see (|g * 2^(S-e)| <= 2^S), ties to even included,
+ * for both signs and at the ends of the range. */
+TEST(xsum_rounding_is_that_of_llrint) {
+    const int S = sn_xsum_bits(8), e = 3;
+    const double s = ldexp(1.0, S - e);
+    enum { N = 4096 };
+    static float g[N];
+    sn_rng r;
+    sn_rng_seed(&r, 5);
+    int i = 0;
+    /* exact halves of the grid step (ties) at small and large magnitudes */
+    for (int k = 0; k < 16; k++) g[i++] = (float)ldexp(k + 0.5, e - S), g[i++] = (float)-ldexp(k + 0.5, e - S);
+    g[i++] = nextafterf(8.0f, 0.0f), g[i++] = -nextafterf(8.0f, 0.0f); /* just below 2^e */
+    g[i++] = 0.0f, g[i++] = -0.0f, g[i++] = 1e-45f, g[i++] = -1e-45f; /* zeros and a denormal */
+    while (i < N) {
+        double u = sn_rng_double(&r), ex = -40 + 43 * sn_rng_double(&r);
+        g[i++] = (float)((u < 0.5 ? -1 : 1) * ldexp(0.5 + sn_rng_double(&r) / 2, (int)ex));
+    }
+    static int64_t acc[N];
+    memset(acc, 0, sizeof acc);
+    sn_xsum_add(acc, g, N, e, S);
+    int bad = 0;
+    for (int k = 0; k < N; k++) {
+        long long want = llrint((double)g[k] * s);
+        if (acc[k] != want && bad++ < 5) CHECK_MSG(0, "g %.9g: %lld, llrint %lld", g[k], (long long)acc[k], want);
+    }
+    CHECK(bad == 0);
 }
 
 TEST(chunk_rng_depends_only_on_base_and_chunk) {

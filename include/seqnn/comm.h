@@ -34,6 +34,9 @@ typedef struct sn_comm {
     /* Starts the element-wise (exact, wrapping) sum of v[0..n) over the
      * ranks, in place; *req names it until wait. */
     sn_status (*sum_i64_start)(void *ctx, int64_t *v, size_t n, int *req);
+    /* The same sum, blocking (for a reduction nothing is left to overlap:
+     * MPI libraries often run their blocking collectives faster). */
+    sn_status (*sum_i64)(void *ctx, int64_t *v, size_t n);
     /* Advances the started operations without blocking (may be a no-op). */
     void (*progress)(void *ctx);
     /* Completes the operation req. */

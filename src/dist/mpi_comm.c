@@ -80,6 +80,18 @@ static sn_status start(dist_state *d, void *v, size_t n, MPI_Datatype t, size_t 
     return SN_OK;
 }
 
+static sn_status d_sum(void *ctx, int64_t *v, size_t n) {
+    dist_state *d = ctx;
+    size_t done = 0;
+    do {
+        size_t k = SN_MIN(n - done, DIST_PIECE);
+        int rc = MPI_Allreduce(MPI_IN_PLACE, v + done, (int)k, MPI_INT64_T, MPI_SUM, d->comm);
+        if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Allreduce (sum)");
+        done += k;
+    } while (done < n);
+    return SN_OK;
+}
+
 static sn_status d_max_start(void *ctx, int32_t *v, int n, int *req) {
     return start(ctx, v, (size_t)(n > 0 ? n : 0), MPI_INT32_T, sizeof *v, MPI_MAX, req);
 }
@@ -171,6 +183,7 @@ sn_status sn_dist_init(int *argc, char ***argv, const sn_comm **comm) {
     d->pub.max_i32 = d_max;
     d->pub.max_i32_start = d_max_start;
     d->pub.sum_i64_start = d_sum_start;
+    d->pub.sum_i64 = d_sum;
     d->pub.progress = d_progress;
     d->pub.wait = d_wait;
     d->pub.gather_f64 = d_gather;

@@ -34,14 +34,14 @@ void sn_chunk_rng(sn_rng *out, const sn_rng *base, uint64_t k);
  * rounded to integers on the grid 2^(e-S) and the integers are added; an
  * integer sum is exact in any order, so the result depends only on the
  * chunk values, not on which rank added what. S = sn_xsum_bits(K) keeps the
- * sum of K chunks below 2^62. ---- */
+ * sum of K chunks within 2^50 (exact in double too). ---- */
 #define SN_XSUM_GROUP 1024             /* floats per exponent group */
 #define SN_XSUM_NONE INT32_MIN         /* every value 0 (or no chunk here) */
 #define SN_XSUM_NONFINITE INT32_MAX    /* some value NaN or Inf */
 /* The exponent of g[0..n) (frexp of its largest magnitude), SN_XSUM_NONE
  * when all are 0, SN_XSUM_NONFINITE when any is not finite. */
 int32_t sn_xsum_exp(const float *g, size_t n);
-/* Fraction bits of the grid for K chunks: 62 - ceil(log2 K) (K >= 1). */
+/* Fraction bits of the grid for K chunks: 50 - ceil(log2 K) (K >= 1). */
 int sn_xsum_bits(int K);
 /* acc[i] += round(g[i] * 2^(S-e)) (to nearest, ties to even), for a group
  * exponent e that is neither NONE nor NONFINITE and every |g[i]| < 2^e. */

@@ -61,11 +61,17 @@ struct fit_dp {
     size_t nt;              /* trainable floats */
     dp_group *grp;
     int n_grp;
-    int32_t *exps;          /* (n_grp) */
+    int32_t *exps;          /* (n_grp) the groups' exponents (this rank's, then all ranks') */
+    int32_t *lexp;          /* (n_grp) exponents of this rank's last chunk alone */
     dp_bucket *bkt;         /* last layer first */
     int n_bkt;
     int *layer_bkt;         /* (n_layers) bucket of a layer, -1 for none */
-    float *store;           /* (k1-k0-1, nt) gradients of this rank's earlier chunks */
+    /* this rank's earlier chunks (all but its last): each chunk's non-zero
+     * groups packed (embedding and bag-of-words gradients are mostly zero
+     * rows), with their exponents */
+    float *store;           /* (k1-k0-1, nt) */
+    int32_t *sexp;          /* (k1-k0-1, n_grp) exponent of each stored group */
+    size_t *spos;           /* (k1-k0-1, n_grp) its offset in the chunk's store (if not NONE) */
     int64_t *acc;           /* (nt) */
     dp_stat *stat;
     int n_stat;
@@ -82,6 +88,7 @@ struct fit_dp {
     /* the step in progress */
     int next_bkt;           /* first bucket not yet started */
     int pending;            /* bucket whose max is in flight, -1 none */
+    int pending_last;       /* finish_max works on the last bucket */
     int have_local;         /* this rank's chunks' gradients are valid */
     sn_status comm_err;
 };
@@ -136,9 +143,10 @@ static sn_status make_layout(fit_dp *d) {
     for (int s = 0; s < m->n_seg; s++) ng += (m->seg[s].n + SN_XSUM_GROUP - 1) / SN_XSUM_GROUP;
     d->grp = sn_malloc(ng + 1, sizeof *d->grp);
     d->exps = sn_malloc(ng + 1, sizeof *d->exps);
+    d->lexp = sn_malloc(ng + 1, sizeof *d->lexp);
     d->bkt = sn_malloc((size_t)m->n_layers, sizeof *d->bkt);
     d->layer_bkt = sn_malloc((size_t)m->n_layers, sizeof *d->layer_bkt);
-    if (!d->grp || !d->exps || !d->bkt || !d->layer_bkt) return SN_ERR_NOMEM;
+    if (!d->grp || !d->exps || !d->lexp || !d->bkt || !d->layer_bkt) return SN_ERR_NOMEM;
     /* groups in layer order first; buckets recorded per layer */
     int nb = 0, s = 0;
     size_t t = 0;
@@ -214,11 +222,13 @@ static sn_status alloc_buffers(fit_dp *d) {
     size_t local = (size_t)(d->k1 - d->k0);
     d->row_len = 3 + 2 * (size_t)d->m->n_metrics + d->stat_n;
     d->store = sn_malloc(local > 1 ? (local - 1) * d->nt : 1, sizeof(float));
+    d->sexp = sn_malloc(local > 1 ? (local - 1) * (size_t)d->n_grp : 1, sizeof(int32_t));
+    d->spos = sn_malloc(local > 1 ? (local - 1) * (size_t)d->n_grp : 1, sizeof(size_t));
     d->acc = sn_malloc(d->nt + 1, sizeof(int64_t));
     d->counts = sn_malloc((size_t)c->size, sizeof(int));
     d->mine = sn_malloc(1 + local * d->row_len, sizeof(double));
     d->all = sn_malloc((size_t)c->size + (size_t)d->K * d->row_len, sizeof(double));
-    if (!d->store || !d->acc || !d->counts || !d->mine || !d->all)
+    if (!d->store || !d->sexp || !d->spos || !d->acc || !d->counts || !d->mine || !d->all)
         return sn_error(SN_ERR_NOMEM, "chunked training: no memory for the gradients of %zu chunks (%zu floats each)",
                         local, d->nt);
     for (int r = 0; r < c->size; r++) {
@@ -304,6 +314,11 @@ sn_status fit_dp_begin(fit_dp **out, sn_status st, sn_model *m, const sn_dataset
         fit_dp_free(d);
         return st;
     }
+    sn_log(SN_LOG_INFO,
+           "chunked training: %d chunks of %zu rows on %d rank(s), this one computing %d; per step %zu int64 sums "
+           "and %d int32 exponents all-reduced in %d buckets (%.1f KiB), %d doubles gathered",
+           d->K, d->rows, c->size, d->k1 - d->k0, d->nt, d->n_grp, d->n_bkt,
+           (8.0 * (double)d->nt + 4.0 * d->n_grp) / 1024.0, c->size + d->K * (int)d->row_len);
     *out = d;
     return SN_OK;
 }
@@ -312,9 +327,12 @@ void fit_dp_free(fit_dp *d) {
     if (!d) return;
     free(d->grp);
     free(d->exps);
+    free(d->lexp);
     free(d->bkt);
     free(d->layer_bkt);
     free(d->store);
+    free(d->sexp);
+    free(d->spos);
     free(d->acc);
     free(d->stat);
     free(d->stat0);
@@ -343,8 +361,8 @@ static void local_exps(fit_dp *d, int b) {
         const dp_group *gr = &d->grp[g];
         int32_t e = SN_XSUM_NONE;
         if (d->have_local) {
-            e = sn_xsum_exp(d->m->grads + gr->off, gr->n);
-            for (int j = 0; j < stored; j++) e = SN_MAX(e, sn_xsum_exp(d->store + (size_t)j * d->nt + gr->t, gr->n));
+            e = d->lexp[g] = sn_xsum_exp(d->m->grads + gr->off, gr->n);
+            for (int j = 0; j < stored; j++) e = SN_MAX(e, d->sexp[(size_t)j * d->n_grp + g]);
         }
         d->exps[g] = e;
     }
@@ -354,6 +372,7 @@ static void local_exps(fit_dp *d, int b) {
  * their grid, sums them and starts the sum over the ranks. */
 static void finish_max(fit_dp *d) {
     dp_bucket *bk = &d->bkt[d->pending];
+    d->pending_last = d->pending == d->n_bkt - 1;
     d->pending = -1;
     if ((d->comm_err = d->c->wait(d->c->ctx, bk->max_req))) return;
     memset(d->acc + bk->t0, 0, (bk->t1 - bk->t0) * sizeof(int64_t));
@@ -362,10 +381,22 @@ static void finish_max(fit_dp *d) {
         const dp_group *gr = &d->grp[g];
         int32_t e = d->exps[g];
         if (e == SN_XSUM_NONE || e == SN_XSUM_NONFINITE) continue;
-        for (int j = 0; j < stored; j++) sn_xsum_add(d->acc + gr->t, d->store + (size_t)j * d->nt + gr->t, gr->n, e, d->S);
-        sn_xsum_add(d->acc + gr->t, d->m->grads + gr->off, gr->n, e, d->S);
+        for (int j = 0; j < stored; j++) {
+            size_t q = (size_t)j * d->n_grp + g;
+            if (d->sexp[q] != SN_XSUM_NONE) sn_xsum_add(d->acc + gr->t, d->store + (size_t)j * d->nt + d->spos[q], gr->n, e, d->S);
+        }
+        if (d->lexp[g] != SN_XSUM_NONE) sn_xsum_add(d->acc + gr->t, d->m->grads + gr->off, gr->n, e, d->S);
     }
-    d->comm_err = d->c->sum_i64_start(d->c->ctx, d->acc + bk->t0, bk->t1 - bk->t0, &bk->sum_req);
+    /* The first layer's bucket is started after every backward pass: nothing
+     * is left to overlap, and MPI's blocking all-reduce is the faster one
+     * (docs/distributed.md). The choice depends on the bucket alone, so
+     * every rank makes it alike (blocking and non-blocking collectives do
+     * not match each other). */
+    bk->sum_req = -1;
+    if (d->pending_last)
+        d->comm_err = d->c->sum_i64(d->c->ctx, d->acc + bk->t0, bk->t1 - bk->t0);
+    else
+        d->comm_err = d->c->sum_i64_start(d->c->ctx, d->acc + bk->t0, bk->t1 - bk->t0, &bk->sum_req);
 }
 
 /* Starts bucket b: its sum follows once its maximum is in (at the next
@@ -393,7 +424,8 @@ static void on_layer(void *user, int layer) {
 static sn_status finish_buckets(fit_dp *d) {
     while (d->next_bkt < d->n_bkt && !d->comm_err) start_bucket(d, d->next_bkt);
     if (d->pending >= 0 && !d->comm_err) finish_max(d);
-    for (int b = 0; b < d->n_bkt && !d->comm_err; b++) d->comm_err = d->c->wait(d->c->ctx, d->bkt[b].sum_req);
+    for (int b = 0; b < d->n_bkt && !d->comm_err; b++)
+        if (d->bkt[b].sum_req >= 0) d->comm_err = d->c->wait(d->c->ctx, d->bkt[b].sum_req);
     return d->comm_err;
 }
 
@@ -401,7 +433,16 @@ static sn_status finish_buckets(fit_dp *d) {
  * way of the next backward pass. */
 static void store_chunk(fit_dp *d, int j) {
     float *dst = d->store + (size_t)j * d->nt;
-    for (int g = 0; g < d->n_grp; g++) memcpy(dst + d->grp[g].t, d->m->grads + d->grp[g].off, d->grp[g].n * sizeof(float));
+    int32_t *ex = d->sexp + (size_t)j * d->n_grp;
+    size_t *pos = d->spos + (size_t)j * d->n_grp, p = 0;
+    for (int g = 0; g < d->n_grp; g++) {
+        const float *src = d->m->grads + d->grp[g].off;
+        ex[g] = sn_xsum_exp(src, d->grp[g].n);
+        if (ex[g] == SN_XSUM_NONE) continue;
+        pos[g] = p;
+        memcpy(dst + p, src, d->grp[g].n * sizeof(float));
+        p += d->grp[g].n;
+    }
 }
 
 /* The chunk's loss into row (weight, weighted loss sum, rows, metric sums,
@@ -471,7 +512,8 @@ static sn_status run_chunk(fit_dp *d, const size_t *idx, int nb, int k, int j, d
 /* A chunk position whose shard has no rows left at this step. */
 static void empty_chunk(fit_dp *d, int j, double *row) {
     sn_model *m = d->m;
-    if (j >= 0) memset(d->store + (size_t)j * d->nt, 0, d->nt * sizeof(float));
+    if (j >= 0)
+        for (int g = 0; g < d->n_grp; g++) d->sexp[(size_t)j * d->n_grp + g] = SN_XSUM_NONE;
     else {
         memset(m->grads, 0, m->n_params * sizeof(float));
         d->have_local = 1;

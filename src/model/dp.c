@@ -24,6 +24,10 @@ static sn_status solo_sum_start(void *ctx, int64_t *v, size_t n, int *req) {
     *req = 0;
     return SN_OK;
 }
+static sn_status solo_sum(void *ctx, int64_t *v, size_t n) {
+    (void)ctx; (void)v; (void)n;
+    return SN_OK;
+}
 static void solo_progress(void *ctx) { (void)ctx; }
 static sn_status solo_wait(void *ctx, int req) {
     (void)ctx; (void)req;
@@ -46,6 +50,7 @@ static const sn_comm g_solo = {
     .max_i32 = solo_max,
     .max_i32_start = solo_max_start,
     .sum_i64_start = solo_sum_start,
+    .sum_i64 = solo_sum,
     .progress = solo_progress,
     .wait = solo_wait,
     .gather_f64 = solo_gather,
