@@ -90,6 +90,7 @@ typedef struct run {
     int stop_rank, stop_step; /* set this rank's stop flag after this 1-based step of epoch 1 (-1: never) */
     int bad_rank;             /* this rank's training data fails (-1: none) */
     int seed_rank;            /* this rank builds its model from another seed (-1: none) */
+    int chunks;               /* sn_fit_opts.chunks (CHUNKS unless a test changes it) */
     /* results per rank */
     sn_status st[FAKE_MAX_RANKS];
     char msg[FAKE_MAX_RANKS][300];
@@ -148,7 +149,7 @@ static void train_rank(const sn_comm *comm, int rank, run *R) {
     o.batch_size = BATCH;
     o.seed = 3;
     o.val = &va;
-    o.chunks = CHUNKS;
+    o.chunks = R->chunks;
     o.comm = comm;
     o.resume_path = R->resume;
     o.resume = R->resume_flag;
@@ -188,6 +189,7 @@ static void run_init(run *R, const problem *p, int epochs) {
     R->p = p;
     R->epochs = epochs;
     R->stop_rank = R->bad_rank = R->seed_rank = -1;
+    R->chunks = CHUNKS;
 }
 
 static void run_free(run *R) {
@@ -300,6 +302,41 @@ TEST(chunked_stop_on_one_rank_then_resume_elsewhere_gives_the_same_model) {
     run_free(&ref);
     problem_free(&p);
     sn_threads_set(threads0);
+}
+
+/* An epoch interrupted in chunked mode resumes only in the same mode: with
+ * no chunks, or another number of them, the steps and the sample order of
+ * the epoch differ, so the run would silently skip and repeat samples. The
+ * file names the settings it needs; with them it resumes (test above). */
+TEST(chunked_interrupted_epoch_resumes_only_with_the_same_chunks) {
+    problem p;
+    problem_init(&p, "gru(5, dropout=0.1, recurrent_dropout=0.2), dense(1)", 2, 5, 3, 0, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/dist_mode_%ld.resume", sn_test_tmpdir(), (long)getpid());
+    remove(path);
+    run a, b;
+    run_init(&a, &p, 2);
+    a.resume = path;
+    a.stop_rank = 0;
+    a.stop_step = 2;
+    run_go(&a, 0);
+    CHECK_MSG(a.st[0] == SN_ERR_INTERRUPTED, "%s", a.msg[0]);
+    int other[2] = {0, CHUNKS / 2};
+    for (int t = 0; t < 2; t++) {
+        run_init(&b, &p, 2);
+        b.resume = path;
+        b.resume_flag = 1;
+        b.chunks = other[t];
+        run_go(&b, 0);
+        CHECK_MSG(b.st[0] == SN_ERR_ARG, "chunks %d: %s", other[t], b.msg[0]);
+        char want[120];
+        snprintf(want, sizeof want, "ran with batch size %d in %d chunks", BATCH, CHUNKS);
+        CHECK_MSG(strstr(b.msg[0], want) && strstr(b.msg[0], path), "%s", b.msg[0]);
+        run_free(&b);
+    }
+    run_free(&a);
+    remove(path);
+    problem_free(&p);
 }
 
 /* A rank whose data fails ends the step on every rank with its message. */

@@ -106,7 +106,16 @@ static sn_status fit_begin(fit_run *r) {
         st = sn_train_state_load(r->m, o->resume_path, &r->ts, r->h, r->best_w);
         if (st == SN_ERR_IO && r->ts.missing) st = SN_OK; /* nothing to resume from: start fresh */
         if (st) return st;
+        /* an interrupted epoch continues in the order it started in */
+        if (r->ts.step_done > 0 && r->ts.have_mode &&
+            (r->ts.batch_size != o->batch_size || r->ts.chunks != o->chunks))
+            return sn_error(SN_ERR_ARG,
+                            "%s: the interrupted epoch ran with batch size %d in %d chunks (0: unchunked), this run "
+                            "has batch size %d in %d chunks; resume it with the same",
+                            o->resume_path, r->ts.batch_size, r->ts.chunks, o->batch_size, o->chunks);
     }
+    r->ts.batch_size = o->batch_size;
+    r->ts.chunks = o->chunks;
     r->steps = o->chunks > 0 ? sn_chunk_steps(r->train->n, o->chunks, (size_t)r->B)
                              : (r->train->n + (size_t)r->B - 1) / (size_t)r->B;
     return SN_OK;
