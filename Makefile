@@ -187,6 +187,12 @@ valgrind: $(BUILD)/test_all $(BUILD)/seqnn
 test-mpi: $(BUILD)/seqnn
 	sh tests/mpi/run.sh $(BUILD)/seqnn $(wildcard build/seqnn)
 .PHONY: test-mpi
+# Measurements of docs/distributed.md: chunked training throughput, bytes
+# per step, time in communication; with MPI=1 also under mpirun.
+$(BUILD)/bench_dist: tests/mpi/bench_dist.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+bench-dist: $(BUILD)/bench_dist
+.PHONY: bench-dist
 
 # Architecture rules (docs/architecture.md): folder dependencies, no cycles,
 # function and file lengths.
