@@ -18,7 +18,9 @@ int cli_train_parse(int argc, char **argv, cli_opt *opts, const char *cmd, const
         return 2;
     }
     if (cli_apply(opts)) return 2;
-    (void)t; /* filled by the typed entries of opts */
+    /* t is filled by the typed entries of opts. Under MPI rank 0 alone
+     * writes: the other ranks draw no plots. */
+    if (!cli_is_root()) t->no_plots = 1;
     return -1;
 }
 
