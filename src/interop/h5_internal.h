@@ -239,8 +239,8 @@ sn_status h5_pipeline_undo(sn_h5 *f, const h5_pipeline *pl, uint32_t mask, const
  * links). cb returns H5_STOP to stop, SN_OK to go on, or an error. */
 typedef sn_status (*h5_link_cb)(sn_h5 *f, void *ctx, const char *name, size_t nlen, uint64_t addr);
 sn_status h5_links(sn_h5 *f, const h5_obj *g, h5_link_cb cb, void *ctx);
-/* Finds link `name` of group g: *addr, *found. */
-sn_status h5_link_find(sn_h5 *f, const h5_obj *g, const char *name, uint64_t *addr, int *found);
+/* Finds link name[0..len) of group g: *addr, *found. */
+sn_status h5_link_find(sn_h5 *f, const h5_obj *g, const char *name, size_t len, uint64_t *addr, int *found);
 
 /* ---- h5_attr.c ---- */
 

@@ -11,7 +11,7 @@ typedef struct walk {
     h5_link_cb cb;
     void *ctx;
     uint64_t heap;    /* symbol tables: the local heap */
-    const char *want; /* dense: only records with this name's hash */
+    int want;         /* dense: only records with this name's hash */
     uint32_t hash;
     h5_fheap fh;
 } walk;
@@ -131,14 +131,14 @@ static sn_status find_cb(sn_h5 *f, void *ctx, const char *name, size_t nlen, uin
     return H5_STOP;
 }
 
-sn_status h5_link_find(sn_h5 *f, const h5_obj *g, const char *name, uint64_t *addr, int *found) {
-    find_q q = {name, strlen(name), H5_UNDEF, 0};
+sn_status h5_link_find(sn_h5 *f, const h5_obj *g, const char *name, size_t len, uint64_t *addr, int *found) {
+    find_q q = {name, len, H5_UNDEF, 0};
     walk w;
     memset(&w, 0, sizeof w);
     w.cb = find_cb;
     w.ctx = &q;
-    w.want = name;
-    w.hash = h5_lookup3(name, q.len, 0);
+    w.want = 1;
+    w.hash = h5_lookup3(name, len, 0);
     sn_status st = walk_links(f, g, &w);
     *addr = q.addr;
     *found = q.found;

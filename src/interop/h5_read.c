@@ -52,9 +52,9 @@ static sn_status superblock(sn_h5 *f, uint64_t at) {
         f->root = h5_addr(f, &c);
     }
     if (c.bad) return h5_bad(f, "short superblock");
-    if (eof != H5_UNDEF && eof > f->n - f->base)
-        return h5_bad(f, "the file is truncated (%llu bytes, the superblock says %llu)", (unsigned long long)(f->n - f->base),
-                      (unsigned long long)eof);
+    /* the end-of-file address counts a user block too (libhdf5 writes it so) */
+    if (eof != H5_UNDEF && eof > f->n)
+        return h5_bad(f, "the file is truncated (%zu bytes, the superblock says %llu)", f->n, (unsigned long long)eof);
     return SN_OK;
 }
 
@@ -139,19 +139,17 @@ static sn_status resolve(sn_h5 *f, const char *path, h5_obj *o, int *found) {
         if (!*p) break;
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        char name[1024];
-        if (len >= sizeof name || depth >= MAX_COMPONENTS) {
+        if (depth >= MAX_COMPONENTS) {
             h5_obj_free(o);
             return SN_OK;
         }
-        memcpy(name, p, len);
-        name[len] = 0;
+        const char *name = p;
         p += len;
-        if (!strcmp(name, ".")) continue;
+        if (len == 1 && name[0] == '.') continue;
         uint64_t addr;
         int ok;
         if (!h5_obj_is_group(o)) ok = 0;
-        else if ((st = h5_link_find(f, o, name, &addr, &ok))) break;
+        else if ((st = h5_link_find(f, o, name, len, &addr, &ok))) break;
         h5_obj_free(o);
         if (!ok || addr == H5_UNDEF) return SN_OK;
         st = h5_obj_read(f, addr, o);
