@@ -136,6 +136,7 @@ static sn_status walk(sn_h5 *f, const char *path, int make_last, wnode **out, co
         g = c;
         p = next;
     }
+    if (!st && g->dataset && *leaf) return sn_error(SN_ERR_ARG, "%s: %s: a dataset cannot hold members", f->name, path);
     if (!st && g->dataset && make_last) return sn_error(SN_ERR_ARG, "%s: %s: is a dataset, not a group", f->name, path);
     *out = g;
     return st;
