@@ -332,8 +332,37 @@ def sweep():
     zero_root_times(fn)
 
 
+def fuzz_seeds():
+    """Small libver-latest seeds for fuzz/corpus/keras_h5 (the fixtures
+    above are too big for the fuzzer's 64 KiB inputs): a legacy Keras
+    layout with dense links and attributes and every v4 chunk index."""
+    global OUT
+    keep, OUT = OUT, os.path.join(os.path.dirname(OUT), "..", "..", "fuzz", "corpus", "keras_h5")
+    fn = "latest_small.h5"
+    f = new_file(fn, "latest")
+    f.attrs["keras_version"] = "2.15.0"
+    f.attrs["backend"] = "tensorflow"
+    f.attrs["model_config"] = '{"class_name": "Sequential", "config": {"name": "s", "layers": []}}'
+    g = group(f, "model_weights")
+    g.attrs["layer_names"] = np.array([b"l%d" % i for i in range(10)])
+    for i in range(10):
+        lg = group(g, "l%d" % i)
+        lg.attrs["weight_names"] = np.array([b"l%d/kernel:0" % i])
+    for i in range(10):
+        g.attrs["extra%d" % i] = "x" * i
+    kw = [dict(chunks=(2, 2)), dict(chunks=(4, 3)), dict(chunks=(1, 3), maxshape=(None, 3)),
+          dict(chunks=(2, 2), maxshape=(None, None), compression="gzip", shuffle=True, fletcher32=True)]
+    for i, k in enumerate(kw):
+        g["l%d" % i].create_dataset("kernel:0", data=pattern("f", (4, 3), "<f4"), track_times=False, **k)
+    f.close()
+    zero_root_times(fn)
+    del MAN[fn]
+    OUT = keep
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    fuzz_seeds()
     earliest()
     latest()
     userblock()

@@ -12,8 +12,9 @@
 #define MAX_MSGS ((size_t)1 << 18)
 
 typedef struct chunk_q {
-    uint64_t addr[MAX_CHUNKS], len[MAX_CHUNKS];
-    int n;
+    uint64_t (*c)[2]; /* (address, length) of each continuation chunk met */
+    int n, cap;
+    uint64_t first[8][2];
 } chunk_q;
 
 static sn_status add_msg(sn_h5 *f, h5_obj *o, unsigned type, unsigned flags, const uint8_t *data, size_t size) {
@@ -39,11 +40,19 @@ static sn_status add_cont(sn_h5 *f, h5_obj *o, chunk_q *q, const uint8_t *data, 
     uint64_t a = h5_addr(f, &c), l = h5_len(f, &c);
     if (c.bad) return h5_bad(f, "object header at %llu: short continuation message", (unsigned long long)o->addr);
     for (int i = 0; i < q->n; i++)
-        if (q->addr[i] == a)
+        if (q->c[i][0] == a)
             return h5_bad(f, "object header at %llu: continuation chunks form a cycle", (unsigned long long)o->addr);
     if (q->n == MAX_CHUNKS) return h5_bad(f, "object header at %llu: too many continuation chunks", (unsigned long long)o->addr);
-    q->addr[q->n] = a;
-    q->len[q->n] = l;
+    if (q->n == q->cap) {
+        uint64_t(*nc)[2] = sn_malloc((size_t)q->cap * 2, sizeof *nc);
+        if (!nc) return SN_ERR_NOMEM;
+        memcpy(nc, q->c, (size_t)q->n * sizeof *nc);
+        if (q->c != q->first) free(q->c);
+        q->c = nc;
+        q->cap *= 2;
+    }
+    q->c[q->n][0] = a;
+    q->c[q->n][1] = l;
     q->n++;
     return SN_OK;
 }
@@ -116,9 +125,7 @@ static sn_status read_v2(sn_h5 *f, h5_obj *o, chunk_q *q, unsigned *crt) {
 sn_status h5_obj_read(sn_h5 *f, uint64_t addr, h5_obj *o) {
     memset(o, 0, sizeof *o);
     o->addr = addr;
-    chunk_q *q = sn_malloc(1, sizeof *q);
-    if (!q) return SN_ERR_NOMEM;
-    q->n = 0;
+    chunk_q qq = {qq.first, 0, 8, {{0}}}, *q = &qq;
     const uint8_t *p;
     unsigned crt = 0;
     sn_status st = h5_spend(f, 1);
@@ -135,7 +142,7 @@ sn_status h5_obj_read(sn_h5 *f, uint64_t addr, h5_obj *o) {
     }
     /* continuation chunks, in the order met (the queue grows as they are read) */
     for (int i = 0; i < q->n && !st; i++) {
-        uint64_t ca = q->addr[i], cl = q->len[i];
+        uint64_t ca = q->c[i][0], cl = q->c[i][1];
         if ((st = h5_at(f, ca, cl, &p, "object header continuation"))) break;
         if (o->version == 1) {
             st = scan_msgs(f, o, q, p, (size_t)cl, 0);
@@ -147,7 +154,7 @@ sn_status h5_obj_read(sn_h5 *f, uint64_t addr, h5_obj *o) {
                 st = scan_msgs(f, o, q, p + 4, (size_t)cl - 8, (int)crt);
         }
     }
-    free(q);
+    if (q->c != q->first) free(q->c);
     if (st) h5_obj_free(o);
     return st;
 }

@@ -73,7 +73,7 @@ sn_status h5_at(sn_h5 *f, uint64_t addr, uint64_t len, const uint8_t **p, const 
 
 void h5_begin(sn_h5 *f, const char *path) {
     f->where = path && path[0] ? path : "/";
-    f->budget = 100000 + (uint64_t)f->n / 2;
+    f->budget = 4096 + (uint64_t)f->n / 2;
 }
 
 sn_status h5_spend(sn_h5 *f, uint64_t units) {
