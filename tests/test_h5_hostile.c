@@ -253,3 +253,32 @@ static void corruption_sweep(const char *file, int strict) {
 
 TEST(h5_hostile_corruption_sweep_checksummed) { corruption_sweep("h5/sweep.h5", 1); }
 TEST(h5_hostile_corruption_sweep_v0) { corruption_sweep("keras/legacy_k21.h5", 0); }
+
+/* A dataspace whose element count overflows 64 bits (2^21 x 2^21 x 2^22
+ * wraps to 0) is refused, not read as the count it wraps to. */
+TEST(h5_hostile_dims_overflow) {
+    sn_h5 *h;
+    CHECK_OK(sn_h5_create_image(&h, "w"));
+    float x[8] = {0};
+    int64_t d[3] = {2, 2, 2};
+    CHECK_OK(sn_h5_write_f32(h, "x", 3, d, x));
+    void *img;
+    size_t n;
+    CHECK_OK(sn_h5_image(h, &img, &n));
+    sn_h5_close(h);
+    unsigned char *b = img, *o = NULL;
+    for (size_t i = 60; i + 4 < n && !o; i++)
+        if (!memcmp(b + i, "OHDR", 4)) o = b + i; /* the dataset's header, after the root's */
+    CHECK(o && o[10] == 1 && o[15] == 3);    /* its first message: the dataspace, rank 3 */
+    const int sh[3] = {21, 21, 22};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 8; i++) o[18 + 8 * k + i] = (unsigned char)(((uint64_t)1 << sh[k]) >> (8 * i));
+    size_t len = 10 + (size_t)h5_le(o + 6, 4);
+    uint32_t c = h5_lookup3(o, len, 0);
+    for (int i = 0; i < 4; i++) o[len + (size_t)i] = (unsigned char)(c >> (8 * i));
+    CHECK_OK(sn_h5_open_image(&h, img, n, "wrapped"));
+    free(img);
+    float y;
+    CHECK(sn_h5_read_f32(h, "x", &y, 0) == SN_ERR_FORMAT);
+    sn_h5_close(h);
+}

@@ -186,14 +186,14 @@ static sn_status chunk_cb(sn_h5 *f, void *ctx, const uint64_t *org, uint64_t add
     return SN_OK;
 }
 
-static sn_status read_chunked(sn_h5 *f, const h5_obj *o, const layout *L, uint64_t raw_bytes, uint8_t *raw) {
+static sn_status read_chunked(sn_h5 *f, const h5_obj *o, layout *L, uint64_t raw_bytes, uint8_t *raw) {
     h5_pipeline pl;
     sn_status st = h5_pipeline_parse(f, o, &pl);
     if (st) return st;
     const h5_chunked *c = &L->ch;
     if (c->chunk_bytes > CHUNK_CAP && c->chunk_bytes / 4 > raw_bytes)
         return h5_bad(f, "chunks of %llu bytes for a dataset of %llu", (unsigned long long)c->chunk_bytes, (unsigned long long)raw_bytes);
-    ((layout *)L)->ch.filtered = pl.n > 0;
+    L->ch.filtered = pl.n > 0;
     uint64_t nch = 1;
     for (int i = 0; i < c->rank; i++) nch *= (c->space->dims[i] + c->cdims[i] - 1) / c->cdims[i]; /* <= numel */
     rd r = {L, &pl, raw, NULL, nch};
@@ -208,6 +208,9 @@ sn_status h5_dataset_read(sn_h5 *f, const h5_obj *o, float *out, size_t numel) {
     h5_space s;
     layout L;
     sn_status st = h5_dataset_info(f, o, &t, &s);
+    uint64_t ne;
+    if (!st) st = h5_space_numel(f, &s, &ne);
+    if (!st && ne != numel) st = h5_bad(f, "dataset has %llu elements, expected %zu", (unsigned long long)ne, numel);
     if (!st) st = layout_parse(f, o, &s, t.size, &L);
     if (st || numel == 0) return st;
     uint64_t need = (uint64_t)numel * t.size;

@@ -37,7 +37,7 @@ static sn_status superblock(sn_h5 *f, uint64_t at) {
     f->sl = v >= 2 ? p[10] : p[14];
     if ((f->so != 2 && f->so != 4 && f->so != 8) || (f->sl != 2 && f->sl != 4 && f->sl != 8))
         return h5_bad(f, "sizes of offsets %d and lengths %d are not supported", f->so, f->sl);
-    size_t so = (size_t)f->so, pre = v >= 2 ? 12 : (v == 1 ? 28 : 24), len = pre + 4 * so + (v >= 2 ? 0 : 2 * so + 24);
+    size_t so = (size_t)f->so, pre = v >= 2 ? 12 : (v == 1 ? 28 : 24), len = pre + 4 * so + (v >= 2 ? 0 : (size_t)f->sl + so + 24);
     if ((st = h5_at(f, 0, len + (v >= 2 ? 4 : 0), &p, "the superblock"))) return st;
     if (v >= 2 && (st = h5_check_sum(f, p, len, "the superblock"))) return st;
     h5_cur c = h5_cur_make(p + pre, len - pre);
@@ -48,7 +48,7 @@ static sn_status superblock(sn_h5 *f, uint64_t at) {
         f->root = h5_addr(f, &c);
     } else {
         h5_addr(f, &c); /* driver info */
-        h5_len(f, &c);  /* root symbol table entry: link name offset, then the header address */
+        h5_len(f, &c);  /* root symbol table entry: link name offset (a length), then the header address */
         f->root = h5_addr(f, &c);
     }
     if (c.bad) return h5_bad(f, "short superblock");
@@ -332,10 +332,12 @@ sn_status sn_h5_read_f32(sn_h5 *f, const char *path, float *out, size_t numel) {
     int64_t dims[SN_H5_MAX_RANK];
     sn_status st = open_numeric(f, path, &o, &rank, dims);
     if (st) return st;
-    size_t n = 1;
-    for (int i = 0; i < rank; i++) n *= (size_t)dims[i];
-    if (n != numel)
-        st = sn_error(SN_ERR_FORMAT, "%s: %s: dataset has %zu elements, expected %zu", f->name, f->where, n, numel);
+    uint64_t n = 1;
+    int ovf = 0;
+    for (int i = 0; i < rank; i++) n = h5_mul(n, (uint64_t)dims[i], &ovf);
+    if (ovf || n != numel)
+        st = sn_error(SN_ERR_FORMAT, "%s: %s: dataset has %llu elements, expected %zu", f->name, f->where,
+                      ovf ? (unsigned long long)UINT64_MAX : (unsigned long long)n, numel);
     else
         st = h5_dataset_read(f, &o, out, numel);
     h5_obj_free(&o);
