@@ -26,6 +26,9 @@ Files (tests/fixtures/h5/):
                 first), version 2 B-tree (plain and filtered, several levels)
   userblock.h5  a 1024-byte user block: the superblock is found at 1024 and
                 every address is relative to it
+  sizes_o4_l8.h5, sizes_o8_l4.h5
+                4-byte offsets with 8-byte lengths (libver earliest) and the
+                reverse (latest): every address / length field changes width
   sweep.h5      a small libver-"latest" file whose metadata is checksummed and
                 whose chunks carry fletcher32: the C test flips each byte and
                 wants an error or the original data
@@ -113,10 +116,12 @@ def zero_root_times(name):
     open(path, "wb").write(bytes(b))
 
 
-def new_file(name, libver, userblock=0):
+def new_file(name, libver, userblock=0, sizes=None):
     """A file with no object times (low-level creation property lists)."""
     fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
     fcpl.set_obj_track_times(False)
+    if sizes:
+        fcpl.set_sizes(*sizes)
     if userblock:
         fcpl.set_userblock(userblock)
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
@@ -319,6 +324,23 @@ def userblock():
         fp.write(b"user block: not HDF5\n")
 
 
+def sizes(fn, libver, so, sl):
+    """Sizes of offsets and lengths other than 8: every address and length
+    field changes width (symbol table entries hold offsets, heaps lengths)."""
+    f = new_file(fn, libver, sizes=(so, sl))
+    g = group(f, "model_weights")
+    for i in range(12):
+        group(g, "layer_%02d" % i).attrs["weight_names"] = np.array([b"k%d" % i, b"b%d" % i])
+    dataset(f, fn, "model_weights/layer_03/k3", (5, 4), "<f4")
+    dataset(f, fn, "model_weights/layer_03/b3", (9, 4), "<f4", chunks=(2, 3), compression="gzip", shuffle=True)
+    dataset(f, fn, "model_weights/layer_04/k4", (40, 3), "<f4", chunks=(2, 3), maxshape=(None, 3))
+    attr(f, fn, "model_config", "{}" * 300, ["{}" * 300])
+    MAN[fn]["attrs"].append({"path": "/model_weights/layer_07", "name": "weight_names", "strings": ["k7", "b7"]})
+    members(g, fn, ["layer_%02d" % i for i in range(12)])
+    f.close()
+    zero_root_times(fn)
+
+
 def sweep():
     fn = "sweep.h5"
     f = new_file(fn, "latest")
@@ -366,6 +388,8 @@ def main():
     earliest()
     latest()
     userblock()
+    sizes("sizes_o4_l8.h5", "earliest", 4, 8)
+    sizes("sizes_o8_l4.h5", "latest", 8, 4)
     sweep()
     with open(os.path.join(OUT, "manifest.json"), "w") as fp:
         json.dump(MAN, fp, indent=0, ensure_ascii=False)

@@ -198,3 +198,10 @@ TEST(h5_read_refuses_non_hdf5) {
     CHECK(sn_h5_open(&h, HDIR "no-such-file.h5") == SN_ERR_IO && !h);
     CHECK(sn_h5_open(&h, HDIR) == SN_ERR_IO && !h);
 }
+
+/* Offsets of 4 bytes with lengths of 8 (symbol tables, local heaps) and
+ * offsets of 8 with lengths of 4 (v2 headers, fractal heaps, arrays). */
+TEST(h5_read_other_address_sizes) {
+    check_named("sizes_o4_l8.h5", 0);
+    check_named("sizes_o8_l4.h5", 1);
+}

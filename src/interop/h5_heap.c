@@ -45,20 +45,20 @@ void h5_gheap_free(sn_h5 *f) {
     for (int i = 0; i < H5_GCOL_CACHE; i++) gcol_clear(&f->gc[i]);
 }
 
-/* Indexes the collection at addr into g: objects follow the 16-byte
- * header, each a 16-byte (8-byte lengths) object header and its data
- * padded to 8 bytes, until the free-space object (index 0) or the end.
+/* Indexes the collection at addr into g: objects follow the header, each
+ * an object header and its data, all padded to 8 bytes, until the
+ * free-space object (index 0) or the end.
  * Every step advances, so a corrupt collection cannot loop. */
 static sn_status gcol_load(sn_h5 *f, uint64_t addr, h5_gcol *g) {
     const uint8_t *p;
-    size_t hl = 8 + (size_t)f->sl;
+    size_t hl = (8 + (size_t)f->sl + 7) & ~(size_t)7; /* the header and object headers are padded to 8 bytes */
     sn_status st = h5_at(f, addr, hl, &p, "global heap collection");
     if (st) return st;
     if (!h5_sig(p, "GCOL") || p[4] != 1) return h5_bad(f, "no global heap collection at %llu", (unsigned long long)addr);
     uint64_t size = h5_le(p + 8, f->sl);
     if (size < hl) return h5_bad(f, "global heap collection at %llu has size %llu", (unsigned long long)addr, (unsigned long long)size);
     if ((st = h5_at(f, addr, size, &p, "global heap collection"))) return st;
-    size_t oh = 8 + (size_t)f->sl, cap = (size_t)(size / oh) + 1;
+    size_t oh = hl, cap = (size_t)(size / oh) + 1;
     g->idx = sn_malloc(cap, sizeof *g->idx);
     g->p = sn_malloc(cap, sizeof *g->p);
     g->len = sn_malloc(cap, sizeof *g->len);
@@ -69,6 +69,7 @@ static sn_status gcol_load(sn_h5 *f, uint64_t addr, h5_gcol *g) {
         unsigned idx = (unsigned)h5_u(&c, 2);
         h5_skip(&c, 6);
         uint64_t len = h5_len(f, &c);
+        h5_skip(&c, oh - 8 - (size_t)f->sl);
         if (idx == 0) break; /* free space: the rest of the collection */
         if (len > h5_left(&c))
             return h5_bad(f, "global heap object %u runs past its collection at %llu", idx, (unsigned long long)addr);

@@ -22,7 +22,7 @@ static sn_status snod_cb(sn_h5 *f, void *ctx, const uint8_t *key, const uint8_t 
     (void)key, (void)next_key;
     walk *w = ctx;
     const uint8_t *p;
-    size_t so = (size_t)f->so, esz = 2 * so + 24;
+    size_t so = (size_t)f->so, esz = (size_t)f->sl + so + 24;
     sn_status st = h5_at(f, child, 8, &p, "symbol table node");
     if (st) return st;
     if (!h5_sig(p, "SNOD") || p[4] != 1) return h5_bad(f, "no symbol table node at %llu", (unsigned long long)child);
@@ -30,6 +30,7 @@ static sn_status snod_cb(sn_h5 *f, void *ctx, const uint8_t *key, const uint8_t 
     if ((st = h5_at(f, child, 8 + (size_t)n * esz, &p, "symbol table node"))) return st;
     for (unsigned i = 0; i < n && !st; i++) {
         h5_cur c = h5_cur_make(p + 8 + i * esz, esz);
+        /* the name offset has the size of lengths (as libhdf5 reads it), the address that of offsets */
         uint64_t name_off = h5_len(f, &c), addr = h5_addr(f, &c);
         unsigned cache = (unsigned)h5_u(&c, 4);
         const char *name;
