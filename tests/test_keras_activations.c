@@ -65,16 +65,17 @@ static double gc_one(const char *spec, sn_shape in, int B, double scale) {
     float *x = malloc((nx + 1) * sizeof *x);
     lc_random_input(x, nx, &r, 0);
     for (size_t i = 0; i < nx; i++) x[i] = (float)(x[i] * scale);
-    double e = lc_gradcheck(&t, x, NULL, 0, 3e-3);
+    double e = lc_gradcheck_measured(&t, x, NULL, 0, 3e-3);
     free(x);
     lc_free(&t);
     return e;
 }
 
-/* Central differences in float32 with h = 3e-3 (as tests/test_layers_basic.c:
- * it balances the truncation error of elu / selu / softplus curvature, which
- * the cells' recurrence amplifies, against float32 rounding); a wrong
- * derivative gives an O(1) error, right ones stay below 2e-2. */
+/* Central differences in float32 with h = 3e-3 (as tests/test_layers_basic.c),
+ * judged against the rounding noise and truncation error the check measures
+ * (lc_gradcheck_measured): the noise of a float32 GRU's loss depends on the
+ * GEMM kernel's summation order, so no fixed relative bound holds on every
+ * OpenBLAS core (2e-2 did on Haswell, not on Prescott). */
 TEST(activations_keras_gradients) {
     sn_shape vec = {1, {5, 0, 0}, SN_REP_DENSE}, seq = {2, {4, 3, 0}, SN_REP_DENSE};
     char spec[160];
@@ -82,16 +83,16 @@ TEST(activations_keras_gradients) {
         const char *a = g_new[k], *b = g_new[(k + 1) % 6];
         double sc = k < 2 || (k + 1) % 6 < 2 ? 0.2 : 1.0;
         snprintf(spec, sizeof spec, "dense(4, activation=%s)", a);
-        CHECK_MSG(gc_one(spec, vec, 3, sc) < 2e-2, "%s", spec);
+        CHECK_MSG(gc_one(spec, vec, 3, sc) < 1, "%s", spec);
         snprintf(spec, sizeof spec, "activation(%s)", a);
-        CHECK_MSG(gc_one(spec, seq, 2, sc) < 2e-2, "%s", spec);
+        CHECK_MSG(gc_one(spec, seq, 2, sc) < 1, "%s", spec);
         snprintf(spec, sizeof spec, "lstm(3, activation=%s, recurrent_activation=%s, return_sequences=true)", a, b);
-        CHECK_MSG(gc_one(spec, seq, 2, sc) < 2e-2, "%s", spec);
+        CHECK_MSG(gc_one(spec, seq, 2, sc) < 1, "%s", spec);
         snprintf(spec, sizeof spec, "gru(3, activation=%s, recurrent_activation=%s)", a, b);
-        CHECK_MSG(gc_one(spec, seq, 2, sc) < 2e-2, "%s", spec);
+        CHECK_MSG(gc_one(spec, seq, 2, sc) < 1, "%s", spec);
         snprintf(spec, sizeof spec, "gru(3, reset_after=false, activation=%s, recurrent_activation=%s)", b, a);
-        CHECK_MSG(gc_one(spec, seq, 2, sc) < 2e-2, "%s", spec);
+        CHECK_MSG(gc_one(spec, seq, 2, sc) < 1, "%s", spec);
         snprintf(spec, sizeof spec, "simplernn(3, activation=%s)", a);
-        CHECK_MSG(gc_one(spec, seq, 2, sc) < 2e-2, "%s", spec);
+        CHECK_MSG(gc_one(spec, seq, 2, sc) < 1, "%s", spec);
     }
 }
