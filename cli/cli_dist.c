@@ -3,6 +3,7 @@
 #include "cli_dist.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,19 @@ int cli_dist_end(int rc) {
     cli_comm = NULL;
 #endif
     return rc;
+}
+
+sn_status cli_dist_share(void *buf, size_t n) {
+    if (!cli_comm || cli_comm->size < 2) return SN_OK;
+    uint64_t n0 = n;
+    sn_status st = cli_comm->bcast(cli_comm->ctx, &n0, sizeof n0, 0);
+    if (st) return st;
+    int32_t differ = n0 != (uint64_t)n;
+    if ((st = cli_comm->max_i32(cli_comm->ctx, &differ, 1))) return st;
+    if (differ)
+        return sn_error(SN_ERR_STATE, "the ranks hold different sizes (%zu bytes here, %llu on rank 0)", n,
+                        (unsigned long long)n0);
+    return cli_comm->bcast(cli_comm->ctx, buf, n, 0);
 }
 
 int cli_fit_chunks(int batch) {

@@ -27,6 +27,11 @@ int cli_dist_end(int rc);
  * divisor of batch not above 8; else 0 (classic training). */
 int cli_fit_chunks(int batch);
 
+/* Under MPI: every rank's n bytes at buf become rank 0's (collective; for
+ * results a rank computes differently, e.g. Hogwild word vectors). The
+ * ranks first check that they all hold n bytes. Without a group: SN_OK. */
+sn_status cli_dist_share(void *buf, size_t n);
+
 /* 1 on the rank that prints and writes files. */
 int cli_is_root(void);
 

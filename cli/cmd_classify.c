@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_dist.h"
 #include "cli_train.h"
 #include "seqnn/plot.h"
 #include "seqnn/text.h"
@@ -182,9 +183,12 @@ static int get_vectors(cl_data *d, const cl_opts *o) {
     st = sn_word2vec_train(&d->wv, texts, n, &wo, w2v_progress, NULL);
     free(texts);
     if (st) return cli_fail(st, "word2vec");
+    /* MPI: Hogwild vectors differ from rank to rank; all take rank 0's */
+    if ((st = cli_dist_share(d->wv->vecs, d->wv->n * (size_t)d->wv->dim * sizeof(float))))
+        return cli_fail(st, "word2vec");
     char path[4096];
     snprintf(path, sizeof path, "%s/word2vec.txt", o->t.out);
-    if ((st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
+    if (cli_is_root() && (st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
     printf("word2vec: %zu words in %.1f s, saved %s\n", d->wv->n, sn_time_now() - t0, path);
     if (sn_threads_get() > 1) printf("note: Hogwild training: the vectors are reproducible only with --threads 1\n");
     return 0;

@@ -4,8 +4,11 @@
 #   1. A short forecast and a short classify run, with dropout and
 #      recurrent dropout on, write byte-identical model files on 1 rank
 #      (2 threads), 2 ranks and 3 ranks (oversubscribed on this machine's
-#      cores, 1 thread each), 2 ranks over TCP alone, and in one process of the default build with
-#      --chunks (1 thread: the 1 x 1 run) when that binary is given.
+#      cores, 1 thread each), 2 ranks over TCP alone, and in one process of
+#      the default build with --chunks (1 thread: the 1 x 1 run) when that
+#      binary is given.
+#   Word2Vec vectors trained on each rank (Hogwild, so different) are
+#      replaced by rank 0's: pretrained_bilstm trains on 2 ranks x 2 threads.
 #   2. SIGTERM to one rank of a 3-rank run stops every rank at the same step
 #      with the state saved; one process resumes it (--resume) and ends with
 #      the uninterrupted run's model file.
@@ -60,6 +63,13 @@ job() {
 }
 job forecast $FC
 job classify $CL
+
+# Word vectors trained here (Hogwild, 2 threads: they differ between ranks):
+# every rank takes rank 0's, so the ranks start from one model.
+$MPIRUN -np 2 -x SEQNN_THREADS=2 "$BIN" classify --data tests/fixtures/imdb_small --model pretrained_bilstm \
+    --w2v-epochs 1 --w2v-dim 16 --sequence-length 80 --epochs 1 --no-plots --quiet --out "$O/w2v" > "$O/w2v.log" 2>&1 &&
+    say "pretrained_bilstm with word vectors trained on 2 ranks x 2 threads: trained" ||
+    { bad "pretrained_bilstm on 2 ranks failed:"; grep -m 3 seqnn "$O/w2v.log"; }
 
 # 2. SIGTERM to one rank; resume in one process.
 LONG="forecast --epochs 3 --no-plots --quiet --model lstm(8,dropout=0.2,recurrent_dropout=0.3),dense(1)"
