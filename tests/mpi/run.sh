@@ -6,7 +6,8 @@
 #      (2 threads), 2 ranks and 3 ranks (oversubscribed on this machine's
 #      cores, 1 thread each), 2 ranks over TCP alone, and in one process of
 #      the default build with --chunks (1 thread: the 1 x 1 run) when that
-#      binary is given.
+#      binary is given; their history and validation / test metrics
+#      (computed over the ranks and reduced) are the same too.
 #   Word2Vec vectors trained on each rank (Hogwild, so different) are
 #      replaced by rank 0's: pretrained_bilstm trains on 2 ranks x 2 threads.
 #   2. SIGTERM to one rank of a 3-rank run stops every rank at the same step
@@ -59,6 +60,14 @@ job() {
         say "$name: $runs runs (1, 2, 3 ranks, 2 over TCP${REF:+, 1 x 1}) wrote one model file: $(echo "$sums" | head -n 1 | cut -c1-16)"
     else
         bad "$name: model files differ across rank counts:"; echo "$sums"
+    fi
+    # the validation and test metrics (reduced over the ranks) and the
+    # history, each file's last column (seconds) aside
+    logs=$(cd "$O" && for d in "$name"-*/; do sed 's/,[^,]*$//' "$d/results.csv" "$d/custom.history.csv" | sha256sum; done)
+    if [ "$(echo "$logs" | sort -u | wc -l)" = 1 ] && [ "$(echo "$logs" | wc -l)" = "$runs" ]; then
+        say "$name: the same history and val / test metrics in all $runs runs: $(sed -n "2s/,[^,]*$//p" "$O/$name-np3/results.csv")"
+    else
+        bad "$name: metrics or history differ across rank counts:"; (cd "$O" && head -n 3 "$name"-*/results.csv)
     fi
 }
 job forecast $FC
