@@ -14,6 +14,12 @@ int cmd_predict(int argc, char **argv) {
         CLI_RAW("ffill", 0, "forecasting: forward-fill missing values"),
         CLI_RAW("text", 1, "classification: the text to classify"),
         CLI_RAW("input", 1, "classification: a text file or a folder of .txt files (default: stdin)"),
+        CLI_RAW("top-k", 1, "classification: print the K most probable classes of each text (default 1)"),
+        CLI_RAW("text-column", 1, "classification with --data: the CSV / TSV / JSONL text column(s) (default text)"),
+        CLI_RAW("format", 1, "classification with --data: csv | tsv | jsonl (default: by the file name)"),
+        CLI_RAW("no-header", 0, "classification with --data: CSV / TSV without a header row"),
+        CLI_RAW("encoding", 1, "classification: utf8 (default) | cp1252 | latin1"),
+        /* classification also reads --data (a CSV / TSV / JSONL of texts) and --out (every class's probability) */
         CLI_RAW("help", 0, "show this help"),
         CLI_END};
     if (cli_parse(argc, argv, 2, opts, "predict")) return 2;
