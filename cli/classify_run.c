@@ -118,6 +118,8 @@ static int cl_vectorizer(const cl_data *d, const char *name, const cpreset *p, c
         vo.standardize = SN_STANDARDIZE_LOWER; /* punctuation is signal at the character level */
     }
     if (p->mode == SN_OUTPUT_INT) vo.output_sequence_length = o->seq_len_auto ? cl_auto_length(&d->train, &vo) : o->seq_len;
+    /* characters: at most 1024 (Zhang, Zhao & LeCun 2015 read 1014) */
+    if (p->chars && o->seq_len_auto && vo.output_sequence_length > 1024) vo.output_sequence_length = 1024;
     else vo.pad_to_max_tokens = 1; /* fixed input width = max_tokens, as the seed's Input(shape=(max_tokens,)) */
     double t0 = sn_time_now();
     sn_status st = sn_vectorizer_init(v, &vo);
@@ -140,7 +142,8 @@ static int cl_vectorizer(const cl_data *d, const char *name, const cpreset *p, c
     if (o->max_tokens_auto) printf("   vocabulary bound %d (auto: the tokens seen at least twice, at most 20000)\n", vo.max_tokens);
     if (p->mode == SN_OUTPUT_INT)
         printf("   sequence length %d%s\n", vo.output_sequence_length,
-               o->seq_len_auto ? " (auto: the 95th percentile of the training texts' lengths)" : "");
+               !o->seq_len_auto ? "" : p->chars ? " (auto: the 95th percentile of the training texts' lengths, at most 1024)"
+                                                 : " (auto: the 95th percentile of the training texts' lengths)");
     return 0;
 }
 
