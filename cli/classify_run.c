@@ -118,9 +118,9 @@ static int cl_vectorizer(const cl_data *d, const char *name, const cpreset *p, c
         vo.standardize = SN_STANDARDIZE_LOWER; /* punctuation is signal at the character level */
     }
     if (p->mode == SN_OUTPUT_INT) vo.output_sequence_length = o->seq_len_auto ? cl_auto_length(&d->train, &vo) : o->seq_len;
+    else vo.pad_to_max_tokens = 1; /* fixed input width = max_tokens, as the seed's Input(shape=(max_tokens,)) */
     /* characters: at most 1024 (Zhang, Zhao & LeCun 2015 read 1014) */
     if (p->chars && o->seq_len_auto && vo.output_sequence_length > 1024) vo.output_sequence_length = 1024;
-    else vo.pad_to_max_tokens = 1; /* fixed input width = max_tokens, as the seed's Input(shape=(max_tokens,)) */
     double t0 = sn_time_now();
     sn_status st = sn_vectorizer_init(v, &vo);
     if (!st) st = sn_vectorizer_adapt(*v, (const char *const *)d->train.texts, d->train.n);

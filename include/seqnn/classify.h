@@ -95,8 +95,9 @@ SN_API void sn_logreg_opts_default(sn_logreg_opts *o);
  * search; ℓ is the softmax crossentropy or the sum over the K sigmoid
  * crossentropies. Each evaluation costs O(nnz·K + cols·K). Writes W (cols,
  * K) and b (K); info may be NULL. Errors: SN_ERR_ARG (empty input, a
- * target out of range, bad options), SN_ERR_NOMEM. Runs with denormals
- * flushed (restored on return). */
+ * target out of range, bad options), SN_ERR_NOMEM. The passes over the
+ * rows run with denormals flushed in their threads (the caller's mode is
+ * unchanged). */
 SN_API sn_status sn_logreg_fit(const sn_csr_rows *x, const float *y, const float *sw, int K, const sn_logreg_opts *o,
                                float *W, float *b, sn_logreg_info *info);
 

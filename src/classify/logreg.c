@@ -302,9 +302,13 @@ sn_status sn_logreg_fit(const sn_csr_rows *x, const float *y, const float *sw, i
     if (!th || !work || !p.z || !p.lrow || !L.s || !L.y || !L.rho || !L.alpha) st = SN_ERR_NOMEM;
     if (st == SN_OK) st = transpose(&p);
     if (st == SN_OK) {
-        sn_fp_state fp = sn_fp_enter();
+        /* Denormals are flushed inside each pass's parallel region only (every
+         * thread enters and leaves there). Not on the calling thread around
+         * the whole solve: a worker the OpenMP runtime creates while the
+         * caller is flushed (the team grew after sn_threads_set) inherits the
+         * flush mode and would keep it after sn_fp_leave. The serial L-BFGS
+         * vector work is in double, where denormals do not arise. */
         minimise(&p, &L, th, work, o, info);
-        sn_fp_leave(fp);
         for (size_t i = 0; i < x->cols * p.K; i++) W[i] = (float)th[i];
         for (size_t k = 0; k < p.K; k++) b[k] = (float)th[x->cols * p.K + k];
     }
