@@ -141,7 +141,7 @@ TEST(corpus_encodings) {
     const char *csv = "text,label\ncaf\xe9 \x80,a\n";
     sn_text_table_opts o;
     sn_text_table_opts_default(&o);
-    CHECK(fails_with(csv, "e.csv", &o, "e.csv: line 2, column 4: invalid UTF-8 byte 0xE9", "--encoding"));
+    CHECK(fails_with(csv, "e.csv", &o, "e.csv:2:4: invalid UTF-8 byte 0xE9", "--encoding"));
     o.encoding = SN_TEXT_ENC_CP1252;
     sn_text_corpus c;
     CHECK_OK(parse(&c, csv, "e.csv", &o));
@@ -155,8 +155,8 @@ TEST(corpus_encodings) {
     CHECK_OK(parse(&c, "\xEF\xBB\xBFtext,label\nx,y\n", "b.csv", NULL));
     CHECK(c.n == 1);
     sn_text_corpus_free(&c);
-    CHECK(fails_with("text,label\n\xc0\xaf,a\n", "o.csv", NULL, "line 2, column 1", NULL));
-    CHECK(fails_with("text,label\n\xed\xa0\x80,a\n", "o.csv", NULL, "line 2, column 1", NULL));
+    CHECK(fails_with("text,label\n\xc0\xaf,a\n", "o.csv", NULL, "o.csv:2:1: invalid UTF-8", NULL));
+    CHECK(fails_with("text,label\n\xed\xa0\x80,a\n", "o.csv", NULL, "o.csv:2:1: invalid UTF-8", NULL));
     sn_text_encoding e;
     CHECK_OK(sn_text_encoding_parse("Windows-1252", &e));
     CHECK(e == SN_TEXT_ENC_CP1252);

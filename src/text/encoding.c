@@ -10,6 +10,7 @@
 #include "core/internal.h"
 #include "core/json.h"
 #include "seqnn/text.h"
+#include "text/table_internal.h"
 
 sn_status sn_text_encoding_parse(const char *s, sn_text_encoding *out) {
     static const struct { const char *name; sn_text_encoding e; } names[] = {
@@ -66,8 +67,9 @@ static void line_col(const char *s, size_t off, size_t *line, size_t *col) {
 }
 
 /* SN_OK when in[0..len) is valid UTF-8, else SN_ERR_FORMAT naming the
- * line and column of the first bad byte. */
-static sn_status check_utf8(const char *in, size_t len) {
+ * line and column of the first bad byte: "name:L:C: ..." with a name,
+ * "line L, column C: ..." without (table_internal.h). */
+sn_status sn_text_check_utf8(const char *in, size_t len, const char *name) {
     const unsigned char *p = (const unsigned char *)in, *end = p + len;
     for (size_t i = 0; i < len;) {
         if (p[i] < 0x80) {
@@ -78,6 +80,9 @@ static sn_status check_utf8(const char *in, size_t len) {
         if (k == 0) {
             size_t l, c;
             line_col(in, i, &l, &c);
+            if (name)
+                return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: invalid UTF-8 byte 0x%02X (is the file cp1252 or latin1? see --encoding)",
+                                name, l, c, p[i]);
             return sn_error(SN_ERR_FORMAT,
                             "line %zu, column %zu: invalid UTF-8 byte 0x%02X (is the file cp1252 or latin1? see "
                             "--encoding)",
@@ -92,7 +97,7 @@ sn_status sn_text_decode(const char *in, size_t len, sn_text_encoding enc, char 
     if (!out || !out_len || (len && !in)) return sn_error(SN_ERR_ARG, "sn_text_decode: NULL argument");
     const unsigned char *p = (const unsigned char *)in;
     if (enc == SN_TEXT_ENC_UTF8) {
-        sn_status st = check_utf8(in, len);
+        sn_status st = sn_text_check_utf8(in, len, NULL);
         if (st) return st;
     } else if (enc != SN_TEXT_ENC_CP1252 && enc != SN_TEXT_ENC_LATIN1) {
         return sn_error(SN_ERR_ARG, "sn_text_decode: unknown encoding %d", (int)enc);
@@ -125,7 +130,7 @@ sn_status sn_text_corpus_decode(sn_text_corpus *c, sn_text_encoding enc, const c
         const char *name = c->paths && c->paths[i] ? c->paths[i] : "?";
         sn_status st;
         if (enc == SN_TEXT_ENC_UTF8) {
-            if ((st = check_utf8(c->texts[i], c->lengths[i]))) return sn_error_prefix(st, "%s: %s", what, name);
+            if ((st = sn_text_check_utf8(c->texts[i], c->lengths[i], name))) return sn_error_prefix(st, "%s", what);
             continue;
         }
         char *d;

@@ -43,4 +43,8 @@ sn_status sn_tb_resolve(sn_tb *t, char *const *names, int n_names, const char *s
 /* CSV (delim ',') or TSV (delim '\t') records of buf[0..len) into t. */
 sn_status sn_tb_parse_delimited(sn_tb *t, const char *buf, size_t len, char delim, const sn_text_table_opts *o);
 
+/* encoding.c: SN_OK for valid UTF-8, else SN_ERR_FORMAT "name:L:C: invalid
+ * UTF-8 byte 0xXX ..." (name NULL: "line L, column C: ..."). */
+sn_status sn_text_check_utf8(const char *in, size_t len, const char *name);
+
 #endif

@@ -267,8 +267,9 @@ sn_status sn_text_parse_table(sn_text_corpus *out, const char *buf, size_t len, 
     }
     char *dec;
     size_t dn;
-    sn_status st = sn_text_decode(buf, len, o->encoding, &dec, &dn);
-    if (st) return sn_error_prefix(st, "%s", name);
+    sn_status st = o->encoding == SN_TEXT_ENC_UTF8 ? sn_text_check_utf8(buf, len, name) : SN_OK;
+    if (st == SN_OK && (st = sn_text_decode(buf, len, o->encoding, &dec, &dn))) st = sn_error_prefix(st, "%s", name);
+    if (st) return st;
     sn_tb t;
     memset(&t, 0, sizeof t);
     t.name = name;
