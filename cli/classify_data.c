@@ -150,7 +150,8 @@ static int load_dir(cl_corpus *c, const cl_opts *o) {
     }
     if (c->has_test && align_classes(&c->all, &c->test, o->data)) return 1;
     if ((st = sn_text_corpus_decode(&c->all, o->enc, o->data)) ||
-        (c->has_test && (st = sn_text_corpus_decode(&c->test, o->enc, o->data))))
+        (c->has_test && (st = sn_text_corpus_decode(&c->test, o->enc, o->data))) ||
+        (c->has_unsup && (st = sn_text_corpus_decode(&c->unsup, o->enc, o->data))))
         return cli_fail(st, NULL);
     c->imdb_layout = c->has_test && imdb_names(&c->all) && imdb_names(&c->test);
     c->seed_data = c->imdb_layout && c->all.n == 25000 && c->test.n == 25000;
