@@ -35,7 +35,7 @@ typedef struct cpreset {
 } cpreset;
 
 extern const cpreset cl_presets[];
-extern const int cl_n_presets;
+extern const int cl_n_presets, cl_n_seed_presets;
 
 /* The command's options; each is one line of the table in cmd_classify. */
 typedef struct cl_opts {

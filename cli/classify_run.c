@@ -39,6 +39,7 @@ const cpreset cl_presets[] = {
      SN_OUTPUT_INT, 1, 0, 1, CL_NET, NAN},
 };
 const int cl_n_presets = (int)(sizeof cl_presets / sizeof *cl_presets);
+const int cl_n_seed_presets = 7; /* the first seven: the seed's, what --all alone runs */
 
 /* cnn's embedding width without --vectors */
 #define CNN_DIM 128

@@ -49,8 +49,14 @@ typedef struct cl_job {
 static int make_job(cl_job *j, const cl_opts *o) {
     memset(j, 0, sizeof *j);
     if (o->t.all) {
+        /* --all alone: the seed's presets (its table); --models picks from all of them */
         for (int i = 0; i < cl_n_presets && j->n < 32; i++)
-            if (!o->t.models || cli_in_list(o->t.models, cl_presets[i].name)) j->p[j->n++] = &cl_presets[i];
+            if (o->t.models ? cli_in_list(o->t.models, cl_presets[i].name) : i < cl_n_seed_presets)
+                j->p[j->n++] = &cl_presets[i];
+        if (j->n == 0) {
+            fprintf(stderr, "seqnn classify: --models %s names no preset\n", o->t.models);
+            return 2;
+        }
         return 0;
     }
     if ((j->p[0] = cl_find_preset(o->t.model))) {
@@ -194,7 +200,7 @@ int cmd_classify(int argc, char **argv) {
         CLI_STR("class-weight", &o.class_weight, NULL, "balanced (weights n / (K n_c), scikit-learn's) | none"),
         CLI_TRAIN_MODEL(&o.t, "preset (unigram bigram bigram_tfidf onehot_bilstm embedding_bilstm embedding_bilstm_masked pretrained_bilstm nb logreg cnn char_cnn), a spec or @file"),
         CLI_TRAIN_ALL(&o.t),
-        CLI_TRAIN_MODELS(&o.t, "with --all: comma-separated subset"),
+        CLI_TRAIN_MODELS(&o.t, "with --all: comma-separated presets (--all alone runs the seed's seven)"),
         CLI_TRAIN_EPOCHS(&o.t, 10, "epochs (default 10, as the seed)"),
         CLI_TRAIN_BATCH(&o.t, 32, "batch size (default 32)"),
         CLI_DOUBLE("validation-split", &o.vsplit, 0.2, 0.0, 0.95, "fraction of the training texts kept for validation (default 0.2)"),
