@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "seqnn/text.h"
 #include "test.h"
 
@@ -208,5 +209,15 @@ TEST(corpus_table_from_file_and_format_guess) {
     CHECK(c.n == 2 && !strcmp(c.texts[1], "two"));
     sn_text_corpus_free(&c);
     CHECK(sn_text_load_table(&c, "/nonexistent/x.csv", NULL) == SN_ERR_IO);
+    remove(path);
+    /* compressed files go through the stream reader: the format comes from the name under .gz */
+    snprintf(path, sizeof path, "%s/corpus_rt.jsonl.gz", sn_test_tmpdir());
+    gzFile gz = gzopen(path, "wb");
+    CHECK(gz);
+    gzputs(gz, "{\"text\": \"zipped\", \"label\": \"z\"}\n{\"text\": \"again\", \"label\": \"y\"}\n");
+    gzclose(gz);
+    CHECK_OK(sn_text_load_table(&c, path, NULL));
+    CHECK(c.n == 2 && !strcmp(c.texts[0], "zipped") && c.labels[0] == 1 && strstr(c.paths[1], "corpus_rt.jsonl.gz:2"));
+    sn_text_corpus_free(&c);
     remove(path);
 }
