@@ -213,13 +213,14 @@ static int check_class_names(const sn_text_corpus *c, const char *path) {
 int cl_load(cl_corpus *c, cl_opts *o) {
     memset(c, 0, sizeof *c);
     sn_text_format f = o->fmt == SN_TEXT_FORMAT_AUTO ? sn_text_format_guess(o->data) : o->fmt;
+    if (f == SN_TEXT_FORMAT_DIR && (o->test_data || o->multi_label)) {
+        fprintf(stderr, "seqnn classify: %s is for CSV / TSV / JSONL data (%s)\n", o->test_data ? "--test-data" : "--multi-label",
+                o->test_data ? "folders carry their test/" : "a folder gives each text one class");
+        return 2;
+    }
     double t0 = sn_time_now();
     int rc = f == SN_TEXT_FORMAT_DIR ? load_dir(c, o) : load_table(c, o);
     if (rc) return rc;
-    if (f == SN_TEXT_FORMAT_DIR && o->test_data) {
-        fprintf(stderr, "seqnn classify: --test-data is for CSV / TSV / JSONL data (folders carry their test/)\n");
-        return 2;
-    }
     if (check_class_names(&c->all, o->data)) return 1;
     c->seconds = sn_time_now() - t0;
     printf("data: %s (%s): %zu documents%s, %d classes", o->data,
