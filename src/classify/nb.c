@@ -50,8 +50,8 @@ static void log_theta(const double *cnt, size_t V, double alpha, double *out) {
     for (size_t j = 0; j < V; j++) out[j] = log(cnt[j] + alpha) - den;
 }
 
-sn_status sn_nb_fit(const sn_csr_rows *x, const int32_t *y, const float *sw, int K, const sn_nb_opts *o, float *W,
-                    float *b) {
+static sn_status nb_fit_work(const sn_csr_rows *x, const int32_t *y, const float *sw, int K, const sn_nb_opts *o, float *W,
+                             float *b) {
     sn_nb_opts def;
     sn_nb_opts_default(&def);
     if (!o) o = &def;
@@ -88,8 +88,8 @@ sn_status sn_nb_fit(const sn_csr_rows *x, const int32_t *y, const float *sw, int
     return SN_OK;
 }
 
-sn_status sn_nb_fit_ovr(const sn_csr_rows *x, const uint8_t *Y, const float *sw, int K, const sn_nb_opts *o, float *W,
-                        float *b) {
+static sn_status nb_fit_ovr_work(const sn_csr_rows *x, const uint8_t *Y, const float *sw, int K, const sn_nb_opts *o,
+                                 float *W, float *b) {
     sn_nb_opts def;
     sn_nb_opts_default(&def);
     if (!o) o = &def;
@@ -126,5 +126,23 @@ sn_status sn_nb_fit_ovr(const sn_csr_rows *x, const uint8_t *Y, const float *sw,
     free(all);
     free(lp);
     free(ln);
+    return st;
+}
+
+/* The public entry points run with denormals flushed on the calling thread
+ * (core/internal.h); there is no parallel region inside. */
+sn_status sn_nb_fit(const sn_csr_rows *x, const int32_t *y, const float *sw, int K, const sn_nb_opts *o, float *W,
+                    float *b) {
+    sn_fp_state fp = sn_fp_enter();
+    sn_status st = nb_fit_work(x, y, sw, K, o, W, b);
+    sn_fp_leave(fp);
+    return st;
+}
+
+sn_status sn_nb_fit_ovr(const sn_csr_rows *x, const uint8_t *Y, const float *sw, int K, const sn_nb_opts *o, float *W,
+                        float *b) {
+    sn_fp_state fp = sn_fp_enter();
+    sn_status st = nb_fit_ovr_work(x, Y, sw, K, o, W, b);
+    sn_fp_leave(fp);
     return st;
 }
