@@ -77,7 +77,7 @@ typedef struct sn_logreg_opts {
     sn_logreg_kind kind;
     double l2;        /* λ >= 0 of the objective below; default 1e-4 */
     int max_iter;     /* L-BFGS iterations, default 200 */
-    double tol;       /* stop when max |gradient| <= tol (default 1e-5) */
+    double tol;       /* stop when max |gradient| <= tol (default 1e-4, scikit-learn's) */
     int memory;       /* L-BFGS correction pairs, default 10 */
 } sn_logreg_opts;
 

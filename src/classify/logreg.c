@@ -28,7 +28,7 @@ void sn_logreg_opts_default(sn_logreg_opts *o) {
     o->kind = SN_LOGREG_SOFTMAX;
     o->l2 = 1e-4;
     o->max_iter = 200;
-    o->tol = 1e-5;
+    o->tol = 1e-4; /* scikit-learn's LogisticRegression(solver="lbfgs") default: max |projected gradient| */
     o->memory = 10;
 }
 
