@@ -9,6 +9,7 @@
 #include <string.h>
 #include "model/model_impl.h"
 #include "seqnn.h"
+#include "seqnn/plot.h"
 #include "test.h"
 
 /* Vocabulary [UNK]=0, good=1, bad=2, movie=3:
@@ -304,4 +305,23 @@ TEST(classify_sample_weights_scale_the_loss_like_keras) {
     sn_fit_opts_default(&fo);
     CHECK(sn_model_fit(m, &d, &fo, NULL) == SN_ERR_SHAPE && strstr(sn_error_last(), "sample weights"));
     sn_model_free(m);
+}
+
+TEST(classify_confusion_plot_files) {
+    const int64_t cm[9] = {10, 2, 1, 3, 12, 0, 1, 1, 9};
+    const char *names[3] = {"food", "sport", "a rather long class name \xc3\xa9t\xc3\xa9"};
+    char png[512], svg[512], bad[512], head[8];
+    snprintf(png, sizeof png, "%s/cm.png", sn_test_tmpdir());
+    snprintf(svg, sizeof svg, "%s/cm.svg", sn_test_tmpdir());
+    snprintf(bad, sizeof bad, "%s/cm.jpg", sn_test_tmpdir());
+    CHECK_OK(sn_plot_confusion(png, cm, 3, names, "test"));
+    CHECK_OK(sn_plot_confusion(svg, cm, 3, NULL, NULL));
+    FILE *f = fopen(png, "rb");
+    CHECK(f && fread(head, 1, 8, f) == 8 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8));
+    fclose(f);
+    f = fopen(svg, "rb");
+    CHECK(f && fread(head, 1, 5, f) == 5 && !memcmp(head, "<?xml", 5));
+    fclose(f);
+    CHECK(sn_plot_confusion(bad, cm, 3, names, NULL) == SN_ERR_ARG && strstr(sn_error_last(), "cm.jpg"));
+    CHECK(sn_plot_confusion(png, cm, 0, names, NULL) == SN_ERR_ARG);
 }

@@ -49,14 +49,23 @@ static void draw(cairo_t *cr, int W, int H, const int64_t *cm, int K, const char
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
     cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    double L = 150, T = 60, side = fmin(W - L - 30, H - T - 140), cell = side / K;
+    /* room under the matrix for the turned column names and the axis title */
+    char nm[24], num[32];
+    double maxw = 0;
+    cairo_set_font_size(cr, 12);
+    for (int k = 0; k < K; k++) {
+        cairo_text_extents_t e;
+        short_name(names ? names[k] : NULL, nm);
+        cairo_text_extents(cr, nm, &e);
+        maxw = fmax(maxw, e.x_advance);
+    }
+    double L = 150, T = 60, side = fmin(W - L - 30, H - T - maxw - 50), cell = side / K;
     cairo_set_font_size(cr, 15);
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_move_to(cr, 20, 30);
     cairo_show_text(cr, title ? title : "Confusion matrix");
     double fs = fmin(12, fmax(6, cell * 0.35));
     cairo_set_font_size(cr, fs);
-    char nm[24], num[32];
     for (int t = 0; t < K; t++) {
         int64_t row = 0;
         for (int p = 0; p < K; p++) row += cm[(size_t)t * K + p];
@@ -96,7 +105,7 @@ static void draw(cairo_t *cr, int W, int H, const int64_t *cm, int K, const char
         cairo_restore(cr);
     }
     cairo_set_font_size(cr, 13);
-    cairo_move_to(cr, L + side / 2 - 30, H - 12);
+    cairo_move_to(cr, L + side / 2 - 30, fmin(H - 12, T + side + maxw * fs / 12 + 30));
     cairo_show_text(cr, "predicted");
     cairo_save(cr);
     cairo_move_to(cr, 18, T + side / 2 + 15);
