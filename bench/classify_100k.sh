@@ -25,5 +25,8 @@ with open(sys.argv[1], "w", newline="") as f:
         w.writerow([" ".join(words), "class%d" % c])
 PY
 ls -l "$D/texts.csv" | awk '{ printf "csv: %d bytes, 100000 texts\n", $5 }'
+t0=$(date +%s.%N)
 "$BIN" classify --threads "$TH" --data "$D/texts.csv" --model nb --out "$D/out" --quiet --no-plots \
     | grep -E "^data:|split|adapted|encoded|naive Bayes|test metrics"
+t1=$(date +%s.%N)
+echo "seqnn classify wall time: $(echo "$t1 - $t0" | bc) s (read, adapt, encode, fit, evaluate, write the model and plots)"
