@@ -91,6 +91,9 @@ TEST(corpus_tsv_rules) {
     CHECK(c.n == 2 && !strcmp(c.texts[0], "tab\tinside") && !strcmp(c.texts[1], "says \"hi\""));
     sn_text_corpus_free(&c);
     CHECK(fails_with("label\ttext\npos\ta\tb\n", "t.tsv", NULL, "t.tsv:2: 3 fields, expected 2", NULL));
+    CHECK(fails_with("label\ttext\npos\n", "t.tsv", NULL, "t.tsv:2: 1 field, expected 2", NULL));
+    CHECK(fails_with("label\ttext\npos\tok\n\tno label\n", "t.tsv", NULL, "t.tsv:3: empty label", NULL));
+    CHECK(fails_with("label\ttext\npos\tcaf\xe9\n", "t.tsv", NULL, "t.tsv:2:8: invalid UTF-8 byte 0xE9", NULL));
 }
 
 TEST(corpus_jsonl_good_and_bad) {
@@ -117,6 +120,8 @@ TEST(corpus_jsonl_good_and_bad) {
     CHECK(fails_with("{\"text\":\"a\",\"label\":\"\"}\n", "j.jsonl", NULL, "j.jsonl:1: empty label", NULL));
     CHECK(fails_with("{\"text\":\"a\",\"label\":[\"x\"]}\n", "j.jsonl", NULL, "j.jsonl:1", "is an array"));
     CHECK(fails_with("{\"text\":\"a\",}\n", "j.jsonl", NULL, "j.jsonl: line 1", NULL));
+    CHECK(fails_with("{\"text\":\"a\",\"label\":1}\n{\"text\":\"caf\xe9\",\"label\":2}\n", "j.jsonl", NULL,
+                     "j.jsonl:2:13: invalid UTF-8 byte 0xE9", NULL));
 }
 
 TEST(corpus_multi_label_sets) {
@@ -162,6 +167,23 @@ TEST(corpus_encodings) {
     CHECK_OK(sn_text_encoding_parse("Windows-1252", &e));
     CHECK(e == SN_TEXT_ENC_CP1252);
     CHECK(sn_text_encoding_parse("ebcdic", &e) == SN_ERR_PARSE);
+}
+
+/* Class folders keep raw bytes (text_load.c); sn_text_corpus_decode then
+ * validates or transcodes them, an error naming the document's file. The
+ * fixture's Bees/z.txt is "zz\xff\xc3 bad utf8" (13 bytes). */
+TEST(corpus_folder_texts_decoded_with_the_file_named) {
+    sn_text_corpus c;
+    CHECK_OK(sn_text_load(&c, sn_test_path("text_tree"), NULL));
+    CHECK(sn_text_corpus_decode(&c, SN_TEXT_ENC_UTF8, "tree") == SN_ERR_FORMAT);
+    CHECK_MSG(strstr(sn_error_last(), "tree: Bees/z.txt:1:3: invalid UTF-8 byte 0xFF"), "%s", sn_error_last());
+    sn_text_corpus_free(&c);
+    CHECK_OK(sn_text_load(&c, sn_test_path("text_tree"), NULL));
+    CHECK_OK(sn_text_corpus_decode(&c, SN_TEXT_ENC_LATIN1, "tree"));
+    /* 0xFF -> U+00FF, 0xC3 -> U+00C3, two bytes each; ASCII documents untouched */
+    CHECK(c.lengths[1] == 15 && !strcmp(c.texts[1], "zz\xc3\xbf\xc3\x83 bad utf8"));
+    CHECK(!strcmp(c.texts[0], "Bee one"));
+    sn_text_corpus_free(&c);
 }
 
 TEST(corpus_fixed_classes_and_one_example_class) {

@@ -156,7 +156,9 @@ SN_API sn_status sn_text_encoding_parse(const char *s, sn_text_encoding *out);
 SN_API sn_status sn_text_decode(const char *in, size_t len, sn_text_encoding enc, char **out, size_t *out_len);
 
 /* Decodes every text of c in place (sn_text_decode); an error names the
- * document's path: "<what>: <path>: line L, column C: ...". */
+ * document's path: "<what>: <path>:L:C: invalid UTF-8 byte 0xXX ...". On
+ * an error the texts before the failing one are already decoded; c stays
+ * valid for sn_text_corpus_free. */
 SN_API sn_status sn_text_corpus_decode(sn_text_corpus *c, sn_text_encoding enc, const char *what);
 
 typedef struct sn_text_table_opts {
