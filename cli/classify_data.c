@@ -141,7 +141,15 @@ static int load_dir(cl_corpus *c, const cl_opts *o) {
     if (prefix || !split) st = load_folders(c, o->data, prefix ? prefix : "", split);
     else if ((st = load_folders(c, o->data, "aclImdb/", 1)) == SN_ERR_ARG && (st = load_folders(c, o->data, "", 1)) == SN_ERR_ARG)
         st = load_folders(c, o->data, "", split = 0);
-    if (st) return cli_fail(st, NULL); /* the message names the path */
+    if (st) {
+        cli_fail(st, NULL); /* the message names the path */
+        /* a table file whose name hides its format was taken for an archive */
+        if (o->fmt == SN_TEXT_FORMAT_AUTO && !is_dir(o->data) && !strstr(o->data, ".tar") && !strstr(o->data, ".tgz") &&
+            !strstr(o->data, ".zip"))
+            fprintf(stderr, "seqnn classify: %s: not a folder or an archive, and its name does not end in .csv / .tsv / "
+                            ".jsonl: give --format csv|tsv|jsonl\n", o->data);
+        return 1;
+    }
     /* aclImdb's unlabelled reviews sit beside the classes of train/ */
     int u = c->has_test ? class_index(&c->all, "unsup") : -1;
     if (u >= 0 && class_index(&c->test, "unsup") < 0) {
@@ -208,6 +216,20 @@ static int check_class_names(const sn_text_corpus *c, const char *path) {
         return 1;
     }
     return 0;
+}
+
+/* The header line of --class-weight balanced: each class's weight (every
+ * document of a class has the same one), the first 12 classes; at most 12
+ * passes over the labels. */
+static void print_class_weights(const sn_text_corpus *c) {
+    printf("      class weights (balanced, n / (K n_c)):");
+    for (int k = 0; k < c->n_classes && k < 12; k++) {
+        size_t i = 0;
+        while (i < c->n && c->labels[i] != k) i++;
+        if (i < c->n) printf(" %s %.3f", c->class_names[k], c->weights[i]);
+        else printf(" %s -", c->class_names[k]);
+    }
+    printf("%s\n", c->n_classes > 12 ? " ..." : "");
 }
 
 int cl_load(cl_corpus *c, cl_opts *o) {
@@ -290,6 +312,7 @@ int cl_make_run(const cl_corpus *c, const cl_opts *o, const int *folds, int fold
     d->task = d->train.label_sets ? CL_MULTILABEL : d->train.n_classes == 2 ? CL_BINARY : CL_MULTICLASS;
     printf("      split: %zu training / %zu validation / %zu test documents (validation_split %.2f, seed %llu)\n",
            d->train.n, d->val.n, d->test.n, o->vsplit, (unsigned long long)seed);
+    if (d->train.weights) print_class_weights(&d->train);
     return 0;
 }
 

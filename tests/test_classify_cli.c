@@ -143,3 +143,66 @@ TEST(classify_cli_folds_multilabel_cnn_and_errors) {
              out);
     CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "no text column \"body\" (columns: \"id\", \"text\", \"label\")"));
 }
+
+/* Writes s to DIR/name (the test's temporary folder); returns the path. */
+static const char *put_file(char *path, size_t n, const char *name, const char *s) {
+    snprintf(path, n, "%s/%s", sn_test_tmpdir(), name);
+    FILE *f = fopen(path, "wb");
+    if (!f) return NULL;
+    fputs(s, f);
+    fclose(f);
+    return path;
+}
+
+/* The issue's flags one by one: --test-data, --format with --no-header and
+ * column indices (and the hint when a table file's name hides its format),
+ * --encoding, --class-weight balanced (reported in the header), char_cnn's
+ * bounded automatic length and cnn --vectors. */
+TEST(classify_cli_input_flags_weights_and_presets) {
+    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    char args[4096], out[512], nh[600], enc[600];
+    snprintf(out, sizeof out, "%s/clf2", sn_test_tmpdir());
+    char topics[600]; /* sn_test_path's buffer is reused by the next call */
+    snprintf(topics, sizeof topics, "%s", sn_test_path("corpus/topics.csv"));
+    snprintf(args, sizeof args, "classify --data %s --test-data %s --model nb --out %s --quiet --no-plots", topics,
+             sn_test_path("corpus/topics.tsv"), out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    CHECK(strstr(g_out, "test: 120 documents from ") && strstr(g_out, "test metrics (120 documents)"));
+    /* label first, then text; no header; a .txt name */
+    char rows[4096] = "";
+    const char *words[3][2] = {{"food", "pasta soup bread salad oven"}, {"sport", "goal team match league score"},
+                               {"tech", "chip code laptop network software"}};
+    for (int i = 0; i < 30; i++)
+        snprintf(rows + strlen(rows), sizeof rows - strlen(rows), "%s,\"%s, %d\"\n", words[i % 3][0], words[i % 3][1], i);
+    CHECK(put_file(nh, sizeof nh, "noheader.txt", rows));
+    snprintf(args, sizeof args, "classify --data %s --no-header --model nb --out %s --quiet --no-plots", nh, out);
+    CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "give --format csv|tsv|jsonl"));
+    snprintf(args, sizeof args,
+             "classify --data %s --format csv --no-header --label-column 0 --text-column 1 --model nb --out %s --quiet "
+             "--no-plots", nh, out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    CHECK(strstr(g_out, "30 documents, 3 classes food/sport/tech") && strstr(g_out, "accuracy 100.00%"));
+    /* cp1252: 0xE9 is é, 0x80 the euro sign */
+    CHECK(put_file(enc, sizeof enc, "cp1252.csv",
+                   "text,label\ncaf\xe9 cr\xe8me,food\nthe \x80 price,money\nsoup,food\ncosts \x80,money\n"
+                   "bread,food\nfee,money\noven,food\nbank,money\npasta,food\ncash,money\n"));
+    snprintf(args, sizeof args, "classify --data %s --model nb --out %s --quiet --no-plots", enc, out);
+    CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "cp1252.csv:2:4: invalid UTF-8 byte 0xE9"));
+    snprintf(args, sizeof args, "classify --data %s --encoding cp1252 --model nb --out %s --quiet --no-plots", enc, out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    /* balanced weights n / (K n_c): the split (77 training texts: 28 food, 23 sport, 26 tech) gives 77/84, 77/69, 77/78 */
+    snprintf(args, sizeof args, "classify --data %s --model logreg --class-weight balanced --out %s --quiet --no-plots",
+             topics, out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    CHECK_MSG(strstr(g_out, "77 training") && strstr(g_out, "class weights (balanced, n / (K n_c)): food 0.917 sport 1.116 "
+                                                            "tech 0.987"), "%s", g_out);
+    snprintf(args, sizeof args, "classify --data %s --model nb --class-weight tilted --out %s", topics, out);
+    CHECK(run(g_out, sizeof g_out, args) == 2);
+    snprintf(args, sizeof args, "classify --data %s --model char_cnn --epochs 1 --out %s --quiet --no-plots", topics, out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    CHECK(strstr(g_out, "the 95th percentile of the training texts' lengths, at most 1024") && strstr(g_out, "conv1d(128, 7"));
+    snprintf(args, sizeof args, "classify --data %s --model cnn --vectors %s --epochs 1 --out %s --quiet --no-plots", topics,
+             sn_test_path("wv_small.txt"), out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    CHECK(strstr(g_out, "pretrained embedding: 1 of 45 vocabulary rows found") && strstr(g_out, "embedding(45, 3)"));
+}
