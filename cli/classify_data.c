@@ -16,6 +16,11 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static int is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void cl_corpus_free(cl_corpus *c) {
     sn_text_corpus_free(&c->all);
     sn_text_corpus_free(&c->test);
@@ -144,7 +149,7 @@ static int load_dir(cl_corpus *c, const cl_opts *o) {
     if (st) {
         cli_fail(st, NULL); /* the message names the path */
         /* a table file whose name hides its format was taken for an archive */
-        if (o->fmt == SN_TEXT_FORMAT_AUTO && !is_dir(o->data) && !strstr(o->data, ".tar") && !strstr(o->data, ".tgz") &&
+        if (o->fmt == SN_TEXT_FORMAT_AUTO && is_file(o->data) && !strstr(o->data, ".tar") && !strstr(o->data, ".tgz") &&
             !strstr(o->data, ".zip"))
             fprintf(stderr, "seqnn classify: %s: not a folder or an archive, and its name does not end in .csv / .tsv / "
                             ".jsonl: give --format csv|tsv|jsonl\n", o->data);

@@ -177,6 +177,9 @@ TEST(classify_cli_input_flags_weights_and_presets) {
     CHECK(put_file(nh, sizeof nh, "noheader.txt", rows));
     snprintf(args, sizeof args, "classify --data %s --no-header --model nb --out %s --quiet --no-plots", nh, out);
     CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "give --format csv|tsv|jsonl"));
+    /* a missing file is only that */
+    snprintf(args, sizeof args, "classify --data %s.missing --model nb --out %s --quiet --no-plots", nh, out);
+    CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "No such file") && !strstr(g_out, "--format"));
     snprintf(args, sizeof args,
              "classify --data %s --format csv --no-header --label-column 0 --text-column 1 --model nb --out %s --quiet "
              "--no-plots", nh, out);
