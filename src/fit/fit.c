@@ -150,7 +150,7 @@ static sn_status train_step(fit_run *r, epoch_run *e, size_t step) {
     sn_model_loss_layout(m, nb, &rows, &width);
     const float *rw = sn_model_row_weights(m, nb);
     float *dlast = m->dbuf[m->n_layers % 2];
-    double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, rw, rows, width, dlast);
+    double l = sn_model_loss_eval(m, m->act[m->n_layers], m->ytrue, rw, rows, width, dlast);
     if (!isfinite(l))
         return sn_error(SN_ERR_NUMERIC,
                         "loss is %s at epoch %d step %zu: training stopped (TerminateOnNaN); the last saved "
