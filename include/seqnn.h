@@ -10,4 +10,5 @@
 #include "seqnn/wordvec.h"
 #include "seqnn/interop.h"
 #include "seqnn/npy.h"
+#include "seqnn/forecast.h"
 #endif
