@@ -282,7 +282,18 @@ static void initial_states(const double *y, size_t n, int m, double *l0, double 
     for (int i = 0; i < m; i++) s0[i] = pa[(m - 1 - i + m) % m];
 }
 
+static sn_status ets_fit(sn_ets *e, const double *y, size_t n, int m);
+
+/* The compute entry points run with denormals flushed (core/internal.h) and
+ * restore the caller's mode. */
 sn_status sn_ets_fit(sn_ets *e, const double *y, size_t n, int m) {
+    sn_fp_state fp = sn_fp_enter();
+    sn_status st = ets_fit(e, y, n, m);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status ets_fit(sn_ets *e, const double *y, size_t n, int m) {
     if (!e || !y) return sn_error(SN_ERR_ARG, "sn_ets_fit: NULL argument");
     memset(e, 0, sizeof *e);
     if (m < 1 || m > ETS_MAX_M)
@@ -353,8 +364,19 @@ void sn_ets_free(sn_ets *e) {
     memset(e, 0, sizeof *e);
 }
 
+static sn_status ets_forecast(const sn_ets *e, const double *y, size_t n, const size_t *origins, size_t n_o,
+                              const long *offsets, int S, double *out, size_t out_stride);
+
 sn_status sn_ets_forecast(const sn_ets *e, const double *y, size_t n, const size_t *origins, size_t n_o,
                           const long *offsets, int S, double *out, size_t out_stride) {
+    sn_fp_state fp = sn_fp_enter();
+    sn_status st = ets_forecast(e, y, n, origins, n_o, offsets, S, out, out_stride);
+    sn_fp_leave(fp);
+    return st;
+}
+
+static sn_status ets_forecast(const sn_ets *e, const double *y, size_t n, const size_t *origins, size_t n_o,
+                              const long *offsets, int S, double *out, size_t out_stride) {
     if (!e || !e->s0 || !y || (n_o && (!origins || !out)) || !offsets || S < 1)
         return sn_error(SN_ERR_ARG, "sn_ets_forecast: NULL argument");
     const int m = e->m;
