@@ -143,3 +143,4 @@ check-layout: all
 
 # Tests that compile a CLI source into the test binary (the forecasting metadata).
 $(BUILD)/tobj/test_forecast_meta.o: cli/forecast_meta.c cli/forecast_meta.h
+build-fuzz/fuzz_fcmeta: cli/forecast_meta.c cli/forecast_meta.h

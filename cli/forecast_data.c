@@ -141,7 +141,7 @@ static int resolve_target(fc_data *d, const char *name, int *col, const char *cm
     if (st && !strstr(why, "no column named") && !strstr(why, "ambiguous"))
         fprintf(stderr, "seqnn %s: target \"%s\" is not a numeric column: %s\n", cmd, name, why);
     else
-        fprintf(stderr, "seqnn %s: --target: %s\n", cmd, st ? why : keep ? keep : "unknown column");
+        fprintf(stderr, "seqnn %s: --target: %s\n", cmd, keep ? keep : why);
     if (!st) sn_table_free(&t);
     free(keep);
     return 1;
