@@ -216,3 +216,40 @@ TEST(forecast_cli_backtest_walks_forward) {
     snprintf(path, sizeof path, "%s/backtest_mae.png", out);
     CHECK(access(path, R_OK) == 0);
 }
+
+/* Channel independence with per-window scaling: one shared model over two
+ * targets (output 3 steps per channel); predict reads the layout back from
+ * the model file and writes both targets' future. */
+TEST(forecast_cli_channel_independent_window_scaled_model_predicts_both_targets) {
+    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    char args[2048], out[512], path[1024], line[1024];
+    snprintf(out, sizeof out, "%s/fc_ci", sn_test_tmpdir());
+    snprintf(args, sizeof args,
+             "forecast --data %s --targets T,p --channel-independent --target-scale window --steps all --lookback 12h "
+             "--horizon 3h --model \"lstm(4), dense(3)\" --epochs 1 --out %s --quiet --no-plots",
+             sn_test_path("jena_hourly_4000.csv.gz"), out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    snprintf(args, sizeof args, "predict --model %s/custom.seqnn --data %s --out %s/future.csv", out,
+             sn_test_path("jena_hourly_4000.csv.gz"), out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    snprintf(path, sizeof path, "%s/future.csv", out);
+    FILE *f = fopen(path, "r");
+    CHECK(f);
+    CHECK(fgets(line, sizeof line, f) && !strcmp(line, "time,step,\"T (degC)\",\"p (mbar)\"\n"));
+    int rows = 0;
+    double t, p;
+    while (fgets(line, sizeof line, f)) {
+        CHECK(sscanf(strchr(strchr(line, ',') + 1, ',') + 1, "%lf,%lf", &t, &p) == 2);
+        /* each target back in its own units: temperature in June, pressure near 1000 mbar */
+        CHECK_MSG(t > -10 && t < 40 && p > 900 && p < 1100, "%s", line);
+        rows++;
+    }
+    fclose(f);
+    CHECK(rows == 3);
+    /* a spec of the wrong size says which dense(N) to end with */
+    snprintf(args, sizeof args,
+             "forecast --data %s --targets T,p --steps all --horizon 3h --lookback 12h --model \"lstm(4), dense(3)\" "
+             "--epochs 1 --out %s --quiet --no-plots",
+             sn_test_path("jena_hourly_4000.csv.gz"), out);
+    CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "end the spec with dense(6)"));
+}
