@@ -80,54 +80,67 @@ static sn_fc_baseline baseline_kind(const char *name) {
                                            : SN_FC_NAIVE;
 }
 
-/* ETS per series and target: fitted on the series' training rows, run
- * through the whole series, forecasting from each window's origin. */
-static int ets_predict(fc_data *d, int split, double *out) {
-    const sn_windows *w = &d->w[split];
-    const int S = d->lay.n_steps, K = d->K;
+/* The windows [*j0, *j1) of split w that belong to series s (windows are
+ * grouped series after series); their origins relative to row b into org. */
+static void series_windows(const fc_data *d, const sn_windows *w, int s, size_t b, size_t *j0, size_t *j1, size_t *org) {
     const size_t span_in = (size_t)(d->lay.lookback - 1) * (size_t)d->lay.sampling;
+    while (*j0 < w->n && fc_series_of(d, w->start[*j0]) < s) (*j0)++;
+    *j1 = *j0;
+    while (*j1 < w->n && fc_series_of(d, w->start[*j1]) == s) {
+        org[*j1 - *j0] = w->start[*j1] + span_in - b;
+        (*j1)++;
+    }
+}
+
+/* ETS per series and target: fitted once on the series' training rows, run
+ * through the whole series, forecasting from each validation and test
+ * window's origin into out[1] / out[2] (n, S, K). */
+static int ets_predict(fc_data *d, double *const out[3]) {
+    const int S = d->lay.n_steps, K = d->K;
+    const size_t nmax = d->w[1].n > d->w[2].n ? d->w[1].n : d->w[2].n;
     long *off = malloc((size_t)S * sizeof *off);
-    size_t *org = malloc(w->n * sizeof *org);
-    double *tmp = malloc(w->n * (size_t)S * sizeof *tmp), *ys = NULL;
-    int rc = !off || !org || !tmp;
+    size_t *org = malloc(nmax * sizeof *org);
+    double *tmp = malloc(nmax * (size_t)S * sizeof *tmp), *ys = NULL;
+    int rc = !off || !org || !tmp ? cli_fail(SN_ERR_NOMEM, NULL) : 0;
     for (int i = 0; i < S && !rc; i++) off[i] = d->lay.first + (long)i * d->lay.stride;
-    size_t j0 = 0;
+    size_t c0[3] = {0, 0, 0};
     for (int s = 0; s < d->n_series && !rc; s++) {
-        size_t j1 = j0;
-        while (j1 < w->n && fc_series_of(d, w->start[j1]) == s) j1++;
         size_t b = d->sbeg[s], len = d->send[s] - b, ntr = d->b[s].train_end - b;
         free(ys);
-        ys = malloc(len * sizeof *ys);
-        if (!ys) rc = 1;
-        for (size_t j = j0; j < j1 && !rc; j++) org[j - j0] = w->start[j] + span_in - b;
+        if (!(ys = malloc(len * sizeof *ys))) rc = cli_fail(SN_ERR_NOMEM, NULL);
+        size_t j0[3] = {c0[0], c0[1], c0[2]}, j1[3] = {0, 0, 0};
         for (int k = 0; k < K && !rc; k++) {
             for (size_t i = 0; i < len; i++) ys[i] = d->y[(b + i) * (size_t)K + (size_t)k];
             sn_ets e;
             sn_status st = sn_ets_fit(&e, ys, ntr, (int)d->season);
-            if (!st) st = sn_ets_forecast(&e, ys, len, org, j1 - j0, off, S, tmp, (size_t)S);
-            sn_ets_free(&e);
-            if (st) {
-                rc = cli_fail(st, d->n_series > 1 ? d->tab.series_names[s] : "ets");
-                break;
+            for (int sp = 1; sp <= 2 && !st; sp++) {
+                series_windows(d, &d->w[sp], s, b, &j0[sp], &j1[sp], org);
+                st = sn_ets_forecast(&e, ys, len, org, j1[sp] - j0[sp], off, S, tmp, (size_t)S);
+                for (size_t j = j0[sp]; !st && j < j1[sp]; j++)
+                    for (int i = 0; i < S; i++)
+                        out[sp][((j * (size_t)S) + (size_t)i) * (size_t)K + (size_t)k] =
+                            tmp[(j - j0[sp]) * (size_t)S + (size_t)i];
             }
-            for (size_t j = j0; j < j1; j++)
-                for (int i = 0; i < S; i++)
-                    out[((j * (size_t)S) + (size_t)i) * (size_t)K + (size_t)k] = tmp[(j - j0) * (size_t)S + (size_t)i];
+            sn_ets_free(&e);
+            if (st) rc = cli_fail(st, d->n_series > 1 ? d->tab.series_names[s] : "ets");
         }
-        j0 = j1;
+        c0[1] = j1[1], c0[2] = j1[2];
     }
     free(off);
     free(org);
     free(tmp);
     free(ys);
-    if (rc && !off) cli_fail(SN_ERR_NOMEM, NULL);
     return rc;
 }
 
-static int baseline_predict(fc_data *d, const char *name, int split, double *out) {
-    if (!strcmp(name, "ets")) return ets_predict(d, split, out);
-    sn_status st = sn_fc_baseline_predict(baseline_kind(name), &d->fs, &d->lay, &d->w[split], d->season, out);
-    return st ? cli_fail(st, name) : 0;
+/* Validation and test predictions of a baseline into out[1] / out[2]. */
+static int baseline_predict(fc_data *d, const char *name, double *const out[3]) {
+    if (!strcmp(name, "ets")) return ets_predict(d, out);
+    for (int sp = 1; sp <= 2; sp++) {
+        sn_status st = sn_fc_baseline_predict(baseline_kind(name), &d->fs, &d->lay, &d->w[sp], d->season, out[sp]);
+        if (st) return cli_fail(st, name);
+    }
+    return 0;
 }
 
 /* The spec of a learned preset sized to n_out outputs (n_per_channel for
@@ -399,7 +412,8 @@ static int predictions(fc_data *d, const fc_preset *p, const char *spec, int epo
     if (st) return cli_fail(st, "windows");
     if (p && !p->spec) {
         double t0 = sn_time_now();
-        int rc = baseline_predict(d, p->name, 1, vpred) || baseline_predict(d, p->name, 2, r->test_pred);
+        double *const outs[3] = {NULL, vpred, r->test_pred};
+        int rc = baseline_predict(d, p->name, outs);
         r->seconds = sn_time_now() - t0;
         return rc;
     }
