@@ -1,6 +1,7 @@
 # seqnn: plain Makefile. Targets: all (lib + CLI), test, asan, bench, fuzz,
 # install PREFIX=..., clean.  Dependencies (Debian): libopenblas-dev zlib1g-dev
-# libarchive-dev libcairo2-dev.
+# libarchive-dev libcairo2-dev; optional libhdf5-dev (Keras import/export,
+# built when pkg-config finds hdf5; HDF5=0 builds without it).
 CC      ?= gcc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -11,6 +12,12 @@ CAIRO_CFLAGS = $(shell pkg-config --cflags cairo 2>/dev/null)
 CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 LDLIBS  = -lopenblas -lz -larchive -lm -lpthread
+# HDF5 (optional): Keras .h5 / .keras import and .keras export (src/interop).
+HDF5 ?= $(shell pkg-config --exists hdf5 2>/dev/null && echo 1 || echo 0)
+ifeq ($(HDF5),1)
+CFLAGS_BASE += -DSN_HAVE_HDF5 $(shell pkg-config --cflags hdf5)
+LDLIBS  += $(shell pkg-config --libs hdf5)
+endif
 PLOT_LIBS = $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo)
 LDFLAGS ?=
 
@@ -94,9 +101,12 @@ clean:
 # FUZZ_SECONDS on a copy of its committed seed corpus. Crashes land in
 # build-fuzz/crash-*; each one found becomes a regression test.
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES = csv model wordvec spec vectorizer json npy fcmeta
+# keras_h5 (arbitrary HDF5) is left out of the default list: it stops on
+# libhdf5's own parser bugs (fuzz/libhdf5_findings/README.md); run it by name.
+FUZZ_NAMES = csv model wordvec spec vectorizer json npy fcmeta keras_config $(if $(filter 1,$(HDF5)),keras_zip)
 FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-              -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null)
+              -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null) \
+              $(if $(filter 1,$(HDF5)),-DSN_HAVE_HDF5 $(shell pkg-config --cflags hdf5))
 FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o) $(PLOT_SRC:src/%.c=build-fuzz/obj/%.o)
 .SECONDARY: $(FUZZ_LIB_OBJ)
 build-fuzz/obj/%.o: src/%.c $(HDRS)
@@ -117,14 +127,37 @@ fuzz: $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 	done
 .PHONY: fuzz
 
-# Benchmarks (measurements, not tests): seqnn vs PyTorch on the seed's shapes.
-BENCH_THREADS ?= 2
+# Benchmarks (measurements, not tests; docs/performance.md). `make bench`:
+# seqnn, PyTorch and oneDNN's RNN primitives (when libdnnl is installed) on
+# the seed's shapes, side by side, at each of BENCH_THREADS, BENCH_REPEAT
+# times, in one table. `make gemm-bench`: every GEMM shape of the seed's
+# models with every kernel this CPU has (oneDNN's sgemm among them when
+# libdnnl is installed).
+BENCH_THREADS ?= 1 2
 BENCH_STEPS ?= 20
+BENCH_REPEAT ?= 3
+BENCH_STREAM_STEPS ?= 2000
+HAVE_DNNL := $(shell test -e /usr/include/oneapi/dnnl/dnnl.h && echo 1)
+PEERS ?= ../shared/peers
 $(BUILD)/bench_models: bench/bench_models.c $(BUILD)/libseqnn.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
-bench: $(BUILD)/bench_models
-	sh bench/run.sh $(BENCH_THREADS) $(BENCH_STEPS)
-.PHONY: bench
+$(BUILD)/bench_stream: bench/bench_stream.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/int8_weights: bench/int8_weights.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/fma_peak: bench/fma_peak.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/dnnl_rnn_bench: $(PEERS)/dnnl_rnn_bench.c
+	$(CC) -O2 -fopenmp -o $@ $< -ldnnl -lm
+$(BUILD)/gemm_bench: bench/gemm_bench.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) $(if $(HAVE_DNNL),-DSN_BENCH_DNNL) -o $@ $< -Wl,--wrap=sn_gemm,--wrap=cblas_sgemm,--wrap=sn_gemm_rb \
+	  $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS) $(if $(HAVE_DNNL),-ldnnl)
+bench: $(BUILD)/seqnn $(BUILD)/bench_models $(BUILD)/bench_stream $(BUILD)/fma_peak $(if $(HAVE_DNNL),$(if $(wildcard $(PEERS)/dnnl_rnn_bench.c),$(BUILD)/dnnl_rnn_bench))
+	sh bench/run.sh "$(BENCH_THREADS)" $(BENCH_STEPS) $(BENCH_REPEAT)
+	sh bench/run_stream.sh $(BENCH_STREAM_STEPS)
+gemm-bench: $(BUILD)/gemm_bench
+	$(BUILD)/gemm_bench $(or $(ROUNDS),9)
+.PHONY: bench gemm-bench
 
 # The whole suite under valgrind memcheck (errors and definite/indirect leaks
 # fail the run). One thread: valgrind serialises threads anyway.

@@ -144,5 +144,6 @@ int cmd_predict(int argc, char **argv);
 int cmd_vectorize(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_version(int argc, char **argv);
 
 #endif

@@ -10,15 +10,18 @@ int cmd_predict(int argc, char **argv) {
     cli_opt opts[] = {
         CLI_RAW("model", 1, "a model file written by seqnn forecast / classify"),
         CLI_RAW("data", 1, "forecasting: CSV with the model's feature columns"),
-        CLI_RAW("out", 1, "forecasting: write every forecast to this CSV"),
+        CLI_RAW("out", 1, "forecasting: write every forecast to this CSV; with --npy: the output .npy"),
         CLI_RAW("ffill", 0, "forecasting: forward-fill missing values"),
         CLI_RAW("text", 1, "classification: the text to classify"),
         CLI_RAW("input", 1, "classification: a text file or a folder of .txt files (default: stdin)"),
+        CLI_RAW("npy", 1, "a .npy array of model inputs (N, T, C) or (N, T) token ids (no normalisation)"),
+        CLI_RAW("stream", 0, "read one time step per stdin line (comma-separated), print one output per line; "
+                             "a blank line starts a new sequence"),
         CLI_RAW("help", 0, "show this help"),
         CLI_END};
     if (cli_parse(argc, argv, 2, opts, "predict")) return 2;
     if (cli_flag(opts, "help")) {
-        cli_usage(opts, "predict", "--model FILE (--data CSV | --text T | --input PATH | < text)");
+        cli_usage(opts, "predict", "--model FILE (--data CSV | --text T | --input PATH | --npy X.npy --out Y.npy | --stream | < text)");
         return 0;
     }
     const char *mp = cli_get(opts, "model");
@@ -32,7 +35,11 @@ int cmd_predict(int argc, char **argv) {
     size_t n;
     const void *blob;
     int rc;
-    if ((blob = sn_model_get_meta(m, FC_META_KEY, &n)))
+    if (cli_get(opts, "npy"))
+        rc = cli_predict_npy(m, cli_get(opts, "npy"), cli_get(opts, "out"));
+    else if (cli_flag(opts, "stream"))
+        rc = cli_predict_stream(m);
+    else if ((blob = sn_model_get_meta(m, FC_META_KEY, &n)))
         rc = cli_predict_forecast(m, blob, n, opts);
     else if ((blob = sn_model_get_meta(m, "vectorizer", &n)))
         rc = cli_predict_text(m, blob, n, opts);

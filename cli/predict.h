@@ -10,5 +10,8 @@
 
 int cli_predict_forecast(sn_model *m, const void *blob, size_t blen, const cli_opt *opts);
 int cli_predict_text(sn_model *m, const void *blob, size_t blen, const cli_opt *opts);
+/* predict_array.c: --npy X.npy --out Y.npy, and --stream (stdin lines). */
+int cli_predict_npy(sn_model *m, const char *in, const char *out);
+int cli_predict_stream(sn_model *m);
 
 #endif

@@ -6,6 +6,9 @@
 
 #include "cli.h"
 
+int cmd_import(int argc, char **argv); /* cmd_import.c */
+int cmd_export(int argc, char **argv); /* cmd_export.c */
+
 /* fontconfig (used by cairo for plot text) keeps a process-lifetime cache
  * that LeakSanitizer reports at exit; it is not seqnn's memory. Read only by
  * sanitizer builds. */
@@ -21,9 +24,11 @@ static void usage(void) {
            "  backtest   walk-forward evaluation of one forecaster over several folds\n"
            "  classify   train / compare the seed's text classifiers on a folder or archive\n"
            "  predict    forecast or classify with a saved model\n"
+           "  import     a Keras model (.keras, .h5, or JSON + weights .h5) into a seqnn model file\n"
+           "  export     a seqnn model as a Keras 3 .keras archive or as standalone C\n"
            "  vectorize  adapt a TextVectorization and show vocabulary / encodings\n"
            "  embed      train Word2Vec, load word vectors, query similar words and analogies\n"
-           "  version    print the version\n\n"
+           "  version    print the version (--verbose: CPU, vector path, denormals, threads, BLAS kernel)\n\n"
            "global: --threads N (or SEQNN_THREADS) sets the thread count; results do not depend on it,\n"
            "        except Word2Vec training (embed --train, and classify's pretrained_bilstm without\n"
            "        --vectors), which runs Hogwild: reproducible only with --threads 1.\n",
@@ -66,15 +71,14 @@ int main(int argc, char **argv) {
     cli_install_log(0);
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines reach logs as they happen */
     const char *c = argv[1];
-    if (!strcmp(c, "version") || !strcmp(c, "--version")) {
-        printf("seqnn %s\n", SEQNN_VERSION);
-        return 0;
-    }
+    if (!strcmp(c, "version") || !strcmp(c, "--version")) return cmd_version(argc, argv);
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
     if (!strcmp(c, "forecast")) return cmd_forecast(argc, argv);
     if (!strcmp(c, "backtest")) return cmd_backtest(argc, argv);
     if (!strcmp(c, "classify")) return cmd_classify(argc, argv);
     if (!strcmp(c, "predict")) return cmd_predict(argc, argv);
+    if (!strcmp(c, "import")) return cmd_import(argc, argv);
+    if (!strcmp(c, "export")) return cmd_export(argc, argv);
     if (!strcmp(c, "vectorize")) return cmd_vectorize(argc, argv);
     if (!strcmp(c, "embed")) return cmd_embed(argc, argv);
     fprintf(stderr, "seqnn: unknown command '%s' (see seqnn --help)\n", c);

@@ -1,8 +1,28 @@
 #!/bin/sh
-# Installs seqnn's build dependencies from Debian (12+) packages. Run as root
-# (or with sudo available). Idempotent: skips apt when everything is present.
+# Installs seqnn's dependencies from Debian (12+) packages: the one install
+# script, for the README, CI and benchmarks. Run as root (or with sudo).
+# Idempotent: skips apt when everything asked for is present.
+#   scripts/install-deps.sh [GROUP...]
+# Groups (the base group is always installed):
+#   base   build, test and run: compiler, OpenBLAS (DYNAMIC_ARCH), zlib,
+#          libarchive, cairo, xz, libhdf5 (Keras .h5 / .keras import and
+#          export: optional for the build — the Makefile leaves it out when
+#          pkg-config finds no hdf5 — but installed so the whole tool works)
+#   ci     what .ci/run needs beyond base: clang and its libFuzzer runtime
+#          (make fuzz), valgrind (make valgrind)
+#   bench  make bench's peers: PyTorch (python3-torch) and oneDNN (libdnnl-dev)
+# Later optional groups (e.g. mpi) get a line below and one in usage.
 set -e
-PKGS="build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev xz-utils"
+group_pkgs() {
+    case "$1" in
+    base) echo "build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev libhdf5-dev xz-utils" ;;
+    ci) echo "clang libclang-rt-14-dev valgrind" ;;
+    bench) echo "python3-torch libdnnl-dev" ;;
+    *) echo "install-deps.sh: unknown group '$1' (groups: base ci bench)" >&2; return 1 ;;
+    esac
+}
+PKGS=$(group_pkgs base)
+for g in "$@"; do PKGS="$PKGS $(group_pkgs "$g")"; done
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -30,6 +30,27 @@ void lc_backward(lc_layer *t, const float *x, const sn_csr *xs, const float *y, 
  * worst relative error seen (prints the worst entry). */
 double lc_gradcheck(lc_layer *t, const float *x, const uint8_t *mask, int training, double h);
 
+/* The same check with a tolerance measured instead of fixed: for every
+ * checked entry it takes central differences D at h, 1.1h and 2h.
+ *  - Rounding: the float32 loss carries a rounding error of some size ε at
+ *    every evaluation point; it puts an error of about ε/h into D(h), and
+ *    the errors at h and 1.1h are independent, so ν = max over entries of
+ *    |D(h) − D(1.1h)| measures that noise: the max of ~100 such differences
+ *    is about 4σ (σ√2 per difference, ~3 standard deviations for the max),
+ *    while D(h)'s own error stays below ~3σ over the same entries; 2ν covers
+ *    it.
+ *  - Truncation: D(h) is the mean of the loss's derivative over [w−h, w+h],
+ *    so it is off by at most K·h/2, K = sup |L''| there — a bound that holds
+ *    for the C¹ activations with a kink in L'' (elu, selu), where the error
+ *    is O(h) and not O(h²). K is estimated by the largest second difference
+ *    (L(w+s) − 2L(w) + L(w−s)) / s² over s ∈ {h, 1.1h, 2h}; those are
+ *    averages of L'' over the stencil, so the tolerance doubles the bound to
+ *    K·h for L'' peaking between them.
+ * Returns the worst |a − D(h)| / (2ν + K·h): below 1 passes. A wrong
+ * derivative gives an error of the derivative's own size, which for the
+ * larger entries is many times that tolerance. */
+double lc_gradcheck_measured(lc_layer *t, const float *x, const uint8_t *mask, int training, double h);
+
 /* ---- Reference tolerances: the one formula of the layer tests ----
  *
  * A float32 result whose longest dependency chain holds at most n roundings

@@ -84,7 +84,8 @@ SN_API float sn_rng_uniform(sn_rng *r);
 SN_API double sn_rng_double(sn_rng *r);
 /* Standard normal (Box-Muller, double precision). */
 SN_API double sn_rng_normal(sn_rng *r);
-/* Uniform integer in [0, n), unbiased (Lemire). n must be > 0. */
+/* Uniform integer in [0, n), unbiased (Lemire). n == 0 (an empty range)
+ * returns 0 and draws nothing: the generator's state does not change. */
 SN_API uint64_t sn_rng_below(sn_rng *r, uint64_t n);
 /* Fisher-Yates shuffle of idx[0..n). */
 SN_API void sn_rng_shuffle(sn_rng *r, size_t *idx, size_t n);
@@ -131,9 +132,51 @@ SN_API sn_status sn_isa_parse(const char *s, sn_isa *out);
  * SN_ERR_UNSUPPORTED for a path this CPU lacks (the CLI exits on either). */
 SN_API sn_status sn_isa_env_check(void);
 
+/* The CPU seqnn runs on, from CPUID (x86-64; elsewhere vendor "unknown"). */
+typedef struct sn_cpu_info {
+    char vendor[16];      /* "GenuineIntel", "AuthenticAMD", ... */
+    char model_name[64];  /* brand string, e.g. "AMD EPYC 9B45" */
+    int family, model, stepping; /* display family / model (base + extended) */
+} sn_cpu_info;
+SN_API void sn_cpu_info_get(sn_cpu_info *out);
+
+/* ---- BLAS kernel. seqnn's GEMMs run OpenBLAS single-threaded (sn_gemm
+ * splits them itself). A DYNAMIC_ARCH OpenBLAS picks its kernel set ("core")
+ * from a table of known CPUs and silently runs generic SSE kernels, several
+ * times slower, on a CPU it does not know. So before its first GEMM seqnn
+ * makes OpenBLAS run the one core of the active vector path: SkylakeX for
+ * avx512, Haswell for avx2, Prescott for a forced sse2 (Sandybridge on an
+ * AVX-only CPU), so that a path runs the same BLAS kernels on every CPU;
+ * unless $OPENBLAS_CORETYPE is set (then it is honoured, with a warning
+ * through the log sink when it runs below the path). The choice is made once, under a
+ * lock, and again after sn_isa_set changes the path; where OpenBLAS cannot
+ * switch (not a DYNAMIC_ARCH build) a warning says which kernel runs.
+ * The switch briefly sets $OPENBLAS_CORETYPE and re-initialises OpenBLAS:
+ * an application calling OpenBLAS itself from other threads should call
+ * sn_blas_info_get once at start-up, before those threads run. ---- */
+typedef struct sn_blas_info {
+    char library[160];  /* openblas_get_config(): "OpenBLAS 0.3.21 ... DYNAMIC_ARCH ..." */
+    char core[32];      /* the kernel set GEMMs run now ("SkylakeX"); "" if unknown */
+    char own_core[32];  /* the one OpenBLAS chose for this CPU by itself */
+    char reason[96];    /* why `core` runs */
+} sn_blas_info;
+/* Makes the choice above if no GEMM has yet, then fills *out (copies). */
+SN_API void sn_blas_info_get(sn_blas_info *out);
+
 /* ---- GEMM, row-major: C = alpha * op(A) op(B) + beta * C, with
- * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it. ---- */
-typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1 } sn_gemm_backend;
+ * op(A) (M,K), op(B) (K,N), C (M,N). Every matmul in seqnn goes through it.
+ * Contract: M, N, K >= 0 and lda >= (trans_a ? M : K), ldb >= (trans_b ? K : N),
+ * ldc >= N for a matrix that has elements; a negative dimension or a short
+ * leading dimension is a bug in the caller and stops the process (SN_ASSERT:
+ * there is no status to return). M == 0 or N == 0 is an empty product (C is
+ * not touched); K == 0 sets C = beta * C (C = 0 when beta == 0, whatever C
+ * held). beta == 0 never reads C. Denormals are flushed in every thread the
+ * product runs on (sn_denormals_set) and the caller's mode is restored.
+ * The result does not depend on the thread count. ---- */
+/* SN_GEMM_BLAS (default): BLAS, and seqnn's own kernel for the shapes
+ * where it is faster (docs/performance.md); SN_GEMM_PORTABLE: the portable
+ * reference loop; SN_GEMM_BLAS_ONLY: every product on BLAS (comparisons). */
+typedef enum sn_gemm_backend { SN_GEMM_BLAS = 0, SN_GEMM_PORTABLE = 1, SN_GEMM_BLAS_ONLY = 2 } sn_gemm_backend;
 SN_API void sn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* Selects the backend for later sn_gemm calls (process-wide; tests use it). */
@@ -143,8 +186,15 @@ SN_API sn_gemm_backend sn_gemm_get_backend(void);
 /* ---- Small utilities shared by modules. ---- */
 /* Wall clock in seconds (monotonic). */
 SN_API double sn_time_now(void);
-/* Writes `n` bytes atomically: to "path.tmp.PID", fsync, rename over path.
- * On failure nothing at `path` changes. */
+/* Writes `n` bytes atomically: to a fresh temporary file beside `path`
+ * ("path.tmp.PID.SEQ", created with O_EXCL, unique per call, so threads and
+ * processes writing the same path never share one), fsync, rename over
+ * path, fsync of the directory (so that the rename survives a crash). On
+ * failure up to the rename nothing at `path` changes and the temporary file
+ * is removed; when only the final directory sync fails the new content is
+ * in place and SN_ERR_IO says that it may not survive a crash. Concurrent
+ * writers of one path: each call succeeds and the file holds one of their
+ * contents whole (the last rename). */
 SN_API sn_status sn_file_write_atomic(const char *path, const void *data, size_t n);
 
 #ifdef __cplusplus

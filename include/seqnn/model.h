@@ -53,6 +53,10 @@ SN_API int sn_model_n_layers(const sn_model *m);
 /* Floats per sample of the model output. */
 SN_API size_t sn_model_output_numel(const sn_model *m);
 SN_API size_t sn_model_input_numel(const sn_model *m);
+/* Shapes without the batch: dims[0..rank) filled (the rest 0), rank returned
+ * (input: 1 for (C) or (T,) token ids, 2 for (T, C); output: 1 or 2). */
+SN_API int sn_model_input_shape(const sn_model *m, int dims[3]);
+SN_API int sn_model_output_shape(const sn_model *m, int dims[3]);
 
 typedef enum sn_summary_style { SN_SUMMARY_KERAS3 = 0, SN_SUMMARY_KERAS2 = 1 } sn_summary_style;
 /* The model.summary() table as text (malloc'd; the caller frees). Keras 3's

@@ -5,6 +5,11 @@
 #ifdef SN_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#ifdef _OPENMP
+#include <omp.h>
+#else
+static int omp_get_thread_num(void) { return 0; }
+#endif
 
 /* ---- GEMM ---- */
 static sn_gemm_backend g_backend = SN_GEMM_BLAS;
@@ -38,8 +43,12 @@ static void gemm_portable(int ta, int tb, int M, int N, int K, float alpha, cons
 
 static void gemm_one(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                      int ldb, float beta, float *C, int ldc) {
+    if (g_backend == SN_GEMM_BLAS && sn_gemm_rb_fits(ta, tb, M, N, K, ldb, ldc)) {
+        sn_gemm_rb(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
 #ifdef SN_HAVE_OPENBLAS
-    if (g_backend == SN_GEMM_BLAS) {
+    if (g_backend != SN_GEMM_PORTABLE) {
         cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha,
                     A, lda, B, ldb, beta, C, ldc);
         return;
@@ -56,37 +65,56 @@ static void gemm_one(int ta, int tb, int M, int N, int K, float alpha, const flo
 #define SN_GEMM_BLOCK 128
 #define SN_GEMM_PAR_FLOPS 2000000.0
 
-void sn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
-             float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
-        return;
-    }
-    int threads = sn_threads_get(); /* first call also pins OpenBLAS to one thread */
-    double flops = 2.0 * M * (double)N * K;
-    /* The blocking depends on the shape only, so 1 and N threads agree bit for bit. */
-    if (flops < SN_GEMM_PAR_FLOPS || (M < 2 * SN_GEMM_BLOCK && N < 2 * SN_GEMM_BLOCK)) {
-        gemm_one(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
-    if (M >= 2 * SN_GEMM_BLOCK) {
-        int nb = (M + SN_GEMM_BLOCK - 1) / SN_GEMM_BLOCK;
-#pragma omp parallel for schedule(static) num_threads(threads)
+void (*sn_gemm_worker_hook)(int thread);
+
+/* The blocks of one product, run by the threads of one parallel region. Each
+ * thread sets the denormal mode on entry and restores its own on exit
+ * (OpenMP workers persist between regions and serve the application too). */
+static void gemm_blocks(int by_rows, int threads, int ta, int tb, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    int nb = ((by_rows ? M : N) + SN_GEMM_BLOCK - 1) / SN_GEMM_BLOCK;
+#pragma omp parallel num_threads(threads)
+    {
+        sn_fp_state fp = sn_fp_enter();
+        if (sn_gemm_worker_hook) sn_gemm_worker_hook(omp_get_thread_num());
+#pragma omp for schedule(static)
         for (int b = 0; b < nb; b++) {
-            int i0 = b * SN_GEMM_BLOCK, mc = SN_MIN(SN_GEMM_BLOCK, M - i0);
-            const float *Ab = ta ? A + i0 : A + (size_t)i0 * lda;
-            gemm_one(ta, tb, mc, N, K, alpha, Ab, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc);
+            if (by_rows) {
+                int i0 = b * SN_GEMM_BLOCK, mc = SN_MIN(SN_GEMM_BLOCK, M - i0);
+                const float *Ab = ta ? A + i0 : A + (size_t)i0 * lda;
+                gemm_one(ta, tb, mc, N, K, alpha, Ab, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc);
+            } else {
+                int j0 = b * SN_GEMM_BLOCK, nc = SN_MIN(SN_GEMM_BLOCK, N - j0);
+                const float *Bb = tb ? B + (size_t)j0 * ldb : B + j0;
+                gemm_one(ta, tb, M, nc, K, alpha, A, lda, Bb, ldb, beta, C + j0, ldc);
+            }
         }
-    } else {
-        int nb = (N + SN_GEMM_BLOCK - 1) / SN_GEMM_BLOCK;
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int b = 0; b < nb; b++) {
-            int j0 = b * SN_GEMM_BLOCK, nc = SN_MIN(SN_GEMM_BLOCK, N - j0);
-            const float *Bb = tb ? B + (size_t)j0 * ldb : B + j0;
-            gemm_one(ta, tb, M, nc, K, alpha, A, lda, Bb, ldb, beta, C + j0, ldc);
-        }
+        sn_fp_leave(fp);
     }
 }
 
+void sn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+             float beta, float *C, int ldc) {
+    /* Negative sizes and short leading dimensions are bugs of the caller
+     * (core.h); zero sizes are valid empty products. */
+    SN_ASSERT(M >= 0 && N >= 0 && K >= 0);
+    if (M == 0 || N == 0) return;
+    SN_ASSERT(ldc >= N);
+    if (K > 0) SN_ASSERT(lda >= (ta ? M : K) && ldb >= (tb ? K : N));
+    sn_fp_state fp = sn_fp_enter();
+    if (K == 0) {
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+        sn_fp_leave(fp);
+        return;
+    }
+    sn_blas_prepare(); /* the OpenBLAS kernel of the active vector path */
+    int threads = sn_threads_get(); /* first call also pins OpenBLAS to one thread */
+    double flops = 2.0 * M * (double)N * K;
+    /* The blocking depends on the shape only, so 1 and N threads agree bit for bit. */
+    if (flops < SN_GEMM_PAR_FLOPS || (M < 2 * SN_GEMM_BLOCK && N < 2 * SN_GEMM_BLOCK))
+        gemm_one(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        gemm_blocks(M >= 2 * SN_GEMM_BLOCK, threads, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    sn_fp_leave(fp);
+}

@@ -35,10 +35,39 @@
  *         sn_fp_leave(fp);
  *     }
  * Both are cheap (one control-register read and write). sn_denormals_set(0)
- * turns flushing off process-wide (then enter/leave change nothing). */
-typedef struct sn_fp_state { unsigned csr; int changed; } sn_fp_state;
+ * turns flushing off process-wide (then enter/leave change nothing).
+ * Enter/leave nest, and only the FTZ/DAZ bits are restored (exception flags
+ * raised meanwhile stay). A worker that OpenMP creates inside a flushed
+ * region inherits the flushed MXCSR from its creator; its first enter sees
+ * that (core/fpenv.c) and its leave clears the bits, so no thread keeps the
+ * mode after seqnn returns (tests/test_platform.c). */
+typedef struct sn_fp_state {
+    unsigned csr;  /* the FTZ/DAZ bits to put back */
+    int entered;   /* flushing was on: leave pops this thread's depth */
+    int restore;   /* leave writes csr's bits back */
+    int outer;     /* this enter changed the mode of a thread not yet in seqnn */
+} sn_fp_state;
 sn_fp_state sn_fp_enter(void);
 void sn_fp_leave(sn_fp_state s);
+
+/* ---- BLAS kernel choice (core/blas.c; core.h: sn_blas_info_get). Makes
+ * OpenBLAS run the kernel set of the active vector path; cheap after the
+ * first call (one atomic load). sn_gemm calls it; so does anything that
+ * calls cblas_* directly. */
+void sn_blas_prepare(void);
+
+/* ---- seqnn's own register-blocked kernel (core/gemm_kernel.c) for the
+ * products OpenBLAS runs slowly (long sums into a small C, outer products,
+ * short dot products), on the avx2 and avx512 paths. sn_gemm_rb_fits says whether
+ * sn_gemm sends a (block) product of this shape to it on the active path. */
+int sn_gemm_rb_fits(int ta, int tb, int M, int N, int K, int ldb, int ldc);
+void sn_gemm_rb(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                float beta, float *C, int ldc);
+
+/* Test hook (tests/test_platform.c): when set, every thread of sn_gemm's
+ * parallel region calls it once, inside the region after sn_fp_enter, with
+ * its OpenMP thread number. NULL in production. */
+extern void (*sn_gemm_worker_hook)(int thread);
 
 #define SN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SN_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -1,16 +1,19 @@
 /* Activations applied by Dense, Conv1D and Activation layers: linear, relu,
- * tanh, sigmoid, softmax (forward from the input, backward through the
- * output), and their names in a spec. Declared in layer.h. The recurrent
+ * tanh, sigmoid, softmax, hard_sigmoid (Keras 3), hard_sigmoid_keras2,
+ * softsign, softplus, elu, selu (forward from the input, backward through
+ * the output), and their names in a spec. Declared in layer.h. The recurrent
  * cells use their own vectorized versions (layers/rnn/rnn_math.h). */
 #include "layers/layer.h"
 
 #include <math.h>
 #include <string.h>
 
-static const char *const g_act_names[] = {"linear", "relu", "tanh", "sigmoid", "softmax"};
+static const char *const g_act_names[] = {"linear",   "relu",     "tanh", "sigmoid", "softmax", "hard_sigmoid",
+                                          "hard_sigmoid_keras2", "softsign", "softplus", "elu", "selu"};
+#define N_ACTS (int)(sizeof g_act_names / sizeof *g_act_names)
 
 int sn_act_parse(const char *s, sn_act *out) {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_ACTS; i++)
         if (!strcmp(s, g_act_names[i])) {
             *out = (sn_act)i;
             return 1;
@@ -63,6 +66,9 @@ void sn_act_forward(sn_act a, float *y, size_t rows, size_t n) {
             for (size_t j = 0; j < n; j++) v[j] = (float)(v[j] / s);
         }
         return;
+    default:
+        for (size_t i = 0; i < total; i++) y[i] = sn_act_elem(a, y[i]);
+        return;
     }
 }
 
@@ -93,6 +99,9 @@ void sn_act_backward(sn_act a, float *dz, const float *y, const float *dy, size_
             for (size_t j = 0; j < n; j++) s += (double)yr[j] * dr[j];
             for (size_t j = 0; j < n; j++) dz[r * n + j] = yr[j] * (float)(dr[j] - s);
         }
+        return;
+    default:
+        for (size_t i = 0; i < total; i++) dz[i] = dy[i] * sn_act_elem_d(a, y[i]);
         return;
     }
 }

@@ -45,7 +45,7 @@ static sn_status dense_configure(sn_layer *L, const sn_spec_call *c) {
     cfg->units = (int)units;
     if ((st = sn_arg_str(c, 1, "activation", "linear", act, sizeof act))) return st;
     if (!sn_act_parse(act, &cfg->act))
-        return sn_spec_error(c, "activation must be linear, relu, tanh, sigmoid or softmax, got '%s'", act);
+        return sn_spec_error(c, "activation must be linear, relu, tanh, sigmoid, softmax, hard_sigmoid, hard_sigmoid_keras2, softsign, softplus, elu or selu, got '%s'", act);
     if ((st = sn_arg_bool(c, 2, "use_bias", 1, &cfg->use_bias))) return st;
     if ((st = parse_init(c, "kernel_initializer", "glorot_uniform", &cfg->kernel_init))) return st;
     if ((st = parse_init(c, "bias_initializer", "zeros", &cfg->bias_init))) return st;

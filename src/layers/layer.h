@@ -23,6 +23,7 @@
 #ifndef SEQNN_LAYER_H
 #define SEQNN_LAYER_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "core/internal.h"
@@ -240,11 +241,60 @@ const char *sn_init_name(sn_init_kind k);
 sn_status sn_init_apply(sn_init_kind k, float *w, int rows, int cols, double fan_in, double fan_out, sn_rng *r);
 
 /* ---- Activations ---- */
+/* Keras's activations by name (keras/src/activations/activations.py):
+ * hard_sigmoid is Keras 3's relu6(x + 3) / 6; hard_sigmoid_keras2 is Keras 1
+ * and 2's clip(0.2 x + 0.5, 0, 1) (what files of those versions mean by
+ * "hard_sigmoid"); softsign x / (1 + |x|); softplus log(1 + e^x); elu
+ * (alpha 1) x for x > 0 else e^x - 1; selu scale·elu_alpha with Keras's
+ * constants. Values are kept (the enum is part of no file; spec names are). */
 typedef enum sn_act {
-    SN_ACT_LINEAR = 0, SN_ACT_RELU, SN_ACT_TANH, SN_ACT_SIGMOID, SN_ACT_SOFTMAX
+    SN_ACT_LINEAR = 0, SN_ACT_RELU, SN_ACT_TANH, SN_ACT_SIGMOID, SN_ACT_SOFTMAX,
+    SN_ACT_HARD_SIGMOID, SN_ACT_HARD_SIGMOID_KERAS2, SN_ACT_SOFTSIGN, SN_ACT_SOFTPLUS, SN_ACT_ELU, SN_ACT_SELU
 } sn_act;
-/* Parses "linear" (also "none") | "relu" | "tanh" | "sigmoid" | "softmax"
- * into *out. Returns 1, or 0 for an unknown name (*out unchanged). */
+#define SN_SELU_ALPHA 1.67326324235437728481704f
+#define SN_SELU_SCALE 1.05070098735548049341933f
+
+/* The element-wise formulas of the activations from SN_ACT_HARD_SIGMOID on,
+ * shared by the layers (sn_act_forward) and the recurrent cells, so both
+ * compute the same bits: libm's expm1f / log1pf. Other kinds: identity. */
+static inline float sn_act_elem(sn_act a, float x) {
+    switch (a) {
+    case SN_ACT_HARD_SIGMOID: {
+        float v = x + 3.0f;
+        v = v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+        return v / 6.0f;
+    }
+    case SN_ACT_HARD_SIGMOID_KERAS2: {
+        float v = 0.2f * x + 0.5f;
+        return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+    case SN_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
+    case SN_ACT_SOFTPLUS: return (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x)));
+    case SN_ACT_ELU: return x > 0.0f ? x : expm1f(x);
+    case SN_ACT_SELU: return x > 0.0f ? SN_SELU_SCALE * x : SN_SELU_SCALE * (SN_SELU_ALPHA * expm1f(x));
+    default: return x;
+    }
+}
+/* Their derivatives through the output y = act(x) (the piecewise-linear
+ * kinds: the slope strictly inside (0, 1), else 0). */
+static inline float sn_act_elem_d(sn_act a, float y) {
+    switch (a) {
+    case SN_ACT_HARD_SIGMOID: return y > 0.0f && y < 1.0f ? 1.0f / 6.0f : 0.0f;
+    case SN_ACT_HARD_SIGMOID_KERAS2: return y > 0.0f && y < 1.0f ? 0.2f : 0.0f;
+    case SN_ACT_SOFTSIGN: {
+        float t = 1.0f - fabsf(y);
+        return t * t;
+    }
+    case SN_ACT_SOFTPLUS: return -expm1f(-y);
+    case SN_ACT_ELU: return y > 0.0f ? 1.0f : y + 1.0f;
+    case SN_ACT_SELU: return y > 0.0f ? SN_SELU_SCALE : y + SN_SELU_SCALE * SN_SELU_ALPHA;
+    default: return 1.0f;
+    }
+}
+
+/* Parses "linear" (also "none") | "relu" | "tanh" | "sigmoid" | "softmax" |
+ * "hard_sigmoid" | "hard_sigmoid_keras2" | "softsign" | "softplus" | "elu" |
+ * "selu" into *out. Returns 1, or 0 for an unknown name (*out unchanged). */
 int sn_act_parse(const char *s, sn_act *out);
 /* The spec name of a, a static string. */
 const char *sn_act_name(sn_act a);

@@ -1,8 +1,11 @@
-/* Flatten and Activation: layers without parameters that reshape or map
- * elementwise.
+/* Flatten, Reshape and Activation: layers without parameters that reshape
+ * or map elementwise.
  *
  *   flatten():        (T,C) → (T·C), row-major, element t·C + c (Keras
  *                     Flatten); (C) stays (C). The mask is dropped.
+ *   reshape((a, b)):  the same row-major elements as (a, b) or (a,); one
+ *                     dimension may be -1 (inferred). The mask is dropped
+ *                     (Keras Reshape does not support masking).
  *   activation(relu): y = act(x) elementwise (softmax over the last axis);
  *                     the mask passes through (Keras Activation supports it).
  * Reference: keras/src/layers/reshaping/flatten.py, keras/src/layers/core/activation.py. */
@@ -78,6 +81,70 @@ const sn_layer_ops sn_flatten_ops = {
     .describe = flatten_describe,
 };
 
+/* ---- Reshape ---- */
+typedef struct reshape_cfg {
+    int n, d[2]; /* target shape as given (-1: inferred) */
+} reshape_cfg;
+
+static sn_status reshape_configure(sn_layer *L, const sn_spec_call *c) {
+    reshape_cfg *cf = sn_calloc(1, sizeof *cf);
+    if (!cf) return SN_ERR_NOMEM;
+    L->cfg = cf;
+    int v[3], n = 0;
+    sn_status st = sn_arg_ints(c, 0, "target_shape", v, 3, &n);
+    if (st) return st;
+    if (n < 1 || n > 2) return sn_spec_error(c, "reshape needs a target_shape of 1 or 2 dimensions, e.g. reshape((4, 3))");
+    int unknown = 0;
+    for (int i = 0; i < n; i++) {
+        if (v[i] == -1) unknown++;
+        else if (v[i] < 1 || v[i] > (1 << 26)) return sn_spec_error(c, "target_shape dimensions must be positive or -1");
+        cf->d[i] = v[i];
+    }
+    if (unknown > 1) return sn_spec_error(c, "at most one target_shape dimension can be -1");
+    cf->n = n;
+    return SN_OK;
+}
+
+static sn_status reshape_build(sn_layer *L) {
+    sn_status st = need_dense(L);
+    if (st) return st;
+    const reshape_cfg *cf = L->cfg;
+    size_t total = sn_shape_numel(&L->in), known = 1;
+    for (int i = 0; i < cf->n; i++)
+        if (cf->d[i] > 0) known *= (size_t)cf->d[i];
+    L->out.rank = cf->n;
+    L->out.rep = SN_REP_DENSE;
+    for (int i = 0; i < cf->n; i++) L->out.d[i] = cf->d[i] > 0 ? cf->d[i] : (int)(total / known);
+    if (sn_shape_numel(&L->out) != total) {
+        char a[64], b[64];
+        sn_shape_str(&L->in, a, sizeof a);
+        snprintf(b, sizeof b, "(%d%s%d)", cf->d[0], cf->n == 2 ? ", " : ",", cf->n == 2 ? cf->d[1] : 0);
+        if (cf->n == 1) snprintf(b, sizeof b, "(%d,)", cf->d[0]);
+        return sn_error(SN_ERR_SHAPE, "%s: cannot reshape %s (%zu elements) to %s", L->name, a, total, b);
+    }
+    return SN_OK;
+}
+
+static int reshape_describe(const sn_layer *L, char *buf, size_t n) {
+    const reshape_cfg *cf = L->cfg;
+    if (cf->n == 1) return snprintf(buf, n, "reshape((%d,))", cf->d[0]);
+    return snprintf(buf, n, "reshape((%d, %d))", cf->d[0], cf->d[1]);
+}
+
+const sn_layer_ops sn_reshape_ops = {
+    .kind = "reshape",
+    .class_name = "Reshape",
+    .mask_policy = SN_MASK_DROP,
+    .configure = reshape_configure,
+    .build = reshape_build,
+    .init = no_init,
+    .cache_floats = zero_floats,
+    .scratch_floats = zero_floats,
+    .forward = flatten_forward,
+    .backward = flatten_backward,
+    .describe = reshape_describe,
+};
+
 /* ---- Activation ---- */
 typedef struct act_cfg {
     sn_act act;
@@ -92,7 +159,7 @@ static sn_status activation_configure(sn_layer *L, const sn_spec_call *c) {
     if (st) return st;
     if (!a[0]) return sn_spec_error(c, "activation needs a function name (relu, tanh, ...)");
     if (!sn_act_parse(a, &cfg->act))
-        return sn_spec_error(c, "activation must be linear, relu, tanh, sigmoid or softmax, got '%s'", a);
+        return sn_spec_error(c, "activation must be linear, relu, tanh, sigmoid, softmax, hard_sigmoid, hard_sigmoid_keras2, softsign, softplus, elu or selu, got '%s'", a);
     return SN_OK;
 }
 

@@ -84,15 +84,73 @@ static sn_status shape_from_opts(const sn_model_opts *o, sn_shape *s) {
     return SN_OK;
 }
 
-/* Canonical spec from every layer's describe(). */
+/* A layer's `name=` argument (any kind takes one): copied into out (""
+ * when absent) and marked used, so the kind's configure never sees it.
+ * Names are what sn_model_tensor and the model file address layers by:
+ * 1 to 47 printable ASCII characters without quotes, commas or parentheses
+ * (so the canonical spec can carry them). */
+static sn_status take_name(sn_spec_call *c, char *out, size_t n) {
+    out[0] = 0;
+    for (int i = 0; i < c->n_args; i++) {
+        sn_spec_arg *a = &c->args[i];
+        if (strcmp(a->key, "name")) continue;
+        if (a->kind != SN_V_WORD && a->kind != SN_V_STRING)
+            return sn_spec_error(c, "name must be a word or a quoted string");
+        size_t len = strlen(a->str);
+        if (len == 0 || len >= n) return sn_spec_error(c, "name must have 1 to %zu characters", n - 1);
+        for (size_t k = 0; k < len; k++) {
+            unsigned char ch = (unsigned char)a->str[k];
+            if (ch <= ' ' || ch > '~' || strchr("\"'(),=", ch))
+                return sn_spec_error(c, "name '%s': only printable ASCII without spaces, quotes, commas, '=' or "
+                                        "parentheses", a->str);
+        }
+        memcpy(out, a->str, len + 1);
+        a->used = 1;
+    }
+    return SN_OK;
+}
+
+/* Layer names must be unique (tensors and file sections are found by them). */
+static sn_status check_names(const sn_model *m) {
+    for (int i = 0; i < m->n_layers; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(m->layers[i]->name, m->layers[j]->name))
+                return sn_error(SN_ERR_PARSE, "layers %d and %d are both named '%s'", j + 1, i + 1, m->layers[i]->name);
+    return SN_OK;
+}
+
+/* Appends ", name="NAME"" inside describe()'s call text (which ends with ')'). */
+static void add_name(char *buf, size_t n, const char *name) {
+    size_t len = strlen(buf);
+    if (len == 0 || buf[len - 1] != ')' || len + strlen(name) + 9 >= n) return;
+    int empty = len >= 2 && buf[len - 2] == '(';
+    snprintf(buf + len - 1, n - (len - 1), "%sname=\"%s\")", empty ? "" : ", ", name);
+}
+
+/* Canonical spec from every layer's describe(), plus name= for a layer whose
+ * name is not the Keras default its position would give. */
 static sn_status make_spec_text(sn_model *m) {
     size_t cap = 256, len = 0;
     char *s = sn_malloc(cap, 1);
     if (!s) return SN_ERR_NOMEM;
     s[0] = 0;
+    int counts[64] = {0};
+    const sn_layer_ops *seen[64] = {0};
+    int n_seen = 0;
     for (int i = 0; i < m->n_layers; i++) {
-        char buf[1024];
+        char buf[1024], base[32], def[48];
         m->layers[i]->ops->describe(m->layers[i], buf, sizeof buf);
+        int k;
+        for (k = 0; k < n_seen; k++)
+            if (seen[k] == m->layers[i]->ops) break;
+        if (k == n_seen && n_seen < 64) seen[n_seen++] = m->layers[i]->ops;
+        snake_case(m->layers[i]->ops->class_name, base, sizeof base);
+        if (counts[k] == 0)
+            snprintf(def, sizeof def, "%s", base);
+        else
+            snprintf(def, sizeof def, "%s_%d", base, counts[k]);
+        counts[k]++;
+        if (strcmp(def, m->layers[i]->name)) add_name(buf, sizeof buf, m->layers[i]->name);
         size_t need = len + strlen(buf) + 3;
         if (need > cap) {
             cap = need * 2;
@@ -181,6 +239,8 @@ sn_status sn_model_build_from_spec(sn_model **out, const char *spec_text, const 
     const sn_layer_ops *seen[64] = {0};
     int n_seen = 0;
     for (int i = 0; i < spec.n_calls; i++) {
+        char given[48];
+        if ((st = take_name(spec.calls[i], given, sizeof given))) break;
         sn_layer *L = sn_layer_create(spec.calls[i]);
         if (!L) {
             st = SN_ERR_PARSE;
@@ -204,9 +264,11 @@ sn_status sn_model_build_from_spec(sn_model **out, const char *spec_text, const 
         else
             snprintf(L->name, sizeof L->name, "%s_%d", base, counts[k]);
         counts[k]++;
+        if (given[0]) snprintf(L->name, sizeof L->name, "%s", given);
         cur = L->out;
     }
     sn_spec_free(&spec);
+    if (!st) st = check_names(m);
     if (st) goto fail;
     if (m->n_layers == 0) {
         st = sn_error(SN_ERR_PARSE, "model spec has no layers");
@@ -270,6 +332,15 @@ int sn_model_n_layers(const sn_model *m) { return m->n_layers; }
 size_t sn_model_output_numel(const sn_model *m) { return sn_shape_numel(&m->layers[m->n_layers - 1]->out); }
 size_t sn_model_input_numel(const sn_model *m) {
     return m->in_shape.rep == SN_REP_SPARSE ? (size_t)m->in_shape.d[0] : sn_shape_phys(&m->in_shape);
+}
+int sn_model_input_shape(const sn_model *m, int dims[3]) {
+    for (int i = 0; i < 3; i++) dims[i] = i < m->in_shape.rank ? m->in_shape.d[i] : 0;
+    return m->in_shape.rank;
+}
+int sn_model_output_shape(const sn_model *m, int dims[3]) {
+    const sn_shape *s = &m->layers[m->n_layers - 1]->out;
+    for (int i = 0; i < 3; i++) dims[i] = i < s->rank ? s->d[i] : 0;
+    return s->rank;
 }
 const char *sn_model_layer_name(const sn_model *m, int i) { return i >= 0 && i < m->n_layers ? m->layers[i]->name : NULL; }
 const char *sn_model_layer_kind(const sn_model *m, int i) {

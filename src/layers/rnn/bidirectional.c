@@ -1,7 +1,12 @@
 /* Bidirectional wrapper (docs/keras-semantics.md §4):
  *   bidirectional(lstm(16), merge_mode=concat|sum|mul|ave)
+ *   bidirectional(lstm(16), backward_layer=lstm(16, go_backwards=true, activation=relu))
  * Owns two recurrent layers built from the same nested call: `forward_<kind>`
- * and `backward_<kind>` (a clone with go_backwards flipped). Both get
+ * and `backward_<kind>` (a clone with go_backwards flipped), or, with
+ * backward_layer= (Keras's argument), the backward one from its own call:
+ * then it must read the other way (go_backwards opposite to the forward
+ * layer's, as Keras requires), return sequences alike and have as many
+ * units (seqnn merges halves of one width); its seed= is its own. Both get
  * zero_output_for_mask = return_sequences, see the same input and mask, and
  * draw their dropout masks independently: without seed= one after the other
  * from the model's RNG; with seed=s the forward direction owns the stream a
@@ -29,6 +34,7 @@ static const char *const g_merge_names[] = {"concat", "sum", "mul", "ave"};
 
 typedef struct bi_cfg {
     sn_layer *fw, *bw;
+    int own_bw;                 /* 1: bw came from backward_layer= */
     bi_merge merge;
     int H, t_out, return_sequences; /* H inner units, t_out output steps (T or 1) */
 } bi_cfg;
@@ -66,13 +72,30 @@ static sn_status bi_configure(sn_layer *L, const sn_spec_call *c) {
                               : !strcmp(inner->name, sn_gru_ops.kind)     ? &sn_gru_ops
                                                                           : NULL;
     if (!ops) return sn_spec_error(c, "bidirectional wraps simplernn, lstm or gru, not '%s'", inner->name);
+    const sn_spec_call *back = NULL;
+    if ((st = sn_arg_call(c, -1, "backward_layer", &back))) return st;
+    const sn_layer_ops *bops = !back ? ops
+                               : !strcmp(back->name, sn_simplernn_ops.kind) ? &sn_simplernn_ops
+                               : !strcmp(back->name, sn_lstm_ops.kind)      ? &sn_lstm_ops
+                               : !strcmp(back->name, sn_gru_ops.kind)       ? &sn_gru_ops
+                                                                            : NULL;
+    if (!bops) return sn_spec_error(c, "backward_layer must be simplernn, lstm or gru, not '%s'", back->name);
     cf->fw = sn_layer_new(ops, inner);
     if (!cf->fw) return SN_ERR_PARSE;
-    cf->bw = sn_layer_new(ops, inner);
+    cf->bw = sn_layer_new(bops, back ? back : inner);
     if (!cf->bw) return SN_ERR_PARSE;
     sn_rnn_cfg *fc = cf->fw->cfg, *bc = cf->bw->cfg;
-    bc->go_backwards = !fc->go_backwards;
-    if (bc->seed >= 0) {
+    cf->own_bw = back != NULL;
+    if (cf->own_bw) {
+        if (bc->go_backwards == fc->go_backwards)
+            return sn_spec_error(c, "backward_layer must read the other way: go_backwards=%s (the layer has %s)",
+                                 fc->go_backwards ? "false" : "true", fc->go_backwards ? "true" : "false");
+        if (bc->return_sequences != fc->return_sequences || bc->units != fc->units)
+            return sn_spec_error(c, "backward_layer must have the layer's units and return_sequences");
+    } else {
+        bc->go_backwards = !fc->go_backwards;
+    }
+    if (!cf->own_bw && bc->seed >= 0) {
         /* both were seeded with the same seed: derive backward's (header) */
         sn_rng parent;
         sn_rng_seed(&parent, (uint64_t)bc->seed);
@@ -234,9 +257,15 @@ static void bi_backward(sn_layer *L, sn_bwd *b) {
 static int bi_describe(const sn_layer *L, char *buf, size_t n) {
     const bi_cfg *cf = L->cfg;
     char inner[512];
+    char back[540] = "";
     cf->fw->ops->describe(cf->fw, inner, sizeof inner);
-    if (cf->merge == BI_CONCAT) return snprintf(buf, n, "bidirectional(%s)", inner);
-    return snprintf(buf, n, "bidirectional(%s, merge_mode=%s)", inner, g_merge_names[cf->merge]);
+    if (cf->own_bw) {
+        char b[512];
+        cf->bw->ops->describe(cf->bw, b, sizeof b);
+        snprintf(back, sizeof back, ", backward_layer=%s", b);
+    }
+    if (cf->merge == BI_CONCAT) return snprintf(buf, n, "bidirectional(%s%s)", inner, back);
+    return snprintf(buf, n, "bidirectional(%s, merge_mode=%s%s)", inner, g_merge_names[cf->merge], back);
 }
 
 /* ops->rng_streams: the inner layers' streams, forward's then backward's. */

@@ -55,6 +55,17 @@ int sn_rnn_is_recurrent(const sn_layer *L);
  * is Keras's return_state output. SN_ERR_ARG if L is not recurrent. */
 sn_status sn_rnn_final_states(const sn_layer *L, const float *cache, int B, const float **h, const float **c);
 
+/* One time step of recurrent layer L (built on a T = 1 input) for B rows,
+ * from the carried states: x (B,C) input (ids (B) for an ids input); mask
+ * (B) 1 = valid step, or NULL; h (B,H) and, for LSTM, c (B,H) carried in and
+ * updated in place (a masked row keeps its states); y (B,H) the output (the
+ * new h; at a masked row the carried h, or 0 with zero_output_for_mask).
+ * cache / scratch: L's cache_floats / scratch_floats for B rows. The
+ * arithmetic is the lean inference forward's (rnn_step.c). SN_ERR_STATE when
+ * L is not recurrent or not built for one step. */
+sn_status sn_rnn_step(sn_layer *L, int B, const float *x, const uint8_t *mask, float *h, float *c, float *y,
+                      float *cache, float *scratch);
+
 /* The inner layers of Bidirectional layer L: *fw the forward direction,
  * *bw the backward one (they point into L, do not free). L must be a
  * Bidirectional layer. */

@@ -18,7 +18,8 @@ static sn_status parse_act(const sn_spec_call *c, const char *key, const char *d
     sn_status st = sn_arg_str(c, -1, key, def, s, sizeof s);
     if (st) return st;
     if (!sn_act_parse(s, out) || *out == SN_ACT_SOFTMAX)
-        return sn_spec_error(c, "%s must be tanh, sigmoid, relu or linear, got '%s'", key, s);
+        return sn_spec_error(c, "%s must be tanh, sigmoid, relu, linear, hard_sigmoid, hard_sigmoid_keras2, softsign, "
+                                "softplus, elu or selu, got '%s'", key, s);
     return SN_OK;
 }
 

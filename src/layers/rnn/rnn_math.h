@@ -89,7 +89,10 @@ SN_INLINE void act_vec(sn_act a, float *restrict v, int n) {
 #pragma omp simd
         for (int j = 0; j < n; j++) v[j] = v[j] > 0 ? v[j] : 0.0f;
         return;
-    default: return;
+    case SN_ACT_LINEAR: return;
+    default: /* the rarer Keras activations: the layers' scalar formulas */
+        for (int j = 0; j < n; j++) v[j] = sn_act_elem(a, v[j]);
+        return;
     }
 }
 
@@ -99,7 +102,7 @@ SN_INLINE float act_d(sn_act a, float y) {
     case SN_ACT_TANH: return 1.0f - y * y;
     case SN_ACT_SIGMOID: return y * (1.0f - y);
     case SN_ACT_RELU: return y > 0 ? 1.0f : 0.0f;
-    default: return 1.0f;
+    default: return sn_act_elem_d(a, y);
     }
 }
 
@@ -326,7 +329,7 @@ SN_INLINE float act1(sn_act a, float x) {
     case SN_ACT_TANH: return fast_tanhf(x);
     case SN_ACT_SIGMOID: return sigm(x);
     case SN_ACT_RELU: return x > 0 ? x : 0.0f;
-    default: return x;
+    default: return sn_act_elem(a, x);
     }
 }
 
