@@ -177,13 +177,18 @@ static int run_fold(fc_data *d, const bt_cli *c, const fc_preset *p, const char 
     snprintf(prev, sizeof prev, "%s/fold_%d/%s.seqnn", c->t.out, last_fit + 1, name);
     int ep = c->t.epochs ? c->t.epochs : (p ? p->epochs : 10);
     fc_result r, nv;
-    printf("\n-- fold %d: train rows %zu..%zu, validation ..%zu, test ..%zu%s\n", i + 1, d->b[0].begin,
-           d->b[0].train_end, d->b[0].val_end, d->b[0].end, refit ? "" : " (no refit: the last fit forecasts)");
+    if (refit)
+        printf("\n-- fold %d: train rows %zu..%zu, validation ..%zu, test ..%zu\n", i + 1, d->b[0].begin,
+               d->b[0].train_end, d->b[0].val_end, d->b[0].end);
+    else
+        printf("\n-- fold %d: test rows %zu..%zu (no refit: the fit of fold %d forecasts)\n", i + 1, d->b[0].val_end,
+               d->b[0].end, last_fit + 1);
     int learned = !p || p->spec;
     int rc = fc_run_model(d, p, spec, ep, &t, 1, learned && !refit ? prev : NULL, &r);
     if (!rc) rc = fc_run_model(d, fc_preset_find("naive"), NULL, 0, &t, 0, NULL, &nv);
     if (!rc) {
-        f->train_rows = d->b[0].val_end - d->b[0].begin;
+        /* the rows the forecasting model was fitted on: a reused fit's own (f is &folds[i]) */
+        f->train_rows = refit ? d->b[0].val_end - d->b[0].begin : (f - (i - last_fit))->train_rows;
         f->test_windows = d->w[2].n;
         f->m = r.test;
         f->naive_mae = nv.test.mae;

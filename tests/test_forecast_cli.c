@@ -215,6 +215,25 @@ TEST(forecast_cli_backtest_walks_forward) {
     CHECK(n == 3 && windows_ok);
     snprintf(path, sizeof path, "%s/backtest_mae.png", out);
     CHECK(access(path, R_OK) == 0);
+    /* --refit-every 2: fold 2 (test rows 3600..3800) is forecast by fold 1's
+     * fit, so its row gives fold 1's 3400 training + validation rows (the cut
+     * of fold i is 4000 - (4 - i) 200); fold 3 refits on the 3800 before its cut */
+    snprintf(args, sizeof args,
+             "backtest --data %s --model dlinear --folds 3 --step 200 --refit-every 2 --steps all --lookback 24h "
+             "--horizon 12h --epochs 1 --out %s --quiet --no-plots",
+             sn_test_path("jena_hourly_4000.csv.gz"), out);
+    CHECK_MSG(run(g_out, sizeof g_out, args) == 0, "%s", g_out);
+    CHECK_MSG(strstr(g_out, "fold 2: test rows 3600..3800 (no refit: the fit of fold 1 forecasts)"), "%s", g_out);
+    snprintf(path, sizeof path, "%s/backtest.csv", out);
+    f = fopen(path, "r");
+    CHECK(f);
+    size_t rows[3] = {0};
+    n = 0;
+    while (fgets(line, sizeof line, f))
+        if (line[0] >= '1' && line[0] <= '3' && line[1] == ',') rows[n++ % 3] = (size_t)atol(line + 2);
+    fclose(f);
+    CHECK_MSG(n == 3 && rows[0] == 3400 && rows[1] == 3400 && rows[2] == 3800, "train rows %zu %zu %zu", rows[0],
+              rows[1], rows[2]);
 }
 
 /* Channel independence with per-window scaling: one shared model over two
