@@ -1,7 +1,7 @@
 # seqnn: plain Makefile. Targets: all (lib + CLI), test, asan, bench, fuzz,
 # install PREFIX=..., clean.  Dependencies (Debian): libopenblas-dev zlib1g-dev
-# libarchive-dev libcairo2-dev; optional libhdf5-dev (Keras import/export,
-# built when pkg-config finds hdf5; HDF5=0 builds without it).
+# libarchive-dev libcairo2-dev (HDF5 is read and written by seqnn's own code
+# in src/interop/h5_*.c: no libhdf5).
 CC      ?= gcc
 PREFIX  ?= /usr/local
 BUILD   ?= build
@@ -12,12 +12,6 @@ CAIRO_CFLAGS = $(shell pkg-config --cflags cairo 2>/dev/null)
 CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 LDLIBS  = -lopenblas -lz -larchive -lm -lpthread
-# HDF5 (optional): Keras .h5 / .keras import and .keras export (src/interop).
-HDF5 ?= $(shell pkg-config --exists hdf5 2>/dev/null && echo 1 || echo 0)
-ifeq ($(HDF5),1)
-CFLAGS_BASE += -DSN_HAVE_HDF5 $(shell pkg-config --cflags hdf5)
-LDLIBS  += $(shell pkg-config --libs hdf5)
-endif
 PLOT_LIBS = $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo)
 LDFLAGS ?=
 
@@ -101,12 +95,9 @@ clean:
 # FUZZ_SECONDS on a copy of its committed seed corpus. Crashes land in
 # build-fuzz/crash-*; each one found becomes a regression test.
 FUZZ_SECONDS ?= 60
-# keras_h5 (arbitrary HDF5) is left out of the default list: it stops on
-# libhdf5's own parser bugs (fuzz/libhdf5_findings/README.md); run it by name.
-FUZZ_NAMES = csv model wordvec spec vectorizer json npy fcmeta keras_config $(if $(filter 1,$(HDF5)),keras_zip)
+FUZZ_NAMES = csv model wordvec spec vectorizer json npy fcmeta keras_config keras_zip keras_h5
 FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-              -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null) \
-              $(if $(filter 1,$(HDF5)),-DSN_HAVE_HDF5 $(shell pkg-config --cflags hdf5))
+              -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null)
 FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o) $(PLOT_SRC:src/%.c=build-fuzz/obj/%.o)
 .SECONDARY: $(FUZZ_LIB_OBJ)
 build-fuzz/obj/%.o: src/%.c $(HDRS)

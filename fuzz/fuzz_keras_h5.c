@@ -1,22 +1,12 @@
-/* libFuzzer: arbitrary bytes as an HDF5 file — through the HDF5 layer
- * (open from memory, walk groups, read every string attribute and small
- * dataset) and through the importer (a legacy Keras HDF5 model). */
+/* libFuzzer: arbitrary bytes as an HDF5 file — through seqnn's HDF5 reader
+ * (src/interop/h5_*.c: open from memory, walk groups, read every Keras
+ * string attribute and small dataset) and through the importer (a legacy
+ * Keras HDF5 model). No allocator or leak exceptions: every allocation the
+ * reader makes is bounded by the input's size or the caller's limits. */
 #include <string.h>
 #include "fuzz_common.h"
 #include "interop/h5.h"
 #include "seqnn.h"
-
-/* libhdf5 trusts lengths in corrupt metadata and asks malloc for them (seen:
- * 3e15 bytes from H5C_protect); outside ASan that malloc returns NULL and
- * libhdf5 fails the call, which seqnn reports. Let ASan return NULL too
- * instead of aborting: seqnn's own allocations are bounded before they
- * happen (max_bytes, max_params, attribute limits). */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
-/* libhdf5 1.10 leaks small blocks on some of its own error paths (seen: 112
- * bytes from H5Fopen of a corrupt image); not seqnn's memory. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libhdf5_serial.so\nleak:libhdf5.so\n"; }
 
 static void walk(sn_h5 *h, const char *path, int depth) {
     if (depth > 6) return;

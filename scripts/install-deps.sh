@@ -5,9 +5,8 @@
 #   scripts/install-deps.sh [GROUP...]
 # Groups (the base group is always installed):
 #   base   build, test and run: compiler, OpenBLAS (DYNAMIC_ARCH), zlib,
-#          libarchive, cairo, xz, libhdf5 (Keras .h5 / .keras import and
-#          export: optional for the build — the Makefile leaves it out when
-#          pkg-config finds no hdf5 — but installed so the whole tool works)
+#          libarchive, cairo, xz (HDF5 needs no library: seqnn reads and
+#          writes it itself)
 #   ci     what .ci/run needs beyond base: clang and its libFuzzer runtime
 #          (make fuzz), valgrind (make valgrind)
 #   bench  make bench's peers: PyTorch (python3-torch) and oneDNN (libdnnl-dev)
@@ -15,7 +14,7 @@
 set -e
 group_pkgs() {
     case "$1" in
-    base) echo "build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev libhdf5-dev xz-utils" ;;
+    base) echo "build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev xz-utils" ;;
     ci) echo "clang libclang-rt-14-dev valgrind" ;;
     bench) echo "python3-torch libdnnl-dev" ;;
     *) echo "install-deps.sh: unknown group '$1' (groups: base ci bench)" >&2; return 1 ;;

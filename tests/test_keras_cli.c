@@ -10,8 +10,6 @@
 #include "seqnn.h"
 #include "test.h"
 
-#define NEED_HDF5() \
-    if (!sn_keras_have_hdf5()) SKIP("built without libhdf5 (HDF5=0, or no pkg-config hdf5): no Keras files")
 
 #define KDIR "tests/fixtures/keras/"
 
@@ -51,7 +49,6 @@ static int exists(const char *p) {
 }
 
 TEST(cli_import_kinds_and_summary) {
-    NEED_HDF5();
     if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char out[512], args[2048];
     snprintf(out, sizeof out, "%s/imported.seqnn", sn_test_tmpdir());
@@ -69,7 +66,6 @@ TEST(cli_import_kinds_and_summary) {
 
 /* Every refusal: exit 1, the reason, and no output file (not even a temp). */
 TEST(cli_import_refusals_write_nothing) {
-    NEED_HDF5();
     if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     static const char *const bad[][2] = {
         {"bad_unknown_layer.keras", "GaussianNoise"}, {"bad_branching.keras", "branching"},
@@ -90,7 +86,6 @@ TEST(cli_import_refusals_write_nothing) {
 }
 
 TEST(cli_export_and_predict_arrays) {
-    NEED_HDF5();
     if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     const char *d = sn_test_tmpdir();
     char a[512], k[512], b[512], c[512], y[512], args[4096];
@@ -144,7 +139,6 @@ TEST(cli_export_and_predict_arrays) {
 /* --stream prints one line per input line; its last line before a blank
  * line equals predict on the whole sequence; a blank line resets. */
 TEST(cli_predict_stream) {
-    NEED_HDF5();
     if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     const char *d = sn_test_tmpdir();
     char m[512], csv[512], args[4096];

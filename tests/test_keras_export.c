@@ -11,8 +11,6 @@
 #include "seqnn.h"
 #include "test.h"
 
-#define NEED_HDF5() \
-    if (!sn_keras_have_hdf5()) SKIP("built without libhdf5 (HDF5=0, or no pkg-config hdf5): no Keras files")
 
 static unsigned char *slurp(const char *path, size_t *n) {
     FILE *fp = fopen(path, "rb");
@@ -102,7 +100,6 @@ static int trip_spec(const char *spec, int rank, int d0, int d1, const char *tag
 }
 
 TEST(keras_export_round_trip_layers) {
-    NEED_HDF5();
     CHECK(trip_spec("dense(5, activation=relu, use_bias=false), dense(3, activation=softmax, kernel_initializer=he_uniform)", 1, 6, 0, "dense"));
     CHECK(trip_spec("conv1d(4, 3, padding=same, activation=relu), maxpooling1d(2), conv1d(3, 2, strides=2, padding=causal),"
                     " conv1d(2, 2, dilation_rate=2), globalaveragepooling1d(), dense(1)", 2, 16, 3, "conv"));
@@ -127,7 +124,6 @@ TEST(keras_export_round_trip_layers) {
 /* A trained-looking model: frozen layer, a layer-owned RNG stream that has
  * advanced, metadata blobs, custom names, and imported fixtures. */
 TEST(keras_export_round_trip_state) {
-    NEED_HDF5();
     sn_model_opts o = {2, {6, 3, 0}, 0, 99};
     sn_model *m = NULL;
     CHECK_OK(sn_model_init(&m, "lstm(4, name=encoder, return_sequences=true), dropout(0.5, seed=11), gru(3), "

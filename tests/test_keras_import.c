@@ -16,9 +16,6 @@
 #include "seqnn.h"
 #include "test.h"
 
-#define NEED_HDF5() \
-    if (!sn_keras_have_hdf5()) SKIP("built without libhdf5 (HDF5=0, or no pkg-config hdf5): no Keras files")
-
 #define KDIR "tests/fixtures/keras/"
 
 /* Predicts the model on x (n, numel) into a malloc'd (n, out) array. */
@@ -83,69 +80,54 @@ static int check_case(const char *model, const char *weights, const char *io, do
 #define CASE(name) CHECK(check_case(name ".keras", NULL, name, 1e-5))
 
 TEST(keras_import_dense) {
-    NEED_HDF5();
     CASE("dense");
 }
 TEST(keras_import_seq_dense) {
-    NEED_HDF5();
     CASE("seq_dense");
 }
 TEST(keras_import_conv) {
-    NEED_HDF5();
     CASE("conv");
     CASE("conv_dilated");
 }
 TEST(keras_import_norm) {
-    NEED_HDF5();
     CASE("norm");
 }
 TEST(keras_import_simplernn) {
-    NEED_HDF5();
     CASE("simplernn");
 }
 TEST(keras_import_lstm) {
-    NEED_HDF5();
     CASE("lstm");
 }
 TEST(keras_import_gru) {
-    NEED_HDF5();
     CASE("gru");
 }
 TEST(keras_import_bidirectional) {
-    NEED_HDF5();
     CASE("bidirectional");
 }
 TEST(keras_import_embedding_masked) {
-    NEED_HDF5();
     CASE("embedding_masked");
     CASE("embedding_bidi_masked");
 }
 TEST(keras_import_masking) {
-    NEED_HDF5();
     CASE("masking");
 }
 TEST(keras_import_functional) {
-    NEED_HDF5();
     CASE("functional");
 }
 /* softsign, softplus, elu, selu, hard_sigmoid (Keras 3's) in Dense and as
  * cell activations of LSTM / GRU / SimpleRNN. */
 TEST(keras_import_activations) {
-    NEED_HDF5();
     CASE("activations");
 }
 TEST(keras_import_reshape) {
-    NEED_HDF5();
     CASE("reshape");
 }
 /* Bidirectional(GRU) whose backward_layer is a relu, reset-before GRU. */
 TEST(keras_import_bidirectional_backward_layer) {
-    NEED_HDF5();
     CASE("bidirectional_backward_layer");
 }
 
 TEST(keras_import_legacy_layouts) {
-    NEED_HDF5();
     CHECK(check_case("legacy_k21.h5", NULL, "legacy_k21", 1e-5));
     CHECK(check_case("legacy_k22.json", "legacy_k22_weights.h5", "legacy_k21", 1e-5));
     CHECK(check_case("legacy_tfkeras.h5", NULL, "legacy_tfkeras", 1e-5));
@@ -157,7 +139,6 @@ TEST(keras_import_legacy_layouts) {
  * fixture generator's shapes: LSTM(5) on C=3: 4*5*(3+5+1) = 180, LSTM(4)
  * on 5: 4*4*(5+4+1) = 160, Dense(1) on 4: 5). */
 TEST(keras_import_names_and_counts) {
-    NEED_HDF5();
     sn_model *m = NULL;
     CHECK_OK(sn_keras_import(&m, KDIR "lstm.keras", NULL));
     CHECK(sn_model_n_layers(m) == 3);
@@ -194,7 +175,6 @@ static void refused(const char *file, const char *weights, sn_status want, const
 }
 
 TEST(keras_import_refusals) {
-    NEED_HDF5();
     int ok = 1;
     refused("bad_unknown_layer.keras", NULL, SN_ERR_UNSUPPORTED, "layer 'noisy' is a GaussianNoise", &ok);
     refused("bad_branching.keras", NULL, SN_ERR_UNSUPPORTED, "branching", &ok);
@@ -208,15 +188,3 @@ TEST(keras_import_refusals) {
     CHECK(ok);
 }
 
-/* A build without libhdf5 refuses HDF5 and .keras files with a message that
- * says what is missing (and writes nothing). */
-TEST(keras_import_without_hdf5_says_so) {
-    if (sn_keras_have_hdf5()) SKIP("built with libhdf5: this check runs in HDF5=0 builds");
-    static const char *const files[] = {KDIR "dense.keras", KDIR "legacy_k21.h5"};
-    for (int i = 0; i < 2; i++) {
-        sn_model *m = NULL;
-        CHECK(sn_keras_import(&m, files[i], NULL) == SN_ERR_UNSUPPORTED && m == NULL);
-        CHECK_MSG(strstr(sn_error_last(), "built without HDF5") && strstr(sn_error_last(), "libhdf5-dev"), "%s",
-                  sn_error_last());
-    }
-}

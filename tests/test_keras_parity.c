@@ -30,8 +30,6 @@
 #include "seqnn.h"
 #include "test.h"
 
-#define NEED_HDF5() \
-    if (!sn_keras_have_hdf5()) SKIP("built without libhdf5 (HDF5=0, or no pkg-config hdf5): no Keras files")
 
 #define SHARED "../shared/keras/"
 
@@ -96,7 +94,6 @@ static double worst_diff(const float *a, const float *b, size_t n) {
 }
 
 TEST(keras_parity_dl4j_fullconfigs_lstm) {
-    NEED_HDF5();
     if (!have_shared()) SKIP("../shared/keras not present: the real Keras files are not in this checkout");
     sn_keras_import_opts o;
     sn_keras_import_opts_default(&o);
@@ -153,7 +150,6 @@ done:
 }
 
 TEST(keras_parity_dl4j_simple_flatten) {
-    NEED_HDF5();
     if (!have_shared()) SKIP("../shared/keras not present: the real Keras files are not in this checkout");
     CHECK(dl4j_pair(SHARED "dl4j_simple_flatten_lstm/simple_flatten_lstm_tf_keras_2_model.h5",
                     SHARED "dl4j_simple_flatten_lstm/simple_flatten_lstm_tf_keras_2_inputs_and_outputs.h5",

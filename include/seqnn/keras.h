@@ -19,8 +19,9 @@
  *
  * Errors (nothing is created; *out is NULL): SN_ERR_UNSUPPORTED for a layer
  * class or setting seqnn does not have, naming the layer's name and class,
- * a branching model, Keras 1 files, and — in a build without libhdf5 — any
- * HDF5 or .keras file; SN_ERR_FORMAT for a truncated or corrupt file or a
+ * a branching model, Keras 1 files, HDF5 features Keras files do not use
+ * (e.g. filters other than deflate / shuffle / fletcher32); SN_ERR_FORMAT
+ * for a truncated or corrupt file or a
  * weight of the wrong shape (naming the file, layer and weight);
  * SN_ERR_SHAPE when the input length is left open (None) and not given in
  * opts; SN_ERR_IO; SN_ERR_NOMEM.
@@ -33,8 +34,9 @@
  * hard_sigmoid_keras2) are refused with SN_ERR_UNSUPPORTED. The archive is
  * written atomically.
  *
- * Neither is safe to run on two threads at once with other HDF5 users in
- * the process (libhdf5 calls are serialised by one lock inside seqnn). */
+ * HDF5 is read and written by seqnn's own code (no libhdf5), which checks
+ * every offset, length and count in the file and bounds the work a file can
+ * ask for; the two calls may run on several threads at once. */
 #ifndef SEQNN_KERAS_H
 #define SEQNN_KERAS_H
 
@@ -54,10 +56,6 @@ typedef struct sn_keras_import_opts {
     size_t max_bytes;         /* largest config / weights member read; default 4 GiB */
     size_t max_params;        /* refuse models with more parameters; default 0 = no limit */
 } sn_keras_import_opts;
-
-/* 1 when this build has libhdf5 (Keras .h5 / .keras files); without it
- * import of those and export answer SN_ERR_UNSUPPORTED saying so. */
-SN_API int sn_keras_have_hdf5(void);
 
 /* Defaults: no weights file, shape from the file, 4 GiB, no parameter limit. */
 SN_API void sn_keras_import_opts_default(sn_keras_import_opts *o);

@@ -1,5 +1,6 @@
-/* A small HDF5 layer over libhdf5 (internal to src/interop): what the Keras
- * reader and writer need and nothing more.
+/* seqnn's HDF5 layer (internal to src/interop): what the Keras reader and
+ * writer need and nothing more, read and written by seqnn's own code
+ * (h5_*.c, see h5_internal.h; no libhdf5).
  *
  * Reading: open a file by path or a file image held in memory (the
  * model.weights.h5 member of a .keras zip), test whether a path names a
@@ -7,18 +8,26 @@
  * (scalar or 1-D, fixed or variable length, and Keras's chunked form
  * "name0", "name1", ... for attributes beyond HDF5's 64 KiB header limit),
  * read a numeric dataset as float32 into a caller's buffer after checking
- * its shape.
+ * its shape. What h5py / libhdf5 write is read: superblocks 0-3, both
+ * object header versions, old (symbol table) and new (compact or dense)
+ * groups and attribute storage, compact / contiguous / chunked data with
+ * every chunk index of the 1.10 format, deflate / shuffle / fletcher32.
  * Writing: create an in-memory file, groups (with their parents),
- * float32 datasets and string attributes, then take the file image.
- * Created objects carry no modification times, so the same content gives
- * the same bytes.
+ * float32 datasets and string attributes, then take the file image
+ * (superblock 2, compact groups, contiguous data, variable-length UTF-8
+ * strings). Created objects carry no times, so the same content gives the
+ * same bytes.
  *
- * libhdf5 never prints here (its error stack printing is switched off on
- * first use) and every call is serialised by one process-wide lock: Debian's
- * serial libhdf5 is not thread-safe. Errors are SN_ERR_FORMAT (malformed or
- * unexpected content, naming the file and the HDF5 path), SN_ERR_IO,
- * SN_ERR_NOMEM; without libhdf5 (no SN_HAVE_HDF5) every open returns
- * SN_ERR_UNSUPPORTED saying so. */
+ * The whole file is held in memory. Untrusted input is expected: every
+ * offset, length and count is checked against the file, work per call is
+ * bounded relative to the file's size, and nothing is allocated beyond a
+ * bound derived from the file or the caller. A handle must not be used by
+ * two threads at once; separate handles are independent. Errors are
+ * SN_ERR_FORMAT (malformed or unexpected content, naming the file and the
+ * HDF5 path: "m.h5: /model_weights/lstm/kernel:0: a chunk points past the
+ * end of the file ..."), SN_ERR_UNSUPPORTED (valid HDF5 seqnn does not read:
+ * other filters, virtual datasets, external files), SN_ERR_IO,
+ * SN_ERR_NOMEM. */
 #ifndef SEQNN_INTEROP_H5_H
 #define SEQNN_INTEROP_H5_H
 

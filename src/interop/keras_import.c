@@ -23,14 +23,6 @@
 #include "interop/keras_internal.h"
 #include "model/model_impl.h"
 
-int sn_keras_have_hdf5(void) {
-#ifdef SN_HAVE_HDF5
-    return 1;
-#else
-    return 0;
-#endif
-}
-
 void sn_keras_import_opts_default(sn_keras_import_opts *o) {
     memset(o, 0, sizeof *o);
     o->max_bytes = (size_t)4 << 30;
