@@ -1,28 +1,62 @@
 #!/usr/bin/env python3
 """Markdown tables for docs/forecasting.md from the runs of
-scripts/forecast_results.sh: mean ± sd (sample sd over seeds; deterministic
-baselines ran once) of test MAE / RMSE / MASE in °C and the benchmarks'
-standardized MSE / MAE (divided by the training std of the target), per
-horizon and split convention, with each row's command and time.
-Usage: scripts/forecast_results_table.py OUT_DIR TRAIN_STD"""
+scripts/forecast_results.sh: per horizon and split convention, every model's
+test MAE / RMSE / MASE in the target's units and the benchmarks'
+standardised MSE / MAE (errors divided by the training std of the target,
+read from a model file: the std seqnn scaled with), as mean ± sd (sample sd)
+over the seeds that ran, with n; each run directory's command, wall and CPU
+time; then the seed's table (default flags) beside docs/results.md's.
+Numbers come only from the runs' results.csv / cmd.txt / cpu.txt.
+Usage: scripts/forecast_results_table.py OUT_DIR [docs/results.md]"""
 import csv
+import glob
 import os
+import re
 import statistics
 import sys
 
-out, std = sys.argv[1], float(sys.argv[2])
+out = sys.argv[1]
+ref_md = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "docs", "results.md")
 ORDER = ["naive", "seasonal_naive", "mean", "drift", "ets", "linear", "dlinear", "dense", "conv1d", "simple_rnn",
          "lstm", "lstm_dropout", "gru_stacked", "bilstm"]
+HORIZONS = (24, 48, 96)
+SPLITS = ("seed", "context")
 
 
-def rows(d):
-    with open(os.path.join(out, d, "results.csv")) as f:
-        return list(csv.DictReader(f))
+def done(d):
+    """The run's results rows, or None when it did not finish (rc != 0 or missing)."""
+    p = os.path.join(out, d)
+    try:
+        with open(os.path.join(p, "cmd.txt")) as f:
+            if not f.read().startswith("rc=0 "):
+                return None
+        with open(os.path.join(p, "results.csv")) as f:
+            return list(csv.DictReader(f))
+    except OSError:
+        return None
 
 
-def cmd(d):
+def run_info(d):
+    """(command, wall seconds, CPU seconds or None) of a run directory."""
     with open(os.path.join(out, d, "cmd.txt")) as f:
-        return f.read().strip()
+        m = re.match(r"rc=0 wall=(\d+)s (.*)", f.read().strip())
+    cpu = None
+    try:
+        with open(os.path.join(out, d, "cpu.txt")) as f:
+            u, s = f.read().split()[-2:]
+            cpu = float(u) + float(s)
+    except (OSError, ValueError):
+        pass
+    return m.group(2), int(m.group(1)), cpu
+
+
+def train_std():
+    for path in sorted(glob.glob(os.path.join(out, "*", "*.seqnn"))):
+        with open(path, "rb") as f:
+            m = re.search(rb"target_stat\t0\t0\t(\S+)\t(\S+)\n", f.read())
+        if m:
+            return float(m.group(2))
+    sys.exit("no model file with the target's training statistics under " + out)
 
 
 def ms(v, fmt):
@@ -31,29 +65,56 @@ def ms(v, fmt):
     return (fmt + " ± " + fmt) % (statistics.mean(v), statistics.stdev(v))
 
 
-for split in ("seed", "context"):
-    for h in (24, 48, 96):
-        base = "%d_%s_base" % (h, split)
-        if not os.path.exists(os.path.join(out, base, "results.csv")):
-            continue
-        res = {}
-        for r in rows(base):
+def dirs(h, split):
+    names = ["%d_%s_base" % (h, split)]
+    for what in ("cheap", "heavy"):
+        names += ["%d_%s_%s_s%d" % (h, split, what, s) for s in (1, 2, 3)]
+    return [d for d in names if done(d) is not None]
+
+
+def collect(h, split):
+    res = {}
+    for d in dirs(h, split):
+        for r in done(d):
             res.setdefault(r["model"], []).append(r)
-        seeds = []
-        for s in (1, 2, 3):
-            d = "%d_%s_learned_s%d" % (h, split, s)
-            if os.path.exists(os.path.join(out, d, "results.csv")):
-                seeds.append(d)
-                for r in rows(d):
-                    res.setdefault(r["model"], []).append(r)
-        conv = "seed's (look-back inside each split)" if split == "seed" else "--split-context (benchmarks')"
-        print("\n#### Horizon %d h, %s convention\n" % (h, conv))
-        print("| model | runs | epochs (best) | test MAE °C | test RMSE °C | test MASE | std. MSE | std. MAE | train time |")
+    return res
+
+
+std = train_std()
+conv_name = {"seed": "seed's convention (look-back inside each split)",
+             "context": "`--split-context` (the long-horizon benchmarks' convention)"}
+
+# 1. summary: test MAE per model and setting
+print("#### Summary: test MAE in °C (mean ± sd over the seeds that ran; n in brackets where fewer than 3)\n")
+cols = [(h, s) for s in SPLITS for h in HORIZONS]
+table = {c: collect(*c) for c in cols}
+print("| model | " + " | ".join("%d h %s" % (h, "seed" if s == "seed" else "context") for h, s in cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for m in ORDER:
+    cells = []
+    for c in cols:
+        rr = table[c].get(m)
+        if not rr:
+            cells.append("not run")
+            continue
+        v = [float(r["test_mae"]) for r in rr]
+        note = "" if rr[0]["params"] == "0" or len(v) == 3 else " (n=%d)" % len(v)
+        cells.append(ms(v, "%.3f") + note)
+    print("| %s | %s |" % (m, " | ".join(cells)))
+
+# 2. detail per setting
+for split in SPLITS:
+    for h in HORIZONS:
+        res = table[(h, split)]
+        if not res:
+            continue
+        print("\n#### Horizon %d h, %s\n" % (h, conv_name[split]))
+        print("| model | n | epochs (best) | test MAE °C | test RMSE °C | test MASE | std. MSE | std. MAE | fit time per run |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for m in ORDER:
-            if m not in res:
+            rr = res.get(m)
+            if not rr:
                 continue
-            rr = res[m]
             mae = [float(r["test_mae"]) for r in rr]
             rmse = [float(r["test_rmse"]) for r in rr]
             mase = [float(r["test_mase"]) for r in rr]
@@ -64,9 +125,40 @@ for split in ("seed", "context"):
             print("| %s | %d | %s | %s | %s | %s | %s | %s | %s s |" % (
                 m, len(rr), ep, ms(mae, "%.3f"), ms(rmse, "%.3f"), ms(mase, "%.3f"), ms(smse, "%.4f"),
                 ms(smae, "%.4f"), ms(t, "%.1f")))
-        print("\nCommands: `%s` (baselines, wall %s); learned models: `%s` for `--seed 1..3`." % (
-            cmd(base).split(" ", 2)[2], cmd(base).split(" ")[1][5:],
-            cmd(seeds[0]).split(" ", 2)[2].replace("--seed 1", "--seed S") if seeds else "-"))
-        if seeds:
-            print("Wall time per learned run (all models of one seed): %s." % ", ".join(
-                cmd(d).split(" ")[1][5:] for d in seeds))
+        print("\nRuns (wall time of the whole process; CPU = user + system where measured):\n")
+        for d in dirs(h, split):
+            c, w, cpu = run_info(d)
+            print("- `%s`: `seqnn --threads 1 forecast %s` — wall %d s%s" % (
+                d, c, w, "" if cpu is None else ", CPU %.0f s" % cpu))
+
+# 3. the seed's table with default flags, beside docs/results.md's
+seed_rows = {}
+for d in ("seed_table", "seed_table_long"):
+    for r in done(d) or []:
+        seed_rows[r["model"]] = (r, d)
+if seed_rows:
+    ref = {}
+    with open(ref_md) as f:
+        for line in f:
+            m = re.match(r"\| (\w+)[^|]*\| [^|]* \| [^|]* \| ([\d.]+) \| \*\*([\d.]+)\*\* \|", line)
+            if m:
+                ref[m.group(1)] = (m.group(2), m.group(3))
+    print("\n#### The seed's table, default flags (`forecast --all` protocol), beside docs/results.md\n")
+    print("| model | epochs (best) | val MAE | test MAE | docs/results.md val / test MAE | seed's Keras test MAE | fit time |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for m in ORDER:
+        if m not in seed_rows:
+            continue
+        r, d = seed_rows[m]
+        ep = "%s (%s)" % (r["epochs"], r["best_epoch"]) if r["params"] != "0" else "–"
+        rv, rt = ref.get(m, ("–", "–"))
+        print("| %s | %s | %.2f | %.2f | %s / %s | %s | %.1f s |" % (
+            m, ep, float(r["val_mae"]), float(r["test_mae"]), rv, rt, r["seed_test_mae"] or "–",
+            float(r["train_seconds"])))
+    print()
+    for d in ("seed_table", "seed_table_long"):
+        if done(d) is not None:
+            c, w, cpu = run_info(d)
+            print("- `%s`: `seqnn --threads 1 forecast %s` — wall %d s%s" % (
+                d, c, w, "" if cpu is None else ", CPU %.0f s" % cpu))
+print("\n(training std of the target used for the standardised columns: %.6f °C)" % std)
