@@ -9,11 +9,17 @@
 int cmd_predict(int argc, char **argv) {
     cli_opt opts[] = {
         CLI_RAW("model", 1, "a model file written by seqnn forecast / classify"),
-        CLI_RAW("data", 1, "forecasting: CSV with the model's feature columns"),
-        CLI_RAW("out", 1, "forecasting: write every forecast to this CSV; with --npy: the output .npy"),
+        CLI_RAW("data", 1, "forecasting: CSV with the model's feature columns; classification: a CSV / TSV / JSONL of texts"),
+        CLI_RAW("out", 1, "forecasting: every forecast as CSV; classification: every class's probability as CSV; "
+                          "with --npy: the output .npy"),
         CLI_RAW("ffill", 0, "forecasting: forward-fill missing values"),
         CLI_RAW("text", 1, "classification: the text to classify"),
         CLI_RAW("input", 1, "classification: a text file or a folder of .txt files (default: stdin)"),
+        CLI_RAW("top-k", 1, "classification: print the K most probable classes of each text (default 1)"),
+        CLI_RAW("text-column", 1, "classification with --data: the CSV / TSV / JSONL text column(s) (default text)"),
+        CLI_RAW("format", 1, "classification with --data: csv | tsv | jsonl (default: by the file name)"),
+        CLI_RAW("no-header", 0, "classification with --data: CSV / TSV without a header row"),
+        CLI_RAW("encoding", 1, "classification: utf8 (default) | cp1252 | latin1"),
         CLI_RAW("npy", 1, "a .npy array of model inputs (N, T, C) or (N, T) token ids (no normalisation)"),
         CLI_RAW("stream", 0, "read one time step per stdin line (comma-separated), print one output per line; "
                              "a blank line starts a new sequence"),
@@ -21,7 +27,7 @@ int cmd_predict(int argc, char **argv) {
         CLI_END};
     if (cli_parse(argc, argv, 2, opts, "predict")) return 2;
     if (cli_flag(opts, "help")) {
-        cli_usage(opts, "predict", "--model FILE (--data CSV | --text T | --input PATH | --npy X.npy --out Y.npy | --stream | < text)");
+        cli_usage(opts, "predict", "--model FILE (--data FILE | --text T | --input PATH | --npy X.npy --out Y.npy | --stream | < text)");
         return 0;
     }
     const char *mp = cli_get(opts, "model");

@@ -7,6 +7,7 @@
 #include "seqnn/model.h"
 #include "seqnn/data.h"
 #include "seqnn/text.h"
+#include "seqnn/classify.h"
 #include "seqnn/wordvec.h"
 #include "seqnn/interop.h"
 #include "seqnn/npy.h"

@@ -31,6 +31,13 @@ cp "$B/textdir/train/pos/a.txt" "$B/textdir/test/pos/"
 cp "$B/textdir/train/neg/b.txt" "$B/textdir/test/neg/"
 if [ -f ../shared/data/aclImdb_v1.tar.xz ]; then head -c 100000 ../shared/data/aclImdb_v1.tar.xz > "$B/trunc.tar.xz"; else
     tar -cJf "$B/full.tar.xz" -C tests/fixtures imdb_small && head -c 2000 "$B/full.tar.xz" > "$B/trunc.tar.xz"; fi
+printf 'text,label\ngood,pos\n"never closed,neg\nmore,pos\n' > "$B/quote.csv"
+printf 'text,label\ngood,pos\nno label field\n' > "$B/fields_text.csv"
+printf 'text,label\ngood,pos\nbad,\n' > "$B/nolabel.csv"
+printf 'text,label\ngood,pos\ncaf\xe9,neg\n' > "$B/latin1.csv"
+printf '{"text": "good", "label": "pos"}\n["not", "an", "object"]\n' > "$B/array.jsonl"
+printf 'text,label\na,x\nb,y\nc,x\nd,y\ne,x\n' > "$B/five.csv"
+printf 'text,label\nf,z\n' > "$B/unseen.csv"
 H=tests/fixtures/jena_hourly_4000.csv.gz
 run() {
     desc="$1"; shift
@@ -74,4 +81,12 @@ run "CLI: bad option value" "$S" classify --model unigram --epochs -3
 run "CLI: --threads 0" "$S" --threads 0 summary
 run "texts: empty and non-UTF-8 files, too few to split" "$S" classify --data "$B/textdir" --model unigram --epochs 1 --out "$B/o" --quiet --no-plots
 run "texts: truncated .tar.xz" "$S" classify --data "$B/trunc.tar.xz" --model unigram --out "$B/o"
+run "corpus: CSV quote never closed" "$S" classify --data "$B/quote.csv" --model nb --out "$B/o"
+run "corpus: CSV record with a missing field" "$S" classify --data "$B/fields_text.csv" --model nb --out "$B/o"
+run "corpus: empty label" "$S" classify --data "$B/nolabel.csv" --model nb --out "$B/o"
+run "corpus: Latin-1 bytes read as UTF-8" "$S" classify --data "$B/latin1.csv" --model nb --out "$B/o"
+run "corpus: JSONL line that is not an object" "$S" classify --data "$B/array.jsonl" --model nb --out "$B/o"
+run "corpus: unknown text column" "$S" classify --data "$B/five.csv" --text-column body --model nb --out "$B/o"
+run "corpus: test label the training data lacks" "$S" classify --data "$B/five.csv" --test-data "$B/unseen.csv" --model nb --out "$B/o"
+run "corpus: --folds with --test-split" "$S" classify --data "$B/five.csv" --folds 2 --test-split 0.2 --model nb --out "$B/o"
 run "vocabulary larger than max_tokens (OOV = 1)" "$S" vectorize --text "a b c d e f g" --max-tokens 4 --top 10

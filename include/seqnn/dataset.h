@@ -25,6 +25,8 @@ typedef struct sn_batch {
     const int64_t *sp_row_ptr;/* (B+1) or NULL */
     const int32_t *sp_col;    /* (nnz) */
     const float *sp_val;      /* (nnz) */
+    float *sw;                /* (B) trainer-owned per-sample loss weights, filled by a dataset with
+                                 sample_weights (else NULL) */
 } sn_batch;
 
 typedef struct sn_dataset {
@@ -37,6 +39,10 @@ typedef struct sn_dataset {
     sn_status (*fill)(void *ctx, const size_t *idx, int B, sn_batch *b);
     /* Optional: releases ctx (called by sn_dataset_free). */
     void (*destroy)(void *ctx);
+    /* 1: fill also writes per-sample loss weights into b->sw (class weights).
+     * Training uses them as Keras's sample_weight: loss = Σ w_i ℓ_i / B;
+     * evaluation ignores them. Only for models with one output row per sample. */
+    int sample_weights;
 } sn_dataset;
 
 /* Releases ctx through destroy (if any) and clears the struct. */

@@ -24,6 +24,7 @@
 #define SEQNN_PLOT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "seqnn/core.h"
 
 #ifdef __cplusplus
@@ -81,6 +82,14 @@ SN_API sn_status sn_plot_history(const char *path, const char *metric_name, cons
  * Errors as sn_plot_lines. */
 SN_API sn_status sn_plot_forecast(const char *path, const double *t, const float *actual, const float *pred, size_t n,
                            const char *title, const char *ylabel);
+
+/* Confusion matrix counts (K, K), [true][predicted], as a heat map shaded
+ * by each row's share (recall), counts written in the cells when they fit,
+ * class names (K, or NULL for 0..K-1) on both axes, into path (.png /
+ * .svg, 700 x 700). Errors as sn_plot_lines; SN_ERR_ARG for K outside
+ * 1..1000. */
+SN_API sn_status sn_plot_confusion(const char *path, const int64_t *counts, int K, const char *const *names,
+                                   const char *title);
 
 /* ---- Tick helpers (used by sn_plot_lines; public for tests and for callers
  * that draw their own axes). Each writes at most `max` ticks with their

@@ -30,6 +30,12 @@ typedef struct sn_text_corpus {
     int32_t *labels;      /* (n) class index in [0, n_classes) */
     int n_classes;
     char **class_names;   /* (n_classes) */
+    /* Multi-label corpora (sn_text_table_opts.label_delimiter): each
+     * document's label set as a multi-hot row, labels[i] being the set's
+     * first class (the one stratification uses); NULL for single-label. */
+    uint8_t *label_sets;  /* (n, n_classes) or NULL */
+    /* Per-document loss weights (e.g. sn_text_class_weights), or NULL = 1. */
+    float *weights;       /* (n) or NULL */
 } sn_text_corpus;
 
 /* What to do with a file larger than max_file_bytes. */
@@ -88,6 +94,113 @@ SN_API sn_status sn_text_split(const sn_text_corpus *in, double validation_split
 
 /* Releases everything and zeroes the struct (NULL or empty is fine). */
 SN_API void sn_text_corpus_free(sn_text_corpus *c);
+
+/* Deep copy of documents idx[0..n) of `in` (in that order, repeats allowed)
+ * into *out, with every per-document field and the class list. */
+SN_API sn_status sn_text_subset(const sn_text_corpus *in, const size_t *idx /* (n) */, size_t n, sn_text_corpus *out);
+
+/* Stratified split: within each class (labels[i]) the documents are
+ * shuffled with sn_rng seeded by `seed`, and round(test_fraction * n)
+ * documents go to `test`, shared out over the classes by largest remainder
+ * of test_fraction * n_c (ties: the smaller class index), each class giving
+ * at most n_c - 1 (a class with one document stays in `train`). Both parts
+ * keep the documents' original order. test_fraction in (0, 1). */
+SN_API sn_status sn_text_split_stratified(const sn_text_corpus *in, double test_fraction, uint64_t seed,
+                                          sn_text_corpus *train, sn_text_corpus *test);
+
+/* Stratified K-fold assignment: fold[i] in [0, k) for every document. The
+ * documents of each class are shuffled (sn_rng seeded by `seed`), the
+ * classes concatenated in class order, and position p gets fold p mod k:
+ * every fold holds floor or ceil of n_c / k documents of each class c and
+ * floor or ceil of n / k in all. 2 <= k <= n. */
+SN_API sn_status sn_text_folds(const sn_text_corpus *in, int k, uint64_t seed, int *fold /* (n) */);
+
+/* Sets c->weights to the "balanced" class weights n / (n_classes_present *
+ * n_c) of each document's class (scikit-learn's class_weight="balanced":
+ * the weights average 1 over the documents). Errors: SN_ERR_ARG for a
+ * multi-label corpus or an empty one. */
+SN_API sn_status sn_text_class_weights(sn_text_corpus *c);
+
+/* ======================================================================
+ * Corpora in table files: CSV, TSV, JSON Lines
+ * ====================================================================== */
+
+typedef enum sn_text_format {
+    SN_TEXT_FORMAT_AUTO = 0, /* by the name: .csv, .tsv / .tab, .jsonl / .ndjson (a trailing .gz, .xz,
+                                .bz2, .zst is looked through); anything else is a folder or archive */
+    SN_TEXT_FORMAT_DIR = 1,  /* class folders (sn_text_load) */
+    SN_TEXT_FORMAT_CSV = 2,  /* RFC 4180: ',' separated, '"' quoting ("" inside), newlines inside quotes */
+    SN_TEXT_FORMAT_TSV = 3,  /* the same rules with a tab as the separator */
+    SN_TEXT_FORMAT_JSONL = 4 /* one JSON object per line; blank lines skipped */
+} sn_text_format;
+
+/* "csv" | "tsv" | "jsonl" | "dir" (also "auto"); SN_ERR_PARSE otherwise. */
+SN_API sn_status sn_text_format_parse(const char *s, sn_text_format *out);
+/* The format a path's name implies (never SN_TEXT_FORMAT_AUTO). */
+SN_API sn_text_format sn_text_format_guess(const char *path);
+
+typedef enum sn_text_encoding {
+    SN_TEXT_ENC_UTF8 = 0,   /* validated: invalid UTF-8 is an error naming file:line:column */
+    SN_TEXT_ENC_CP1252 = 1, /* Windows-1252 (WHATWG table: 0x81 0x8D 0x8F 0x90 0x9D map to U+0081 ...) */
+    SN_TEXT_ENC_LATIN1 = 2  /* ISO-8859-1: byte b is U+00bb */
+} sn_text_encoding;
+
+/* "utf8" | "utf-8" | "cp1252" | "windows-1252" | "latin1" | "iso-8859-1" (any case). */
+SN_API sn_status sn_text_encoding_parse(const char *s, sn_text_encoding *out);
+
+/* Decodes in[0..len) into fresh NUL-terminated UTF-8 (*out, *out_len; free
+ * it): UTF-8 is validated and copied, the 8-bit encodings are transcoded.
+ * A NUL byte becomes ' '. On invalid UTF-8 returns SN_ERR_FORMAT with
+ * "line L, column C: invalid UTF-8 byte 0xXX" (columns count bytes) and
+ * allocates nothing; the caller prefixes the file. */
+SN_API sn_status sn_text_decode(const char *in, size_t len, sn_text_encoding enc, char **out, size_t *out_len);
+
+/* Decodes every text of c in place (sn_text_decode); an error names the
+ * document's path: "<what>: <path>:L:C: invalid UTF-8 byte 0xXX ...". On
+ * an error the texts before the failing one are already decoded; c stays
+ * valid for sn_text_corpus_free. */
+SN_API sn_status sn_text_corpus_decode(sn_text_corpus *c, sn_text_encoding enc, const char *what);
+
+typedef struct sn_text_table_opts {
+    sn_text_format format;        /* AUTO: sn_text_format_guess(path) */
+    /* Text column(s): comma-separated names or 0-based indexes (a JSON
+     * line's keys); several are joined with one '\n'. NULL = "text"
+     * (index 1 with no_header). */
+    const char *text_columns;
+    /* Label column: name or 0-based index. NULL = "label" (index 0 with
+     * no_header). */
+    const char *label_column;
+    int unlabelled;               /* 1: no label column (texts to predict): labels 0, no classes */
+    int no_header;                /* CSV / TSV: the first row is data; columns by index only */
+    sn_text_encoding encoding;
+    /* Non-NULL: multi-label, the label field split on this (empty parts
+     * ignored; a JSON array of strings is a set as it is). */
+    const char *label_delimiter;
+    /* Fixed classes in this order (e.g. the training classes when reading a
+     * test file): any other label is an error. NULL: the labels met, in
+     * numeric order when every label is an integer, else in byte order. */
+    const char *const *class_names;
+    int n_class_names;
+} sn_text_table_opts;
+
+/* Defaults: format auto, columns "text" / "label", header, UTF-8, single label. */
+SN_API void sn_text_table_opts_default(sn_text_table_opts *o);
+
+/* Loads a labelled corpus from a CSV, TSV or JSON Lines file (plain or
+ * compressed, through the library's stream reader): one document per
+ * record, in file order, paths[i] = "<file>:<line>". A UTF-8 byte-order
+ * mark is skipped. Errors (SN_ERR_FORMAT, each naming file:line and the
+ * column or key): an unterminated quote, text after a closing quote, a
+ * record with a field count other than the header's, a missing or empty
+ * label, a missing text field, a JSON line that is not an object or whose
+ * field has the wrong type, invalid UTF-8, a label outside class_names;
+ * SN_ERR_ARG for an unknown column (the message lists the columns) or a
+ * file without records; SN_ERR_IO. On error *out is left empty. */
+SN_API sn_status sn_text_load_table(sn_text_corpus *out, const char *path, const sn_text_table_opts *o);
+
+/* The same from a buffer in memory (`name` is used in messages). */
+SN_API sn_status sn_text_parse_table(sn_text_corpus *out, const char *buf, size_t len, const char *name,
+                                     const sn_text_table_opts *o);
 
 /* ======================================================================
  * TextVectorization
@@ -170,6 +283,10 @@ SN_API int32_t sn_vectorizer_lookup(const sn_vectorizer *v, const char *token);
 /* idf weight of index i (tf_idf mode after adapt; 0 otherwise / out of range). */
 SN_API float sn_vectorizer_idf(const sn_vectorizer *v, size_t i);
 
+/* How often token i occurred in the texts of the last adapt (0 for the
+ * special slots, out of range, after set_vocabulary or a blob load). */
+SN_API uint64_t sn_vectorizer_token_count(const sn_vectorizer *v, size_t i);
+
 /* Standardizes `text` as the vectorizer would before splitting, into a
  * newly malloc'd string (*out, free with free()). For tests and debugging. */
 SN_API sn_status sn_vectorizer_standardize(const sn_vectorizer *v, const char *text, char **out);
@@ -225,7 +342,11 @@ SN_API size_t sn_porter_stem(char *w, size_t len);
  * Datasets of encoded texts (see seqnn/dataset.h)
  * ====================================================================== */
 
-/* Int sequences: encodes every document of c once (int32, L per document,
+/* Targets of both kinds: the class id (y_numel 1), or, for a multi-label
+ * corpus (c->label_sets), the multi-hot row (y_numel = n_classes). With
+ * c->weights the dataset has sample_weights and fill writes them to b->sw.
+ *
+ * Int sequences: encodes every document of c once (int32, L per document,
  * L = output_sequence_length, required > 0). fill writes ids as floats into
  * b->x (B, L) and labels into b->y (B, 1). The vectorizer and corpus may be
  * freed afterwards (the dataset keeps its own copies). Errors: SN_ERR_STATE

@@ -150,7 +150,13 @@ static sn_status train_step(fit_run *r, epoch_run *e, size_t step) {
     sn_model_loss_layout(m, nb, &rows, &width);
     const float *rw = sn_model_row_weights(m, nb);
     float *dlast = m->dbuf[m->n_layers % 2];
-    double l = sn_model_loss_eval(m, m->act[m->n_layers], m->ytrue, rw, rows, width, dlast);
+    double ws = 1.0; /* class / sample weights: the loss is Σ w ℓ / B (run.c) */
+    const float *lw = r->train->sample_weights ? sn_model_sample_weights(m, nb, &ws) : rw;
+    double l = sn_model_loss_eval(m, m->act[m->n_layers], m->ytrue, lw, rows, width, dlast);
+    if (ws != 1.0) {
+        l *= ws;
+        for (size_t i = 0; i < rows * width; i++) dlast[i] = (float)(dlast[i] * ws);
+    }
     if (!isfinite(l))
         return sn_error(SN_ERR_NUMERIC,
                         "loss is %s at epoch %d step %zu: training stopped (TerminateOnNaN); the last saved "

@@ -82,6 +82,10 @@ sn_status sn_model_check_dataset(const sn_model *m, const sn_dataset *d, const c
 sn_status sn_model_load_batch(sn_model *m, const sn_dataset *d, const size_t *idx, int B, sn_csr *csr, int *has_csr);
 /* Loss row weights (B*T) from the output mask of a sequence output, or NULL. */
 const float *sn_model_row_weights(sn_model *m, int B);
+/* Per-sample loss weights of the batch just loaded from a dataset with
+ * sample_weights (in rowweight) and the factor Σw / B that makes the loss
+ * Keras's sum_over_batch_size. */
+const float *sn_model_sample_weights(sn_model *m, int B, double *scale);
 /* Fresh epoch accumulators for the compiled metrics (acc has n_metrics used). */
 void sn_model_metrics_init(const sn_model *m, sn_metric_acc acc[4]);
 /* Log key of compiled metric i ("mae", "accuracy"). */

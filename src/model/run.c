@@ -99,6 +99,7 @@ sn_status sn_model_load_batch(sn_model *m, const sn_dataset *d, const size_t *id
     b.B = B;
     b.x = m->act[0];
     b.y = m->ytrue;
+    b.sw = d->sample_weights ? m->rowweight : NULL; /* one row per sample: checked by sn_model_check_dataset */
     sn_status st = d->fill(d->ctx, idx, B, &b);
     if (st) return st;
     *has_csr = 0;
@@ -134,8 +135,22 @@ sn_status sn_model_check_dataset(const sn_model *m, const sn_dataset *d, const c
         if (d->y_numel != want)
             return sn_error(SN_ERR_SHAPE, "%s targets have %zu values per sample but the model output needs %zu", what,
                             d->y_numel, want);
+        if (d->sample_weights && rows != 1)
+            return sn_error(SN_ERR_SHAPE, "%s dataset has sample weights but the model gives %zu output rows per sample "
+                            "(weights need one)", what, rows);
     }
     return SN_OK;
+}
+
+/* Keras sample_weight for a training batch: the dataset wrote w (B) into
+ * rowweight (sn_model_load_batch); the loss over those weights is
+ * Σ w ℓ / Σ w (sn_loss_eval), so *scale = Σ w / B turns it into Keras's
+ * sum_over_batch_size Σ w ℓ / B. Returns rowweight. */
+const float *sn_model_sample_weights(sn_model *m, int B, double *scale) {
+    double s = 0;
+    for (int i = 0; i < B; i++) s += m->rowweight[i];
+    *scale = B > 0 ? s / B : 1.0;
+    return m->rowweight;
 }
 
 /* Loss row weights for the last forward pass of B rows: for a sequence

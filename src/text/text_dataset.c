@@ -9,9 +9,10 @@
 #include "seqnn/text.h"
 
 typedef struct int_ctx {
-    size_t n, L;
+    size_t n, L, yn;
     int32_t *ids;   /* (n, L) */
-    float *labels;  /* (n) */
+    float *labels;  /* (n, yn) class ids (yn 1) or multi-hot label sets */
+    float *weights; /* (n) loss weights, or NULL */
 } int_ctx;
 
 typedef struct bag_ctx {
@@ -19,7 +20,9 @@ typedef struct bag_ctx {
     int64_t *row_ptr; /* (n+1) */
     int32_t *col;     /* (nnz) */
     float *val;       /* (nnz) */
-    float *labels;    /* (n) */
+    size_t yn;
+    float *labels;    /* (n, yn) */
+    float *weights;   /* (n) or NULL */
     /* batch CSR handed out by fill (valid until the next fill) */
     int64_t *b_row;   /* (b_rows+1) */
     int32_t *b_col;
@@ -32,6 +35,7 @@ static void int_destroy(void *p) {
     if (!c) return;
     free(c->ids);
     free(c->labels);
+    free(c->weights);
     free(c);
 }
 
@@ -42,10 +46,19 @@ static void bag_destroy(void *p) {
     free(c->col);
     free(c->val);
     free(c->labels);
+    free(c->weights);
     free(c->b_row);
     free(c->b_col);
     free(c->b_val);
     free(c);
+}
+
+/* Targets (B, yn) and, with weights, the loss weights (B) of samples idx. */
+static void fill_targets(const float *labels, const float *weights, size_t yn, const size_t *idx, int B, sn_batch *b) {
+    for (int i = 0; i < B; i++) {
+        if (b->y) memcpy(b->y + (size_t)i * yn, labels + idx[i] * yn, yn * sizeof *labels);
+        if (weights && b->sw) b->sw[i] = weights[idx[i]];
+    }
 }
 
 static sn_status int_fill(void *p, const size_t *idx, int B, sn_batch *b) {
@@ -56,8 +69,8 @@ static sn_status int_fill(void *p, const size_t *idx, int B, sn_batch *b) {
         const int32_t *row = c->ids + idx[i] * c->L;
         float *x = b->x + (size_t)i * c->L;
         for (size_t t = 0; t < c->L; t++) x[t] = (float)row[t];
-        if (b->y) b->y[i] = c->labels[idx[i]];
     }
+    fill_targets(c->labels, c->weights, c->yn, idx, B, b);
     b->B = B;
     b->sp_row_ptr = NULL;
     b->sp_col = NULL;
@@ -96,8 +109,8 @@ static sn_status bag_fill(void *p, const size_t *idx, int B, sn_batch *b) {
         memcpy(c->b_val + o, c->val + s, (e - s) * sizeof *c->val);
         o += e - s;
         c->b_row[i + 1] = (int64_t)o;
-        if (b->y) b->y[i] = c->labels[idx[i]];
     }
+    fill_targets(c->labels, c->weights, c->yn, idx, B, b);
     b->B = B;
     b->sp_row_ptr = c->b_row;
     b->sp_col = c->b_col;
@@ -111,11 +124,26 @@ static sn_status check_corpus(const sn_vectorizer *v, const sn_text_corpus *c) {
     return SN_OK;
 }
 
+/* Floats per target: the class id, or the multi-hot label set. */
+static size_t target_width(const sn_text_corpus *c) { return c->label_sets ? (size_t)SN_MAX(c->n_classes, 1) : 1; }
+
+/* The targets (n, target_width) as floats. */
 static float *copy_labels(const sn_text_corpus *c) {
-    float *l = sn_malloc(c->n, sizeof *l);
+    size_t yn = target_width(c);
+    float *l = sn_malloc(c->n, yn * sizeof *l);
     if (l)
-        for (size_t i = 0; i < c->n; i++) l[i] = (float)c->labels[i];
+        for (size_t i = 0; i < c->n; i++)
+            for (size_t k = 0; k < yn; k++) l[i * yn + k] = c->label_sets ? (float)c->label_sets[i * yn + k] : (float)c->labels[i];
     return l;
+}
+
+/* A copy of the loss weights, or NULL (*ok = 0 when the copy failed). */
+static float *copy_weights(const sn_text_corpus *c, int *ok) {
+    if (!c->weights) return NULL;
+    float *w = sn_malloc(c->n, sizeof *w);
+    if (w) memcpy(w, c->weights, c->n * sizeof *w);
+    else *ok = 0;
+    return w;
 }
 
 /* The workers' first failure (smallest document index) on the calling
@@ -139,7 +167,10 @@ static sn_status sn_text_dataset_int_work(sn_dataset *out, const sn_vectorizer *
     ctx->L = (size_t)o->output_sequence_length;
     ctx->ids = sn_calloc(c->n, ctx->L * sizeof(int32_t));
     ctx->labels = copy_labels(c);
-    if (!ctx->ids || !ctx->labels) {
+    ctx->yn = target_width(c);
+    int wok = 1;
+    ctx->weights = copy_weights(c, &wok);
+    if (!ctx->ids || !ctx->labels || !wok) {
         int_destroy(ctx);
         return SN_ERR_NOMEM;
     }
@@ -164,8 +195,9 @@ static sn_status sn_text_dataset_int_work(sn_dataset *out, const sn_vectorizer *
     }
     out->n = c->n;
     out->x_numel = ctx->L;
-    out->y_numel = 1;
+    out->y_numel = ctx->yn;
     out->sparse = 0;
+    out->sample_weights = ctx->weights != NULL;
     out->ctx = ctx;
     out->fill = int_fill;
     out->destroy = int_destroy;
@@ -270,10 +302,13 @@ static sn_status sn_text_dataset_bag_work(sn_dataset *out, const sn_vectorizer *
     ctx->n = c->n;
     ctx->width = sn_vectorizer_output_width(v);
     ctx->labels = copy_labels(c);
+    ctx->yn = target_width(c);
+    int wok = 1;
+    ctx->weights = copy_weights(c, &wok);
     ctx->row_ptr = sn_calloc(c->n + 1, sizeof *ctx->row_ptr);
     int32_t **dcol = sn_calloc(c->n, sizeof *dcol);
     float **dval = sn_calloc(c->n, sizeof *dval);
-    int ok = ctx->labels && ctx->row_ptr && dcol && dval;
+    int ok = ctx->labels && ctx->row_ptr && dcol && dval && wok;
     sn_par_error pe;
     sn_par_error_init(&pe);
     if (ok) encode_bags(v, c, dcol, dval, ctx->row_ptr, &pe);
@@ -286,8 +321,9 @@ static sn_status sn_text_dataset_bag_work(sn_dataset *out, const sn_vectorizer *
     }
     out->n = c->n;
     out->x_numel = ctx->width;
-    out->y_numel = 1;
+    out->y_numel = ctx->yn;
     out->sparse = 1;
+    out->sample_weights = ctx->weights != NULL;
     out->ctx = ctx;
     out->fill = bag_fill;
     out->destroy = bag_destroy;

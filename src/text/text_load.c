@@ -29,22 +29,6 @@ void sn_text_load_opts_default(sn_text_load_opts *o) {
     o->oversize = SN_TEXT_OVERSIZE_ERROR;
 }
 
-void sn_text_corpus_free(sn_text_corpus *c) {
-    if (!c) return;
-    for (size_t i = 0; i < c->n; i++) {
-        if (c->texts) free(c->texts[i]);
-        if (c->paths) free(c->paths[i]);
-    }
-    free(c->texts);
-    free(c->paths);
-    free(c->lengths);
-    free(c->labels);
-    for (int k = 0; k < c->n_classes; k++)
-        if (c->class_names) free(c->class_names[k]);
-    free(c->class_names);
-    memset(c, 0, sizeof *c);
-}
-
 /* ---- small helpers ---- */
 
 static char *dup_n(const char *s, size_t n) {
@@ -545,65 +529,4 @@ sn_status sn_text_load_multi(sn_text_corpus *out, const char *path, const sn_tex
 
 sn_status sn_text_load(sn_text_corpus *out, const char *path, const sn_text_load_opts *opts) {
     return sn_text_load_multi(out, path, opts, 1);
-}
-
-/* Deep copy of documents order[0..n) of `in` into `out`. */
-static sn_status copy_subset(const sn_text_corpus *in, const size_t *order, size_t n, sn_text_corpus *out) {
-    sn_text_corpus c = {0};
-    c.n_classes = in->n_classes;
-    c.class_names = sn_calloc((size_t)SN_MAX(in->n_classes, 1), sizeof *c.class_names);
-    if (!c.class_names) return SN_ERR_NOMEM;
-    sn_status st = SN_OK;
-    for (int k = 0; k < in->n_classes; k++) {
-        c.class_names[k] = dup_n(in->class_names[k], strlen(in->class_names[k]));
-        if (!c.class_names[k]) st = SN_ERR_NOMEM;
-    }
-    if (st == SN_OK && n) {
-        c.texts = sn_calloc(n, sizeof *c.texts);
-        c.paths = sn_calloc(n, sizeof *c.paths);
-        c.lengths = sn_calloc(n, sizeof *c.lengths);
-        c.labels = sn_calloc(n, sizeof *c.labels);
-        if (!c.texts || !c.paths || !c.lengths || !c.labels) st = SN_ERR_NOMEM;
-        if (st == SN_OK) c.n = n;
-    }
-    for (size_t i = 0; i < n && st == SN_OK; i++) {
-        size_t j = order[i];
-        c.texts[i] = dup_n(in->texts[j], in->lengths[j]);
-        c.paths[i] = in->paths ? dup_n(in->paths[j], strlen(in->paths[j])) : dup_n("", 0);
-        c.lengths[i] = in->lengths[j];
-        c.labels[i] = in->labels[j];
-        if (!c.texts[i] || !c.paths[i]) st = SN_ERR_NOMEM;
-    }
-    if (st != SN_OK) {
-        sn_text_corpus_free(&c);
-        return st;
-    }
-    *out = c;
-    return SN_OK;
-}
-
-sn_status sn_text_split(const sn_text_corpus *in, double validation_split, uint64_t seed, sn_text_corpus *train,
-                        sn_text_corpus *val) {
-    if (!in || !train) return sn_error(SN_ERR_ARG, "sn_text_split: NULL corpus");
-    if (!(validation_split >= 0.0 && validation_split < 1.0))
-        return sn_error(SN_ERR_ARG, "sn_text_split: validation_split must be in [0, 1), got %g", validation_split);
-    if (validation_split > 0 && !val) return sn_error(SN_ERR_ARG, "sn_text_split: val is NULL");
-    memset(train, 0, sizeof *train);
-    if (val) memset(val, 0, sizeof *val);
-    size_t n = in->n;
-    size_t n_val = (size_t)(validation_split * (double)n);
-    size_t *order = sn_malloc(SN_MAX(n, 1), sizeof *order);
-    if (!order) return SN_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    sn_rng r;
-    sn_rng_seed(&r, seed);
-    sn_rng_shuffle(&r, order, n);
-    sn_status st = copy_subset(in, order, n - n_val, train);
-    if (st == SN_OK && val) st = copy_subset(in, order + (n - n_val), n_val, val);
-    free(order);
-    if (st != SN_OK) {
-        sn_text_corpus_free(train);
-        if (val) sn_text_corpus_free(val);
-    }
-    return st;
 }

@@ -125,6 +125,13 @@ float sn_vectorizer_idf(const sn_vectorizer *v, size_t i) {
     return v->idf[i - 1];
 }
 
+uint64_t sn_vectorizer_token_count(const sn_vectorizer *v, size_t i) {
+    if (!v) return 0;
+    size_t ns = (size_t)n_special(v);
+    if (i < ns || i - ns >= v->vocab.n) return 0;
+    return v->vocab.e[i - ns].count;
+}
+
 /* ---------------------------------------------------------------------
  * Standardization
  * --------------------------------------------------------------------- */
@@ -439,6 +446,8 @@ static sn_status install_items(sn_vectorizer *v, const sort_item *items, size_t 
             idf[i] = (float)log(1.0 + (double)n / (1.0 + (double)items[i].df));
         }
         st = sn_vectorizer_install_vocab(v, toks, lens, m, idf, 0, 0.0f);
+        /* the adapt counts ride along in the entries' user field (sn_vectorizer_token_count) */
+        for (size_t i = 0; st == SN_OK && i < m; i++) v->vocab.e[i].count = items[i].count;
     }
     free(toks);
     free(lens);
