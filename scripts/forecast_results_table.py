@@ -3,7 +3,8 @@
 scripts/forecast_results.sh: per horizon and split convention, every model's
 test MAE / RMSE / MASE in the target's units and the benchmarks'
 standardised MSE / MAE (errors divided by the training std of the target,
-read from a model file: the std seqnn scaled with), as mean ± sd (sample sd)
+read from a model file: the std seqnn scaled with), the MAE at the last
+step (the seed's single target), as mean ± sd (sample sd)
 over the seeds that ran, with n; each run directory's command, wall and CPU
 time; then the seed's table (default flags) beside docs/results.md's.
 Numbers come only from the runs' results.csv / cmd.txt / cpu.txt.
@@ -76,8 +77,15 @@ def collect(h, split):
     res = {}
     for d in dirs(h, split):
         for r in done(d):
+            r["_dir"] = d
             res.setdefault(r["model"], []).append(r)
     return res
+
+
+def last_step_mae(r):
+    """Test MAE at the last step (the seed's single target H ahead) from <model>_per_step.csv."""
+    with open(os.path.join(out, r["_dir"], r["model"] + "_per_step.csv")) as f:
+        return float(list(csv.DictReader(f))[-1]["test_mae"])
 
 
 std = train_std()
@@ -109,8 +117,9 @@ for split in SPLITS:
         if not res:
             continue
         print("\n#### Horizon %d h, %s\n" % (h, conv_name[split]))
-        print("| model | n | epochs (best) | test MAE °C | test RMSE °C | test MASE | std. MSE | std. MAE | fit time per run |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| model | n | epochs (best) | test MAE °C | test RMSE °C | test MASE | std. MSE | std. MAE "
+              "| MAE at step %d °C | fit time per run |" % h)
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for m in ORDER:
             rr = res.get(m)
             if not rr:
@@ -121,10 +130,11 @@ for split in SPLITS:
             smse = [float(r["test_mse"]) / std ** 2 for r in rr]
             smae = [x / std for x in mae]
             t = [float(r["train_seconds"]) for r in rr]
+            last = [last_step_mae(r) for r in rr]
             ep = ", ".join("%s (%s)" % (r["epochs"], r["best_epoch"]) for r in rr) if rr[0]["params"] != "0" else "–"
-            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s s |" % (
+            print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s s |" % (
                 m, len(rr), ep, ms(mae, "%.3f"), ms(rmse, "%.3f"), ms(mase, "%.3f"), ms(smse, "%.4f"),
-                ms(smae, "%.4f"), ms(t, "%.1f")))
+                ms(smae, "%.4f"), ms(last, "%.3f"), ms(t, "%.1f")))
         print("\nRuns (wall time of the whole process; CPU = user + system where measured):\n")
         for d in dirs(h, split):
             c, w, cpu = run_info(d)
