@@ -109,7 +109,7 @@ clean:
 # FUZZ_SECONDS on a copy of its committed seed corpus. Crashes land in
 # build-fuzz/crash-*; each one found becomes a regression test.
 FUZZ_SECONDS ?= 60
-FUZZ_NAMES = csv model wordvec spec vectorizer json npy corpus keras_config keras_zip keras_h5
+FUZZ_NAMES = csv model wordvec spec vectorizer json npy corpus fcmeta keras_config keras_zip keras_h5
 FUZZ_CFLAGS = -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
               -Iinclude -Isrc -DSN_HAVE_OPENBLAS -fopenmp=libgomp $(shell pkg-config --cflags cairo 2>/dev/null)
 FUZZ_LIB_OBJ = $(LIB_SRC:src/%.c=build-fuzz/obj/%.o) $(PLOT_SRC:src/%.c=build-fuzz/obj/%.o)
@@ -191,3 +191,7 @@ check-layout: all
 	sh scripts/check_layout.sh $(BUILD)
 	sh scripts/check_exports.sh $(BUILD)
 .PHONY: check-layout
+
+# Tests that compile a CLI source into the test binary (the forecasting metadata).
+$(BUILD)/tobj/test_forecast_meta.o: cli/forecast_meta.c cli/forecast_meta.h
+build-fuzz/fuzz_fcmeta: cli/forecast_meta.c cli/forecast_meta.h

@@ -138,6 +138,7 @@ int cli_write_results(const char *out, const char *preamble, const char *metric,
  * status: 0 done, 1 failed (the message names the file / value), 2 usage. */
 int cmd_summary(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_vectorize(int argc, char **argv);

@@ -21,7 +21,8 @@ static void usage(void) {
            "usage: seqnn <command> [options]   (seqnn <command> --help for its options)\n\n"
            "commands:\n"
            "  summary    print a model's Keras summary from a spec or a model file\n"
-           "  forecast   train / compare the seed's time-series forecasters on a CSV\n"
+           "  forecast   train / compare forecasters (the seed's, baselines, ETS, DLinear) on a CSV\n"
+           "  backtest   walk-forward evaluation of one forecaster over several folds\n"
            "  classify   train / compare the seed's text classifiers on a folder or archive\n"
            "  predict    forecast or classify with a saved model\n"
            "  import     a Keras model (.keras, .h5, or JSON + weights .h5) into a seqnn model file\n"
@@ -94,6 +95,7 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(c, "version") || !strcmp(c, "--version")) return cmd_version(argc, argv);
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);
     if (!strcmp(c, "forecast")) return cmd_forecast(argc, argv);
+    if (!strcmp(c, "backtest")) return cmd_backtest(argc, argv);
     if (!strcmp(c, "classify")) return cmd_classify(argc, argv);
     if (!strcmp(c, "predict")) return cmd_predict(argc, argv);
     if (!strcmp(c, "import")) return cmd_import(argc, argv);

@@ -14,5 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (t.time) sn_table_time_report(&t, &r);
         sn_table_free(&t);
     }
+    /* series ids: the second header field as the id column (a forecasting --id-column) */
+    o.id_column = size % 3 ? "id" : "store";
+    if (sn_csv_read(&t, p, &o) == SN_OK) {
+        sn_time_report r;
+        if (t.time) sn_table_time_report(&t, &r);
+        for (int i = 0; i < t.n_series; i++)
+            if (t.series_start[i] > t.series_start[i + 1]) abort();
+        sn_table_free(&t);
+    }
     return 0;
 }

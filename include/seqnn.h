@@ -12,6 +12,7 @@
 #include "seqnn/wordvec.h"
 #include "seqnn/interop.h"
 #include "seqnn/npy.h"
+#include "seqnn/forecast.h"
 #include "seqnn/keras.h"
 #include "seqnn/cexport.h"
 #include "seqnn/stream.h"

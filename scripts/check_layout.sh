@@ -27,6 +27,7 @@ model: core spec layers train
 fit: core spec layers train model data
 interop: core spec layers train model
 dist: core
+forecast: core data
 classify: core
 '
 tmp=$(mktemp -d)

@@ -1,6 +1,7 @@
 /* Test runner: runs every registered test (or those whose name or file
  * contains argv[1]) and ends with "N passed, N failed, N skipped". */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -40,13 +41,28 @@ const char *sn_test_shared_data(const char *file) {
     return access(buf, R_OK) == 0 ? buf : NULL;
 }
 
+/* A fresh directory per run (mkdtemp), removed at the end of a run that
+ * passed and kept (its path printed) after a failure. It was
+ * /tmp/seqnn-test-<pid>, never removed: once pids wrapped around (pid_max
+ * 32768 on a busy machine), a run found an earlier run's files there — the
+ * kill-and-resume tests resumed another run's state. */
+static char g_tmp[4096];
+
 const char *sn_test_tmpdir(void) {
-    static char buf[256];
-    if (!buf[0]) {
-        snprintf(buf, sizeof buf, "/tmp/seqnn-test-%ld", (long)getpid());
-        mkdir(buf, 0755);
+    if (!g_tmp[0]) {
+        const char *t = getenv("TMPDIR");
+        snprintf(g_tmp, sizeof g_tmp, "%s/seqnn-test-XXXXXX", t && t[0] ? t : "/tmp");
+        if (!mkdtemp(g_tmp)) {
+            perror("tests: mkdtemp");
+            exit(2);
+        }
     }
-    return buf;
+    return g_tmp;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
 }
 
 double sn_test_max_relerr(const float *a, const float *b, size_t n, double floor_) {
@@ -146,5 +162,11 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    if (g_tmp[0]) {
+        if (failed)
+            fprintf(stderr, "tests: the failed run's files are kept in %s\n", g_tmp);
+        else
+            nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
     return failed ? 1 : 0;
 }

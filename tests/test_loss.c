@@ -59,6 +59,7 @@ static void make_inputs(sn_loss_kind k, sn_rng *r, float *p, float *y, size_t ro
         switch (k) {
         case SN_LOSS_MSE:
         case SN_LOSS_MAE:
+        case SN_LOSS_PINBALL:
             p[i] = (float)sn_rng_normal(r);
             y[i] = p[i] + (sn_rng_uniform(r) < 0.5f ? -1.0f : 1.0f) * (0.05f + sn_rng_uniform(r));
             break;

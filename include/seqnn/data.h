@@ -69,6 +69,10 @@ typedef struct sn_csv_opts {
     double sentinel;             /* e.g. -9999 */
     int allow_unsorted_time;     /* 1: accept duplicate / backwards timestamps (see
                                     sn_table_time_report); default: refuse, naming the line */
+    const char *id_column;       /* a column of series ids (any text, matched as sn_table_col_index
+                                    does), or NULL: one series. With it the rows are regrouped
+                                    series after series (first appearance order, stable) and
+                                    timestamps must increase within each series. */
 } sn_csv_opts;
 
 /* A numeric table read from a CSV file. Every pointer is owned by the table
@@ -82,6 +86,11 @@ typedef struct sn_table {
     char *time_name;    /* header of the date column, NULL without one */
     size_t *line;       /* (n_rows) 1-based line number of each row in the source */
     char *path;         /* the source path as given */
+    /* With sn_csv_opts.id_column (else all NULL / 0): */
+    int n_series;
+    char **series_names;   /* (n_series) the ids as written */
+    size_t *series_start;  /* (n_series + 1) series i holds rows [series_start[i], series_start[i+1]) */
+    char *series_column;   /* header of the id column */
 } sn_table;
 
 /* Reads a CSV file into `out`. Compression is detected by magic bytes: plain,
@@ -123,7 +132,8 @@ SN_API sn_status sn_table_column_f32(const sn_table *t, int col, float *out /* (
  * sn_table_col_index does. `out` must not alias `in`. */
 SN_API sn_status sn_table_select(sn_table *out, const sn_table *in, const char *const *names, int n_names);
 
-/* Regularity of the time column. Steps are time[i] - time[i-1] over all rows. */
+/* Regularity of the time column. Steps are time[i] - time[i-1] over all rows
+ * (within each series when the table has several). */
 typedef struct sn_time_report {
     size_t n_steps;              /* n_rows - 1 */
     int64_t median_step;         /* seconds (lower median); the series' nominal step */
@@ -281,6 +291,46 @@ SN_API void sn_ts_protocol_free(sn_ts_protocol *p);
  * SN_ERR_ARG if a window reaches beyond N or w is empty. */
 SN_API sn_status sn_ts_naive_mae(const float *target /* (N) */, size_t N, long delay, const sn_windows *w,
                           double *mae);
+
+/* ======================================================================
+ * Split windows: several series, multi-step targets, the two conventions
+ * ====================================================================== */
+
+/* One series' rows [begin, end) and its split borders: train [begin,
+ * train_end), validation [train_end, val_end), test [val_end, end). */
+typedef struct sn_ts_borders {
+    size_t begin, train_end, val_end, end;
+} sn_ts_borders;
+
+typedef enum sn_ts_split { SN_TS_TRAIN = 0, SN_TS_VAL = 1, SN_TS_TEST = 2 } sn_ts_split;
+
+/* Window geometry: L steps every r rows (span (L-1)*r from the first input
+ * row s to the origin o = s + (L-1)*r), targets `first` .. `last` rows after
+ * the origin. */
+typedef struct sn_ts_window_spec {
+    int lookback;     /* L >= 1 */
+    int sampling;     /* r >= 1 */
+    long first, last; /* 1 <= first <= last */
+    int context;      /* 0: Keras / the seed; 1: --split-context (see below) */
+} sn_ts_window_spec;
+
+/* The windows (stride 1 row, ascending, series after series) of split
+ * `which` of every series b[0..n_series):
+ *   context 0, the seed's convention (keras timeseries_dataset_from_array
+ *     over data[:-delay] with start/end indices at the borders, delay =
+ *     span + last): the whole look-back lies in the split, s in [lo, hi) and
+ *     s + span < min(hi, end - delay); the targets may lie past the split.
+ *     On one series this gives exactly sn_ts_protocol_init's windows.
+ *   context 1, the long-horizon benchmarks' convention (Informer, Autoformer,
+ *     DLinear data loaders): every target lies in the split and the look-back
+ *     may reach back before its border (not before the series' start):
+ *     s >= begin, o + first >= lo, o + last < hi. The first forecast of a
+ *     split starts at its border.
+ * A series without a window in this split is skipped; none at all gives
+ * SN_ERR_ARG saying how many rows a window needs and how many the split
+ * has. Free with sn_windows_free; on error *w is zeroed. */
+SN_API sn_status sn_ts_windows_split(sn_windows *w, const sn_ts_window_spec *sp, const sn_ts_borders *b, int n_series,
+                                     sn_ts_split which);
 
 #ifdef __cplusplus
 }

@@ -79,6 +79,15 @@ SN_API const char *sn_model_layer_kind(const sn_model *m, int i);
 SN_API sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kind loss, const sn_metric_kind *metrics,
                            int n_metrics);
 
+/* Quantile levels of a model compiled with SN_LOSS_PINBALL: output column j
+ * is trained as the tau[j % n] quantile (sn_loss_pinball). Compiling with
+ * SN_LOSS_PINBALL sets the single level 0.5; call this after compile. The
+ * levels are saved with the optimizer state. Errors: SN_ERR_STATE when the
+ * model is not compiled with SN_LOSS_PINBALL, SN_ERR_ARG for n outside
+ * 1..SN_MODEL_MAX_QUANTILES or a level outside (0, 1). */
+#define SN_MODEL_MAX_QUANTILES 16
+SN_API sn_status sn_model_set_quantiles(sn_model *m, const double *tau, int n);
+
 /* Named scalar values of one epoch ("loss", "mae", "val_loss", "val_mae"). */
 #define SN_LOGS_MAX 10
 typedef struct sn_logs {

@@ -22,7 +22,8 @@ typedef enum sn_loss_kind {
     SN_LOSS_BCE,          /* binary crossentropy on probabilities (clipped to [1e-7, 1-1e-7]) */
     SN_LOSS_BCE_LOGITS,   /* binary crossentropy on logits, numerically stable */
     SN_LOSS_CCE,          /* categorical crossentropy on probabilities, one-hot targets */
-    SN_LOSS_SCCE          /* sparse categorical crossentropy: integer class targets (B,1) or (B,T,1) */
+    SN_LOSS_SCCE,         /* sparse categorical crossentropy: integer class targets (B,1) or (B,T,1) */
+    SN_LOSS_PINBALL = 6   /* pinball (quantile) loss, levels from sn_model_set_quantiles; see sn_loss_pinball */
 } sn_loss_kind;
 
 typedef enum sn_metric_kind {
@@ -55,6 +56,19 @@ SN_API int sn_metric_higher_is_better(const char *log_key);
  * sets sn_error_last() naming the row. */
 SN_API double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, const float *weight, size_t rows,
                     size_t n, float *grad);
+
+/* Pinball (quantile) loss, the mean over the n columns of
+ *   rho_tau(u) = max(tau u, (tau - 1) u),  u = y_true - y_pred,
+ * column j using level tau[j % n_tau] (so a (steps, targets, Q) output with
+ * each target repeated Q times pairs column q of every group with tau[q]);
+ * tau NULL or n_tau 0 means 0.5 everywhere (half the MAE). Reduction and
+ * weights as sn_loss_eval. grad (rows, n) receives
+ *   d/dy_pred = w_r / (n sum w) * { 1 - tau (y_pred > y_true), -tau (y_pred < y_true),
+ *                                   1/2 - tau at a tie (the mean of both one-sided slopes) }.
+ * A level outside (0, 1) gives NaN with sn_error_last set.
+ * Reference: Koenker & Bassett (1978); the quantile loss of neuralforecast / GluonTS. */
+SN_API double sn_loss_pinball(const float *y_pred, const float *y_true, const float *weight, size_t rows, size_t n,
+                              const double *tau, int n_tau, float *grad);
 
 /* Metric accumulator: Keras Mean semantics (sample-weighted over the epoch). */
 typedef struct sn_metric_acc {

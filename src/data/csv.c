@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include "core/internal.h"
+#include "core/strtab.h"
 #include "data/csv_internal.h"
 #include "data/stream.h"
 #include "seqnn/data.h"
@@ -254,6 +255,9 @@ typedef struct csv_state {
     int *out_field;      /* (n_out): source field of each output column */
     int n_out;
     int date_field;      /* -1 none */
+    int id_field;        /* -1 none (sn_csv_opts.id_column) */
+    sn_strtab ids;       /* id text -> series index */
+    int *row_series;     /* (cap_rows) series index of each row read */
     sn_date_format dfmt;
     size_t header_line;
     size_t cap_rows;     /* rows allocated in the table being filled */
@@ -268,6 +272,8 @@ static void csv_state_free(csv_state *s) {
     free(s->hdr);
     free(s->map);
     free(s->out_field);
+    sn_strtab_free(&s->ids);
+    free(s->row_series);
 }
 
 /* 1-based byte column of p in the current line. */
@@ -362,6 +368,21 @@ static sn_status find_date_column(csv_state *s) {
     return SN_OK;
 }
 
+/* The series-id column named in the options, if any. */
+static sn_status find_id_column(csv_state *s) {
+    const char *ic = s->o->id_column;
+    if (!ic) return SN_OK;
+    s->id_field = sn_table_find_name(s->hdr, s->n_fields, ic);
+    if (s->id_field < 0) {
+        sn_status st = sn_table_names_error(SN_ERR_FORMAT, s->hdr, s->n_fields, "no (or an ambiguous) id column", ic);
+        return sn_error_prefix(st, "%s:%zu", s->path, s->header_line);
+    }
+    if (s->id_field == s->date_field)
+        return sn_error(SN_ERR_ARG, "%s: the id column \"%s\" is the date column", s->path, s->hdr[s->id_field]);
+    s->map[s->id_field] = -3;
+    return sn_strtab_init(&s->ids, 64);
+}
+
 /* The columns named in the options, in their order. */
 static sn_status select_named(csv_state *s) {
     const sn_csv_opts *o = s->o;
@@ -378,6 +399,8 @@ static sn_status select_named(csv_state *s) {
         }
         if (j == s->date_field)
             return sn_error(SN_ERR_ARG, "%s: column \"%s\" is the date column, not a numeric one", s->path, s->hdr[j]);
+        if (j == s->id_field)
+            return sn_error(SN_ERR_ARG, "%s: column \"%s\" is the id column, not a numeric one", s->path, s->hdr[j]);
         if (s->map[j] >= 0) return sn_error(SN_ERR_ARG, "%s: column \"%s\" selected twice", s->path, s->hdr[j]);
         s->map[j] = k;
         s->out_field[k] = j;
@@ -392,7 +415,7 @@ static sn_status select_numeric(csv_state *s, int n1) {
     s->out_field = sn_malloc((size_t)s->n_fields, sizeof *s->out_field);
     if (!s->out_field) return SN_ERR_NOMEM;
     for (int j = 0; j < s->n_fields && n1 >= 0; j++) {
-        if (j == s->date_field) continue;
+        if (j == s->date_field || j == s->id_field) continue;
         const char *b = s->f[j].b, *e = s->f[j].e;
         trim(&b, &e);
         double v;
@@ -455,6 +478,11 @@ static sn_status grow_rows(csv_state *s, sn_table *t, size_t n) {
     int64_t *t2 = l2 && s->date_field >= 0 ? sn_realloc(t->time, nc, sizeof *t->time) : NULL;
     if (t2) t->time = t2;
     if (!d2 || !l2 || (s->date_field >= 0 && !t2)) return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
+    if (s->id_field >= 0) {
+        int *r2 = sn_realloc(s->row_series, nc, sizeof *r2);
+        if (!r2) return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
+        s->row_series = r2;
+    }
     s->cap_rows = nc;
     return SN_OK;
 }
@@ -508,7 +536,7 @@ static sn_status parse_row_time(csv_state *s, sn_table *t, size_t n) {
         return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: cannot parse \"%s\" as a date (%s) in column \"%s\"", s->path,
                         s->in.lineno, col_of(s, d->b), show_span(s, d->b, d->e), sn_date_format_name(s->dfmt),
                         s->hdr[s->date_field]);
-    if (n > 0 && tv <= t->time[n - 1] && !s->o->allow_unsorted_time) {
+    if (n > 0 && tv <= t->time[n - 1] && !s->o->allow_unsorted_time && s->id_field < 0) {
         char a[32], b2[32];
         return sn_error(SN_ERR_FORMAT,
                         "%s:%zu:%zu: timestamp %s %s line %zu (%s); timestamps must increase "
@@ -518,6 +546,21 @@ static sn_status parse_row_time(csv_state *s, sn_table *t, size_t n) {
                         sn_time_format(t->time[n - 1], b2, sizeof b2));
     }
     t->time[n] = tv;
+    return SN_OK;
+}
+
+/* The series of row n from its id field (any text, trimmed; empty refused). */
+static sn_status parse_row_id(csv_state *s, size_t n) {
+    const span *d = &s->f[s->id_field];
+    const char *b = d->b, *e = d->e;
+    trim(&b, &e);
+    if (b == e)
+        return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: empty series id in column \"%s\"", s->path, s->in.lineno,
+                        col_of(s, d->b), s->hdr[s->id_field]);
+    int fresh;
+    int64_t id = sn_strtab_put(&s->ids, b, (size_t)(e - b), &fresh);
+    if (id < 0) return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
+    s->row_series[n] = (int)id;
     return SN_OK;
 }
 
@@ -541,6 +584,7 @@ static sn_status read_rows(csv_state *s, sn_table *t, size_t *n_rows) {
         for (int c = 0; c < C; c++)
             if ((st = parse_value(s, c, n, row)) != SN_OK) return st;
         if (s->date_field >= 0 && (st = parse_row_time(s, t, n)) != SN_OK) return st;
+        if (s->id_field >= 0 && (st = parse_row_id(s, n)) != SN_OK) return st;
         t->line[n] = s->in.lineno;
         n++;
     }
@@ -579,6 +623,73 @@ static sn_status finish_table(csv_state *s, sn_table *t, size_t n) {
     return SN_OK;
 }
 
+/* Regroups the rows series after series (stable counting sort by series
+ * index), then checks that time increases within each series. */
+static sn_status group_series(csv_state *s, sn_table *t) {
+    const size_t n = t->n_rows, C = (size_t)t->n_cols;
+    const int ns = (int)s->ids.n;
+    t->n_series = ns;
+    t->series_names = sn_calloc((size_t)ns, sizeof *t->series_names);
+    t->series_start = sn_calloc((size_t)ns + 1, sizeof *t->series_start);
+    t->series_column = sn_malloc(strlen(s->hdr[s->id_field]) + 1, 1);
+    size_t *pos = sn_malloc(n, sizeof *pos);
+    double *d2 = sn_malloc(n * C, sizeof *d2);
+    size_t *l2 = sn_malloc(n, sizeof *l2);
+    int64_t *t2 = t->time ? sn_malloc(n, sizeof *t2) : NULL;
+    sn_status st = SN_OK;
+    if (!t->series_names || !t->series_start || !t->series_column || !pos || !d2 || !l2 || (t->time && !t2)) {
+        st = SN_ERR_NOMEM;
+        goto done;
+    }
+    memcpy(t->series_column, s->hdr[s->id_field], strlen(s->hdr[s->id_field]) + 1);
+    for (int i = 0; i < ns; i++) {
+        const char *k = sn_strtab_key(&s->ids, (size_t)i);
+        if (!(t->series_names[i] = sn_malloc(strlen(k) + 1, 1))) {
+            st = SN_ERR_NOMEM;
+            goto done;
+        }
+        memcpy(t->series_names[i], k, strlen(k) + 1);
+    }
+    for (size_t r = 0; r < n; r++) t->series_start[s->row_series[r] + 1]++;
+    for (int i = 0; i < ns; i++) t->series_start[i + 1] += t->series_start[i];
+    memcpy(pos, t->series_start, (size_t)ns * sizeof *pos);
+    for (size_t r = 0; r < n; r++) {
+        size_t q = pos[s->row_series[r]]++;
+        memcpy(d2 + q * C, t->data + r * C, C * sizeof *d2);
+        l2[q] = t->line[r];
+        if (t2) t2[q] = t->time[r];
+    }
+    free(t->data);
+    t->data = d2;
+    d2 = NULL;
+    free(t->line);
+    t->line = l2;
+    l2 = NULL;
+    if (t2) {
+        free(t->time);
+        t->time = t2;
+        t2 = NULL;
+    }
+    for (int i = 0; i < ns && t->time && !s->o->allow_unsorted_time; i++)
+        for (size_t r = t->series_start[i] + 1; r < t->series_start[i + 1]; r++)
+            if (t->time[r] <= t->time[r - 1]) {
+                char a[32], b2[32];
+                st = sn_error(SN_ERR_FORMAT,
+                              "%s:%zu: timestamp %s of series \"%s\" %s its previous row (line %zu, %s); timestamps "
+                              "must increase within each series",
+                              s->path, t->line[r], sn_time_format(t->time[r], a, sizeof a), t->series_names[i],
+                              t->time[r] == t->time[r - 1] ? "duplicates" : "goes back before", t->line[r - 1],
+                              sn_time_format(t->time[r - 1], b2, sizeof b2));
+                goto done;
+            }
+done:
+    free(pos);
+    free(d2);
+    free(l2);
+    free(t2);
+    return st;
+}
+
 sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_in) {
     if (!out || !path) return sn_error(SN_ERR_ARG, "sn_csv_read: NULL argument");
     memset(out, 0, sizeof *out);
@@ -592,6 +703,7 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
     s.path = path;
     s.o = &opts;
     s.date_field = -1;
+    s.id_field = -1;
     sn_table t;
     memset(&t, 0, sizeof t);
     size_t n = 0;
@@ -599,9 +711,11 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
     st = sn_stream_open(&s.in, path, &so);
     if (st == SN_OK) st = read_header(&s);
     if (st == SN_OK) st = find_date_column(&s);
+    if (st == SN_OK) st = find_id_column(&s);
     if (st == SN_OK) st = read_first_row(&s);
     if (st == SN_OK) st = read_rows(&s, &t, &n);
     if (st == SN_OK) st = finish_table(&s, &t, n);
+    if (st == SN_OK && s.id_field >= 0) st = group_series(&s, &t);
     csv_state_free(&s);
     if (st != SN_OK) {
         sn_table_free(&t);

@@ -27,6 +27,11 @@ void sn_table_free(sn_table *t) {
     free(t->time_name);
     free(t->line);
     free(t->path);
+    if (t->series_names)
+        for (int i = 0; i < t->n_series; i++) free(t->series_names[i]);
+    free(t->series_names);
+    free(t->series_start);
+    free(t->series_column);
     memset(t, 0, sizeof *t);
 }
 
@@ -147,10 +152,28 @@ sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep) {
     if (t->n_rows < 2)
         return sn_error(SN_ERR_ARG, "%s: %zu row(s): no time step to report", t->path ? t->path : "table",
                         t->n_rows);
-    size_t ns = t->n_rows - 1;
-    int64_t *d = sn_malloc(ns, sizeof *d);
-    if (!d) return SN_ERR_NOMEM;
-    for (size_t i = 0; i < ns; i++) d[i] = t->time[i + 1] - t->time[i];
+    int64_t *d = sn_malloc(t->n_rows - 1, sizeof *d);
+    size_t *ln = sn_malloc(t->n_rows - 1, sizeof *ln);
+    if (!d || !ln) {
+        free(d);
+        free(ln);
+        return SN_ERR_NOMEM;
+    }
+    /* Steps within each series (one series without an id column). */
+    size_t ns = 0;
+    int nser = t->series_start ? t->n_series : 1;
+    for (int s = 0; s < nser; s++) {
+        size_t b = t->series_start ? t->series_start[s] : 0, e = t->series_start ? t->series_start[s + 1] : t->n_rows;
+        for (size_t i = b + 1; i < e; i++) {
+            d[ns] = t->time[i] - t->time[i - 1];
+            ln[ns++] = t->line ? t->line[i] : i + 1;
+        }
+    }
+    if (ns == 0) {
+        free(d);
+        free(ln);
+        return sn_error(SN_ERR_ARG, "%s: no series has two rows: no time step to report", t->path ? t->path : "table");
+    }
     rep->n_steps = ns;
     rep->min_step = rep->max_step = d[0];
     for (size_t i = 0; i < ns; i++) {
@@ -160,6 +183,7 @@ sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep) {
     int64_t *sorted = sn_malloc(ns, sizeof *sorted);
     if (!sorted) {
         free(d);
+        free(ln);
         return SN_ERR_NOMEM;
     }
     memcpy(sorted, d, ns * sizeof *d);
@@ -167,7 +191,7 @@ sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep) {
     rep->median_step = sorted[(ns - 1) / 2];
     free(sorted);
     for (size_t i = 0; i < ns; i++) {
-        size_t line = t->line ? t->line[i + 1] : i + 2;
+        size_t line = ln[i];
         if (d[i] < 0) {
             if (!rep->n_backwards++) rep->first_backwards_line = line;
         } else if (d[i] == 0) {
@@ -177,5 +201,6 @@ sn_status sn_table_time_report(const sn_table *t, sn_time_report *rep) {
         }
     }
     free(d);
+    free(ln);
     return SN_OK;
 }

@@ -392,3 +392,87 @@ sn_status sn_ts_naive_mae(const float *target, size_t N, long delay, const sn_wi
     *mae = sum / (double)w->n;
     return SN_OK;
 }
+
+/* ---------------------------------------------------------------------
+ * Split windows (several series, both conventions)
+ * --------------------------------------------------------------------- */
+
+/* Start rows [*lo_s, *hi_s) of the windows of split `which` of series b
+ * (empty when *hi_s <= *lo_s); see sn_ts_windows_split. */
+static void split_starts(const sn_ts_window_spec *sp, const sn_ts_borders *b, sn_ts_split which, size_t *lo_s,
+                         size_t *hi_s) {
+    size_t lo = which == SN_TS_TRAIN ? b->begin : which == SN_TS_VAL ? b->train_end : b->val_end;
+    size_t hi = which == SN_TS_TRAIN ? b->train_end : which == SN_TS_VAL ? b->val_end : b->end;
+    size_t span = (size_t)(sp->lookback - 1) * (size_t)sp->sampling;
+    *lo_s = *hi_s = 0;
+    if (!sp->context) {
+        /* s >= lo and s + span < min(hi, end - delay), delay = span + last */
+        size_t delay = span + (size_t)sp->last;
+        if (b->end < b->begin + delay) return;
+        size_t cap = SN_MIN(hi, b->end - delay);
+        if (cap <= lo + span) return;
+        *lo_s = lo;
+        *hi_s = cap - span;
+        return;
+    }
+    /* s >= begin, s + span + first >= lo, s + span + last < hi */
+    size_t need_lo = lo >= span + (size_t)sp->first ? lo - span - (size_t)sp->first : 0;
+    size_t s0 = SN_MAX(b->begin, need_lo);
+    if (hi < span + (size_t)sp->last + 1) return;
+    size_t s1 = hi - span - (size_t)sp->last; /* exclusive */
+    if (s1 <= s0) return;
+    *lo_s = s0;
+    *hi_s = s1;
+}
+
+sn_status sn_ts_windows_split(sn_windows *w, const sn_ts_window_spec *sp, const sn_ts_borders *b, int n_series,
+                              sn_ts_split which) {
+    if (!w || !sp || !b) return sn_error(SN_ERR_ARG, "sn_ts_windows_split: NULL argument");
+    memset(w, 0, sizeof *w);
+    if (sp->lookback < 1 || sp->sampling < 1 || sp->first < 1 || sp->last < sp->first || n_series < 1 ||
+        (int)which < 0 || (int)which > 2)
+        return sn_error(SN_ERR_ARG,
+                        "sn_ts_windows_split: bad geometry (lookback %d, sampling %d, targets %ld..%ld rows after the "
+                        "last input, %d series)",
+                        sp->lookback, sp->sampling, sp->first, sp->last, n_series);
+    size_t total = 0;
+    for (int i = 0; i < n_series; i++) {
+        const sn_ts_borders *bi = &b[i];
+        if (!(bi->begin <= bi->train_end && bi->train_end <= bi->val_end && bi->val_end <= bi->end))
+            return sn_error(SN_ERR_ARG, "sn_ts_windows_split: series %d has unordered borders %zu, %zu, %zu, %zu", i,
+                            bi->begin, bi->train_end, bi->val_end, bi->end);
+        size_t a, z;
+        split_starts(sp, bi, which, &a, &z);
+        total += z > a ? z - a : 0;
+    }
+    static const char *names[] = {"training", "validation", "test"};
+    if (total == 0) {
+        size_t need = (size_t)(sp->lookback - 1) * (size_t)sp->sampling + (size_t)sp->last + 1;
+        const sn_ts_borders *b0 = &b[0];
+        size_t lo = which == SN_TS_TRAIN ? b0->begin : which == SN_TS_VAL ? b0->train_end : b0->val_end;
+        size_t hi = which == SN_TS_TRAIN ? b0->train_end : which == SN_TS_VAL ? b0->val_end : b0->end;
+        return sn_error(SN_ERR_ARG,
+                        "the %s split has no window: a window with its targets spans %zu rows (%d steps every %d "
+                        "rows, then %ld rows ahead) but the split has %zu rows%s (rows %zu..%zu%s)",
+                        names[which], need, sp->lookback, sp->sampling, sp->last, hi - lo,
+                        sp->context ? " for its targets"
+                                    : " for the look-back, and a series' last look-back + horizon rows hold only targets",
+                        lo, hi, n_series > 1 ? " of the first series" : "");
+    }
+    w->start = sn_malloc(total, sizeof *w->start);
+    if (!w->start) return SN_ERR_NOMEM;
+    size_t k = 0;
+    for (int i = 0; i < n_series; i++) {
+        size_t a, z;
+        split_starts(sp, &b[i], which, &a, &z);
+        for (size_t s = a; s < z; s++) w->start[k++] = s;
+    }
+    SN_ASSERT(k == total);
+    w->n = total;
+    w->sequence_length = sp->lookback;
+    w->sampling_rate = sp->sampling;
+    w->sequence_stride = 1;
+    w->start_index = w->start[0];
+    w->end_index = w->start[total - 1] + 1;
+    return SN_OK;
+}

@@ -190,7 +190,7 @@ static sn_status train_step(fit_run *r, epoch_run *e, size_t step) {
     float *dlast = m->dbuf[m->n_layers % 2];
     double ws = 1.0; /* class / sample weights: the loss is Σ w ℓ / B (run.c) */
     const float *lw = r->train->sample_weights ? sn_model_sample_weights(m, nb, &ws) : rw;
-    double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, lw, rows, width, dlast);
+    double l = sn_model_loss_eval(m, m->act[m->n_layers], m->ytrue, lw, rows, width, dlast);
     if (ws != 1.0) {
         l *= ws;
         for (size_t i = 0; i < rows * width; i++) dlast[i] = (float)(dlast[i] * ws);

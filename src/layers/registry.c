@@ -8,6 +8,7 @@
 extern const sn_layer_ops sn_dense_ops, sn_flatten_ops, sn_reshape_ops, sn_activation_ops, sn_dropout_ops, sn_conv1d_ops,
     sn_maxpooling1d_ops, sn_maxpool1d_ops, sn_globalaveragepooling1d_ops, sn_globalavgpool1d_ops,
     sn_globalmaxpooling1d_ops, sn_globalmaxpool1d_ops, sn_batchnormalization_ops, sn_layernormalization_ops;
+extern const sn_layer_ops sn_dlinear_ops; /* dlinear.c */
 extern const sn_layer_ops sn_parallelconv1d_ops;
 
 /* NULL-terminated; the first table with a matching kind wins. */
@@ -33,6 +34,7 @@ static const sn_layer_ops *const g_layers[] = {
     &sn_embedding_ops,
     &sn_masking_ops,
     &sn_onehot_ops,
+    &sn_dlinear_ops,
     &sn_parallelconv1d_ops,
     NULL,
 };

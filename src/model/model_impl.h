@@ -31,6 +31,8 @@ struct sn_model {
     sn_loss_kind loss;
     sn_metric_kind metrics[4];
     int n_metrics;
+    double quantiles[SN_MODEL_MAX_QUANTILES]; /* SN_LOSS_PINBALL levels (n_quantiles of them) */
+    int n_quantiles;
 
     /* arena planned for `planned_B` rows */
     int planned_B;
@@ -62,6 +64,11 @@ void sn_model_backward_hook(sn_model *m, int B, const sn_csr *xs, float *dy_last
                             void *user);
 /* Checks the input batch: finite values, ids in range for embedding/onehot. */
 sn_status sn_model_check_input(const sn_model *m, int B, const sn_csr *xs);
+/* The compiled loss of the last forward pass (sn_loss_eval, or
+ * sn_loss_pinball with the model's quantile levels). */
+double sn_model_loss_eval(const sn_model *m, const float *pred, const float *ytrue, const float *rw, size_t rows,
+                          size_t width, float *grad);
+
 /* Rows and width the loss sees: (B*T, C) for sequence outputs, else (B, numel). */
 void sn_model_loss_layout(const sn_model *m, int B, size_t *rows, size_t *width);
 /* Builds from a parsed spec (used by create and load). */

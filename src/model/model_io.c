@@ -86,6 +86,10 @@ void sn_model_write_sections(sn_wbuf *b, const sn_model *m, uint32_t *count) {
         sn_w_u32(b, (uint32_t)c->centered);
         sn_w_u32(b, (uint32_t)c->legacy_rmsprop_eps);
         sn_w_u32(b, (uint32_t)m->loss);
+        if (m->loss == SN_LOSS_PINBALL) { /* the quantile levels (only then: other files are unchanged) */
+            sn_w_u32(b, (uint32_t)m->n_quantiles);
+            for (int i = 0; i < m->n_quantiles; i++) sn_w_f64(b, m->quantiles[i]);
+        }
         sn_w_u32(b, (uint32_t)m->n_metrics);
         for (int i = 0; i < m->n_metrics; i++) sn_w_u32(b, (uint32_t)m->metrics[i]);
         sn_w_u64(b, (uint64_t)m->opt.iterations);
@@ -202,9 +206,17 @@ static sn_status read_optim(sn_model *m, const sn_file_section *s, const char *p
     c.nesterov = (int)sn_r_u32(&r);
     c.centered = (int)sn_r_u32(&r);
     c.legacy_rmsprop_eps = (int)sn_r_u32(&r);
-    uint32_t loss = sn_r_u32(&r), nm = sn_r_u32(&r);
+    uint32_t loss = sn_r_u32(&r), nq = 0;
+    double q[SN_MODEL_MAX_QUANTILES];
+    if (loss == SN_LOSS_PINBALL) {
+        nq = sn_r_u32(&r);
+        if (r.bad || nq < 1 || nq > SN_MODEL_MAX_QUANTILES) return sn_r_fail(&r, "bad quantile count");
+        for (uint32_t i = 0; i < nq; i++) q[i] = sn_r_f64(&r);
+    }
+    uint32_t nm = sn_r_u32(&r);
     if (r.bad) return SN_ERR_FORMAT;
-    if (c.kind > SN_OPT_ADAM || loss > SN_LOSS_SCCE || nm > 4) return sn_r_fail(&r, "bad optimizer / loss / metric code");
+    if (c.kind > SN_OPT_ADAM || (loss > SN_LOSS_SCCE && loss != SN_LOSS_PINBALL) || nm > 4)
+        return sn_r_fail(&r, "bad optimizer / loss / metric code");
     sn_metric_kind mk[4];
     for (uint32_t i = 0; i < nm; i++) {
         mk[i] = (sn_metric_kind)sn_r_u32(&r);
@@ -214,6 +226,7 @@ static sn_status read_optim(sn_model *m, const sn_file_section *s, const char *p
     if (r.bad) return SN_ERR_FORMAT;
     if (n != m->n_params) return sn_r_fail(&r, "optimizer slots do not match the parameter count");
     sn_status st = sn_model_compile(m, &c, (sn_loss_kind)loss, mk, (int)nm);
+    if (!st && nq) st = sn_model_set_quantiles(m, q, (int)nq);
     if (st) return sn_error_prefix(st, "%s: optimizer section", path);
     m->opt.iterations = (int64_t)iters;
     for (int k = 0; k < 3; k++) {

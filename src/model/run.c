@@ -47,10 +47,32 @@ sn_status sn_model_compile(sn_model *m, const sn_optimizer_cfg *opt, sn_loss_kin
     sn_optimizer_free(&m->opt);
     m->opt = fresh;
     m->loss = loss;
+    m->n_quantiles = 1;
+    m->quantiles[0] = 0.5;
     m->n_metrics = n_metrics;
     for (int i = 0; i < n_metrics; i++) m->metrics[i] = metrics[i];
     m->compiled = 1;
     return SN_OK;
+}
+
+sn_status sn_model_set_quantiles(sn_model *m, const double *tau, int n) {
+    if (!m || !tau) return sn_error(SN_ERR_ARG, "sn_model_set_quantiles: NULL argument");
+    if (!m->compiled || m->loss != SN_LOSS_PINBALL)
+        return sn_error(SN_ERR_STATE, "quantile levels need a model compiled with the pinball loss");
+    if (n < 1 || n > SN_MODEL_MAX_QUANTILES)
+        return sn_error(SN_ERR_ARG, "%d quantile levels: give 1 to %d", n, SN_MODEL_MAX_QUANTILES);
+    for (int i = 0; i < n; i++)
+        if (!(tau[i] > 0 && tau[i] < 1)) return sn_error(SN_ERR_ARG, "quantile level %g is not in (0, 1)", tau[i]);
+    for (int i = 0; i < n; i++) m->quantiles[i] = tau[i];
+    m->n_quantiles = n;
+    return SN_OK;
+}
+
+double sn_model_loss_eval(const sn_model *m, const float *pred, const float *ytrue, const float *rw, size_t rows,
+                          size_t width, float *grad) {
+    if (m->loss == SN_LOSS_PINBALL)
+        return sn_loss_pinball(pred, ytrue, rw, rows, width, m->quantiles, m->n_quantiles, grad);
+    return sn_loss_eval(m->loss, pred, ytrue, rw, rows, width, grad);
 }
 
 /* Log key of compiled metric i: the name the user asked for and Keras
@@ -193,7 +215,7 @@ static void eval_batch(sn_model *m, size_t first, int nb, void *user) {
     size_t rows, width;
     sn_model_loss_layout(m, nb, &rows, &width);
     const float *rw = sn_model_row_weights(m, nb);
-    double l = sn_loss_eval(m->loss, m->act[m->n_layers], m->ytrue, rw, rows, width, NULL);
+    double l = sn_model_loss_eval(m, m->act[m->n_layers], m->ytrue, rw, rows, width, NULL);
     e->ltot += l * nb;
     e->lcnt += nb;
     for (int i = 0; i < m->n_metrics; i++) sn_metric_update(&e->acc[i], m->act[m->n_layers], m->ytrue, rw, rows, width);

@@ -62,6 +62,8 @@ static const name_alias loss_aliases[] = {
     {"cce", SN_LOSS_CCE},
     {"sparsecategoricalcrossentropy", SN_LOSS_SCCE},
     {"scce", SN_LOSS_SCCE},
+    {"pinball", SN_LOSS_PINBALL},
+    {"quantile", SN_LOSS_PINBALL},
 };
 
 static const name_alias metric_aliases[] = {
@@ -110,6 +112,7 @@ const char *sn_loss_name(sn_loss_kind k) {
     case SN_LOSS_BCE_LOGITS: return "binary_crossentropy_from_logits";
     case SN_LOSS_CCE: return "categorical_crossentropy";
     case SN_LOSS_SCCE: return "sparse_categorical_crossentropy";
+    case SN_LOSS_PINBALL: return "pinball";
     }
     return "unknown";
 }
@@ -190,6 +193,7 @@ static double cce_row(const float *p, const float *t, size_t cls, size_t n, doub
 
 double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, const float *weight, size_t rows,
                     size_t n, float *grad) {
+    if (k == SN_LOSS_PINBALL) return sn_loss_pinball(y_pred, y_true, weight, rows, n, NULL, 0, grad);
     if (grad && rows > 0 && n > 0) memset(grad, 0, rows * n * sizeof *grad);
     if (rows == 0 || n == 0) return 0.0;
     double W = 0;
@@ -277,6 +281,42 @@ double sn_loss_eval(sn_loss_kind k, const float *y_pred, const float *y_true, co
         total += w * row;
     }
     return bad ? NAN : total / W;
+}
+
+/* ---- pinball (quantile) loss ---- */
+
+double sn_loss_pinball(const float *y_pred, const float *y_true, const float *weight, size_t rows, size_t n,
+                       const double *tau, int n_tau, float *grad) {
+    if (grad && rows > 0 && n > 0) memset(grad, 0, rows * n * sizeof *grad);
+    if (rows == 0 || n == 0) return 0.0;
+    for (int q = 0; tau && q < n_tau; q++)
+        if (!(tau[q] > 0 && tau[q] < 1)) {
+            sn_error(SN_ERR_ARG, "pinball loss: quantile level %g is not in (0, 1)", tau[q]);
+            return NAN;
+        }
+    double W = 0;
+    if (weight)
+        for (size_t r = 0; r < rows; r++) W += weight[r];
+    else
+        W = (double)rows;
+    if (W == 0) return 0.0;
+    double total = 0;
+    for (size_t r = 0; r < rows; r++) {
+        double w = weight ? (double)weight[r] : 1.0;
+        if (w == 0) continue;
+        const float *p = y_pred + r * n, *y = y_true + r * n;
+        float *g = grad ? grad + r * n : NULL;
+        const double gs = w / W / (double)n;
+        double row = 0;
+        for (size_t j = 0; j < n; j++) {
+            const double t = tau && n_tau > 0 ? tau[j % (size_t)n_tau] : 0.5;
+            const double u = (double)y[j] - (double)p[j];
+            row += u >= 0 ? t * u : (t - 1) * u;
+            if (g) g[j] = (float)(gs * (u < 0 ? 1 - t : u > 0 ? -t : 0.5 - t));
+        }
+        total += w * row / (double)n;
+    }
+    return total / W;
 }
 
 /* ---- metrics ---- */
