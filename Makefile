@@ -4,20 +4,30 @@
 # in src/interop/h5_*.c: no libhdf5).
 CC      ?= gcc
 PREFIX  ?= /usr/local
+# MPI=1: the same library and CLI compiled with mpicc, plus src/dist (the
+# MPI layer, include/seqnn/dist.h), into build-mpi/; `mpirun -np N seqnn
+# forecast|classify ...` then trains one model over N ranks
+# (docs/distributed.md). The default build has no MPI.
+MPI     ?= 0
+ifeq ($(MPI),1)
+CC      = mpicc
+BUILD   ?= build-mpi
+MPI_CFLAGS = -DSN_HAVE_MPI
+endif
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Wpedantic $(OPT) -g -fopenmp -fPIC \
               -Iinclude -Isrc -DSN_HAVE_OPENBLAS
 CAIRO_CFLAGS = $(shell pkg-config --cflags cairo 2>/dev/null)
 CFLAGS  ?=
-ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
+ALL_CFLAGS = $(CFLAGS_BASE) $(MPI_CFLAGS) $(CFLAGS)
 LDLIBS  = -lopenblas -lz -larchive -lm -lpthread
 PLOT_LIBS = $(shell pkg-config --libs cairo 2>/dev/null || echo -lcairo)
 LDFLAGS ?=
 
 # The library is every .c under src/ but src/plot/ (the plotting library,
 # the only part that links cairo); the CLI is cli/. See docs/architecture.md.
-LIB_SRC  = $(sort $(filter-out src/plot/%,$(shell find src -name '*.c')))
+LIB_SRC  = $(sort $(filter-out src/plot/% $(if $(filter 1,$(MPI)),,src/dist/%),$(shell find src -name '*.c')))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 PLOT_SRC = $(sort $(wildcard src/plot/*.c))
 PLOT_OBJ = $(PLOT_SRC:src/%.c=$(BUILD)/obj/%.o)
@@ -56,6 +66,10 @@ $(BUILD)/obj/layers/%_sse2.o: ALL_CFLAGS += $(KERN_FLAGS)
 $(BUILD)/obj/layers/%_avx2.o: ALL_CFLAGS += $(KERN_FLAGS) $(KERN_AVX2)
 $(BUILD)/obj/layers/%_avx512.o: ALL_CFLAGS += $(KERN_FLAGS) $(KERN_AVX512)
 
+# fit/xsum.c (the exact gradient sum of chunked training) is integer and
+# exactly rounded double arithmetic: -O3 vectorises it, the results are the same.
+$(BUILD)/obj/fit/xsum.o: ALL_CFLAGS += -O3
+
 $(BUILD)/libseqnn.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -76,7 +90,7 @@ test: $(BUILD)/test_all $(BUILD)/seqnn
 
 # ASan + UBSan build of everything, then the whole suite under it.
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	$(MAKE) BUILD=$(if $(filter 1,$(MPI)),build-mpi-asan,build-asan) OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fsanitize=address,undefined" test
 
 install: all
@@ -89,7 +103,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' seqnn.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/seqnn.pc
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-mpi build-mpi-asan
 
 # libFuzzer harnesses (clang): build-fuzz/fuzz_<name>; `make fuzz` runs each for
 # FUZZ_SECONDS on a copy of its committed seed corpus. Crashes land in
@@ -157,6 +171,19 @@ valgrind: $(BUILD)/test_all $(BUILD)/seqnn
 	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	  --suppressions=tests/valgrind.supp -q $(BUILD)/test_all $(T)
 .PHONY: valgrind
+
+# The rank-count identity test of the MPI build (tests/mpi/run.sh): forecast
+# and classify runs on 1, 2 and 3 ranks (oversubscribed, loopback only) must
+# write byte-identical model files. `make MPI=1 test-mpi`.
+test-mpi: $(BUILD)/seqnn
+	sh tests/mpi/run.sh $(BUILD)/seqnn $(wildcard build/seqnn)
+.PHONY: test-mpi
+# Measurements of docs/distributed.md: chunked training throughput, bytes
+# per step, time in communication; with MPI=1 also under mpirun.
+$(BUILD)/bench_dist: tests/mpi/bench_dist.c $(BUILD)/libseqnn.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libseqnn.a $(LDFLAGS) $(LDLIBS)
+bench-dist: $(BUILD)/bench_dist
+.PHONY: bench-dist
 
 # Architecture rules (docs/architecture.md): folder dependencies, no cycles,
 # function and file lengths.

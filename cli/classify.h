@@ -8,6 +8,7 @@
 #define SEQNN_CLI_CLASSIFY_H
 
 #include "cli.h"
+#include "cli_dist.h"
 #include "cli_train.h"
 #include "seqnn/classify.h"
 #include "seqnn/text.h"

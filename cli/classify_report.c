@@ -32,6 +32,7 @@ static void print_metrics(const sn_class_metrics *m, const sn_text_corpus *c, in
 /* <out>/<file>_confusion.csv: the K x K counts (single label) or each
  * label's tn, fp, fn, tp (multi-label). */
 static int write_confusion(const sn_class_metrics *m, const sn_text_corpus *c, int multi, const char *path) {
+    if (!cli_is_root()) return 0; /* MPI: rank 0 writes */
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
@@ -175,9 +176,9 @@ int cl_write_table(const cl_result *r, int n, const cl_opts *o, const cl_corpus 
     fclose(fc);
     char path[4096];
     snprintf(path, sizeof path, "%s/results.md", o->t.out);
-    sn_status st = sn_file_write_atomic(path, md, mdn);
+    sn_status st = cli_is_root() ? sn_file_write_atomic(path, md, mdn) : SN_OK; /* MPI: rank 0 writes */
     snprintf(path, sizeof path, "%s/results.csv", o->t.out);
-    if (!st) st = sn_file_write_atomic(path, csv, csvn);
+    if (!st && cli_is_root()) st = sn_file_write_atomic(path, csv, csvn);
     free(md);
     free(csv);
     if (st) return cli_fail(st, NULL);

@@ -87,9 +87,12 @@ static int get_vectors(cl_data *d, const cl_opts *o) {
     st = sn_word2vec_train(&d->wv, texts, n, &wo, w2v_progress, NULL);
     free(texts);
     if (st) return cli_fail(st, "word2vec");
+    /* MPI: Hogwild vectors differ from rank to rank; all take rank 0's */
+    if ((st = cli_dist_share(d->wv->vecs, d->wv->n * (size_t)d->wv->dim * sizeof(float))))
+        return cli_fail(st, "word2vec");
     char path[4096];
     snprintf(path, sizeof path, "%s/word2vec.txt", o->t.out);
-    if ((st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
+    if (cli_is_root() && (st = sn_wordvec_save(d->wv, path, 0))) return cli_fail(st, path);
     printf("word2vec: %zu words in %.1f s, saved %s\n", d->wv->n, sn_time_now() - t0, path);
     if (sn_threads_get() > 1) printf("note: Hogwild training: the vectors are reproducible only with --threads 1\n");
     return 0;
@@ -338,7 +341,8 @@ static int run_linear(cl_data *d, const sn_vectorizer *v, const cpreset *p, cons
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.seqnn", o->t.out, fname);
     sn_logs vl;
-    if ((st = sn_model_save(*m, path)) || (st = sn_model_evaluate(*m, &set[1], o->t.batch, &vl))) return cli_fail(st, p->name);
+    if ((cli_is_root() && (st = sn_model_save(*m, path))) || (st = sn_model_evaluate(*m, &set[1], o->t.batch, &vl)))
+        return cli_fail(st, p->name); /* MPI: rank 0 writes */
     res->val_acc = 100 * sn_logs_get(&vl, "accuracy");
     res->epochs_run = res->best_epoch = 0;
     return 0;

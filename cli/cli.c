@@ -1,6 +1,7 @@
 /* Shared CLI helpers: options, log sink, progress bar, signals. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "cli_dist.h"
 
 #include <errno.h>
 #include <ctype.h>
@@ -129,10 +130,12 @@ void cli_usage(const cli_opt *opts, const char *cmd, const char *synopsis) {
 
 int cli_fail(sn_status st, const char *context) {
     const char *msg = sn_error_last();
+    char who[32] = "seqnn";
+    if (cli_rank > 0) snprintf(who, sizeof who, "seqnn [rank %d]", cli_rank); /* MPI: which rank says it */
     if (context)
-        fprintf(stderr, "seqnn: %s: %s\n", context, msg[0] ? msg : sn_status_str(st));
+        fprintf(stderr, "%s: %s: %s\n", who, context, msg[0] ? msg : sn_status_str(st));
     else
-        fprintf(stderr, "seqnn: %s\n", msg[0] ? msg : sn_status_str(st));
+        fprintf(stderr, "%s: %s\n", who, msg[0] ? msg : sn_status_str(st));
     return 1;
 }
 
@@ -346,10 +349,13 @@ int cli_write_results(const char *out, const char *preamble, const char *metric,
     fclose(fm);
     fclose(fc);
     char path[4096];
-    snprintf(path, sizeof path, "%s/results.md", out);
-    sn_status st = sn_file_write_atomic(path, md, mdn);
-    snprintf(path, sizeof path, "%s/results.csv", out);
-    if (!st) st = sn_file_write_atomic(path, csv, csvn);
+    sn_status st = SN_OK;
+    if (cli_is_root()) { /* MPI: rank 0 writes */
+        snprintf(path, sizeof path, "%s/results.md", out);
+        st = sn_file_write_atomic(path, md, mdn);
+        snprintf(path, sizeof path, "%s/results.csv", out);
+        if (!st) st = sn_file_write_atomic(path, csv, csvn);
+    }
     free(md);
     free(csv);
     if (st) return cli_fail(st, NULL);

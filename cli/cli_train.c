@@ -1,6 +1,7 @@
 /* The training commands' shared options and model run (cli_train.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "cli_train.h"
+#include "cli_dist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,7 +18,9 @@ int cli_train_parse(int argc, char **argv, cli_opt *opts, const char *cmd, const
         return 2;
     }
     if (cli_apply(opts)) return 2;
-    (void)t; /* filled by the typed entries of opts */
+    /* t is filled by the typed entries of opts. Under MPI rank 0 alone
+     * writes: the other ranks draw no plots. */
+    if (!cli_is_root()) t->no_plots = 1;
     return -1;
 }
 
@@ -51,6 +54,12 @@ static int best_epoch(const sn_history *h) {
     return best;
 }
 
+/* A failure every rank of a chunked run saw alike: rank 0 prints it. */
+static int best_failed(sn_status st, const char *context) {
+    cli_dist_agreed = cli_comm != NULL;
+    return cli_is_root() ? cli_fail(st, context) : 1;
+}
+
 int cli_fit_best(sn_model *m, const cli_train *t, const char *name, const sn_dataset *train, const sn_dataset *val,
                  const sn_dataset *test, const char *metric, int resume_hint, sn_model **best, sn_history *h,
                  cli_fit_result *r) {
@@ -70,23 +79,37 @@ int cli_fit_best(sn_model *m, const cli_train *t, const char *name, const sn_dat
     fo.resume_path = rs;
     fo.resume = t->resume;
     fo.stop_flag = &cli_stop_flag;
+    fo.chunks = cli_fit_chunks(t->batch);
+    fo.comm = cli_comm;
     cli_progress pg;
     cli_progress_init(&pg, t->quiet);
-    fo.progress = cli_progress_cb;
+    fo.progress = cli_is_root() ? cli_progress_cb : NULL;
     fo.user = &pg;
+    if (cli_comm && cli_is_root() && fo.chunks < cli_comm->size)
+        fprintf(stderr, "warning: %d ranks but %d chunks per batch: ranks %d and up compute nothing (--chunks)\n",
+                cli_comm->size, fo.chunks, fo.chunks);
     double t0 = sn_time_now();
     sn_status st = sn_model_fit(m, train, &fo, h);
     r->seconds = sn_time_now() - t0;
     if (st) {
+        cli_dist_agreed = cli_comm != NULL; /* chunked fit fails on every rank alike; rank 0 says why */
+        if (!cli_is_root()) return 1;
         if (st == SN_ERR_INTERRUPTED && resume_hint)
             fprintf(stderr, "seqnn: %s\nseqnn: rerun with --resume to continue from %s\n", sn_error_last(), rs);
         return cli_fail(st, name);
     }
     r->epochs_run = h->epochs;
-    if ((st = sn_model_load(best, ck))) return cli_fail(st, "reloading the best checkpoint");
+    /* every rank reads the checkpoint rank 0 wrote (a shared file system) */
+    st = sn_comm_agree(cli_comm, sn_model_load(best, ck));
+    if (st) return best_failed(st, "reloading the best checkpoint");
     sn_logs vl, tl;
-    if ((st = sn_model_evaluate(*best, val, t->batch, &vl)) || (st = sn_model_evaluate(*best, test, t->batch, &tl)))
-        return cli_fail(st, "evaluation");
+    if (fo.chunks > 0) { /* the same numbers on any number of ranks */
+        st = sn_model_evaluate_chunked(*best, val, t->batch, cli_comm, &vl);
+        if (!st) st = sn_model_evaluate_chunked(*best, test, t->batch, cli_comm, &tl);
+    } else if (!(st = sn_model_evaluate(*best, val, t->batch, &vl))) {
+        st = sn_model_evaluate(*best, test, t->batch, &tl);
+    }
+    if (st) return best_failed(st, "evaluation");
     r->val = sn_logs_get(&vl, metric);
     r->test = sn_logs_get(&tl, metric);
     r->best_epoch = best_epoch(h);
@@ -94,6 +117,7 @@ int cli_fit_best(sn_model *m, const cli_train *t, const char *name, const sn_dat
 }
 
 void cli_write_history(const cli_train *t, const char *name, const sn_history *h, int json) {
+    if (!cli_is_root()) return; /* MPI: rank 0 writes */
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.history.csv", t->out, name);
     sn_history_write_csv(h, path);

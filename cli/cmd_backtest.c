@@ -93,6 +93,7 @@ static void mean_sd(const double *v, int n, double *mean, double *sd) {
 
 /* backtest.md / .csv, the printed table and backtest_mae.png. */
 static int bt_report(const fc_data *d, const bt_cli *c, const char *name, const bt_fold *f) {
+    if (!cli_is_root()) return 0; /* MPI: rank 0 writes (and prints) */
     const int K = c->folds;
     char path[4096];
     snprintf(path, sizeof path, "%s/backtest.csv", c->t.out);

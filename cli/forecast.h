@@ -7,6 +7,7 @@
 #define SEQNN_CLI_FORECAST_H
 
 #include "cli.h"
+#include "cli_dist.h"
 #include "cli_train.h"
 #include "forecast_meta.h"
 #include "seqnn/data.h"

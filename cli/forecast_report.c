@@ -103,9 +103,9 @@ int fc_write_results(const fc_data *d, const fc_result *r, int n, const char *ou
     fclose(fc);
     char path[4096];
     snprintf(path, sizeof path, "%s/results.md", out);
-    sn_status st = sn_file_write_atomic(path, md, mdn);
+    sn_status st = cli_is_root() ? sn_file_write_atomic(path, md, mdn) : SN_OK; /* MPI: rank 0 writes */
     snprintf(path, sizeof path, "%s/results.csv", out);
-    if (!st) st = sn_file_write_atomic(path, csv, csvn);
+    if (!st && cli_is_root()) st = sn_file_write_atomic(path, csv, csvn);
     free(md), free(csv);
     if (st) return cli_fail(st, NULL);
     printf("\ntable written to %s/results.md and %s/results.csv\n", out, out);
@@ -260,6 +260,7 @@ static void plot_steps(const fc_data *d, const fc_result *r, const char *out) {
 }
 
 void fc_write_model_outputs(const fc_data *d, const fc_result *r, const char *out, int plots) {
+    if (!cli_is_root()) return; /* MPI: rank 0 writes */
     write_tables(d, r, out);
     if (!plots) return;
     plot_test_forecast(d, r, out);

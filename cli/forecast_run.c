@@ -381,8 +381,11 @@ static int resave_with_widths(fc_data *d, const fc_result *r, const cli_train *t
     if (!st && meta.conformal) {
         memcpy(meta.conformal, q, (size_t)meta.n_conformal * sizeof *q);
         if (fc_meta_encode(&meta, &blob, &blen) == 0) st = sn_model_set_meta(m, FC_META_KEY, blob, blen);
-        if (!st) st = sn_model_save(m, path);
+        if (!st && cli_is_root()) st = sn_model_save(m, path); /* MPI: rank 0 writes */
     }
+    /* MPI: every rank here, so the others read the file rank 0 wrote next
+     * (a fold without refit); a failure on one rank fails all */
+    if (cli_comm) st = sn_comm_agree(cli_comm, st);
     free(blob);
     fc_meta_free(&meta);
     sn_model_free(m);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_dist.h"
 
 int cmd_import(int argc, char **argv); /* cmd_import.c */
 int cmd_export(int argc, char **argv); /* cmd_export.c */
@@ -31,9 +32,14 @@ static void usage(void) {
            "  version    print the version (--verbose: CPU, vector path, denormals, threads, BLAS kernel)\n\n"
            "global: --threads N (or SEQNN_THREADS) sets the thread count; results do not depend on it,\n"
            "        except Word2Vec training (embed --train, and classify's pretrained_bilstm without\n"
-           "        --vectors), which runs Hogwild: reproducible only with --threads 1.\n",
+           "        --vectors), which runs Hogwild: reproducible only with --threads 1.\n"
+           "        --chunks K trains in chunked mode: each batch cut into K chunks summed exactly, the\n"
+           "        model bit-identical to `mpirun -np N seqnn ... --chunks K` of the MPI build for any N\n"
+           "        (under mpirun K defaults to the largest divisor of the batch up to 8; docs/distributed.md).\n",
            SEQNN_VERSION);
 }
+
+static int dispatch(int argc, char **argv);
 
 int main(int argc, char **argv) {
     /* OpenMP threads that spin while waiting steal the core the working
@@ -59,6 +65,15 @@ int main(int argc, char **argv) {
             sn_threads_set(n);
             continue;
         }
+        if (!strcmp(argv[i], "--chunks") && i + 1 < argc) {
+            int n = atoi(argv[++i]);
+            if (n < 1 || n > 65536) {
+                fprintf(stderr, "seqnn: --chunks must be in [1, 65536], got '%s'\n", argv[i]);
+                return 2;
+            }
+            cli_chunks = n;
+            continue;
+        }
         argv[k++] = argv[i];
     }
     argc = k;
@@ -70,6 +85,12 @@ int main(int argc, char **argv) {
     sn_threads_get();
     cli_install_log(0);
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines reach logs as they happen */
+    if (cli_dist_start(&argc, &argv)) return 1; /* MPI build under mpirun: the group of ranks */
+    return cli_dist_end(dispatch(argc, argv));
+}
+
+/* Runs the subcommand argv[1]; its exit status. */
+static int dispatch(int argc, char **argv) {
     const char *c = argv[1];
     if (!strcmp(c, "version") || !strcmp(c, "--version")) return cmd_version(argc, argv);
     if (!strcmp(c, "summary")) return cmd_summary(argc, argv);

@@ -4,6 +4,7 @@
 #include "seqnn/core.h"
 #include "seqnn/dataset.h"
 #include "seqnn/train.h"
+#include "seqnn/comm.h"
 #include "seqnn/model.h"
 #include "seqnn/data.h"
 #include "seqnn/text.h"

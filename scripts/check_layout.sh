@@ -26,6 +26,7 @@ layers: core spec
 model: core spec layers train
 fit: core spec layers train model data
 interop: core spec layers train model
+dist: core
 forecast: core data
 classify: core
 '

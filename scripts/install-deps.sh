@@ -10,14 +10,17 @@
 #   ci     what .ci/run needs beyond base: clang and its libFuzzer runtime
 #          (make fuzz), valgrind (make valgrind)
 #   bench  make bench's peers: PyTorch (python3-torch) and oneDNN (libdnnl-dev)
-# Later optional groups (e.g. mpi) get a line below and one in usage.
+#   mpi    `make MPI=1` and `make MPI=1 test-mpi`: Open MPI (mpicc, mpirun;
+#          docs/distributed.md)
+# Later optional groups get a line below and one in usage.
 set -e
 group_pkgs() {
     case "$1" in
     base) echo "build-essential pkg-config libopenblas-dev zlib1g-dev libarchive-dev libcairo2-dev xz-utils" ;;
     ci) echo "clang libclang-rt-14-dev valgrind" ;;
     bench) echo "python3-torch libdnnl-dev" ;;
-    *) echo "install-deps.sh: unknown group '$1' (groups: base ci bench)" >&2; return 1 ;;
+    mpi) echo "libopenmpi-dev openmpi-bin" ;;
+    *) echo "install-deps.sh: unknown group '$1' (groups: base ci bench mpi)" >&2; return 1 ;;
     esac
 }
 PKGS=$(group_pkgs base)

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "seqnn/comm.h"
 #include "seqnn/core.h"
 #include "seqnn/dataset.h"
 #include "seqnn/train.h"
@@ -128,6 +129,16 @@ typedef struct sn_fit_opts {
     int batch_size;           /* default 32 */
     int shuffle;              /* reshuffle the training samples each epoch (default 1) */
     uint64_t seed;            /* shuffling seed */
+    /* Chunked (data-parallel) training, docs/distributed.md: chunks > 0 cuts
+     * every batch of batch_size rows (a multiple of chunks) into `chunks`
+     * chunks whose gradients are summed exactly, each with its own dropout
+     * streams, the training samples into `chunks` fixed shards, one per
+     * chunk position; the trained model is then bit-identical for any
+     * number of ranks of comm and any thread count. 0 (default): the
+     * classic single-process loop. comm: the group (NULL: this process
+     * alone); only its rank 0 writes files. */
+    int chunks;
+    const sn_comm *comm;
     const sn_dataset *val;    /* validation data or NULL */
     /* ModelCheckpoint: saved at epoch end (only on improvement with save_best_only). */
     const char *checkpoint_path;
@@ -162,6 +173,23 @@ SN_API sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit
 SN_API sn_status sn_model_evaluate(sn_model *m, const sn_dataset *data, int batch_size, sn_logs *out);
 /* Predictions (n, output_numel) for every sample of `data` (targets unused). */
 SN_API sn_status sn_model_predict(sn_model *m, const sn_dataset *data, int batch_size, float *out);
+
+/* Chunked data parallelism (docs/distributed.md). The training samples
+ * [*lo, *hi) rank `rank` of `size` reads in chunked training with these
+ * settings (its chunk positions' shards); the others it never fills.
+ * SN_ERR_ARG for chunks <= 0, a batch_size that is not a multiple of chunks,
+ * or a rank outside [0, size). */
+SN_API sn_status sn_fit_shard(size_t n, int batch_size, int chunks, int rank, int size, size_t *lo, size_t *hi);
+/* The samples [*lo, *hi) rank `rank` of `size` reads in
+ * sn_model_evaluate_chunked over n samples in batches of batch_size. */
+SN_API void sn_model_eval_shard(size_t n, int batch_size, int rank, int size, size_t *lo, size_t *hi);
+/* Evaluation whose logs are the same on any number of ranks of comm (NULL:
+ * this process alone): batches of batch_size spread over the ranks, each
+ * batch's sums gathered and added in batch order; every rank gets the
+ * logs. May differ from sn_model_evaluate in the last bits. Collective;
+ * a rank's failure is returned on every rank, naming the rank. */
+SN_API sn_status sn_model_evaluate_chunked(sn_model *m, const sn_dataset *data, int batch_size, const sn_comm *comm,
+                                           sn_logs *out);
 
 /* ---- Save / load: one self-describing file (magic "SNMODEL\0", version,
  * sections for the architecture spec and input, named weight tensors,

@@ -4,8 +4,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "fit/chunk.h"
+#include "fit/fit_dp.h"
 #include "fit/history.h"
 #include "fit/train_state.h"
+#include "model/dp.h"
 
 /* Fills *o with fit's defaults: 1 epoch, batch 32, shuffling with seed 0,
  * no validation, no checkpoint, early stopping off (patience -1), no resume
@@ -52,6 +55,8 @@ typedef struct fit_run {
     size_t *idx;              /* (train->n) sample order of the epoch */
     int B;                    /* rows per step (batch size, at most n) */
     size_t steps;             /* steps per epoch */
+    fit_dp *dp;               /* chunked training (o->chunks > 0), else NULL */
+    int dp_stop;              /* the last chunked step saw a rank's stop flag */
     sn_fp_state fp;           /* the caller's floating-point mode, saved on entry */
 } fit_run;
 
@@ -72,6 +77,10 @@ static sn_status check_fit_args(const sn_model *m, const sn_dataset *train, cons
     if (o->val && (st = sn_model_check_dataset(m, o->val, "validation", 1))) return st;
     if (o->epochs <= 0) return sn_error(SN_ERR_ARG, "epochs must be > 0, got %d", o->epochs);
     if (o->batch_size <= 0) return sn_error(SN_ERR_ARG, "batch size must be > 0, got %d", o->batch_size);
+    if (o->chunks < 0) return sn_error(SN_ERR_ARG, "chunks must be >= 0, got %d", o->chunks);
+    if (o->chunks > 0 && o->batch_size % o->chunks)
+        return sn_error(SN_ERR_ARG, "batch size %d is not a multiple of %d chunks", o->batch_size, o->chunks);
+    if (o->comm && !o->chunks) return sn_error(SN_ERR_ARG, "training over a group of ranks needs chunks > 0");
     return SN_OK;
 }
 
@@ -80,7 +89,8 @@ static sn_status check_fit_args(const sn_model *m, const sn_dataset *train, cons
  * (a missing file starts fresh). On error the caller still runs fit_end. */
 static sn_status fit_begin(fit_run *r) {
     const sn_fit_opts *o = r->o;
-    r->B = (int)SN_MIN((size_t)o->batch_size, r->train->n);
+    /* chunked: the arena holds one chunk */
+    r->B = o->chunks > 0 ? o->batch_size / o->chunks : (int)SN_MIN((size_t)o->batch_size, r->train->n);
     sn_status st = sn_model_plan(r->m, r->B);
     if (st) return st;
     sn_train_state_init(&r->ts);
@@ -96,8 +106,18 @@ static sn_status fit_begin(fit_run *r) {
         st = sn_train_state_load(r->m, o->resume_path, &r->ts, r->h, r->best_w);
         if (st == SN_ERR_IO && r->ts.missing) st = SN_OK; /* nothing to resume from: start fresh */
         if (st) return st;
+        /* an interrupted epoch continues in the order it started in */
+        if (r->ts.step_done > 0 && r->ts.have_mode &&
+            (r->ts.batch_size != o->batch_size || r->ts.chunks != o->chunks))
+            return sn_error(SN_ERR_ARG,
+                            "%s: the interrupted epoch ran with batch size %d in %d chunks (0: unchunked), this run "
+                            "has batch size %d in %d chunks; resume it with the same",
+                            o->resume_path, r->ts.batch_size, r->ts.chunks, o->batch_size, o->chunks);
     }
-    r->steps = (r->train->n + (size_t)r->B - 1) / (size_t)r->B;
+    r->ts.batch_size = o->batch_size;
+    r->ts.chunks = o->chunks;
+    r->steps = o->chunks > 0 ? sn_chunk_steps(r->train->n, o->chunks, (size_t)r->B)
+                             : (r->train->n + (size_t)r->B - 1) / (size_t)r->B;
     return SN_OK;
 }
 
@@ -109,8 +129,9 @@ static size_t epoch_begin(fit_run *r, epoch_run *e) {
     sn_train_state *ts = &r->ts;
     size_t first_step = ts->step_done > 0 ? (size_t)ts->step_done : 0;
     e->t0 = sn_time_now() - (first_step ? ts->elapsed : 0);
-    for (size_t i = 0; i < r->train->n; i++) r->idx[i] = i;
-    if (o->shuffle) {
+    if (r->dp) fit_dp_order(r->dp, r->idx, epoch_seed(o->seed, e->epoch), o->shuffle);
+    else for (size_t i = 0; i < r->train->n; i++) r->idx[i] = i;
+    if (o->shuffle && !r->dp) {
         sn_rng sr;
         sn_rng_seed(&sr, epoch_seed(o->seed, e->epoch));
         sn_rng_shuffle(&sr, r->idx, r->train->n);
@@ -134,10 +155,27 @@ static size_t epoch_begin(fit_run *r, epoch_run *e) {
     return first_step;
 }
 
+/* Chunked training's step (fit_dp.c): the same on every rank; adds the
+ * batch into the epoch's sums. */
+static sn_status chunked_step(fit_run *r, epoch_run *e, size_t step) {
+    fit_dp_result res;
+    sn_status st = fit_dp_step(r->dp, r->idx, step, e->epoch, &res);
+    if (st) return st;
+    e->ltot += res.loss * res.rows;
+    e->lcnt += res.rows;
+    for (int i = 0; i < r->m->n_metrics; i++) {
+        e->acc[i].total += res.mtotal[i];
+        e->acc[i].count += res.mcount[i];
+    }
+    r->dp_stop = res.stop;
+    return SN_OK;
+}
+
 /* One optimizer step on the batch at `step`: forward, loss, backward,
  * update, and the epoch's sums. A NaN/Inf loss or gradient stops training
  * (TerminateOnNaN) with SN_ERR_NUMERIC before the weights change. */
 static sn_status train_step(fit_run *r, epoch_run *e, size_t step) {
+    if (r->dp) return chunked_step(r, e, step);
     sn_model *m = r->m;
     size_t s0 = step * (size_t)r->B;
     int nb = (int)SN_MIN((size_t)r->B, r->train->n - s0);
@@ -182,6 +220,18 @@ static void running_logs(const fit_run *r, const epoch_run *e, sn_logs *l) {
     for (int i = 0; i < r->m->n_metrics; i++) sn_logs_set(l, sn_model_metric_key(r->m, i), sn_metric_result(&e->acc[i]));
 }
 
+/* Files are written by rank 0 alone; every rank learns whether it worked. */
+static sn_status save_state(fit_run *r) {
+    sn_status st = SN_OK;
+    if (!r->dp || fit_dp_root(r->dp)) st = sn_train_state_save(r->m, r->o->resume_path, &r->ts, r->h, r->best_w);
+    return r->dp ? fit_dp_agree(r->dp, st) : st;
+}
+static sn_status save_model(fit_run *r, const char *path) {
+    sn_status st = SN_OK;
+    if (!r->dp || fit_dp_root(r->dp)) st = sn_model_save(r->m, path);
+    return r->dp ? fit_dp_agree(r->dp, st) : st;
+}
+
 /* A signal set the stop flag after `step` (not the last of the epoch):
  * saves where the epoch stands (when there is a resume path) and returns
  * SN_ERR_INTERRUPTED saying so. */
@@ -199,7 +249,7 @@ static sn_status stop_mid_epoch(fit_run *r, const epoch_run *e, size_t step) {
         ts->mtotal[i] = e->acc[i].total;
         ts->mcount[i] = e->acc[i].count;
     }
-    sn_status st = sn_train_state_save(r->m, o->resume_path, ts, r->h, r->best_w);
+    sn_status st = save_state(r);
     if (st) return st;
     return sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d step %zu; state saved to %s", e->epoch + 1,
                     step + 1, o->resume_path);
@@ -227,7 +277,8 @@ static sn_status run_steps(fit_run *r, epoch_run *e, size_t first_step) {
             e->pr.done = 0;
             if (step + 1 < r->steps) report(r, &e->pr);
         }
-        if (o->stop_flag && *o->stop_flag && step + 1 < r->steps) return stop_mid_epoch(r, e, step);
+        int stop = r->dp ? r->dp_stop : o->stop_flag && *o->stop_flag; /* chunked: folded into the step */
+        if (stop && step + 1 < r->steps) return stop_mid_epoch(r, e, step);
     }
     return SN_OK;
 }
@@ -238,7 +289,8 @@ static sn_status epoch_logs(fit_run *r, const epoch_run *e, sn_logs *logs) {
     running_logs(r, e, logs);
     if (!r->o->val) return SN_OK;
     sn_logs vl;
-    sn_status st = sn_model_evaluate(r->m, r->o->val, r->o->batch_size, &vl);
+    sn_status st = r->dp ? sn_model_evaluate_chunked(r->m, r->o->val, r->o->batch_size, r->o->comm, &vl)
+                         : sn_model_evaluate(r->m, r->o->val, r->o->batch_size, &vl);
     if (st) return st;
     for (int i = 0; i < vl.n; i++) {
         char k[40];
@@ -257,7 +309,7 @@ static sn_status checkpoint(fit_run *r, int epoch, const sn_logs *logs) {
     if (o->checkpoint_path) {
         if (isnan(cv) && o->save_best_only) sn_log(SN_LOG_WARN, "checkpoint monitor '%s' not in logs; saving anyway", mon);
         if (!o->save_best_only || isnan(cv) || improved(mon, cv, ts->best_ckpt, 0, ts->have_best_ckpt)) {
-            sn_status st = sn_model_save(r->m, o->checkpoint_path);
+            sn_status st = save_model(r, o->checkpoint_path);
             if (st) return st;
             sn_log(SN_LOG_INFO, "epoch %d: %s %s %.5g, saved %s", epoch + 1, mon,
                    ts->have_best_ckpt ? "improved to" : "=", cv, o->checkpoint_path);
@@ -315,7 +367,7 @@ static sn_status run_epoch(fit_run *r, int epoch, int *stop) {
     if ((st = checkpoint(r, epoch, &logs))) return st;
     *stop = early_stopping(r, epoch, &logs);
     r->ts.epoch_done = epoch + 1;
-    if (o->resume_path) return sn_train_state_save(r->m, o->resume_path, &r->ts, r->h, r->best_w);
+    if (o->resume_path) return save_state(r);
     return SN_OK;
 }
 
@@ -333,10 +385,16 @@ static sn_status run_epoch(fit_run *r, int epoch, int *stop) {
  * previous step, files on disk untouched), SN_ERR_INTERRUPTED, the resume
  * file's and the checkpoint's I/O and format errors, SN_ERR_NOMEM. The model
  * keeps the weights of the last finished step on any error.
+ * With o->chunks > 0 training is chunked (fit_dp.c, docs/distributed.md):
+ * the batches come from per-chunk shards, validation is
+ * sn_model_evaluate_chunked, and over o->comm the call is collective:
+ * every rank returns the same status (a rank's failure named on all of
+ * them), stops at the same step, and only rank 0 writes files.
  * Runs with denormals flushed (core/internal.h) and restores the caller's
  * mode on return and around the progress callback. */
 sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *o, sn_history *hist) {
     sn_status st = check_fit_args(m, train, o);
+    if (o && o->comm) st = sn_dp_agree(o->comm, st); /* a group fails together */
     if (st) return st;
     sn_history local_hist = {0};
     fit_run r;
@@ -346,12 +404,16 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
     r.o = o;
     r.h = hist ? hist : &local_hist;
     r.fp = sn_fp_enter();
-    if ((st = fit_begin(&r))) goto out;
+    st = fit_begin(&r);
+    if (o->chunks > 0) st = fit_dp_begin(&r.dp, st, m, train, o, &r.ts);
+    if (st) goto out;
     for (int epoch = r.ts.epoch_done; epoch < o->epochs; epoch++) {
         int stop = 0;
         if ((st = run_epoch(&r, epoch, &stop))) goto out;
         if (stop) break;
-        if (o->stop_flag && *o->stop_flag && epoch + 1 < o->epochs) {
+        int sig = o->stop_flag && *o->stop_flag;
+        if (r.dp && (st = fit_dp_any(r.dp, &sig))) goto out; /* every rank stops at the same epoch */
+        if (sig && epoch + 1 < o->epochs) {
             st = sn_error(SN_ERR_INTERRUPTED, "interrupted after epoch %d%s%s", epoch + 1,
                           o->resume_path ? "; state saved to " : " (no resume path: not saved)",
                           o->resume_path ? o->resume_path : "");
@@ -361,6 +423,7 @@ sn_status sn_model_fit(sn_model *m, const sn_dataset *train, const sn_fit_opts *
     if (r.best_w && r.ts.have_best_es) memcpy(m->params, r.best_w, m->n_params * sizeof(float));
 out:
     sn_fp_leave(r.fp);
+    fit_dp_free(r.dp);
     free(r.idx);
     free(r.best_w);
     if (!hist) sn_history_free(&local_hist);

@@ -44,6 +44,8 @@ sn_status sn_train_state_save(const sn_model *m, const char *path, const sn_trai
         sn_w_f64(&b, ts->mtotal[i]);
         sn_w_f64(&b, ts->mcount[i]);
     }
+    sn_w_u32(&b, (uint32_t)ts->batch_size);
+    sn_w_u32(&b, (uint32_t)ts->chunks);
     sn_w_section_end(&b, s, &count);
     return sn_w_file_finish(&b, count, path);
 }
@@ -96,6 +98,11 @@ static sn_status read_trst(sn_rbuf *r, const sn_model *m, sn_train_state *ts, sn
     for (int i = 0; i < 4; i++) {
         ts->mtotal[i] = sn_r_f64(r);
         ts->mcount[i] = sn_r_f64(r);
+    }
+    ts->have_mode = !r->bad && r->n - r->off >= 8; /* absent from files written before */
+    if (ts->have_mode) {
+        ts->batch_size = (int)sn_r_u32(r);
+        ts->chunks = (int)sn_r_u32(r);
     }
     return r->bad ? SN_ERR_FORMAT : SN_OK;
 }

@@ -17,6 +17,11 @@ typedef struct sn_train_state {
     int step_done;
     double ltot, lcnt, elapsed;
     double mtotal[4], mcount[4];
+    /* The run's batch size and chunks (0: unchunked): the sample order and
+     * the steps of an epoch depend on both, so an interrupted epoch resumes
+     * only with the same. have_mode is 0 for a file written before they
+     * were stored. */
+    int batch_size, chunks, have_mode;
     int missing;             /* set by load when the file does not exist */
 } sn_train_state;
 

@@ -490,6 +490,14 @@ void sn_model_forward(sn_model *m, int B, const sn_csr *xs, int training) {
  * trainable layer lies below it, its input gradient into the other ping-pong
  * buffer. Stops below the lowest layer that needs no input gradient. */
 void sn_model_backward(sn_model *m, int B, const sn_csr *xs, float *dy_last) {
+    sn_model_backward_hook(m, B, xs, dy_last, NULL, NULL);
+}
+
+/* sn_model_backward that calls after(user, i) once layer i's parameter
+ * gradients are complete (layers from the last down; after may be NULL).
+ * Chunked training starts a layer's gradient reduction there (src/fit). */
+void sn_model_backward_hook(sn_model *m, int B, const sn_csr *xs, float *dy_last, void (*after)(void *user, int layer),
+                            void *user) {
     memset(m->grads, 0, m->n_params * sizeof(float));
     const float *dy = dy_last;
     for (int i = m->n_layers - 1; i >= 0; i--) {
@@ -518,6 +526,7 @@ void sn_model_backward(sn_model *m, int B, const sn_csr *xs, float *dy_last) {
         b.cache = m->cache[i];
         b.scratch = m->scratch;
         L->ops->backward(L, &b);
+        if (after) after(user, i);
         if (!dx) break;
         dy = dx;
     }

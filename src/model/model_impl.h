@@ -59,6 +59,9 @@ sn_status sn_model_plan(sn_model *m, int B);
 void sn_model_forward(sn_model *m, int B, const sn_csr *xs, int training);
 /* Backward from dbuf holding dL/dy of the last layer; grads are zeroed here. */
 void sn_model_backward(sn_model *m, int B, const sn_csr *xs, float *dy_last);
+/* The same, calling after(user, i) when layer i's parameter gradients are complete. */
+void sn_model_backward_hook(sn_model *m, int B, const sn_csr *xs, float *dy_last, void (*after)(void *user, int layer),
+                            void *user);
 /* Checks the input batch: finite values, ids in range for embedding/onehot. */
 sn_status sn_model_check_input(const sn_model *m, int B, const sn_csr *xs);
 /* The compiled loss of the last forward pass (sn_loss_eval, or
