@@ -90,8 +90,8 @@ test: $(BUILD)/test_all $(BUILD)/seqnn
 
 # ASan + UBSan build of everything, then the whole suite under it.
 asan:
-	$(MAKE) BUILD=$(if $(filter 1,$(MPI)),build-mpi-asan,build-asan) OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	        LDFLAGS="-fsanitize=address,undefined" test
+	$(MAKE) BUILD=$(if $(filter 1,$(MPI)),build-mpi-asan,build-asan) OPT="-O1 -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow" \
+	        LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" test
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/seqnn $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig

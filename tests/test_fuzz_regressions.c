@@ -1,11 +1,14 @@
 /* Replays every input in tests/fixtures/fuzz_regressions through the reader
- * its name starts with (spec-, csv-, model-, wordvec-, vectorizer-): each
+ * its name starts with (spec-, csv-, model-, wordvec-, vectorizer-; keras-:
+ * the Keras importer on the file, as fuzz_keras_zip reaches it;
+ * keras_config-: the config translation, as fuzz_keras_config does): each
  * crash the fuzzers found must now give a clean status, and the sanitizer
  * build (make asan) checks there is no memory error on the way. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdlib.h>
 
+#include "interop/keras_internal.h"
 #include "seqnn.h"
 #include "seqnn/data.h"
 #include "seqnn/text.h"
@@ -56,6 +59,23 @@ TEST(fuzz_regressions_replay_cleanly) {
         } else if (!strncmp(e->d_name, "wordvec-", 8)) {
             sn_wordvec *w = NULL;
             if (sn_wordvec_load(&w, path, SN_WORDVEC_AUTO, 0) == SN_OK) sn_wordvec_free(w);
+        } else if (!strncmp(e->d_name, "keras_config-", 13)) {
+            sn_json_doc jd;
+            sn_json_opts jo;
+            sn_json_opts_default(&jo);
+            jo.allow_nonfinite = 1;
+            if (sn_json_parse(&jd, (const char *)b, n, &jo) == SN_OK) {
+                kx_model km;
+                if (kx_translate(&km, jd.root, NULL, NULL, e->d_name) == SN_OK) kx_model_free(&km);
+                sn_json_free(&jd);
+            }
+        } else if (!strncmp(e->d_name, "keras-", 6)) {
+            sn_keras_import_opts o;
+            sn_keras_import_opts_default(&o);
+            o.max_bytes = 1 << 20;
+            o.max_params = 1 << 18;
+            sn_model *m = NULL;
+            if (sn_keras_import(&m, path, &o) == SN_OK) sn_model_free(m);
         } else if (!strncmp(e->d_name, "vectorizer-", 11)) {
             sn_vectorizer *v = NULL;
             if (sn_vectorizer_load_blob(&v, b, n) == SN_OK) sn_vectorizer_free(v);

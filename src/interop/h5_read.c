@@ -33,6 +33,8 @@ static sn_status superblock(sn_h5 *f, uint64_t at) {
     f->sb_version = p[8];
     int v = f->sb_version;
     if (v > 3) return h5_bad(f, "superblock version %d", v);
+    /* versions 0 and 1 keep the two sizes at bytes 13 and 14 */
+    if (v < 2 && (st = h5_at(f, 0, 16, &p, "the superblock"))) return st;
     f->so = v >= 2 ? p[9] : p[13];
     f->sl = v >= 2 ? p[10] : p[14];
     if ((f->so != 2 && f->so != 4 && f->so != 8) || (f->sl != 2 && f->sl != 4 && f->sl != 8))

@@ -56,7 +56,8 @@ static sn_status get_int(const kx_ctx *x, const char *key, long def, long lo, lo
         v = sn_json_at(v, 0);
     }
     double d = sn_json_num(v, 0.5);
-    if (!sn_json_is(v, SN_JSON_NUMBER) || d != (double)(long)d || d < (double)lo || d > (double)hi) {
+    /* range first: converting a double outside long's range (or NaN) to long is undefined */
+    if (!sn_json_is(v, SN_JSON_NUMBER) || !(d >= (double)lo && d <= (double)hi) || d != (double)(long)d) {
         char r[64];
         snprintf(r, sizeof r, "[%ld, %ld]", lo, hi);
         return bad(x, SN_ERR_FORMAT, "%s must be an integer in %s", key, r);
