@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "test.h"
 
@@ -58,6 +59,22 @@ const char *sn_test_tmpdir(void) {
         }
     }
     return g_tmp;
+}
+
+const char *sn_test_cli(void) {
+    const char *c = getenv("SEQNN_CLI");
+    return c ? c : "build/seqnn";
+}
+
+int sn_test_cli_run(char *out, size_t n, const char *args) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", sn_test_cli(), args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t k = fread(out, 1, n - 1, p);
+    out[k] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

@@ -80,6 +80,12 @@ const char *sn_test_shared_data(const char *file);
 
 /* A scratch directory unique to this run (created on first use). */
 const char *sn_test_tmpdir(void);
+/* The seqnn binary under test: $SEQNN_CLI (make test sets it), else build/seqnn. */
+const char *sn_test_cli(void);
+/* Runs `<cli> args 2>&1` through the shell, its output into out (truncated
+ * to n − 1 bytes, NUL-terminated); returns the exit code, −1 when it did not
+ * exit normally. */
+int sn_test_cli_run(char *out, size_t n, const char *args);
 
 /* Compares two float arrays elementwise; returns max relative error
  * |a-b| / max(|b|, floor) and prints the first offending index when above tol. */

@@ -9,15 +9,10 @@
 #include "seqnn.h"
 #include "test.h"
 
-static const char *cli(void) {
-    const char *c = getenv("SEQNN_CLI");
-    return c ? c : "build/seqnn";
-}
-
 /* Runs `env seqnn args`, output into out; the exit status. */
 static int run_env(char *out, size_t n, const char *env, const char *args) {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, cli(), args);
+    snprintf(cmd, sizeof cmd, "env %s %s %s 2>&1", env, sn_test_cli(), args);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     size_t k = fread(out, 1, n - 1, p);
@@ -42,7 +37,7 @@ static unsigned char *slurp(const char *path, size_t *n) {
 }
 
 TEST(cli_chunks_model_file_does_not_depend_on_threads) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048], p1[600], p2[600];
     unsigned char *f[2];
     size_t n[2];
@@ -62,7 +57,7 @@ TEST(cli_chunks_model_file_does_not_depend_on_threads) {
 }
 
 TEST(cli_chunks_refuses_a_batch_it_does_not_divide) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048];
     snprintf(args, sizeof args,
              "--chunks 3 forecast --data %s --model dense --epochs 1 --out %s/chunks3 --quiet --no-plots",

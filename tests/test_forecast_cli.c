@@ -9,21 +9,11 @@
 #include "seqnn.h"
 #include "test.h"
 
-static const char *cli(void) {
-    const char *c = getenv("SEQNN_CLI");
-    return c ? c : "build/seqnn";
-}
-
 /* Runs the CLI with args (1 thread), output into out; returns the exit code. */
 static int run(char *out, size_t n, const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s --threads 1 %s 2>&1", cli(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    char a[8192];
+    snprintf(a, sizeof a, "--threads 1 %s", args);
+    return sn_test_cli_run(out, n, a);
 }
 
 static char g_out[1 << 16];
@@ -40,7 +30,7 @@ static double after(const char *s, const char *key) {
  * behind the naive forecaster, while the same LSTM on the default
  * standardised target beats it. */
 TEST(forecast_cli_scaled_lstm_beats_naive_where_the_raw_target_lstm_does_not) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048];
     const char *common = "--target \"p (mbar)\" --model \"lstm(16), dense(1)\" --lookback 48h --horizon 12h --epochs 10 "
                          "--batch-size 64 --quiet --no-plots";
@@ -61,7 +51,7 @@ TEST(forecast_cli_scaled_lstm_beats_naive_where_the_raw_target_lstm_does_not) {
 /* --steps all with a conformal interval, then the future: H rows after the
  * last row of the file, one sampling period apart, with lo <= point <= hi. */
 TEST(forecast_cli_steps_all_interval_and_the_future) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048], out[512], path[1024];
     snprintf(out, sizeof out, "%s/fc_all", sn_test_tmpdir());
     snprintf(args, sizeof args,
@@ -110,7 +100,7 @@ TEST(forecast_cli_steps_all_interval_and_the_future) {
 
 /* Impossible requests name what is wrong and exit 1. */
 TEST(forecast_cli_impossible_requests_name_the_column_or_series) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048];
     snprintf(args, sizeof args, "forecast --data %s --steps all --lookback 24h --horizon 1500h --model naive --out %s/e1 --no-plots",
              sn_test_path("jena_hourly_4000.csv.gz"), sn_test_tmpdir());
@@ -133,7 +123,7 @@ TEST(forecast_cli_impossible_requests_name_the_column_or_series) {
 
 /* Several series: one global model, metrics per series, the future per series. */
 TEST(forecast_cli_id_column_trains_one_model_over_every_series) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048], out[512], path[1024], line[512];
     snprintf(out, sizeof out, "%s/fc_ids", sn_test_tmpdir());
     snprintf(args, sizeof args,
@@ -165,7 +155,7 @@ TEST(forecast_cli_id_column_trains_one_model_over_every_series) {
 /* --metrics-scale standardized divides every error by the target's training
  * std: one target, one series, so MSE scales by the square of MAE's factor. */
 TEST(forecast_cli_standardized_metrics_scale_by_the_training_std) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048], path[1024], line[1024];
     double mae[2], mse[2];
     for (int s = 0; s < 2; s++) {
@@ -190,7 +180,7 @@ TEST(forecast_cli_standardized_metrics_scale_by_the_training_std) {
 
 /* Walk-forward backtest: a table per fold, mean ± sd, the plot. */
 TEST(forecast_cli_backtest_walks_forward) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048], out[512], path[1024], line[512];
     snprintf(out, sizeof out, "%s/bt", sn_test_tmpdir());
     snprintf(args, sizeof args,
@@ -240,7 +230,7 @@ TEST(forecast_cli_backtest_walks_forward) {
  * targets (output 3 steps per channel); predict reads the layout back from
  * the model file and writes both targets' future. */
 TEST(forecast_cli_channel_independent_window_scaled_model_predicts_both_targets) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char args[2048], out[512], path[1024], line[1024];
     snprintf(out, sizeof out, "%s/fc_ci", sn_test_tmpdir());
     snprintf(args, sizeof args,

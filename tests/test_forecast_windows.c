@@ -146,7 +146,7 @@ TEST(forecast_samples_steps_all_targets_and_quantiles_against_brute_force) {
     CHECK(ds.n == 3 && ds.x_numel == 12 && ds.y_numel == 5 * 2 * 2);
     float x[3 * 12], y[3 * 20];
     size_t idx[3] = {0, 1, 2};
-    sn_batch b = {3, x, y, NULL, NULL, NULL};
+    sn_batch b = {3, x, y, NULL, NULL, NULL, NULL};
     CHECK_OK(ds.fill(ds.ctx, idx, 3, &b));
     for (int j = 0; j < 3; j++) {
         size_t s = starts[j], o = s + 9;
@@ -184,7 +184,7 @@ TEST(forecast_samples_scalings_and_channel_independence_round_trip) {
             CHECK(ds.n == (ci ? 4u : 2u) && ds.x_numel == (ci ? 6u : 18u) && ds.y_numel == (ci ? 3u : 6u));
             float x[4 * 18], y[4 * 6];
             size_t idx[4] = {0, 1, 2, 3};
-            sn_batch b = {(int)ds.n, x, y, NULL, NULL, NULL};
+            sn_batch b = {(int)ds.n, x, y, NULL, NULL, NULL, NULL};
             CHECK_OK(ds.fill(ds.ctx, idx, (int)ds.n, &b));
             if (sc == SN_FC_SCALE_LAST) /* every input channel is 0 at the origin */
                 for (size_t j = 0; j < ds.n; j++)

@@ -10,29 +10,12 @@
 #include "seqnn.h"
 #include "test.h"
 
-
 #define KDIR "tests/fixtures/keras/"
-
-static const char *cli(void) {
-    const char *c = getenv("SEQNN_CLI");
-    return c ? c : "build/seqnn";
-}
-
-static int run(char *out, size_t n, const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", cli(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t k = fread(out, 1, n - 1, p);
-    out[k] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* The same with stdout only (stderr, where log lines such as BLAS notes go, dropped). */
 static int run_stdout(char *out, size_t n, const char *args) {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null", cli(), args);
+    snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null", sn_test_cli(), args);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     size_t k = fread(out, 1, n - 1, p);
@@ -49,24 +32,24 @@ static int exists(const char *p) {
 }
 
 TEST(cli_import_kinds_and_summary) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     char out[512], args[2048];
     snprintf(out, sizeof out, "%s/imported.seqnn", sn_test_tmpdir());
     snprintf(args, sizeof args, "import " KDIR "lstm.keras -o %s --summary", out);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     CHECK(strstr(g_out, "l1 (LSTM)") && strstr(g_out, "Total params: 345") && exists(out));
     snprintf(args, sizeof args, "summary --model %s", out);
-    CHECK(run(g_out, sizeof g_out, args) == 0 && strstr(g_out, "l2 (LSTM)") && strstr(g_out, "160"));
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0 && strstr(g_out, "l2 (LSTM)") && strstr(g_out, "160"));
     snprintf(args, sizeof args, "import " KDIR "legacy_k21.h5 -o %s", out);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     snprintf(args, sizeof args, "import --config " KDIR "legacy_k22.json --weights " KDIR "legacy_k22_weights.h5 -o %s", out);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
-    CHECK(run(g_out, sizeof g_out, "import " KDIR "lstm.keras") == 2 && strstr(g_out, "-o model.seqnn is required"));
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, "import " KDIR "lstm.keras") == 2 && strstr(g_out, "-o model.seqnn is required"));
 }
 
 /* Every refusal: exit 1, the reason, and no output file (not even a temp). */
 TEST(cli_import_refusals_write_nothing) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     static const char *const bad[][2] = {
         {"bad_unknown_layer.keras", "GaussianNoise"}, {"bad_branching.keras", "branching"},
         {"bad_truncated.keras", "truncated"},          {"bad_truncated.h5", "truncated"},
@@ -76,7 +59,7 @@ TEST(cli_import_refusals_write_nothing) {
         char out[512], args[2048];
         snprintf(out, sizeof out, "%s/refused-%zu.seqnn", sn_test_tmpdir(), i);
         snprintf(args, sizeof args, "import " KDIR "%s -o %s", bad[i][0], out);
-        int rc = run(g_out, sizeof g_out, args);
+        int rc = sn_test_cli_run(g_out, sizeof g_out, args);
         CHECK_MSG(rc == 1 && strstr(g_out, bad[i][1]), "%s: rc %d: %s", bad[i][0], rc, g_out);
         CHECK_MSG(!exists(out), "%s: %s was written", bad[i][0], out);
         char cmd[1024];
@@ -86,7 +69,7 @@ TEST(cli_import_refusals_write_nothing) {
 }
 
 TEST(cli_export_and_predict_arrays) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     const char *d = sn_test_tmpdir();
     char a[512], k[512], b[512], c[512], y[512], args[4096];
     snprintf(a, sizeof a, "%s/emb.seqnn", d);
@@ -95,20 +78,20 @@ TEST(cli_export_and_predict_arrays) {
     snprintf(c, sizeof c, "%s/emb.c", d);
     snprintf(y, sizeof y, "%s/emb_y.npy", d);
     snprintf(args, sizeof args, "import " KDIR "embedding_masked.keras -o %s", a);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     snprintf(args, sizeof args, "export --keras %s -o %s", a, k);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     snprintf(args, sizeof args, "import %s -o %s", k, b);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     snprintf(args, sizeof args, "cmp %s %s", a, b);
     CHECK(system(args) == 0);
     snprintf(args, sizeof args, "export --c %s -o %s --int8", a, c);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     snprintf(args, sizeof args, "%s/emb.h", d);
     CHECK(exists(c) && exists(args));
     /* predict --npy: float32 ids of the fixture against its reference output */
     snprintf(args, sizeof args, "predict --model %s --npy " KDIR "embedding_masked_x.npy --out %s", a, y);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     sn_npy got, want;
     CHECK_OK(sn_npy_read(&got, y, NULL));
     CHECK_OK(sn_npy_read(&want, KDIR "embedding_masked_y.npy", NULL));
@@ -128,24 +111,24 @@ TEST(cli_export_and_predict_arrays) {
     sn_npy_free(&xf);
     CHECK_OK(sn_npy_write_i64(x64, ids, 2, shape));
     snprintf(args, sizeof args, "predict --model %s --npy %s --out %s", a, x64, y64);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     snprintf(args, sizeof args, "cmp %s %s", y, y64);
     CHECK(system(args) == 0);
     /* a wrong shape is refused naming both shapes */
     snprintf(args, sizeof args, "predict --model %s --npy " KDIR "lstm_x.npy --out %s", a, y);
-    CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "has shape (3, 7, 3)") && strstr(g_out, "(N, 7) of token ids"));
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "has shape (3, 7, 3)") && strstr(g_out, "(N, 7) of token ids"));
 }
 
 /* --stream prints one line per input line; its last line before a blank
  * line equals predict on the whole sequence; a blank line resets. */
 TEST(cli_predict_stream) {
-    if (access(cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
+    if (access(sn_test_cli(), X_OK) != 0) SKIP("seqnn binary not built (run through make test)");
     const char *d = sn_test_tmpdir();
     char m[512], csv[512], args[4096];
     snprintf(m, sizeof m, "%s/lstm_stream.seqnn", d);
     snprintf(csv, sizeof csv, "%s/rows.csv", d);
     snprintf(args, sizeof args, "import " KDIR "lstm.keras -o %s", m);
-    CHECK(run(g_out, sizeof g_out, args) == 0);
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 0);
     sn_npy x, yr;
     CHECK_OK(sn_npy_read(&x, KDIR "lstm_x.npy", NULL));
     CHECK_OK(sn_npy_read(&yr, KDIR "lstm_y.npy", NULL));
@@ -169,5 +152,5 @@ TEST(cli_predict_stream) {
     fp = fopen(csv, "w");
     fprintf(fp, "0.1,0.2\n");
     fclose(fp);
-    CHECK(run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "line 1: expected 3"));
+    CHECK(sn_test_cli_run(g_out, sizeof g_out, args) == 1 && strstr(g_out, "line 1: expected 3"));
 }
