@@ -84,23 +84,6 @@ static int act_id(const char *a) {
     return -1;
 }
 
-static const sn_spec_arg *arg(const sn_spec_call *c, int pos, const char *key) {
-    int p = 0;
-    for (int i = 0; i < c->n_args; i++) {
-        const sn_spec_arg *a = &c->args[i];
-        if (a->key[0] ? !strcmp(a->key, key) : p++ == pos) return a;
-    }
-    return NULL;
-}
-static double num(const sn_spec_call *c, int pos, const char *key, double def) {
-    const sn_spec_arg *a = arg(c, pos, key);
-    return a && (a->kind == SN_V_NUMBER || a->kind == SN_V_BOOL) ? a->num : def;
-}
-static const char *word(const sn_spec_call *c, int pos, const char *key, const char *def) {
-    const sn_spec_arg *a = arg(c, pos, key);
-    return a && (a->kind == SN_V_WORD || a->kind == SN_V_STRING) ? a->str : def;
-}
-
 static int tensor(const sn_layer *L, const char *name) {
     for (int i = 0; i < L->n_tensors; i++)
         if (!strcmp(L->tensors[i].name, name)) return i;
@@ -146,7 +129,8 @@ static sn_status emit_tensor(cx *x, int i, int k, int matrix) {
     const sn_tensor_info *t = &L->tensors[k];
     const float *w = L->w + t->offset;
     for (size_t e = 0; e < t->numel; e++)
-        if (!isfinite(w[e])) return sn_error(SN_ERR_NUMERIC, "C export: layer '%s': %s holds a non-finite value", L->name, t->name);
+        if (!isfinite(w[e]))
+            return sn_error(SN_ERR_NUMERIC, "C export: layer '%s': %s holds a non-finite value", L->name, t->name);
     char lit[48];
     if (!(matrix && x->int8)) {
         sb_add(&x->c, "static const float %s_l%d_t%d[%zu] = {", x->P, i, k, t->numel);
@@ -197,19 +181,21 @@ static sn_status emit_rnn_struct(cx *x, int i, int part, const sn_spec_call *c, 
     int tk = tensor(L, nk), tr = tensor(L, nr), tb = tensor(L, nb);
     if (tk < 0 || tr < 0) return sn_error(SN_ERR_STATE, "C export: layer '%s' lacks %s", L->name, nk);
     int kind = !strcmp(c->name, "lstm") ? 1 : !strcmp(c->name, "gru") ? 2 : 0;
-    int act, ract = 3, ra = kind == 2 && num(c, -1, "reset_after", 1) != 0;
-    sn_status st = need_act(L, word(c, -1, "activation", "tanh"), &act);
-    if (!st && kind) st = need_act(L, word(c, -1, "recurrent_activation", "sigmoid"), &ract);
-    if (!st && (act == 4 || ract == 4)) st = sn_error(SN_ERR_UNSUPPORTED, "C export: layer '%s': softmax in a cell", L->name);
+    int act, ract = 3, ra = kind == 2 && sn_spec_arg_num(c, -1, "reset_after", 1) != 0;
+    sn_status st = need_act(L, sn_spec_arg_word(c, -1, "activation", "tanh"), &act);
+    if (!st && kind) st = need_act(L, sn_spec_arg_word(c, -1, "recurrent_activation", "sigmoid"), &ract);
+    if (!st && (act == 4 || ract == 4))
+        st = sn_error(SN_ERR_UNSUPPORTED, "C export: layer '%s': softmax in a cell", L->name);
     if (st) return st;
-    if ((st = emit_tensor(x, i, tk, 1)) || (st = emit_tensor(x, i, tr, 1)) || (tb >= 0 && (st = emit_tensor(x, i, tb, 0))))
+    if ((st = emit_tensor(x, i, tk, 1)) || (st = emit_tensor(x, i, tr, 1)) ||
+        (tb >= 0 && (st = emit_tensor(x, i, tb, 0))))
         return st;
     int C = L->tensors[tk].dims[0], H = L->tensors[tr].dims[0];
     char w[96], ws[96], u[96], us[96];
     wname(x, i, tk, w, ws, sizeof w);
     wname(x, i, tr, u, us, sizeof u);
-    sb_add(&x->c, "static const snx_rnn %s_r%d_%d = {%d, %d, %d, %d, %d, %d, %s, %s, %s, %s, ", x->P, i, part, kind, C, H,
-           act, ract, ra, w, u, ws, us);
+    sb_add(&x->c, "static const snx_rnn %s_r%d_%d = {%d, %d, %d, %d, %d, %d, %s, %s, %s, %s, ", x->P, i, part, kind, C,
+           H, act, ract, ra, w, u, ws, us);
     if (tb >= 0 && ra)
         sb_add(&x->c, "%s_l%d_t%d, %s_l%d_t%d + %d};\n", x->P, i, tb, x->P, i, tb, L->tensors[tr].dims[1]);
     else if (tb >= 0)
@@ -234,15 +220,15 @@ static sn_status plan_layer(cx *x, int i) {
     grow(&x->maxT, (size_t)T);
     int id;
     if (!strcmp(cls, "Dense")) {
-        if ((st = need_act(L, word(c, 1, "activation", "linear"), &id))) return st;
+        if ((st = need_act(L, sn_spec_arg_word(c, 1, "activation", "linear"), &id))) return st;
         st = emit_tensor(x, i, 0, 1);
         if (!st && L->n_tensors > 1) st = emit_tensor(x, i, 1, 0);
         x->need[NEED_DENSE] = x->need[NEED_ACT] = x->need[NEED_MV] = 1;
     } else if (!strcmp(cls, "Activation")) {
-        st = need_act(L, word(c, 0, "activation", "linear"), &id);
+        st = need_act(L, sn_spec_arg_word(c, 0, "activation", "linear"), &id);
         x->need[NEED_ACT] = 1;
     } else if (!strcmp(cls, "Conv1D")) {
-        if ((st = need_act(L, word(c, -1, "activation", "linear"), &id))) return st;
+        if ((st = need_act(L, sn_spec_arg_word(c, -1, "activation", "linear"), &id))) return st;
         st = emit_tensor(x, i, 0, 1);
         if (!st && L->n_tensors > 1) st = emit_tensor(x, i, 1, 0);
         x->need[NEED_CONV] = x->need[NEED_ACT] = 1;
@@ -255,7 +241,7 @@ static sn_status plan_layer(cx *x, int i) {
         grow(&x->maxC, (size_t)L->in.d[1]);
     } else if (!strcmp(cls, "BatchNormalization")) {
         int tm = tensor(L, "moving_mean"), tv = tensor(L, "moving_variance");
-        double eps = num(c, -1, "epsilon", 1e-3);
+        double eps = sn_spec_arg_num(c, -1, "epsilon", 1e-3);
         const float *mv = L->w + L->tensors[tv].offset;
         char lit[48];
         for (int k = 0; k < L->n_tensors && !st; k++)
@@ -277,18 +263,19 @@ static sn_status plan_layer(cx *x, int i) {
     } else if (!strcmp(cls, "Masking")) {
         x->need[NEED_MASKING] = 1;
     } else if (!strcmp(cls, "SimpleRNN") || !strcmp(cls, "LSTM") || !strcmp(cls, "GRU")) {
-        if (num(c, -1, "go_backwards", 0) != 0) x->steppable = 0;
+        if (sn_spec_arg_num(c, -1, "go_backwards", 0) != 0) x->steppable = 0;
         st = emit_rnn_struct(x, i, 0, c, "");
         x->need[NEED_RNN] = 1;
         grow(&x->maxaux, 12 * (size_t)c->args[0].num);
     } else if (!strcmp(cls, "Bidirectional")) {
-        const sn_spec_arg *in = arg(c, 0, "layer"), *bw = arg(c, -1, "backward_layer");
+        const sn_spec_arg *in = sn_spec_arg_find(c, 0, "layer"), *bw = sn_spec_arg_find(c, -1, "backward_layer");
         char pf[64], pb[64];
         snprintf(pf, sizeof pf, "forward_%s/", in->call->name);
         snprintf(pb, sizeof pb, "backward_%s/", in->call->name);
         st = emit_rnn_struct(x, i, 0, in->call, pf);
         if (!st) st = emit_rnn_struct(x, i, 1, bw && bw->kind == SN_V_CALL ? bw->call : in->call, pb);
-        size_t H = (size_t)in->call->args[0].num, To = num(in->call, -1, "return_sequences", 0) != 0 ? (size_t)T : 1;
+        size_t H = (size_t)in->call->args[0].num,
+               To = sn_spec_arg_num(in->call, -1, "return_sequences", 0) != 0 ? (size_t)T : 1;
         grow(&x->maxaux, 2 * To * H + 12 * H);
         x->need[NEED_RNN] = x->need[NEED_BIDI] = 1;
         x->steppable = 0;
@@ -327,26 +314,28 @@ static void emit_predict_layer(cx *x, int i) {
         sb_add(b, "    snx_dense(o, in, %d, %d, %d, %s, %s, ", rows, C, n, w, s);
         if (L->n_tensors > 1) sb_add(b, "%s_l%d_t1", P, i);
         else sb_add(b, "0");
-        sb_add(b, ", %d);\n", act_id(word(c, 1, "activation", "linear")));
+        sb_add(b, ", %d);\n", act_id(sn_spec_arg_word(c, 1, "activation", "linear")));
     } else if (!strcmp(cls, "Activation")) {
         sb_add(b, "    for (k = 0; k < %zu; k++) o[k] = in[k];\n    snx_act(%d, o, %d, %d);\n", sn_shape_phys(&L->in),
-               act_id(word(c, 0, "activation", "linear")), rows, C);
+               act_id(sn_spec_arg_word(c, 0, "activation", "linear")), rows, C);
     } else if (!strcmp(cls, "Dropout") || !strcmp(cls, "Flatten") || !strcmp(cls, "Reshape")) {
         sb_add(b, "    /* the data passes unchanged */\n");
         if (strcmp(cls, "Dropout")) sb_add(b, "    mask = 0;\n");
         return;
     } else if (!strcmp(cls, "Conv1D")) {
-        int K = (int)num(c, 1, "kernel_size", 1), st = (int)num(c, -1, "strides", 1), d = (int)num(c, -1, "dilation_rate", 1);
+        int K = (int)sn_spec_arg_num(c, 1, "kernel_size", 1), st = (int)sn_spec_arg_num(c, -1, "strides", 1),
+            d = (int)sn_spec_arg_num(c, -1, "dilation_rate", 1);
         int lout = L->out.d[0], F = L->out.d[1];
         sb_add(b, "    snx_conv1d(o, in, %d, %d, %d, %d, %d, %d, %d, %d, %s, %s, ", T, C, F, K, st, d,
-               pad_left(word(c, -1, "padding", "valid"), T, lout, st, d * (K - 1) + 1), lout, w, s);
+               pad_left(sn_spec_arg_word(c, -1, "padding", "valid"), T, lout, st, d * (K - 1) + 1), lout, w, s);
         if (L->n_tensors > 1) sb_add(b, "%s_l%d_t1", P, i);
         else sb_add(b, "0");
-        sb_add(b, ", %d);\n    mask = 0;\n", act_id(word(c, -1, "activation", "linear")));
+        sb_add(b, ", %d);\n    mask = 0;\n", act_id(sn_spec_arg_word(c, -1, "activation", "linear")));
     } else if (!strcmp(cls, "MaxPooling1D")) {
-        int p = (int)num(c, 0, "pool_size", 2), st = (int)num(c, -1, "strides", p), lout = L->out.d[0];
+        int p = (int)sn_spec_arg_num(c, 0, "pool_size", 2), st = (int)sn_spec_arg_num(c, -1, "strides", p),
+            lout = L->out.d[0];
         sb_add(b, "    snx_maxpool(o, in, %d, %d, %d, %d, %d, %d);\n    mask = 0;\n", T, C, p, st,
-               pad_left(word(c, -1, "padding", "valid"), T, lout, st, p), lout);
+               pad_left(sn_spec_arg_word(c, -1, "padding", "valid"), T, lout, st, p), lout);
     } else if (!strcmp(cls, "GlobalAveragePooling1D")) {
         sb_add(b, "    snx_gap(o, in, %d, %d, mask);\n    mask = 0;\n", T, C);
     } else if (!strcmp(cls, "GlobalMaxPooling1D")) {
@@ -360,32 +349,35 @@ static void emit_predict_layer(cx *x, int i) {
             sb_add(b, "    snx_bn(o, in, %d, %d, %s, %s, %s_l%d_t%d, %s_l%d_inv);\n", rows, C, g, be, P, i,
                    tensor(L, "moving_mean"), P, i);
         else
-            sb_add(b, "    snx_ln(o, in, %d, %d, %s, %s, %.17g);\n", rows, C, g, be, num(c, -1, "epsilon", 1e-3));
+            sb_add(b, "    snx_ln(o, in, %d, %d, %s, %s, %.17g);\n", rows, C, g, be,
+                   sn_spec_arg_num(c, -1, "epsilon", 1e-3));
     } else if (!strcmp(cls, "Embedding")) {
-        int mz = num(c, -1, "mask_zero", 0) != 0;
+        int mz = sn_spec_arg_num(c, -1, "mask_zero", 0) != 0;
         sb_add(b, "    snx_embedding(o, in, %d, %d, %d, %s, %s, %s);\n    mask = %s;\n", T, L->tensors[0].dims[0],
                L->tensors[0].dims[1], w, s, mz ? "w->mask" : "0", mz ? "w->mask" : "0");
     } else if (!strcmp(cls, "Masking")) {
         char lit[48];
-        flit(lit, sizeof lit, (float)num(c, 0, "mask_value", 0));
+        flit(lit, sizeof lit, (float)sn_spec_arg_num(c, 0, "mask_value", 0));
         sb_add(b, "    snx_masking(o, in, %d, %d, %s, w->mask);\n    mask = w->mask;\n", T, C, lit);
     } else if (!strcmp(cls, "Bidirectional")) {
-        const sn_spec_arg *in = arg(c, 0, "layer"), *bw = arg(c, -1, "backward_layer");
+        const sn_spec_arg *in = sn_spec_arg_find(c, 0, "layer"), *bw = sn_spec_arg_find(c, -1, "backward_layer");
         const sn_spec_call *bc = bw && bw->kind == SN_V_CALL ? bw->call : in->call;
-        int rs = num(in->call, -1, "return_sequences", 0) != 0, H = (int)in->call->args[0].num, To = rs ? T : 1;
-        int gf = num(in->call, -1, "go_backwards", 0) != 0, gb = bw && bw->kind == SN_V_CALL ? num(bc, -1, "go_backwards", 0) != 0 : !gf;
-        const char *mm = word(c, -1, "merge_mode", "concat");
+        int rs = sn_spec_arg_num(in->call, -1, "return_sequences", 0) != 0, H = (int)in->call->args[0].num,
+            To = rs ? T : 1;
+        int gf = sn_spec_arg_num(in->call, -1, "go_backwards", 0) != 0,
+            gb = bw && bw->kind == SN_V_CALL ? sn_spec_arg_num(bc, -1, "go_backwards", 0) != 0 : !gf;
+        const char *mm = sn_spec_arg_word(c, -1, "merge_mode", "concat");
         int mode = !strcmp(mm, "sum") ? 1 : !strcmp(mm, "mul") ? 2 : !strcmp(mm, "ave") ? 3 : 0;
         sb_add(b, "    snx_rnn_seq(&%s_r%d_0, %d, %d, %d, %d, in, mask, w->aux, w->aux + %d);\n", P, i, T, gf, rs, rs,
                2 * To * H);
-        sb_add(b, "    snx_rnn_seq(&%s_r%d_1, %d, %d, %d, %d, in, mask, w->aux + %d, w->aux + %d);\n", P, i, T, gb, rs, rs,
-               To * H, 2 * To * H);
+        sb_add(b, "    snx_rnn_seq(&%s_r%d_1, %d, %d, %d, %d, in, mask, w->aux + %d, w->aux + %d);\n", P, i, T, gb, rs,
+               rs, To * H, 2 * To * H);
         sb_add(b, "    snx_merge(o, w->aux, w->aux + %d, %d, %d, %d);\n", To * H, To, H, mode);
         if (!rs) sb_add(b, "    mask = 0;\n");
     } else { /* SimpleRNN, LSTM, GRU */
-        int rs = num(c, -1, "return_sequences", 0) != 0;
+        int rs = sn_spec_arg_num(c, -1, "return_sequences", 0) != 0;
         sb_add(b, "    snx_rnn_seq(&%s_r%d_0, %d, %d, %d, 0, in, mask, o, w->aux);\n", P, i, T,
-               num(c, -1, "go_backwards", 0) != 0, rs);
+               sn_spec_arg_num(c, -1, "go_backwards", 0) != 0, rs);
         if (!rs) sb_add(b, "    mask = 0;\n");
     }
     sb_add(b, "    in = o;\n");
@@ -405,10 +397,10 @@ static void emit_step_layer(cx *x, int i) {
         sb_add(b, "    snx_dense(o, in, 1, %d, %d, %s, %s, ", C, L->out.d[L->out.rank - 1], w, s);
         if (L->n_tensors > 1) sb_add(b, "%s_l%d_t1", P, i);
         else sb_add(b, "0");
-        sb_add(b, ", %d);\n", act_id(word(c, 1, "activation", "linear")));
+        sb_add(b, ", %d);\n", act_id(sn_spec_arg_word(c, 1, "activation", "linear")));
     } else if (!strcmp(cls, "Activation")) {
         sb_add(b, "    for (k = 0; k < %d; k++) o[k] = in[k];\n    snx_act(%d, o, 1, %d);\n", C,
-               act_id(word(c, 0, "activation", "linear")), C);
+               act_id(sn_spec_arg_word(c, 0, "activation", "linear")), C);
     } else if (!strcmp(cls, "Dropout") || !strcmp(cls, "Flatten") || !strcmp(cls, "Reshape")) {
         return;
     } else if (!strcmp(cls, "BatchNormalization") || !strcmp(cls, "LayerNormalization")) {
@@ -417,25 +409,32 @@ static void emit_step_layer(cx *x, int i) {
         if (tg >= 0) snprintf(g, sizeof g, "%s_l%d_t%d", P, i, tg);
         if (tb >= 0) snprintf(be, sizeof be, "%s_l%d_t%d", P, i, tb);
         if (cls[0] == 'B')
-            sb_add(b, "    snx_bn(o, in, 1, %d, %s, %s, %s_l%d_t%d, %s_l%d_inv);\n", C, g, be, P, i, tensor(L, "moving_mean"), P, i);
+            sb_add(b, "    snx_bn(o, in, 1, %d, %s, %s, %s_l%d_t%d, %s_l%d_inv);\n", C, g, be, P, i,
+                   tensor(L, "moving_mean"), P, i);
         else
-            sb_add(b, "    snx_ln(o, in, 1, %d, %s, %s, %.17g);\n", C, g, be, num(c, -1, "epsilon", 1e-3));
+            sb_add(b, "    snx_ln(o, in, 1, %d, %s, %s, %.17g);\n", C, g, be, sn_spec_arg_num(c, -1, "epsilon", 1e-3));
     } else if (!strcmp(cls, "Embedding")) {
-        sb_add(b, "    snx_embedding(o, in, 1, %d, %d, %s, %s, 0);\n", L->tensors[0].dims[0], L->tensors[0].dims[1], w, s);
-        if (num(c, -1, "mask_zero", 0) != 0) sb_add(b, "    valid = (long)(in[0] + 0.5f) != 0;\n");
+        sb_add(b, "    snx_embedding(o, in, 1, %d, %d, %s, %s, 0);\n", L->tensors[0].dims[0], L->tensors[0].dims[1], w,
+               s);
+        if (sn_spec_arg_num(c, -1, "mask_zero", 0) != 0) sb_add(b, "    valid = (long)(in[0] + 0.5f) != 0;\n");
     } else if (!strcmp(cls, "Masking")) {
         char lit[48];
-        flit(lit, sizeof lit, (float)num(c, 0, "mask_value", 0));
-        sb_add(b, "    {\n        unsigned char m1;\n        snx_masking(o, in, 1, %d, %s, &m1);\n        valid = m1;\n    }\n", C, lit);
+        flit(lit, sizeof lit, (float)sn_spec_arg_num(c, 0, "mask_value", 0));
+        sb_add(b,
+               "    {\n        unsigned char m1;\n        snx_masking(o, in, 1, %d, %s, &m1);\n        valid = m1;\n   "
+               " }\n",
+               C, lit);
     } else { /* a forward recurrent layer: the state is the output */
         int lstm = !strcmp(cls, "LSTM"), H = L->out.d[L->out.rank - 1];
         char cp[32];
         snprintf(cp, sizeof cp, lstm ? "s->c%d" : "s->aux", i);
-        sb_add(b, "    if (valid) {\n        snx_cell(&%s_r%d_0, in, s->h%d, %s, s->aux, s->aux + %d, s->aux + %d, s->aux + %d);\n",
+        sb_add(b,
+               "    if (valid) {\n        snx_cell(&%s_r%d_0, in, s->h%d, %s, s->aux, s->aux + %d, s->aux + %d, s->aux "
+               "+ %d);\n",
                P, i, i, cp, H, 2 * H, 6 * H);
         if (lstm) sb_add(b, "        for (k = 0; k < %d; k++) s->c%d[k] = s->aux[%d + k];\n", H, i, H);
         sb_add(b, "        for (k = 0; k < %d; k++) s->h%d[k] = s->aux[k];\n    }\n    o = s->h%d;\n", H, i, i);
-        if (num(c, -1, "return_sequences", 0) == 0) sb_add(b, "    valid = 1;\n");
+        if (sn_spec_arg_num(c, -1, "return_sequences", 0) == 0) sb_add(b, "    valid = 1;\n");
     }
     sb_add(b, "    in = o;\n");
 }
@@ -459,16 +458,22 @@ static void emit_header(cx *x) {
     const sn_model *m = x->m;
     sb *h = &x->h;
     const char *P = x->P, *U = x->PU;
-    sb_add(h, "/* Generated by seqnn %s (seqnn export --c): the model\n *   %s\n * as plain C99 (needs only <math.h>; "
-              "no allocation). See include/seqnn/cexport.h of seqnn\n * for the contract. */\n#ifndef %s_H\n#define %s_H\n\n",
-           SEQNN_VERSION, m->spec, U, U);
+    sb_add(
+        h,
+        "/* Generated by seqnn %s (seqnn export --c): the model\n *   %s\n * as plain C99 (needs only <math.h>; "
+        "no allocation). See include/seqnn/cexport.h of seqnn\n * for the contract. */\n#ifndef %s_H\n#define %s_H\n\n",
+        SEQNN_VERSION, m->spec, U, U);
     sb_add(h, "#define %s_IN %zu  /* input floats per sample%s */\n", U, sn_shape_phys(&m->in_shape),
            m->layers[0]->ops->class_name[0] == 'E' ? " (token ids as floats)" : "");
     sb_add(h, "#define %s_OUT %zu /* output floats per sample */\n\n", U, sn_model_output_numel(m));
     sb_add(h, "/* Scratch for %s_predict: any storage (static, stack, heap), one per thread. */\n", P);
-    sb_add(h, "typedef struct %s_work {\n    float b0[%zu], b1[%zu], aux[%zu];\n    unsigned char mask[%zu];\n} %s_work;\n\n",
-           P, x->maxact, x->maxact, x->maxaux ? x->maxaux : 1, x->maxT, P);
-    sb_add(h, "/* y (%s_OUT) = the model's output for one sample x (%s_IN). */\nvoid %s_predict(%s_work *w, const float *x, float *y);\n",
+    sb_add(
+        h,
+        "typedef struct %s_work {\n    float b0[%zu], b1[%zu], aux[%zu];\n    unsigned char mask[%zu];\n} %s_work;\n\n",
+        P, x->maxact, x->maxact, x->maxaux ? x->maxaux : 1, x->maxT, P);
+    sb_add(h,
+           "/* y (%s_OUT) = the model's output for one sample x (%s_IN). */\nvoid %s_predict(%s_work *w, const float "
+           "*x, float *y);\n",
            U, U, P, P);
     if (x->steppable) {
         sb_add(h, "\n#define %s_STEP_IN %d /* floats per time step */\n", U,
@@ -480,7 +485,8 @@ static void emit_header(cx *x) {
             if (!strcmp(cls, "LSTM")) sb_add(h, "    float h%d[%d], c%d[%d];\n", i, H, i, H);
             else if (!strcmp(cls, "GRU") || !strcmp(cls, "SimpleRNN")) sb_add(h, "    float h%d[%d];\n", i, H);
         }
-        sb_add(h, "    float a[%zu], b[%zu], aux[%zu];\n} %s_state;\n", x->maxW, x->maxW, 12 * (x->maxH ? x->maxH : 1), P);
+        sb_add(h, "    float a[%zu], b[%zu], aux[%zu];\n} %s_state;\n", x->maxW, x->maxW, 12 * (x->maxH ? x->maxH : 1),
+               P);
         sb_add(h, "void %s_reset(%s_state *s);\n/* Feeds one time step x (%s_STEP_IN); y (%s_OUT) = the output for the "
                   "sequence so far. */\nvoid %s_step(%s_state *s, const float *x, float *y);\n", P, P, U, U, P, P);
     }
@@ -503,7 +509,8 @@ static void emit_functions(cx *x) {
         const char *cls = m->layers[i]->ops->class_name;
         int H = m->layers[i]->out.d[m->layers[i]->out.rank - 1];
         if (!strcmp(cls, "LSTM")) sb_add(b, "    for (k = 0; k < %d; k++) s->h%d[k] = s->c%d[k] = 0.0f;\n", H, i, i);
-        else if (!strcmp(cls, "GRU") || !strcmp(cls, "SimpleRNN")) sb_add(b, "    for (k = 0; k < %d; k++) s->h%d[k] = 0.0f;\n", H, i);
+        else if (!strcmp(cls, "GRU") || !strcmp(cls, "SimpleRNN"))
+            sb_add(b, "    for (k = 0; k < %d; k++) s->h%d[k] = 0.0f;\n", H, i);
     }
     sb_add(b, "    (void)k;\n    (void)s;\n}\n");
     sb_add(b, "\nvoid %s_step(%s_state *s, const float *x, float *y) {\n    const float *in = x;\n    float *o;\n"
@@ -548,7 +555,8 @@ sn_status sn_cexport(const sn_model *m, const char *path, const sn_cexport_opts 
         sn_cexport_opts_default(&def);
         o = &def;
     }
-    if (m->in_shape.rep == SN_REP_SPARSE) return sn_error(SN_ERR_UNSUPPORTED, "C export: sparse (CSR) inputs are not supported");
+    if (m->in_shape.rep == SN_REP_SPARSE)
+        return sn_error(SN_ERR_UNSUPPORTED, "C export: sparse (CSR) inputs are not supported");
     cx x;
     memset(&x, 0, sizeof x);
     x.m = m;
@@ -573,13 +581,15 @@ sn_status sn_cexport(const sn_model *m, const char *path, const sn_cexport_opts 
         emit_runtime(&x);
         emit_functions(&x);
         emit_header(&x);
-        sb_add(&out, "/* Generated by seqnn %s (seqnn export --c%s) from the model\n *   %s\n * Weights %s. Compile with "
-                     "any C99 compiler; link with -lm. */\n#include <math.h>\n\n#include \"%s\"\n\n#define SNX_Q8 %d\n"
-                     "#define SNX_MAXC %zu\nenum { SNX_LINEAR, SNX_RELU, SNX_TANH, SNX_SIGMOID, SNX_SOFTMAX, SNX_HARD_SIGMOID,\n"
-                     "       SNX_HARD_SIGMOID_KERAS2, SNX_SOFTSIGN, SNX_SOFTPLUS, SNX_ELU, SNX_SELU };\n%s%s%s",
-               SEQNN_VERSION, x.int8 ? " --int8" : "", m->spec,
-               x.int8 ? "as int8 with one float scale per output column" : "as float32", x.hname, x.int8,
-               x.maxC ? x.maxC : 1, snx_rt_head, x.c.p ? x.c.p : "", x.f.p ? x.f.p : "");
+        sb_add(
+            &out,
+            "/* Generated by seqnn %s (seqnn export --c%s) from the model\n *   %s\n * Weights %s. Compile with "
+            "any C99 compiler; link with -lm. */\n#include <math.h>\n\n#include \"%s\"\n\n#define SNX_Q8 %d\n"
+            "#define SNX_MAXC %zu\nenum { SNX_LINEAR, SNX_RELU, SNX_TANH, SNX_SIGMOID, SNX_SOFTMAX, SNX_HARD_SIGMOID,\n"
+            "       SNX_HARD_SIGMOID_KERAS2, SNX_SOFTSIGN, SNX_SOFTPLUS, SNX_ELU, SNX_SELU };\n%s%s%s",
+            SEQNN_VERSION, x.int8 ? " --int8" : "", m->spec,
+            x.int8 ? "as int8 with one float scale per output column" : "as float32", x.hname, x.int8,
+            x.maxC ? x.maxC : 1, snx_rt_head, x.c.p ? x.c.p : "", x.f.p ? x.f.p : "");
         if (x.c.oom || x.f.oom || x.h.oom || out.oom) st = SN_ERR_NOMEM;
     }
     free(x.c.p);

@@ -17,24 +17,6 @@
 #include "model/model_impl.h"
 #include "spec/spec.h"
 
-/* Layer arguments: positional index pos (counting positional args only) or keyword key. */
-static const sn_spec_arg *arg(const sn_spec_call *c, int pos, const char *key) {
-    int p = 0;
-    for (int i = 0; i < c->n_args; i++) {
-        const sn_spec_arg *a = &c->args[i];
-        if (a->key[0] ? !strcmp(a->key, key) : p++ == pos) return a;
-    }
-    return NULL;
-}
-static double num(const sn_spec_call *c, int pos, const char *key, double def) {
-    const sn_spec_arg *a = arg(c, pos, key);
-    return a && (a->kind == SN_V_NUMBER || a->kind == SN_V_BOOL) ? a->num : def;
-}
-static const char *word(const sn_spec_call *c, int pos, const char *key, const char *def) {
-    const sn_spec_arg *a = arg(c, pos, key);
-    return a && (a->kind == SN_V_WORD || a->kind == SN_V_STRING) ? a->str : def;
-}
-
 typedef struct kw {
     sn_json_w *w;
     int first;
@@ -111,8 +93,10 @@ static void k_common(kw *k, const char *name, int trainable) {
 /* activation=... as a Keras 3 name; SN_ERR_UNSUPPORTED for seqnn-only ones. */
 static sn_status k_act(kw *k, const char *n, const char *a, const char *layer) {
     if (!strcmp(a, "hard_sigmoid_keras2"))
-        return sn_error(SN_ERR_UNSUPPORTED, "layer '%s': activation hard_sigmoid_keras2 (clip(0.2x + 0.5)) has no Keras 3 "
-                                            "equivalent (Keras 3's hard_sigmoid is clip(x/6 + 0.5))", layer);
+        return sn_error(SN_ERR_UNSUPPORTED,
+                        "layer '%s': activation hard_sigmoid_keras2 (clip(0.2x + 0.5)) has no Keras 3 "
+                        "equivalent (Keras 3's hard_sigmoid is clip(x/6 + 0.5))",
+                        layer);
     k_str(k, n, a);
     return SN_OK;
 }
@@ -120,25 +104,26 @@ static sn_status k_act(kw *k, const char *n, const char *a, const char *layer) {
 static sn_status rnn_config(kw *k, const sn_spec_call *c, const char *name, int trainable, int flip) {
     int lstm = !strcmp(c->name, "lstm"), gru = !strcmp(c->name, "gru");
     k_common(k, name, trainable);
-    k_bool(k, "return_sequences", num(c, -1, "return_sequences", 0) != 0);
+    k_bool(k, "return_sequences", sn_spec_arg_num(c, -1, "return_sequences", 0) != 0);
     k_bool(k, "return_state", 0);
-    k_bool(k, "go_backwards", (num(c, -1, "go_backwards", 0) != 0) != flip);
+    k_bool(k, "go_backwards", (sn_spec_arg_num(c, -1, "go_backwards", 0) != 0) != flip);
     k_bool(k, "stateful", 0);
-    k_bool(k, "unroll", num(c, -1, "unroll", 0) != 0);
+    k_bool(k, "unroll", sn_spec_arg_num(c, -1, "unroll", 0) != 0);
     k_bool(k, "zero_output_for_mask", 0);
-    k_int(k, "units", (long)num(c, 0, "units", 1));
-    sn_status st = k_act(k, "activation", word(c, -1, "activation", "tanh"), name);
-    if (!st && strcmp(c->name, "simplernn")) st = k_act(k, "recurrent_activation", word(c, -1, "recurrent_activation", "sigmoid"), name);
+    k_int(k, "units", (long)sn_spec_arg_num(c, 0, "units", 1));
+    sn_status st = k_act(k, "activation", sn_spec_arg_word(c, -1, "activation", "tanh"), name);
+    if (!st && strcmp(c->name, "simplernn"))
+        st = k_act(k, "recurrent_activation", sn_spec_arg_word(c, -1, "recurrent_activation", "sigmoid"), name);
     if (st) return st;
-    k_bool(k, "use_bias", num(c, -1, "use_bias", 1) != 0);
-    k_init(k, "kernel_initializer", word(c, -1, "kernel_initializer", "glorot_uniform"));
-    k_init(k, "recurrent_initializer", word(c, -1, "recurrent_initializer", "orthogonal"));
-    k_init(k, "bias_initializer", word(c, -1, "bias_initializer", "zeros"));
-    if (lstm) k_bool(k, "unit_forget_bias", num(c, -1, "unit_forget_bias", 1) != 0);
-    if (gru) k_bool(k, "reset_after", num(c, -1, "reset_after", 1) != 0);
-    k_num(k, "dropout", num(c, -1, "dropout", 0));
-    k_num(k, "recurrent_dropout", num(c, -1, "recurrent_dropout", 0));
-    if (arg(c, -1, "seed")) k_int(k, "seed", (long)num(c, -1, "seed", 0));
+    k_bool(k, "use_bias", sn_spec_arg_num(c, -1, "use_bias", 1) != 0);
+    k_init(k, "kernel_initializer", sn_spec_arg_word(c, -1, "kernel_initializer", "glorot_uniform"));
+    k_init(k, "recurrent_initializer", sn_spec_arg_word(c, -1, "recurrent_initializer", "orthogonal"));
+    k_init(k, "bias_initializer", sn_spec_arg_word(c, -1, "bias_initializer", "zeros"));
+    if (lstm) k_bool(k, "unit_forget_bias", sn_spec_arg_num(c, -1, "unit_forget_bias", 1) != 0);
+    if (gru) k_bool(k, "reset_after", sn_spec_arg_num(c, -1, "reset_after", 1) != 0);
+    k_num(k, "dropout", sn_spec_arg_num(c, -1, "dropout", 0));
+    k_num(k, "recurrent_dropout", sn_spec_arg_num(c, -1, "recurrent_dropout", 0));
+    if (sn_spec_arg_find(c, -1, "seed")) k_int(k, "seed", (long)sn_spec_arg_num(c, -1, "seed", 0));
     else k_null(k, "seed");
     return SN_OK;
 }
@@ -153,45 +138,45 @@ static sn_status layer_config(kw *k, const sn_layer *L, const sn_spec_call *c) {
     sn_status st = SN_OK;
     k_common(k, nm, L->trainable);
     if (!strcmp(kind, "dense")) {
-        k_int(k, "units", (long)num(c, 0, "units", 1));
-        st = k_act(k, "activation", word(c, 1, "activation", "linear"), nm);
-        k_bool(k, "use_bias", num(c, 2, "use_bias", 1) != 0);
-        k_init(k, "kernel_initializer", word(c, -1, "kernel_initializer", "glorot_uniform"));
-        k_init(k, "bias_initializer", word(c, -1, "bias_initializer", "zeros"));
+        k_int(k, "units", (long)sn_spec_arg_num(c, 0, "units", 1));
+        st = k_act(k, "activation", sn_spec_arg_word(c, 1, "activation", "linear"), nm);
+        k_bool(k, "use_bias", sn_spec_arg_num(c, 2, "use_bias", 1) != 0);
+        k_init(k, "kernel_initializer", sn_spec_arg_word(c, -1, "kernel_initializer", "glorot_uniform"));
+        k_init(k, "bias_initializer", sn_spec_arg_word(c, -1, "bias_initializer", "zeros"));
     } else if (!strcmp(kind, "activation")) {
-        st = k_act(k, "activation", word(c, 0, "activation", "linear"), nm);
+        st = k_act(k, "activation", sn_spec_arg_word(c, 0, "activation", "linear"), nm);
     } else if (!strcmp(kind, "dropout")) {
-        k_num(k, "rate", num(c, 0, "rate", 0));
+        k_num(k, "rate", sn_spec_arg_num(c, 0, "rate", 0));
         k_null(k, "noise_shape");
-        if (arg(c, -1, "seed")) k_int(k, "seed", (long)num(c, -1, "seed", 0));
+        if (sn_spec_arg_find(c, -1, "seed")) k_int(k, "seed", (long)sn_spec_arg_num(c, -1, "seed", 0));
         else k_null(k, "seed");
     } else if (!strcmp(kind, "flatten")) {
         k_str(k, "data_format", "channels_last");
     } else if (!strcmp(kind, "reshape")) {
-        const sn_spec_arg *a = arg(c, 0, "target_shape");
+        const sn_spec_arg *a = sn_spec_arg_find(c, 0, "target_shape");
         long v[SN_SPEC_MAX_TUPLE];
         int n = a && a->kind == SN_V_TUPLE ? a->n_tuple : 0;
         for (int i = 0; i < n; i++) v[i] = (long)a->tuple[i];
         k_ints(k, "target_shape", v, n);
     } else if (!strcmp(kind, "conv1d")) {
-        long f = (long)num(c, 0, "filters", 1), K = (long)num(c, 1, "kernel_size", 1);
-        long s = (long)num(c, -1, "strides", 1), d = (long)num(c, -1, "dilation_rate", 1);
+        long f = (long)sn_spec_arg_num(c, 0, "filters", 1), K = (long)sn_spec_arg_num(c, 1, "kernel_size", 1);
+        long s = (long)sn_spec_arg_num(c, -1, "strides", 1), d = (long)sn_spec_arg_num(c, -1, "dilation_rate", 1);
         k_int(k, "filters", f);
         k_ints(k, "kernel_size", &K, 1);
         k_ints(k, "strides", &s, 1);
-        k_str(k, "padding", word(c, -1, "padding", "valid"));
+        k_str(k, "padding", sn_spec_arg_word(c, -1, "padding", "valid"));
         k_str(k, "data_format", "channels_last");
         k_ints(k, "dilation_rate", &d, 1);
         k_int(k, "groups", 1);
-        st = k_act(k, "activation", word(c, -1, "activation", "linear"), nm);
-        k_bool(k, "use_bias", num(c, -1, "use_bias", 1) != 0);
-        k_init(k, "kernel_initializer", word(c, -1, "kernel_initializer", "glorot_uniform"));
-        k_init(k, "bias_initializer", word(c, -1, "bias_initializer", "zeros"));
+        st = k_act(k, "activation", sn_spec_arg_word(c, -1, "activation", "linear"), nm);
+        k_bool(k, "use_bias", sn_spec_arg_num(c, -1, "use_bias", 1) != 0);
+        k_init(k, "kernel_initializer", sn_spec_arg_word(c, -1, "kernel_initializer", "glorot_uniform"));
+        k_init(k, "bias_initializer", sn_spec_arg_word(c, -1, "bias_initializer", "zeros"));
     } else if (!strcmp(kind, "maxpooling1d")) {
-        long p = (long)num(c, 0, "pool_size", 2), s = (long)num(c, -1, "strides", (double)p);
+        long p = (long)sn_spec_arg_num(c, 0, "pool_size", 2), s = (long)sn_spec_arg_num(c, -1, "strides", (double)p);
         k_ints(k, "pool_size", &p, 1);
         k_ints(k, "strides", &s, 1);
-        k_str(k, "padding", word(c, -1, "padding", "valid"));
+        k_str(k, "padding", sn_spec_arg_word(c, -1, "padding", "valid"));
         k_str(k, "data_format", "channels_last");
     } else if (!strcmp(kind, "globalaveragepooling1d") || !strcmp(kind, "globalmaxpooling1d")) {
         k_str(k, "data_format", "channels_last");
@@ -199,18 +184,18 @@ static sn_status layer_config(kw *k, const sn_layer *L, const sn_spec_call *c) {
     } else if (!strcmp(kind, "batchnormalization") || !strcmp(kind, "layernormalization")) {
         int bn = kind[0] == 'b';
         k_int(k, "axis", -1);
-        if (bn) k_num(k, "momentum", num(c, -1, "momentum", 0.99));
-        k_num(k, "epsilon", num(c, -1, "epsilon", 1e-3));
-        k_bool(k, "center", num(c, -1, "center", 1) != 0);
-        k_bool(k, "scale", num(c, -1, "scale", 1) != 0);
+        if (bn) k_num(k, "momentum", sn_spec_arg_num(c, -1, "momentum", 0.99));
+        k_num(k, "epsilon", sn_spec_arg_num(c, -1, "epsilon", 1e-3));
+        k_bool(k, "center", sn_spec_arg_num(c, -1, "center", 1) != 0);
+        k_bool(k, "scale", sn_spec_arg_num(c, -1, "scale", 1) != 0);
         if (!bn) k_bool(k, "rms_scaling", 0);
     } else if (!strcmp(kind, "embedding")) {
-        k_int(k, "input_dim", (long)num(c, 0, "input_dim", 1));
-        k_int(k, "output_dim", (long)num(c, 1, "output_dim", 1));
-        k_init(k, "embeddings_initializer", word(c, -1, "embeddings_initializer", "uniform"));
-        k_bool(k, "mask_zero", num(c, -1, "mask_zero", 0) != 0);
+        k_int(k, "input_dim", (long)sn_spec_arg_num(c, 0, "input_dim", 1));
+        k_int(k, "output_dim", (long)sn_spec_arg_num(c, 1, "output_dim", 1));
+        k_init(k, "embeddings_initializer", sn_spec_arg_word(c, -1, "embeddings_initializer", "uniform"));
+        k_bool(k, "mask_zero", sn_spec_arg_num(c, -1, "mask_zero", 0) != 0);
     } else if (!strcmp(kind, "masking")) {
-        k_num(k, "mask_value", num(c, 0, "mask_value", 0));
+        k_num(k, "mask_value", sn_spec_arg_num(c, 0, "mask_value", 0));
     } else {
         return sn_error(SN_ERR_UNSUPPORTED, "layer '%s' (%s) has no Keras layer to export to", nm, L->ops->class_name);
     }
@@ -229,10 +214,10 @@ static sn_status rnn_object(sn_json_w *w, const sn_spec_call *c, const char *nam
 }
 
 static sn_status bi_config(kw *k, const sn_layer *L, const sn_spec_call *c) {
-    const sn_spec_arg *in = arg(c, 0, "layer"), *bw = arg(c, -1, "backward_layer");
+    const sn_spec_arg *in = sn_spec_arg_find(c, 0, "layer"), *bw = sn_spec_arg_find(c, -1, "backward_layer");
     if (!in || in->kind != SN_V_CALL) return sn_error(SN_ERR_STATE, "layer '%s': no inner layer in the spec", L->name);
     k_common(k, L->name, L->trainable);
-    k_str(k, "merge_mode", word(c, -1, "merge_mode", "concat"));
+    k_str(k, "merge_mode", sn_spec_arg_word(c, -1, "merge_mode", "concat"));
     char nf[64], nb[64], base[48];
     kx_snake(rnn_class(in->call->name), base, sizeof base);
     snprintf(nf, sizeof nf, "forward_%s", base);
@@ -279,8 +264,9 @@ static sn_status layer_entry(sn_json_w *w, const sn_layer *L, const sn_spec_call
 
 static sn_status write_config(sn_json_w *w, const sn_model *m, const sn_spec *sp) {
     if (m->in_shape.rep == SN_REP_SPARSE)
-        return sn_error(SN_ERR_UNSUPPORTED, "a model with a sparse (bag-of-words CSR) input has no Keras 3 archive form "
-                                            "in seqnn's exporter");
+        return sn_error(SN_ERR_UNSUPPORTED,
+                        "a model with a sparse (bag-of-words CSR) input has no Keras 3 archive form "
+                        "in seqnn's exporter");
     sn_json_w_rawz(w, "{\"module\": \"keras\", \"class_name\": \"Sequential\", \"config\": {\"name\": \"sequential\", "
                       "\"trainable\": true, \"dtype\": ");
     sn_json_w_rawz(w, g_dtype);
@@ -303,7 +289,8 @@ static sn_status write_config(sn_json_w *w, const sn_model *m, const sn_spec *sp
     sn_status st = SN_OK;
     for (int i = 0; i < m->n_layers && !st; i++) {
         if (!strcmp(m->layers[i]->ops->kind, "onehot"))
-            return sn_error(SN_ERR_UNSUPPORTED, "layer '%s' (OneHot) has no Keras layer to export to", m->layers[i]->name);
+            return sn_error(SN_ERR_UNSUPPORTED, "layer '%s' (OneHot) has no Keras layer to export to",
+                            m->layers[i]->name);
         st = layer_entry(w, m->layers[i], sp->calls[i]);
     }
     if (st) return st;

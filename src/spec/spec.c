@@ -484,3 +484,22 @@ sn_status sn_spec_check_used(const sn_spec_call *c) {
     }
     return SN_OK;
 }
+
+const sn_spec_arg *sn_spec_arg_find(const sn_spec_call *c, int pos, const char *key) {
+    int p = 0;
+    for (int i = 0; i < c->n_args; i++) {
+        const sn_spec_arg *a = &c->args[i];
+        if (a->key[0] ? !strcmp(a->key, key) : p++ == pos) return a;
+    }
+    return NULL;
+}
+
+double sn_spec_arg_num(const sn_spec_call *c, int pos, const char *key, double def) {
+    const sn_spec_arg *a = sn_spec_arg_find(c, pos, key);
+    return a && (a->kind == SN_V_NUMBER || a->kind == SN_V_BOOL) ? a->num : def;
+}
+
+const char *sn_spec_arg_word(const sn_spec_call *c, int pos, const char *key, const char *def) {
+    const sn_spec_arg *a = sn_spec_arg_find(c, pos, key);
+    return a && (a->kind == SN_V_WORD || a->kind == SN_V_STRING) ? a->str : def;
+}

@@ -58,6 +58,14 @@ sn_status sn_arg_bool(const sn_spec_call *c, int pos, const char *key, int def, 
 sn_status sn_arg_str(const sn_spec_call *c, int pos, const char *key, const char *def, char *out, size_t n);
 /* Tuple or single integer (pool_size=2 or (2,)). */
 sn_status sn_arg_ints(const sn_spec_call *c, int pos, const char *key, int *out, int max, int *n_out);
+/* For readers of a spec that was already configured (the exporters): the
+ * argument at positional index `pos` (counting positional arguments only) or
+ * keyword `key`, without marking it used and without checks; NULL when
+ * absent. _num gives a number or bool's value, _word a word or string's
+ * text, `def` when the argument is absent or of another kind. */
+const sn_spec_arg *sn_spec_arg_find(const sn_spec_call *c, int pos, const char *key);
+double sn_spec_arg_num(const sn_spec_call *c, int pos, const char *key, double def);
+const char *sn_spec_arg_word(const sn_spec_call *c, int pos, const char *key, const char *def);
 /* Nested call (bidirectional(lstm(16))); *out NULL when absent. */
 sn_status sn_arg_call(const sn_spec_call *c, int pos, const char *key, const sn_spec_call **out);
 /* After configure: SN_ERR_PARSE naming the first argument nobody consumed. */
