@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "plot/plot_internal.h"
 #include "seqnn/plot.h"
 
 #define PLOT_PI 3.14159265358979323846
@@ -535,6 +536,19 @@ static sn_status plot_draw(cairo_t *cr, double W, double H, const sn_plot_series
     return SN_OK;
 }
 
+/* sn_plot_lines' figure for plot_render. */
+typedef struct plot_fig {
+    const sn_plot_series *s;
+    int ns;
+    const sn_plot_opts *o;
+    double xlo, xhi, ylo, yhi;
+} plot_fig;
+
+static sn_status plot_fig_draw(cairo_t *cr, int W, int H, void *ctx) {
+    const plot_fig *f = ctx;
+    return plot_draw(cr, W, H, f->s, f->ns, f->o, f->xlo, f->xhi, f->ylo, f->yhi);
+}
+
 sn_status sn_plot_lines(const char *path, const sn_plot_series *s, int n_series, const sn_plot_opts *o) {
     if (!path || !path[0]) return sn_error(SN_ERR_ARG, "sn_plot_lines: no output path");
     int fmt = plot_format(path);
@@ -575,22 +589,26 @@ sn_status sn_plot_lines(const char *path, const sn_plot_series *s, int n_series,
     plot_pad_range(&xlo, &xhi, 0.02, o->x_is_time ? 60.0 : 0.5);
     plot_pad_range(&ylo, &yhi, 0.05, o->log_y ? 0.5 : 0.5);
 
+    plot_fig fig = {s, n_series, o, xlo, xhi, ylo, yhi};
+    return plot_render(path, fmt == FMT_SVG, W, H, plot_fig_draw, &fig);
+}
+
+sn_status plot_render(const char *path, int svg, int W, int H, plot_draw_fn draw, void *ctx) {
     plot_buf buf = {0};
-    cairo_surface_t *surf = fmt == FMT_PNG
-                                ? cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H)
-                                : cairo_svg_surface_create_for_stream(plot_buf_write, &buf, W, H);
+    cairo_surface_t *surf = svg ? cairo_svg_surface_create_for_stream(plot_buf_write, &buf, W, H)
+                                : cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
     cairo_status_t cs = cairo_surface_status(surf);
     if (cs != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(surf);
         return plot_cairo_error(path, cs);
     }
-    if (fmt == FMT_SVG) cairo_svg_surface_set_document_unit(surf, CAIRO_SVG_UNIT_PX);
+    if (svg) cairo_svg_surface_set_document_unit(surf, CAIRO_SVG_UNIT_PX);
     cairo_t *cr = cairo_create(surf);
-    sn_status st = plot_draw(cr, W, H, s, n_series, o, xlo, xhi, ylo, yhi);
+    sn_status st = draw(cr, W, H, ctx);
     if (st == SN_OK && (cs = cairo_status(cr)) != CAIRO_STATUS_SUCCESS) st = plot_cairo_error(path, cs);
     cairo_destroy(cr);
     if (st == SN_OK) {
-        if (fmt == FMT_PNG) cs = cairo_surface_write_to_png_stream(surf, plot_buf_write, &buf);
+        if (!svg) cs = cairo_surface_write_to_png_stream(surf, plot_buf_write, &buf);
         else {
             cairo_surface_finish(surf); /* the SVG document is complete only now */
             cs = cairo_surface_status(surf);

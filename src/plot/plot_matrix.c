@@ -13,29 +13,10 @@
 #include <strings.h>
 
 #include "core/internal.h"
+#include "plot/plot_internal.h"
 #include "seqnn/plot.h"
 
 #define PLOT_HALF_PI 1.5707963267948966
-
-typedef struct mbuf {
-    unsigned char *p;
-    size_t n, cap;
-} mbuf;
-
-static cairo_status_t mbuf_write(void *closure, const unsigned char *data, unsigned int len) {
-    mbuf *b = closure;
-    if (b->n + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        while (cap < b->n + len) cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (!q) return CAIRO_STATUS_NO_MEMORY;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, data, len);
-    b->n += len;
-    return CAIRO_STATUS_SUCCESS;
-}
 
 /* Class name cut to at most 18 bytes on a UTF-8 boundary, control bytes as spaces. */
 static void short_name(const char *s, char *out) {
@@ -114,33 +95,25 @@ static void draw(cairo_t *cr, int W, int H, const int64_t *cm, int K, const char
     cairo_restore(cr);
 }
 
+/* sn_plot_confusion's figure for plot_render. */
+typedef struct cm_fig {
+    const int64_t *counts;
+    int K;
+    const char *const *names;
+    const char *title;
+} cm_fig;
+
+static sn_status cm_draw(cairo_t *cr, int W, int H, void *ctx) {
+    const cm_fig *f = ctx;
+    draw(cr, W, H, f->counts, f->K, f->names, f->title);
+    return SN_OK;
+}
+
 sn_status sn_plot_confusion(const char *path, const int64_t *counts, int K, const char *const *names, const char *title) {
     if (!path || !counts || K < 1 || K > 1000) return sn_error(SN_ERR_ARG, "sn_plot_confusion: bad arguments");
     size_t n = strlen(path);
     int svg = n > 4 && !strcasecmp(path + n - 4, ".svg"), png = n > 4 && !strcasecmp(path + n - 4, ".png");
     if (!svg && !png) return sn_error(SN_ERR_ARG, "%s: unsupported plot file extension (use .png or .svg)", path);
-    int W = 700, H = 700;
-    mbuf buf = {0};
-    cairo_surface_t *surf = png ? cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H)
-                                : cairo_svg_surface_create_for_stream(mbuf_write, &buf, W, H);
-    cairo_status_t cs = cairo_surface_status(surf);
-    cairo_t *cr = cs == CAIRO_STATUS_SUCCESS ? cairo_create(surf) : NULL;
-    if (cr) {
-        draw(cr, W, H, counts, K, names, title);
-        cs = cairo_status(cr);
-        cairo_destroy(cr);
-    }
-    if (cs == CAIRO_STATUS_SUCCESS) {
-        if (png) cs = cairo_surface_write_to_png_stream(surf, mbuf_write, &buf);
-        else {
-            cairo_surface_finish(surf);
-            cs = cairo_surface_status(surf);
-        }
-    }
-    cairo_surface_destroy(surf);
-    sn_status st = cs == CAIRO_STATUS_SUCCESS ? sn_file_write_atomic(path, buf.p, buf.n)
-                                              : sn_error(cs == CAIRO_STATUS_NO_MEMORY ? SN_ERR_NOMEM : SN_ERR_IO,
-                                                         "%s: cairo: %s", path, cairo_status_to_string(cs));
-    free(buf.p);
-    return st;
+    cm_fig fig = {counts, K, names, title};
+    return plot_render(path, svg, 700, 700, cm_draw, &fig);
 }
