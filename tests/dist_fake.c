@@ -91,6 +91,61 @@ static sn_status f_bcast(void *ctx, void *buf, size_t n, int root) {
     return SN_OK;
 }
 
+/* The result buffer of a byte collective: at least 1 byte. */
+static void *alloc_bytes(size_t n) { return malloc(n ? n : 1); }
+
+typedef struct bytes_post {
+    const char *p;
+    size_t n;          /* gather: the bytes; exchange: unused */
+    const size_t *cnt; /* exchange: the counts per destination */
+} bytes_post;
+
+static sn_status f_gather_bytes(void *ctx, const void *mine, size_t n, void **all, size_t *counts) {
+    fake_rank *r = ctx;
+    fake_group *g = r->g;
+    g->ops[r->rank]++;
+    bytes_post me = {mine, n, NULL};
+    g->slot[r->rank] = &me;
+    meet(r);
+    size_t tot = 0;
+    for (int k = 0; k < g->size; k++) tot += ((const bytes_post *)g->slot[k])->n;
+    char *o = alloc_bytes(tot);
+    size_t p = 0;
+    for (int k = 0; o && k < g->size; k++) {
+        const bytes_post *b = g->slot[k];
+        if (b->n) memcpy(o + p, b->p, b->n);
+        counts[k] = b->n;
+        p += b->n;
+    }
+    meet(r);
+    *all = o;
+    return o ? SN_OK : SN_ERR_NOMEM;
+}
+
+static sn_status f_exchange(void *ctx, const void *send, const size_t *counts, void **recv, size_t *rcounts) {
+    fake_rank *r = ctx;
+    fake_group *g = r->g;
+    g->ops[r->rank]++;
+    bytes_post me = {send, 0, counts};
+    g->slot[r->rank] = &me;
+    meet(r);
+    size_t tot = 0;
+    for (int k = 0; k < g->size; k++) tot += ((const bytes_post *)g->slot[k])->cnt[r->rank];
+    char *o = alloc_bytes(tot);
+    size_t p = 0;
+    for (int k = 0; o && k < g->size; k++) {
+        const bytes_post *b = g->slot[k];
+        size_t off = 0;
+        for (int q = 0; q < r->rank; q++) off += b->cnt[q];
+        rcounts[k] = b->cnt[r->rank];
+        if (rcounts[k]) memcpy(o + p, b->p + off, rcounts[k]);
+        p += rcounts[k];
+    }
+    meet(r);
+    *recv = o;
+    return o ? SN_OK : SN_ERR_NOMEM;
+}
+
 void fake_group_init(fake_group *g, fake_rank *r, int size) {
     memset(g, 0, sizeof *g);
     g->size = size;
@@ -98,7 +153,8 @@ void fake_group_init(fake_group *g, fake_rank *r, int size) {
     for (int k = 0; k < size; k++) {
         r[k].g = g;
         r[k].rank = k;
-        sn_comm c = {k, size, &r[k], f_max, f_max_start, f_sum_start, f_sum, f_progress, f_wait, f_gather, f_bcast};
+        sn_comm c = {k, size, &r[k], f_max, f_max_start, f_sum_start, f_sum, f_progress, f_wait, f_gather, f_bcast,
+                     f_gather_bytes, f_exchange};
         r[k].comm = c;
     }
 }

@@ -47,6 +47,16 @@ typedef struct sn_comm {
     sn_status (*gather_f64)(void *ctx, const double *mine, const int *counts, double *all);
     /* Copies n bytes of buf from rank root to every rank. */
     sn_status (*bcast)(void *ctx, void *buf, size_t n, int root);
+    /* All-gather of bytes: rank r contributes n bytes from mine (n may
+     * differ between ranks); every rank receives each rank's count in
+     * counts[0..size) and all the bytes, rank 0's first, in *all (malloc'd,
+     * released with free; non-NULL also when every n is 0). */
+    sn_status (*gather_bytes)(void *ctx, const void *mine, size_t n, void **all, size_t *counts);
+    /* All-to-all of bytes: send holds counts[0] bytes for rank 0, then
+     * counts[1] for rank 1, ...; every rank receives what each rank r sent
+     * it, rank 0's first, in *recv (malloc'd as above), rcounts[r] bytes
+     * from rank r. */
+    sn_status (*exchange)(void *ctx, const void *send, const size_t *counts, void **recv, size_t *rcounts);
 } sn_comm;
 
 /* Collective status: every rank passes its own st (its message in

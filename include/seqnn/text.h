@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "seqnn/core.h"
+#include "seqnn/comm.h"
 #include "seqnn/dataset.h"
 
 #ifdef __cplusplus
@@ -259,6 +260,15 @@ SN_API const sn_vectorizer_opts *sn_vectorizer_get_opts(const sn_vectorizer *v);
  * counts, sorted by count descending then token bytes descending, truncated
  * to max_tokens minus the special slots. Errors: SN_ERR_ARG, SN_ERR_NOMEM. */
 SN_API sn_status sn_vectorizer_adapt(sn_vectorizer *v, const char *const *texts /* (n) */, size_t n);
+/* The same adapt over texts spread across the ranks of comm: this rank
+ * passes its own n texts, n_total is the number over all ranks (idf counts
+ * them). Every rank ends with the vocabulary sn_vectorizer_adapt would learn
+ * from all the texts in one process (the same tokens, order, counts and
+ * idf). Collective (needs comm's exchange and gather_bytes); comm NULL or
+ * of one rank: sn_vectorizer_adapt, with n == n_total. A failure on any rank
+ * fails every rank. docs/distributed.md. */
+SN_API sn_status sn_vectorizer_adapt_group(sn_vectorizer *v, const char *const *texts /* (n) */, size_t n,
+                                           size_t n_total, const sn_comm *comm);
 
 /* Sets the vocabulary directly (like Keras set_vocabulary): tokens in index
  * order without the special slots; idf (n) is required in tf_idf mode and

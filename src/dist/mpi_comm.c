@@ -149,6 +149,77 @@ static sn_status d_bcast(void *ctx, void *buf, size_t n, int root) {
     return SN_OK;
 }
 
+/* Byte counts (size_t) as MPI's int counts and displacements; SN_ERR_ARG
+ * when a count or the total passes INT_MAX (2 GiB). */
+static sn_status int_counts(const size_t *c, int size, int *ic, int *disp, size_t *total) {
+    size_t p = 0;
+    for (int r = 0; r < size; r++) {
+        if (c[r] > INT_MAX || p > INT_MAX) return sn_error(SN_ERR_ARG, "a byte exchange of more than 2 GiB");
+        ic[r] = (int)c[r];
+        disp[r] = (int)p;
+        p += c[r];
+    }
+    if (p > INT_MAX) return sn_error(SN_ERR_ARG, "a byte exchange of more than 2 GiB");
+    *total = p;
+    return SN_OK;
+}
+
+static sn_status d_gather_bytes(void *ctx, const void *mine, size_t n, void **all, size_t *counts) {
+    dist_state *d = ctx;
+    int size = d->pub.size;
+    *all = NULL;
+    uint64_t me = n, *c64 = malloc((size_t)size * sizeof *c64);
+    int *ic = malloc((size_t)size * sizeof *ic), *disp = malloc((size_t)size * sizeof *disp);
+    sn_status st = c64 && ic && disp ? SN_OK : SN_ERR_NOMEM;
+    int rc = st ? MPI_SUCCESS : MPI_Allgather(&me, 1, MPI_UINT64_T, c64, 1, MPI_UINT64_T, d->comm);
+    if (!st && rc != MPI_SUCCESS) st = mpi_fail(rc, "MPI_Allgather (counts)");
+    size_t tot = 0;
+    for (int r = 0; !st && r < size; r++) counts[r] = (size_t)c64[r];
+    if (!st) st = int_counts(counts, size, ic, disp, &tot);
+    if (!st && !(*all = malloc(tot ? tot : 1))) st = SN_ERR_NOMEM;
+    if (!st && (rc = MPI_Allgatherv(mine, ic[d->pub.rank], MPI_BYTE, *all, ic, disp, MPI_BYTE, d->comm)) != MPI_SUCCESS)
+        st = mpi_fail(rc, "MPI_Allgatherv (bytes)");
+    if (st) {
+        free(*all);
+        *all = NULL;
+    }
+    free(c64);
+    free(ic);
+    free(disp);
+    return st;
+}
+
+static sn_status d_exchange(void *ctx, const void *send, const size_t *counts, void **recv, size_t *rcounts) {
+    dist_state *d = ctx;
+    int size = d->pub.size;
+    *recv = NULL;
+    uint64_t *sc = malloc((size_t)size * sizeof *sc), *rc64 = malloc((size_t)size * sizeof *rc64);
+    int *si = malloc((size_t)size * sizeof *si), *sd = malloc((size_t)size * sizeof *sd);
+    int *ri = malloc((size_t)size * sizeof *ri), *rd = malloc((size_t)size * sizeof *rd);
+    sn_status st = sc && rc64 && si && sd && ri && rd ? SN_OK : SN_ERR_NOMEM;
+    for (int r = 0; !st && r < size; r++) sc[r] = counts[r];
+    int rc = st ? MPI_SUCCESS : MPI_Alltoall(sc, 1, MPI_UINT64_T, rc64, 1, MPI_UINT64_T, d->comm);
+    if (!st && rc != MPI_SUCCESS) st = mpi_fail(rc, "MPI_Alltoall (counts)");
+    size_t stot = 0, rtot = 0;
+    for (int r = 0; !st && r < size; r++) rcounts[r] = (size_t)rc64[r];
+    if (!st) st = int_counts(counts, size, si, sd, &stot);
+    if (!st) st = int_counts(rcounts, size, ri, rd, &rtot);
+    if (!st && !(*recv = malloc(rtot ? rtot : 1))) st = SN_ERR_NOMEM;
+    if (!st && (rc = MPI_Alltoallv(send, si, sd, MPI_BYTE, *recv, ri, rd, MPI_BYTE, d->comm)) != MPI_SUCCESS)
+        st = mpi_fail(rc, "MPI_Alltoallv (bytes)");
+    if (st) {
+        free(*recv);
+        *recv = NULL;
+    }
+    free(sc);
+    free(rc64);
+    free(si);
+    free(sd);
+    free(ri);
+    free(rd);
+    return st;
+}
+
 int sn_dist_launched(void) {
     static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
@@ -188,6 +259,8 @@ sn_status sn_dist_init(int *argc, char ***argv, const sn_comm **comm) {
     d->pub.wait = d_wait;
     d->pub.gather_f64 = d_gather;
     d->pub.bcast = d_bcast;
+    d->pub.gather_bytes = d_gather_bytes;
+    d->pub.exchange = d_exchange;
     d->ready = 1;
     *comm = &d->pub;
     return SN_OK;

@@ -43,6 +43,23 @@ static sn_status solo_bcast(void *ctx, void *buf, size_t n, int root) {
     return SN_OK;
 }
 
+/* One rank: its own bytes, copied (the caller frees the result). */
+static sn_status solo_bytes(const void *src, size_t n, void **out, size_t *count) {
+    *out = sn_malloc(SN_MAX(n, 1), 1);
+    if (!*out) return SN_ERR_NOMEM;
+    if (n) memcpy(*out, src, n);
+    *count = n;
+    return SN_OK;
+}
+static sn_status solo_gather_bytes(void *ctx, const void *mine, size_t n, void **all, size_t *counts) {
+    (void)ctx;
+    return solo_bytes(mine, n, all, counts);
+}
+static sn_status solo_exchange(void *ctx, const void *send, const size_t *counts, void **recv, size_t *rcounts) {
+    (void)ctx;
+    return solo_bytes(send, counts[0], recv, rcounts);
+}
+
 static const sn_comm g_solo = {
     .rank = 0,
     .size = 1,
@@ -55,6 +72,8 @@ static const sn_comm g_solo = {
     .wait = solo_wait,
     .gather_f64 = solo_gather,
     .bcast = solo_bcast,
+    .gather_bytes = solo_gather_bytes,
+    .exchange = solo_exchange,
 };
 
 const sn_comm *sn_dp_solo(void) { return &g_solo; }

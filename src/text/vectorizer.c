@@ -241,12 +241,6 @@ sn_status sn_vectorizer_tokenize(const sn_vectorizer *v, const char *text,
  * whose hash has (h >> 40) % nparts == p. Each thread tokenizes every text
  * but only counts its own tokens, so no merge is needed and the result is
  * the same for any thread count (the final order is a total order). */
-typedef struct adapt_ctx {
-    sn_strtab t;
-    uint32_t doc;     /* current document, 1-based */
-    int part, nparts;
-    sn_status st;
-} adapt_ctx;
 
 static void adapt_tok(const char *tok, size_t len, void *user) {
     adapt_ctx *a = user;
@@ -267,15 +261,8 @@ static void adapt_tok(const char *tok, size_t len, void *user) {
     }
 }
 
-typedef struct sort_item {
-    uint64_t count;
-    const char *s;
-    uint32_t len;
-    uint32_t df;
-} sort_item;
-
 /* count descending, then token bytes descending (Python bytes order). */
-static int cmp_item(const void *pa, const void *pb) {
+int sn_vec_cmp_item(const void *pa, const void *pb) {
     const sort_item *a = pa, *b = pb;
     if (a->count != b->count) return a->count > b->count ? -1 : 1;
     size_t m = SN_MIN(a->len, b->len);
@@ -358,7 +345,7 @@ sn_status sn_vectorizer_set_vocabulary(sn_vectorizer *v, const char *const *toke
 
 /* Counting: T threads each tokenize every text and count the tokens of
  * their own partition into parts[p].t. */
-static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, size_t n, adapt_ctx *parts, int T) {
+sn_status sn_vec_count_parts(const sn_vectorizer *v, const char *const *texts, size_t n, adapt_ctx *parts, int T) {
     sn_status st = SN_OK;
     for (int p = 0; p < T; p++) {
         parts[p].part = p;
@@ -393,19 +380,25 @@ static sn_status count_parts(const sn_vectorizer *v, const char *const *texts, s
 /* Only the top `limit` tokens survive: the largest count c such that at
  * least `limit` tokens have a count >= c, so that only those are sorted
  * (the long tail of count-1 n-grams never reaches qsort). */
-static sn_status count_floor(const adapt_ctx *parts, int T, size_t limit, uint64_t *floor_count) {
-    enum { NB = 4096 };
-    size_t *hist = sn_calloc(NB, sizeof *hist);
-    if (!hist) return SN_ERR_NOMEM;
-    for (int p = 0; p < T; p++)
-        for (size_t i = 0; i < parts[p].t.n; i++) hist[SN_MIN(parts[p].t.e[i].count, (uint64_t)NB - 1)]++;
+uint64_t sn_vec_floor(const int64_t *hist, size_t limit) {
     size_t above = 0;
-    uint64_t c = NB - 1;
+    uint64_t c = SN_VEC_HIST - 1;
     for (;; c--) {
-        above += hist[c];
+        above += (size_t)hist[c];
         if (above >= limit || c == 0) break;
     }
-    *floor_count = c;
+    return c;
+}
+
+void sn_vec_hist_add(const sn_strtab *t, int64_t *hist) {
+    for (size_t i = 0; i < t->n; i++) hist[SN_MIN(t->e[i].count, (uint64_t)SN_VEC_HIST - 1)]++;
+}
+
+static sn_status count_floor(const adapt_ctx *parts, int T, size_t limit, uint64_t *floor_count) {
+    int64_t *hist = sn_calloc(SN_VEC_HIST, sizeof *hist);
+    if (!hist) return SN_ERR_NOMEM;
+    for (int p = 0; p < T; p++) sn_vec_hist_add(&parts[p].t, hist);
+    *floor_count = sn_vec_floor(hist, limit);
     free(hist);
     return SN_OK;
 }
@@ -428,13 +421,13 @@ static size_t collect_items(const adapt_ctx *parts, int T, uint64_t floor_count,
             m++;
         }
     }
-    if (m > 1) qsort(items, m, sizeof *items, cmp_item);
+    if (m > 1) qsort(items, m, sizeof *items, sn_vec_cmp_item);
     return m;
 }
 
 /* Installs the first m sorted items as the vocabulary, with idf =
  * ln(1 + N_docs / (1 + df)) (Keras's IndexLookup) over n documents. */
-static sn_status install_items(sn_vectorizer *v, const sort_item *items, size_t m, size_t n) {
+sn_status sn_vec_install_items(sn_vectorizer *v, const sort_item *items, size_t m, size_t n) {
     const char **toks = sn_malloc(SN_MAX(m, 1), sizeof *toks);
     uint32_t *lens = sn_malloc(SN_MAX(m, 1), sizeof *lens);
     float *idf = sn_malloc(SN_MAX(m, 1), sizeof *idf);
@@ -460,10 +453,10 @@ static sn_status sn_vectorizer_adapt_work(sn_vectorizer *v, const char *const *t
     if (n >= 0xffffffffu) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: too many texts (%zu)", n);
     for (size_t d = 0; d < n; d++)
         if (!texts[d]) return sn_error(SN_ERR_ARG, "sn_vectorizer_adapt: text %zu is NULL", d);
-    int T = n >= 256 ? SN_MAX(1, SN_MIN(sn_threads_get(), 64)) : 1;
+    int T = sn_vec_adapt_threads(n);
     adapt_ctx *parts = sn_calloc((size_t)T, sizeof *parts);
     if (!parts) return SN_ERR_NOMEM;
-    sn_status st = count_parts(v, texts, n, parts, T);
+    sn_status st = sn_vec_count_parts(v, texts, n, parts, T);
     size_t total = 0;
     for (int p = 0; p < T; p++) total += parts[p].t.n;
     size_t limit = v->o.max_tokens ? (size_t)v->o.max_tokens - (size_t)n_special(v) : SIZE_MAX;
@@ -471,7 +464,7 @@ static sn_status sn_vectorizer_adapt_work(sn_vectorizer *v, const char *const *t
     if (st == SN_OK && limit < total) st = count_floor(parts, T, limit, &floor_count);
     sort_item *items = NULL;
     if (st == SN_OK && !(items = sn_malloc(SN_MAX(total, 1), sizeof *items))) st = SN_ERR_NOMEM;
-    if (st == SN_OK) st = install_items(v, items, SN_MIN(collect_items(parts, T, floor_count, items), limit), n);
+    if (st == SN_OK) st = sn_vec_install_items(v, items, SN_MIN(collect_items(parts, T, floor_count, items), limit), n);
     free(items);
     for (int p = 0; p < T; p++) sn_strtab_free(&parts[p].t);
     free(parts);

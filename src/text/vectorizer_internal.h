@@ -5,6 +5,7 @@
 #define SEQNN_TEXT_VECTORIZER_INTERNAL_H
 
 #include <stdint.h>
+#include "core/internal.h"
 #include "core/strtab.h"
 #include "seqnn/text.h"
 
@@ -28,5 +29,43 @@ sn_status sn_vectorizer_check_opts(const sn_vectorizer_opts *o);
  * idf; SN_ERR_NOMEM. */
 sn_status sn_vectorizer_install_vocab(sn_vectorizer *v, const char *const *tokens, const uint32_t *lens, size_t n,
                                       const float *idf, int have_oov_idf, float oov_idf);
+
+/* ---- adapt, shared by vectorizer.c and vectorizer_group.c ---- */
+
+/* Adapt counts of one hash partition: part p of nparts counts the tokens
+ * whose hash has (h >> 40) % nparts == p (vectorizer.c explains why). Entry
+ * fields: count = occurrences, aux[0] = documents holding the token. */
+typedef struct adapt_ctx {
+    sn_strtab t;
+    uint32_t doc;     /* current document, 1-based */
+    int part, nparts;
+    sn_status st;
+} adapt_ctx;
+
+/* A counted token as the vocabulary's sort sees it. */
+typedef struct sort_item {
+    uint64_t count;
+    const char *s;
+    uint32_t len;
+    uint32_t df;
+} sort_item;
+
+/* Bins of the count histogram that finds the top-max_tokens floor (counts
+ * from SN_VEC_HIST - 1 up share the last bin). */
+#define SN_VEC_HIST 4096
+
+/* Threads adapt counts n texts with. */
+static inline int sn_vec_adapt_threads(size_t n) { return n >= 256 ? SN_MAX(1, SN_MIN(sn_threads_get(), 64)) : 1; }
+/* Counts the tokens of texts[0..n) into parts[0..T) (initialised here). */
+sn_status sn_vec_count_parts(const sn_vectorizer *v, const char *const *texts, size_t n, adapt_ctx *parts, int T);
+/* hist[min(count, SN_VEC_HIST - 1)] += 1 for every entry of t. */
+void sn_vec_hist_add(const sn_strtab *t, int64_t *hist);
+/* The largest count c such that at least `limit` tokens have a count >= c
+ * (0 when fewer tokens exist), from the histogram of all counts. */
+uint64_t sn_vec_floor(const int64_t *hist, size_t limit);
+/* The vocabulary order: count descending, then token bytes descending. */
+int sn_vec_cmp_item(const void *a, const void *b);
+/* Installs the first m sorted items as the vocabulary, idf over n documents. */
+sn_status sn_vec_install_items(sn_vectorizer *v, const sort_item *items, size_t m, size_t n);
 
 #endif

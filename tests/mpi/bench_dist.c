@@ -95,10 +95,19 @@ static sn_status t_bcast(void *c, void *b, size_t n, int root) {
     (void)c;
     TIMED(g_t.in->bcast(g_t.in->ctx, b, n, root));
 }
+static sn_status t_gather_bytes(void *c, const void *m, size_t n, void **a, size_t *k) {
+    (void)c;
+    TIMED(g_t.in->gather_bytes(g_t.in->ctx, m, n, a, k));
+}
+static sn_status t_exchange(void *c, const void *s, const size_t *k, void **r, size_t *rk) {
+    (void)c;
+    TIMED(g_t.in->exchange(g_t.in->ctx, s, k, r, rk));
+}
 static const sn_comm *timed_comm(const sn_comm *in) {
     if (!in) return NULL;
     g_t.in = in;
-    sn_comm o = {in->rank, in->size, NULL, t_max, t_max_start, t_sum_start, t_sum, t_progress, t_wait, t_gather, t_bcast};
+    sn_comm o = {in->rank, in->size, NULL, t_max, t_max_start, t_sum_start, t_sum, t_progress, t_wait, t_gather, t_bcast,
+                 t_gather_bytes, t_exchange};
     g_t.out = o;
     return &g_t.out;
 }
