@@ -55,6 +55,16 @@ SN_API void sn_dataset_free(sn_dataset *d);
 SN_API sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y, size_t n, size_t x_numel,
                                  size_t y_numel);
 
+/* A dataset of n samples of which this process holds only [lo, lo +
+ * inner->n), as a rank holds its share of the training set
+ * (sn_fit_shard): sample lo + i is inner's sample i; a fill that asks for
+ * any other sample fails with SN_ERR_STATE naming it. inner's fields
+ * (x_numel, y_numel, sparse, sample_weights) carry over; inner may hold no
+ * sample (n 0, fill NULL: nothing here). Takes inner over (it is cleared;
+ * sn_dataset_free(out) releases it). Errors: SN_ERR_ARG for NULL
+ * arguments, n == 0 or a range outside [0, n); SN_ERR_NOMEM. */
+SN_API sn_status sn_dataset_window(sn_dataset *out, sn_dataset *inner, size_t n, size_t lo);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,11 @@ typedef struct sn_text_corpus {
     uint8_t *label_sets;  /* (n, n_classes) or NULL */
     /* Per-document loss weights (e.g. sn_text_class_weights), or NULL = 1. */
     float *weights;       /* (n) or NULL */
+    /* An index of a table file (sn_text_table_opts.index_only): document
+     * i's record is bytes [spans[2i], spans[2i] + spans[2i+1]) of the file
+     * (after a UTF-8 byte order mark); its text stays "" until
+     * sn_text_table_read reads it. NULL for corpora loaded whole. */
+    uint64_t *spans;      /* (2n) or NULL */
 } sn_text_corpus;
 
 /* What to do with a file larger than max_file_bytes. */
@@ -182,6 +187,12 @@ typedef struct sn_text_table_opts {
      * numeric order when every label is an integer, else in byte order. */
     const char *const *class_names;
     int n_class_names;
+    /* 1: an index only (sn_text_load_table): every record is parsed and
+     * checked, its labels kept, but its text is left "" and its place in
+     * the file kept in the corpus's spans, for sn_text_table_read to read
+     * the texts of some documents later. Needs an uncompressed UTF-8 file,
+     * which is mapped, not read into memory (SN_ERR_UNSUPPORTED otherwise). */
+    int index_only;
 } sn_text_table_opts;
 
 /* Defaults: format auto, columns "text" / "label", header, UTF-8, single label. */
@@ -198,6 +209,15 @@ SN_API void sn_text_table_opts_default(sn_text_table_opts *o);
  * SN_ERR_ARG for an unknown column (the message lists the columns) or a
  * file without records; SN_ERR_IO. On error *out is left empty. */
 SN_API sn_status sn_text_load_table(sn_text_corpus *out, const char *path, const sn_text_table_opts *o);
+/* Reads the texts of documents [lo, hi) of an index (a corpus loaded with
+ * index_only, or a subset of one) from its table file `path`, read with the
+ * options o it was indexed with: each text becomes what a whole load would
+ * have given it. Only those records are parsed; the file is mapped.
+ * Errors: SN_ERR_ARG for a corpus without spans or a range beyond it;
+ * SN_ERR_FORMAT naming file:line when a record no longer parses (the file
+ * changed); SN_ERR_IO, SN_ERR_NOMEM. */
+SN_API sn_status sn_text_table_read(sn_text_corpus *c, size_t lo, size_t hi, const char *path,
+                                    const sn_text_table_opts *o);
 
 /* The same from a buffer in memory (`name` is used in messages). */
 SN_API sn_status sn_text_parse_table(sn_text_corpus *out, const char *buf, size_t len, const char *name,

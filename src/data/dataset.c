@@ -43,3 +43,55 @@ sn_status sn_dataset_from_arrays(sn_dataset *out, const float *x, const float *y
     out->destroy = arrays_destroy;
     return SN_OK;
 }
+
+/* ---- A window onto a part of a dataset (sn_dataset_window). ---- */
+
+typedef struct window_ctx {
+    sn_dataset inner;  /* samples [lo, lo + inner.n); empty when nothing is held */
+    size_t lo;
+    size_t *idx;       /* translated indexes (cap) */
+    int cap;
+} window_ctx;
+
+static sn_status window_fill(void *ctx, const size_t *idx, int B, sn_batch *b) {
+    window_ctx *w = ctx;
+    if (B > w->cap) {
+        size_t *t = sn_realloc(w->idx, (size_t)B, sizeof *t);
+        if (!t) return SN_ERR_NOMEM;
+        w->idx = t;
+        w->cap = B;
+    }
+    for (int i = 0; i < B; i++) {
+        if (idx[i] < w->lo || idx[i] - w->lo >= w->inner.n)
+            return sn_error(SN_ERR_STATE, "sample %zu is not held here (this process holds samples [%zu, %zu))", idx[i],
+                            w->lo, w->lo + w->inner.n);
+        w->idx[i] = idx[i] - w->lo;
+    }
+    return w->inner.fill(w->inner.ctx, w->idx, B, b);
+}
+
+static void window_destroy(void *ctx) {
+    window_ctx *w = ctx;
+    if (!w) return;
+    sn_dataset_free(&w->inner);
+    free(w->idx);
+    free(w);
+}
+
+sn_status sn_dataset_window(sn_dataset *out, sn_dataset *inner, size_t n, size_t lo) {
+    if (!out || !inner) return sn_error(SN_ERR_ARG, "sn_dataset_window: NULL argument");
+    if (lo > n || inner->n > n - lo)
+        return sn_error(SN_ERR_ARG, "sn_dataset_window: samples [%zu, %zu) do not lie in [0, %zu)", lo, lo + inner->n, n);
+    if (n == 0) return sn_error(SN_ERR_ARG, "sn_dataset_window: no samples");
+    window_ctx *w = sn_calloc(1, sizeof *w);
+    if (!w) return SN_ERR_NOMEM;
+    w->inner = *inner;
+    w->lo = lo;
+    memset(inner, 0, sizeof *inner);
+    *out = w->inner;
+    out->n = n;
+    out->ctx = w;
+    out->fill = window_fill;
+    out->destroy = window_destroy;
+    return SN_OK;
+}

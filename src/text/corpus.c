@@ -1,7 +1,7 @@
 /* Operations on a loaded corpus: release, subsets, Keras's unstratified
  * validation split, stratified splits and K-fold assignment, balanced class
  * weights (text.h). Every subset is a deep copy of all per-document fields
- * (text, length, path, label, label set, weight) and of the class list, so
+ * (text, length, path, label, label set, weight, span) and of the class list, so
  * the parts outlive the corpus they came from. */
 #include <math.h>
 #include <string.h>
@@ -20,6 +20,7 @@ void sn_text_corpus_free(sn_text_corpus *c) {
     free(c->labels);
     free(c->label_sets);
     free(c->weights);
+    free(c->spans);
     for (int k = 0; k < c->n_classes; k++)
         if (c->class_names) free(c->class_names[k]);
     free(c->class_names);
@@ -43,6 +44,7 @@ static sn_status alloc_docs(const sn_text_corpus *in, size_t n, sn_text_corpus *
     int ok = c->texts && c->paths && c->lengths && c->labels;
     if (in->label_sets) ok = ok && (c->label_sets = sn_calloc(n, (size_t)SN_MAX(in->n_classes, 1)));
     if (in->weights) ok = ok && (c->weights = sn_calloc(n, sizeof *c->weights));
+    if (in->spans) ok = ok && (c->spans = sn_calloc(n, 2 * sizeof *c->spans));
     return ok ? SN_OK : SN_ERR_NOMEM;
 }
 
@@ -70,6 +72,7 @@ sn_status sn_text_subset(const sn_text_corpus *in, const size_t *idx, size_t n, 
         c.labels[i] = in->labels[j];
         if (c.label_sets) memcpy(c.label_sets + i * K, in->label_sets + j * K, K);
         if (c.weights) c.weights[i] = in->weights[j];
+        if (c.spans) memcpy(c.spans + 2 * i, in->spans + 2 * j, 2 * sizeof *c.spans);
         if (!c.texts[i] || !c.paths[i]) st = SN_ERR_NOMEM;
     }
     if (st != SN_OK) {

@@ -207,6 +207,7 @@ sn_status sn_tb_parse_delimited(sn_tb *t, const char *buf, size_t len, char deli
     size_t line = 0, width = 0;
     char **names = NULL;
     sn_buf b = {0};
+    const char *rec = r.pos; /* where the record next_record reads starts */
     sn_status st = next_record(&r, &got, &line);
     if (st == SN_OK && !got) st = sn_error(SN_ERR_ARG, "%s: no records", t->name);
     if (st == SN_OK) {
@@ -217,9 +218,12 @@ sn_status sn_tb_parse_delimited(sn_tb *t, const char *buf, size_t len, char deli
     int have = st == SN_OK && o->no_header; /* the first record is data */
     while (st == SN_OK) {
         if (!have) {
+            rec = r.pos;
             if ((st = next_record(&r, &got, &line)) || !got) break;
         }
         have = 0;
+        t->span_off = (uint64_t)(rec - buf);
+        t->span_len = (uint64_t)(r.pos - rec);
         if (r.nf != width) {
             st = sn_error(SN_ERR_FORMAT, "%s:%zu: %zu field%s, expected %zu as the %s (a missing field, or an "
                                          "unquoted delimiter inside one?)",
@@ -231,5 +235,62 @@ sn_status sn_tb_parse_delimited(sn_tb *t, const char *buf, size_t len, char deli
     sn_buf_free(&b);
     free_names(names, width);
     free(r.f);
+    return st;
+}
+
+/* The columns of the table in buf: the header's (or the first record's)
+ * width, the text columns and the label column, as the whole read has them. */
+static sn_status table_columns(sn_tb *t, csv_rd *r, const sn_text_table_opts *o, size_t *width, int *ti, int *nt,
+                               int *li) {
+    int got;
+    size_t line;
+    char **names = NULL;
+    sn_status st = next_record(r, &got, &line);
+    if (st == SN_OK && !got) st = sn_error(SN_ERR_ARG, "%s: no records", t->name);
+    if (st == SN_OK) {
+        *width = r->nf;
+        if (!o->no_header) st = header_names(r, &names);
+        if (st == SN_OK) st = pick_columns(t, names, (int)*width, o, ti, nt, li);
+    }
+    free_names(names, *width);
+    return st;
+}
+
+sn_status sn_tb_read_delimited(sn_text_corpus *c, size_t lo, size_t hi, const char *buf, size_t len, char delim,
+                               const sn_text_table_opts *o, const char *name) {
+    sn_tb t;
+    memset(&t, 0, sizeof t);
+    t.name = name;
+    csv_rd r = {buf, buf, buf + len, 1, delim, NULL, 0, 0, name};
+    int ti[SN_TB_MAX_TEXT_COLS], nt = 0, li = 0, got;
+    size_t width = 0, line;
+    sn_buf b = {0};
+    sn_status st = table_columns(&t, &r, o, &width, ti, &nt, &li);
+    for (size_t i = lo; i < hi && st == SN_OK; i++) {
+        uint64_t off = c->spans[2 * i], n = c->spans[2 * i + 1];
+        if (off > len || n > len - off) {
+            st = sn_error(SN_ERR_FORMAT, "%s: document %zu lies beyond the file's %zu bytes (the file changed?)", name, i,
+                          len);
+            break;
+        }
+        r.s = r.pos = buf + off;
+        r.end = buf + off + n;
+        r.line = sn_tb_doc_line(c, i);
+        if ((st = next_record(&r, &got, &line))) break;
+        if (!got || r.nf != width) {
+            st = sn_error(SN_ERR_FORMAT, "%s:%zu: the record is not the one indexed (the file changed?)", name,
+                          sn_tb_doc_line(c, i));
+            break;
+        }
+        b.n = 0;
+        for (int k = 0; k < nt && st == SN_OK; k++) {
+            if (k && (st = sn_buf_putc(&b, '\n'))) break;
+            st = append_field(&b, &r.f[ti[k]]);
+        }
+        if (st == SN_OK) st = sn_tb_set_text(c, i, b.p ? b.p : "", b.n);
+    }
+    sn_buf_free(&b);
+    free(r.f);
+    sn_tb_free(&t);
     return st;
 }

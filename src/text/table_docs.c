@@ -22,6 +22,7 @@ void sn_tb_free(sn_tb *t) {
     free(t->lengths);
     free(t->lab_start);
     free(t->lab);
+    free(t->spans);
     sn_strtab_free(&t->labels);
     memset(t, 0, sizeof *t);
 }
@@ -39,6 +40,11 @@ static sn_status tb_grow(sn_tb *t) {
     size_t *ls = sn_realloc(t->lab_start, nc + 1, sizeof *ls);
     if (ls) t->lab_start = ls;
     if (!tx || !pa || !le || !ls) return SN_ERR_NOMEM;
+    if (t->index_only) {
+        uint64_t *sp = sn_realloc(t->spans, 2 * nc, sizeof *sp);
+        if (!sp) return SN_ERR_NOMEM;
+        t->spans = sp;
+    }
     t->cap = nc;
     return SN_OK;
 }
@@ -111,6 +117,12 @@ sn_status sn_tb_commit(sn_tb *t, char *text, size_t len, size_t line) {
     strcpy(p, path);
     for (size_t i = 0; i < len; i++)
         if (!text[i]) text[i] = ' '; /* texts are C strings */
+    if (t->index_only) { /* the text was checked; only its place is kept */
+        text[0] = 0;
+        len = 0;
+        t->spans[2 * t->n] = t->span_off;
+        t->spans[2 * t->n + 1] = t->span_len;
+    }
     t->texts[t->n] = text;
     t->paths[t->n] = p;
     t->lengths[t->n] = len;
@@ -158,3 +170,19 @@ sn_status sn_tb_resolve(sn_tb *t, char *const *names, int n_names, const char *s
     return SN_OK;
 }
 
+
+size_t sn_tb_doc_line(const sn_text_corpus *c, size_t i) {
+    const char *p = c->paths && c->paths[i] ? strrchr(c->paths[i], ':') : NULL;
+    return p ? (size_t)strtoull(p + 1, NULL, 10) : 0;
+}
+
+sn_status sn_tb_set_text(sn_text_corpus *c, size_t i, const char *text, size_t n) {
+    char *d = sn_malloc(n + 1, 1);
+    if (!d) return SN_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) d[k] = text[k] ? text[k] : ' ';
+    d[n] = 0;
+    free(c->texts[i]);
+    c->texts[i] = d;
+    c->lengths[i] = n;
+    return SN_OK;
+}

@@ -23,6 +23,11 @@ typedef struct sn_tb {
     int32_t *lab;           /* (lab_cap) label-table ids */
     size_t n_lab, lab_cap;
     sn_strtab labels;       /* distinct label strings */
+    /* index_only (sn_text_table_opts): texts are not kept; the parser sets
+     * span_off / span_len (bytes of the buffer) before each commit */
+    int index_only;
+    uint64_t *spans;        /* (2 cap) */
+    uint64_t span_off, span_len;
 } sn_tb;
 
 void sn_tb_free(sn_tb *t);
@@ -42,6 +47,14 @@ sn_status sn_tb_resolve(sn_tb *t, char *const *names, int n_names, const char *s
                         int max, int *n_out);
 /* CSV (delim ',') or TSV (delim '\t') records of buf[0..len) into t. */
 sn_status sn_tb_parse_delimited(sn_tb *t, const char *buf, size_t len, char delim, const sn_text_table_opts *o);
+/* The texts of documents [lo, hi) of index c from the CSV / TSV buffer
+ * buf[0..len) it was made from (sn_text_table_read). */
+sn_status sn_tb_read_delimited(sn_text_corpus *c, size_t lo, size_t hi, const char *buf, size_t len, char delim,
+                               const sn_text_table_opts *o, const char *name);
+/* The line a document of an index starts on, from its path "<name>:<line>". */
+size_t sn_tb_doc_line(const sn_text_corpus *c, size_t i);
+/* Replaces document i's text by text[0..n) (a copy, NUL bytes as ' '). */
+sn_status sn_tb_set_text(sn_text_corpus *c, size_t i, const char *text, size_t n);
 
 /* encoding.c: SN_OK for valid UTF-8, else SN_ERR_FORMAT "name:L:C: invalid
  * UTF-8 byte 0xXX ..." (name NULL: "line L, column C: ..."). */

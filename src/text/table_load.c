@@ -8,9 +8,18 @@
  * with '\n', its label field (or label set), and "<file>:<line>" as its
  * path. Labels are collected in a string table and turned into class ids
  * at the end, once the class order is known (the numeric order when every
- * label is an integer, else byte order, or the caller's list). */
+ * label is an integer, else byte order, or the caller's list).
+ *
+ * An index (index_only) maps the file instead and parses it in place; each
+ * document keeps its record's bytes as a span, and sn_text_table_read later
+ * parses only the records asked for, with the same code, so a text read
+ * from an index is the one a whole load gives. */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -147,8 +156,10 @@ static sn_status tb_finish(sn_tb *t, const sn_text_table_opts *o, sn_text_corpus
     c.texts = t->texts;
     c.paths = t->paths;
     c.lengths = t->lengths;
+    c.spans = t->spans;
     t->texts = t->paths = NULL;
     t->lengths = NULL;
+    t->spans = NULL;
     t->n = 0;
     *out = c;
     return SN_OK;
@@ -218,6 +229,7 @@ static sn_status parse_jsonl(sn_tb *t, const char *buf, size_t len, const sn_tex
     sn_buf b = {0};
     for (;;) {
         const sn_json *v;
+        size_t rec = it.pos;
         if ((st = sn_jsonl_next(&it, &v))) {
             st = sn_error_prefix(st, "%s", t->name);
             break;
@@ -229,6 +241,8 @@ static sn_status parse_jsonl(sn_tb *t, const char *buf, size_t len, const sn_tex
             break;
         }
         if ((st = sn_tb_begin(t))) break;
+        t->span_off = rec;
+        t->span_len = it.pos - rec;
         b.n = 0;
         for (int k = 0; k < nk && st == SN_OK; k++) st = jl_text(t, &b, v, keys[k], k == 0, it.line);
         if (st == SN_OK && !o->unlabelled) st = jl_label(t, v, lkey, o->label_delimiter, it.line);
@@ -244,6 +258,33 @@ static sn_status parse_jsonl(sn_tb *t, const char *buf, size_t len, const sn_tex
     }
     sn_buf_free(&b);
     sn_jsonl_free(&it);
+    return st;
+}
+
+/* The texts of documents [lo, hi) of index c from the JSON Lines buffer. */
+static sn_status read_jsonl(sn_text_corpus *c, size_t lo, size_t hi, const char *buf, size_t len,
+                            const sn_text_table_opts *o, const char *name) {
+    char keys[SN_TB_MAX_TEXT_COLS][256];
+    int nk = split_keys(o->text_columns ? o->text_columns : "text", keys, SN_TB_MAX_TEXT_COLS);
+    sn_tb t;
+    memset(&t, 0, sizeof t);
+    t.name = name;
+    sn_buf b = {0};
+    sn_status st = SN_OK;
+    for (size_t i = lo; i < hi && !st; i++) {
+        sn_jsonl it;
+        sn_jsonl_init(&it, buf + c->spans[2 * i], (size_t)c->spans[2 * i + 1], NULL);
+        const sn_json *v = NULL;
+        uint32_t line = (uint32_t)sn_tb_doc_line(c, i);
+        if ((st = sn_jsonl_next(&it, &v)) == SN_OK && (!v || v->type != SN_JSON_OBJECT))
+            st = sn_error(SN_ERR_FORMAT, "%s:%u: the record is not the one indexed (the file changed?)", name, line);
+        b.n = 0;
+        for (int k = 0; k < nk && st == SN_OK; k++) st = jl_text(&t, &b, v, keys[k], k == 0, line);
+        if (st == SN_OK) st = sn_tb_set_text(c, i, b.p ? b.p : "", b.n);
+        sn_jsonl_free(&it);
+    }
+    (void)len;
+    sn_buf_free(&b);
     return st;
 }
 
@@ -265,17 +306,24 @@ sn_status sn_text_parse_table(sn_text_corpus *out, const char *buf, size_t len, 
         buf += 3;
         len -= 3;
     }
-    char *dec;
-    size_t dn;
+    if (o->index_only && o->encoding != SN_TEXT_ENC_UTF8)
+        return sn_error(SN_ERR_UNSUPPORTED, "%s: an index needs UTF-8 text (the file is read as %s)", name,
+                        "another encoding");
+    char *dec = NULL;
+    size_t dn = len;
     sn_status st = o->encoding == SN_TEXT_ENC_UTF8 ? sn_text_check_utf8(buf, len, name) : SN_OK;
-    if (st == SN_OK && (st = sn_text_decode(buf, len, o->encoding, &dec, &dn))) st = sn_error_prefix(st, "%s", name);
+    /* an index parses the (valid UTF-8) bytes where they lie: spans are offsets into them */
+    if (st == SN_OK && !o->index_only && (st = sn_text_decode(buf, len, o->encoding, &dec, &dn)))
+        st = sn_error_prefix(st, "%s", name);
     if (st) return st;
+    const char *src = o->index_only ? buf : dec;
     sn_tb t;
     memset(&t, 0, sizeof t);
     t.name = name;
+    t.index_only = o->index_only;
     if ((st = sn_strtab_init(&t.labels, 64)) == SN_OK) {
-        if (fmt == SN_TEXT_FORMAT_JSONL) st = parse_jsonl(&t, dec, dn, o);
-        else st = sn_tb_parse_delimited(&t, dec, dn, fmt == SN_TEXT_FORMAT_TSV ? '\t' : ',', o);
+        if (fmt == SN_TEXT_FORMAT_JSONL) st = parse_jsonl(&t, src, dn, o);
+        else st = sn_tb_parse_delimited(&t, src, dn, fmt == SN_TEXT_FORMAT_TSV ? '\t' : ',', o);
     }
     if (st == SN_OK) st = tb_finish(&t, o, out);
     sn_tb_free(&t);
@@ -283,9 +331,91 @@ sn_status sn_text_parse_table(sn_text_corpus *out, const char *buf, size_t len, 
     return st;
 }
 
+/* ---- mapped files (index and partial reads) ---- */
+
+typedef struct mapped {
+    const char *p;  /* the bytes, after a UTF-8 byte order mark */
+    size_t n;
+    void *base;
+    size_t len;
+} mapped;
+
+/* Maps `path` read-only; SN_ERR_UNSUPPORTED for a compressed file (its
+ * parts cannot be reached without reading all before them). */
+static sn_status map_file(const char *path, mapped *m) {
+    memset(m, 0, sizeof *m);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return sn_error(SN_ERR_IO, "%s: cannot open", path);
+    struct stat sb;
+    sn_status st = fstat(fd, &sb) || !S_ISREG(sb.st_mode) ? sn_error(SN_ERR_UNSUPPORTED, "%s: not a regular file", path)
+                                                          : SN_OK;
+    if (!st && sb.st_size > 0) {
+        m->len = (size_t)sb.st_size;
+        m->base = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m->base == MAP_FAILED) {
+            m->base = NULL;
+            st = sn_error(SN_ERR_IO, "%s: cannot map the file", path);
+        }
+    }
+    close(fd);
+    if (st) return st;
+    const unsigned char *u = m->base;
+    static const char *const magic[] = {"\x1f\x8b", "\xfd" "7zXZ", "PK\x03\x04", "BZh", "\x28\xb5\x2f\xfd"};
+    for (size_t k = 0; u && k < sizeof magic / sizeof magic[0]; k++)
+        if (m->len >= strlen(magic[k]) && !memcmp(u, magic[k], strlen(magic[k]))) {
+            munmap(m->base, m->len);
+            memset(m, 0, sizeof *m);
+            return sn_error(SN_ERR_UNSUPPORTED, "%s is compressed: it cannot be read in parts", path);
+        }
+    m->p = m->base ? m->base : "";
+    m->n = m->len;
+    if (m->n >= 3 && !memcmp(m->p, "\xEF\xBB\xBF", 3)) {
+        m->p += 3;
+        m->n -= 3;
+    }
+    return SN_OK;
+}
+
+static void unmap_file(mapped *m) {
+    if (m->base) munmap(m->base, m->len);
+    memset(m, 0, sizeof *m);
+}
+
+sn_status sn_text_table_read(sn_text_corpus *c, size_t lo, size_t hi, const char *path, const sn_text_table_opts *o) {
+    if (!c || !path || !o) return sn_error(SN_ERR_ARG, "sn_text_table_read: NULL argument");
+    if (!c->spans) return sn_error(SN_ERR_ARG, "sn_text_table_read: the corpus is not an index");
+    if (lo > hi || hi > c->n) return sn_error(SN_ERR_ARG, "sn_text_table_read: documents [%zu, %zu) of %zu", lo, hi, c->n);
+    if (lo == hi) return SN_OK;
+    sn_text_format fmt = o->format == SN_TEXT_FORMAT_AUTO ? sn_text_format_guess(path) : o->format;
+    mapped m;
+    sn_status st = map_file(path, &m);
+    if (st) return st;
+    for (size_t i = lo; i < hi && !st; i++) {
+        uint64_t off = c->spans[2 * i], n = c->spans[2 * i + 1];
+        if (off > m.n || n > m.n - off)
+            st = sn_error(SN_ERR_FORMAT, "%s: document %zu lies beyond the file (the file changed?)", path, i);
+        else st = sn_text_check_utf8(m.p + off, n, path);
+    }
+    if (!st && fmt == SN_TEXT_FORMAT_JSONL) st = read_jsonl(c, lo, hi, m.p, m.n, o, path);
+    else if (!st) st = sn_tb_read_delimited(c, lo, hi, m.p, m.n, fmt == SN_TEXT_FORMAT_TSV ? '\t' : ',', o, path);
+    unmap_file(&m);
+    return st;
+}
+
 sn_status sn_text_load_table(sn_text_corpus *out, const char *path, const sn_text_table_opts *o) {
     if (!out || !path) return sn_error(SN_ERR_ARG, "sn_text_load_table: NULL argument");
     memset(out, 0, sizeof *out);
+    if (o && o->index_only) {
+        mapped m;
+        sn_status st = map_file(path, &m);
+        if (st) return st;
+        sn_text_table_opts oo = *o;
+        if (oo.format == SN_TEXT_FORMAT_AUTO) oo.format = sn_text_format_guess(path);
+        /* the raw bytes: sn_text_parse_table skips the byte order mark, as map_file does for reads */
+        st = sn_text_parse_table(out, m.base ? m.base : "", m.len, path, &oo);
+        unmap_file(&m);
+        return st;
+    }
     sn_stream s;
     memset(&s, 0, sizeof s);
     sn_status st = sn_stream_open(&s, path, NULL);
