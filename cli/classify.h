@@ -45,6 +45,7 @@ typedef struct cl_opts {
     const char *seq_len_s, *max_tokens_s, *class_weight, *label_delim;
     int max_tokens, seq_len, ngrams, strip_html, stem, w2v_dim, w2v_epochs, no_header, folds, multi_label, repeats;
     int max_tokens_auto, seq_len_auto;
+    int shard;       /* under MPI: index the table and read only this rank's training share (cl_load decides) */
     size_t limit;
     double vsplit, test_split, l2, nb_alpha;
     sn_text_format fmt;
@@ -61,6 +62,10 @@ typedef struct cl_data {
     int imdb_layout;  /* the aclImdb folders (train / test, neg / pos, <id>_<stars>.txt): the seed's 600 / 20000 */
     int seed_data;    /* exactly the seed's data (all 25000 + 25000 reviews): the seed's reference column */
     const char *path;
+    /* Read in parts (cl_opts.shard): train holds the texts of documents
+     * [lo, hi) only, the others are ""; val and test are whole. */
+    int sharded;
+    size_t lo, hi;
 } cl_data;
 
 /* Everything loaded once: the labelled documents and, unless folds are
@@ -68,6 +73,7 @@ typedef struct cl_data {
 typedef struct cl_corpus {
     sn_text_corpus all, test, unsup;
     int has_test, has_unsup, imdb_layout, seed_data;
+    int indexed;     /* all and test are indexes of their table files (cl_opts.shard) */
     double seconds;
 } cl_corpus;
 
@@ -92,6 +98,10 @@ void cl_data_free(cl_data *d);
 /* The 95th percentile of the training texts' token counts for vectorizer
  * options vo (sequence-length auto). */
 int cl_auto_length(const sn_text_corpus *train, const sn_vectorizer_opts *vo);
+/* The same over every rank's share of a sharded run: the ranks' token
+ * counts gathered in document order, so every rank finds the percentile of
+ * all training texts. Collective. 0 / 1 (on every rank). */
+int cl_auto_length_group(const cl_data *d, const sn_vectorizer_opts *vo, int *len);
 
 /* classify_run.c */
 /* One preset (p) or custom spec on d: vectorize, encode, train (or fit in

@@ -179,19 +179,52 @@ static void table_opts(const cl_opts *o, sn_text_table_opts *t) {
     t->no_header = o->no_header;
     t->encoding = o->enc;
     t->label_delimiter = o->multi_label ? o->label_delim : NULL;
+    t->index_only = o->shard;
 }
 
-static int load_table(cl_corpus *c, const cl_opts *o) {
+static int load_table(cl_corpus *c, cl_opts *o) {
     sn_text_table_opts t;
     table_opts(o, &t);
     sn_status st = sn_text_load_table(&c->all, o->data, &t);
+    if (st == SN_ERR_UNSUPPORTED && o->shard) { /* compressed, or not UTF-8: every rank reads it whole */
+        printf("      MPI: every rank reads the whole file: %s\n", sn_error_last());
+        o->shard = t.index_only = 0;
+        st = sn_text_load_table(&c->all, o->data, &t);
+    }
     if (st) return cli_fail(st, NULL);
+    c->indexed = o->shard;
     if (!o->test_data) return 0;
     t.format = SN_TEXT_FORMAT_AUTO;
     t.class_names = (const char *const *)c->all.class_names;
     t.n_class_names = c->all.n_classes;
     if ((st = sn_text_load_table(&c->test, o->test_data, &t))) return cli_fail(st, NULL);
     c->has_test = 1;
+    return 0;
+}
+
+/* The texts of a sharded run (cl_opts.shard): validation and test whole,
+ * the training documents of this rank's chunk positions (sn_fit_shard);
+ * every rank learns whether all read theirs. 0 / 1. */
+static int read_shard(cl_data *d, const cl_opts *o, int test_from_file) {
+    sn_text_table_opts t;
+    table_opts(o, &t);
+    t.index_only = 1;
+    sn_status st = sn_fit_shard(d->train.n, o->t.batch, cli_fit_chunks(o->t.batch), cli_rank, cli_comm->size, &d->lo,
+                                &d->hi);
+    if (!st) st = sn_text_table_read(&d->train, d->lo, d->hi, o->data, &t);
+    if (!st) st = sn_text_table_read(&d->val, 0, d->val.n, o->data, &t);
+    if (!st) {
+        t.format = test_from_file ? SN_TEXT_FORMAT_AUTO : t.format;
+        st = sn_text_table_read(&d->test, 0, d->test.n, test_from_file ? o->test_data : o->data, &t);
+    }
+    if ((st = sn_comm_agree(cli_comm, st))) {
+        cli_dist_agreed = 1;
+        return cli_is_root() ? cli_fail(st, NULL) : 1;
+    }
+    d->sharded = 1;
+    if (getenv("SEQNN_DIST_VERBOSE"))
+        fprintf(stderr, "seqnn [rank %d]: read the texts of training documents [%zu, %zu) of %zu, %zu validation, %zu test\n",
+                cli_rank, d->lo, d->hi, d->train.n, d->val.n, d->test.n);
     return 0;
 }
 
@@ -248,6 +281,13 @@ int cl_load(cl_corpus *c, cl_opts *o) {
     double t0 = sn_time_now();
     int rc = f == SN_TEXT_FORMAT_DIR ? load_dir(c, o) : load_table(c, o);
     if (rc) return rc;
+    if (o->shard && !c->indexed)
+        printf("      MPI: every rank reads the whole corpus (folders and archives are read whole; CSV, TSV and JSON "
+               "Lines files in parts)\n");
+    o->shard = c->indexed;
+    if (c->indexed)
+        printf("      MPI: the file indexed on every rank; each rank reads the texts of its share of the training "
+               "documents, and the validation and test texts\n");
     if (check_class_names(&c->all, o->data)) return 1;
     c->seconds = sn_time_now() - t0;
     printf("data: %s (%s): %zu documents%s, %d classes", o->data,
@@ -314,6 +354,7 @@ int cl_make_run(const cl_corpus *c, const cl_opts *o, const int *folds, int fold
     }
     if (o->class_weight && !strcmp(o->class_weight, "balanced") && (st = sn_text_class_weights(&d->train)))
         return cli_fail(st, "--class-weight");
+    if (c->indexed && read_shard(d, o, fold < 0 && o->test_data != NULL)) return 1;
     d->task = d->train.label_sets ? CL_MULTILABEL : d->train.n_classes == 2 ? CL_BINARY : CL_MULTICLASS;
     printf("      split: %zu training / %zu validation / %zu test documents (validation_split %.2f, seed %llu)\n",
            d->train.n, d->val.n, d->test.n, o->vsplit, (unsigned long long)seed);
@@ -326,25 +367,71 @@ static int cmp_size(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int cl_auto_length(const sn_text_corpus *train, const sn_vectorizer_opts *vo) {
+/* Token counts of texts [lo, hi) of c under vo (as the int vectorizer
+ * counts them, before truncation) into len[0 .. hi - lo). */
+static sn_status token_lengths(const sn_text_corpus *c, size_t lo, size_t hi, const sn_vectorizer_opts *vo, size_t *len) {
     sn_vectorizer_opts to = *vo;
     to.output_mode = SN_OUTPUT_INT;
     to.output_sequence_length = 0;
     to.max_tokens = 0;
     to.pad_to_max_tokens = 0;
     sn_vectorizer *v;
+    sn_status st = sn_vectorizer_init(&v, &to);
+    if (st) return st;
+    for (size_t i = lo; i < hi; i++)
+        if (sn_vectorizer_encode_ids(v, c->texts[i], NULL, 0, &len[i - lo])) len[i - lo] = 0;
+    sn_vectorizer_free(v);
+    return SN_OK;
+}
+
+/* The nearest-rank 95th percentile of len[0..n) (sorted here), in [1, 2^20]. */
+static int percentile_95(size_t *len, size_t n) {
+    qsort(len, n, sizeof *len, cmp_size);
+    /* nearest rank: the smallest length at least 95% of the texts do not exceed */
+    size_t r = (size_t)((95 * n + 99) / 100);
+    size_t L = len[r ? r - 1 : 0];
+    return (int)(L < 1 ? 1 : L > (1u << 20) ? (1u << 20) : L);
+}
+
+int cl_auto_length(const sn_text_corpus *train, const sn_vectorizer_opts *vo) {
     size_t *len = malloc((train->n + 1) * sizeof *len);
-    if (!len || sn_vectorizer_init(&v, &to)) {
+    if (!len || token_lengths(train, 0, train->n, vo, len)) {
         free(len);
         return 600;
     }
-    for (size_t i = 0; i < train->n; i++)
-        if (sn_vectorizer_encode_ids(v, train->texts[i], NULL, 0, &len[i])) len[i] = 0;
-    sn_vectorizer_free(v);
-    qsort(len, train->n, sizeof *len, cmp_size);
-    /* nearest rank: the smallest length at least 95% of the texts do not exceed */
-    size_t r = (size_t)((95 * train->n + 99) / 100);
-    size_t L = len[r ? r - 1 : 0];
+    int L = percentile_95(len, train->n);
     free(len);
-    return (int)(L < 1 ? 1 : L > (1u << 20) ? (1u << 20) : L);
+    return L;
+}
+
+int cl_auto_length_group(const cl_data *d, const sn_vectorizer_opts *vo, int *L) {
+    size_t m = d->hi - d->lo, *mine = malloc((m + 1) * sizeof *mine), *counts = calloc((size_t)cli_comm->size, sizeof *counts);
+    sn_status st = mine && counts ? token_lengths(&d->train, d->lo, d->hi, vo, mine) : SN_ERR_NOMEM;
+    uint64_t *u = (uint64_t *)mine; /* as fixed-width integers on the wire */
+    for (size_t i = 0; !st && i < m; i++) u[i] = (uint64_t)mine[i];
+    void *all = NULL;
+    if (!(st = sn_comm_agree(cli_comm, st)))
+        st = cli_comm->gather_bytes(cli_comm->ctx, mine, m * sizeof *u, &all, counts);
+    size_t tot = 0;
+    for (int r = 0; !st && r < cli_comm->size; r++) tot += counts[r];
+    /* the shards are contiguous and in rank order: the gathered counts are in document order */
+    if (!st && tot != d->train.n * sizeof *u)
+        st = sn_error(SN_ERR_STATE, "the ranks hold %zu of %zu training documents", tot / sizeof *u, d->train.n);
+    size_t *len = st ? NULL : malloc((d->train.n + 1) * sizeof *len);
+    if (!st && !len) st = SN_ERR_NOMEM;
+    for (size_t i = 0; !st && i < d->train.n; i++) {
+        uint64_t x;
+        memcpy(&x, (const char *)all + i * sizeof x, sizeof x);
+        len[i] = (size_t)x;
+    }
+    if (!st) *L = percentile_95(len, d->train.n);
+    free(mine);
+    free(counts);
+    free(all);
+    free(len);
+    if (st) {
+        cli_dist_agreed = 1;
+        return cli_is_root() ? cli_fail(st, "--sequence-length auto") : 1;
+    }
+    return 0;
 }

@@ -105,6 +105,12 @@ static size_t tokens_seen_twice(const sn_vectorizer *v) {
     return k;
 }
 
+/* Adapt on the training texts: in a sharded run, every rank's share. */
+static sn_status adapt(const cl_data *d, sn_vectorizer *v) {
+    if (!d->sharded) return sn_vectorizer_adapt(v, (const char *const *)d->train.texts, d->train.n);
+    return sn_vectorizer_adapt_group(v, (const char *const *)d->train.texts + d->lo, d->hi - d->lo, d->train.n, cli_comm);
+}
+
 /* A TextVectorization for the preset, adapted on the training texts; with
  * --max-tokens auto bounded by the tokens seen twice (at most 20000), with
  * --sequence-length auto as long as the 95th percentile of the texts. */
@@ -121,13 +127,16 @@ static int cl_vectorizer(const cl_data *d, const char *name, const cpreset *p, c
         vo.split = SN_SPLIT_CHARACTER;
         vo.standardize = SN_STANDARDIZE_LOWER; /* punctuation is signal at the character level */
     }
-    if (p->mode == SN_OUTPUT_INT) vo.output_sequence_length = o->seq_len_auto ? cl_auto_length(&d->train, &vo) : o->seq_len;
+    if (p->mode == SN_OUTPUT_INT && o->seq_len_auto && d->sharded) {
+        if (cl_auto_length_group(d, &vo, &vo.output_sequence_length)) return 1;
+    } else if (p->mode == SN_OUTPUT_INT)
+        vo.output_sequence_length = o->seq_len_auto ? cl_auto_length(&d->train, &vo) : o->seq_len;
     else vo.pad_to_max_tokens = 1; /* fixed input width = max_tokens, as the seed's Input(shape=(max_tokens,)) */
     /* characters: at most 1024 (Zhang, Zhao & LeCun 2015 read 1014) */
     if (p->chars && o->seq_len_auto && vo.output_sequence_length > 1024) vo.output_sequence_length = 1024;
     double t0 = sn_time_now();
     sn_status st = sn_vectorizer_init(v, &vo);
-    if (!st) st = sn_vectorizer_adapt(*v, (const char *const *)d->train.texts, d->train.n);
+    if (!st) st = adapt(d, *v);
     if (!st && o->max_tokens_auto) {
         int specials = p->mode == SN_OUTPUT_INT ? 2 : 1;
         size_t want = tokens_seen_twice(*v) + (size_t)specials;
@@ -136,8 +145,12 @@ static int cl_vectorizer(const cl_data *d, const char *name, const cpreset *p, c
             vo.max_tokens = (int)want;
             sn_vectorizer_free(*v);
             st = sn_vectorizer_init(v, &vo);
-            if (!st) st = sn_vectorizer_adapt(*v, (const char *const *)d->train.texts, d->train.n);
+            if (!st) st = adapt(d, *v);
         }
+    }
+    if (st && d->sharded) { /* adapt_group failed on every rank: rank 0 says why */
+        cli_dist_agreed = 1;
+        return cli_is_root() ? cli_fail(st, "vectorizer") : 1;
     }
     if (st) return cli_fail(st, "vectorizer");
     *bound = vo.max_tokens;
@@ -151,13 +164,47 @@ static int cl_vectorizer(const cl_data *d, const char *name, const cpreset *p, c
     return 0;
 }
 
+/* A sharded run's training set: this rank's documents [lo, hi) encoded,
+ * presented as the whole training set (sn_dataset_window). */
+static sn_status encode_share(const cl_data *d, const sn_vectorizer *v, sn_output_mode mode, sn_dataset *out) {
+    sn_dataset inner;
+    memset(&inner, 0, sizeof inner);
+    sn_status st = SN_OK;
+    if (d->hi > d->lo) {
+        size_t m = d->hi - d->lo, *idx = malloc(m * sizeof *idx);
+        sn_text_corpus part;
+        for (size_t k = 0; idx && k < m; k++) idx[k] = d->lo + k;
+        st = idx ? sn_text_subset(&d->train, idx, m, &part) : SN_ERR_NOMEM;
+        free(idx);
+        if (st) return st;
+        st = mode == SN_OUTPUT_INT ? sn_text_dataset_int(&inner, v, &part) : sn_text_dataset_bag(&inner, v, &part);
+        sn_text_corpus_free(&part);
+        if (st) return st;
+    } else { /* a rank beyond the chunk count holds none: the shape alone */
+        inner.x_numel = mode == SN_OUTPUT_INT ? (size_t)sn_vectorizer_get_opts(v)->output_sequence_length
+                                              : sn_vectorizer_output_width(v);
+        inner.y_numel = d->train.label_sets ? (size_t)d->train.n_classes : 1;
+        inner.sparse = mode != SN_OUTPUT_INT;
+        inner.sample_weights = d->train.weights != NULL;
+    }
+    st = sn_dataset_window(out, &inner, d->train.n, d->lo);
+    sn_dataset_free(&inner);
+    return st;
+}
+
 /* The train / validation / test sets encoded by v (ids or sparse bags). */
 static int cl_encode(cl_data *d, const sn_vectorizer *v, sn_output_mode mode, sn_dataset set[3]) {
     double t0 = sn_time_now();
     const sn_text_corpus *c[3] = {&d->train, &d->val, &d->test};
     sn_status st = SN_OK;
     for (int i = 0; i < 3 && !st; i++)
-        st = mode == SN_OUTPUT_INT ? sn_text_dataset_int(&set[i], v, c[i]) : sn_text_dataset_bag(&set[i], v, c[i]);
+        if (i == 0 && d->sharded) st = encode_share(d, v, mode, &set[0]);
+        else st = mode == SN_OUTPUT_INT ? sn_text_dataset_int(&set[i], v, c[i]) : sn_text_dataset_bag(&set[i], v, c[i]);
+    if (d->sharded) st = sn_comm_agree(cli_comm, st); /* a rank short of memory stops all */
+    if (st && d->sharded) {
+        cli_dist_agreed = 1;
+        return cli_is_root() ? cli_fail(st, "encoding") : 1;
+    }
     if (st) return cli_fail(st, "encoding");
     printf("encoded train / val / test in %.1f s\n", sn_time_now() - t0);
     return 0;

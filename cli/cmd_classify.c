@@ -124,6 +124,21 @@ static int cl_run_all(const cl_corpus *c, const cl_opts *o, const cl_job *j) {
     return rc;
 }
 
+/* Under MPI, whether each rank may read only its share of the training
+ * texts: every preset trains a network by chunked fit; naive Bayes,
+ * logistic regression and Word2Vec (pretrained_bilstm without --vectors)
+ * learn from all the training texts at once on every rank. */
+static int shardable(const cl_job *j, const cl_opts *o) {
+    if (!cli_comm || cli_comm->size < 2) return 0;
+    for (int i = 0; i < j->n; i++)
+        if (j->p[i]->kind != CL_NET || (j->p[i]->pretrained == 1 && !o->vectors)) {
+            printf("      MPI: every rank reads the whole corpus: %s learns from all the training texts at once\n",
+                   j->p[i]->kind == CL_NB ? "naive Bayes" : j->p[i]->kind == CL_LOGREG ? "logistic regression" : "Word2Vec");
+            return 0;
+        }
+    return 1;
+}
+
 /* "auto" or a number in [lo, hi] for --sequence-length / --max-tokens. */
 static int auto_or_int(const char *s, const char *name, int lo, int hi, int *v, int *is_auto) {
     *is_auto = 0;
@@ -239,6 +254,7 @@ int cmd_classify(int argc, char **argv) {
         return 1;
     }
     cli_install_signals();
+    o.shard = shardable(&job, &o);
     cl_corpus c;
     rc = cl_load(&c, &o);
     if (!rc) {

@@ -193,13 +193,16 @@ static sn_status d_exchange(void *ctx, const void *send, const size_t *counts, v
     dist_state *d = ctx;
     int size = d->pub.size;
     *recv = NULL;
-    uint64_t *sc = malloc((size_t)size * sizeof *sc), *rc64 = malloc((size_t)size * sizeof *rc64);
+    uint64_t *sc = calloc((size_t)size, sizeof *sc), *rc64 = calloc((size_t)size, sizeof *rc64);
     int *si = malloc((size_t)size * sizeof *si), *sd = malloc((size_t)size * sizeof *sd);
     int *ri = malloc((size_t)size * sizeof *ri), *rd = malloc((size_t)size * sizeof *rd);
     sn_status st = sc && rc64 && si && sd && ri && rd ? SN_OK : SN_ERR_NOMEM;
-    for (int r = 0; !st && r < size; r++) sc[r] = counts[r];
-    int rc = st ? MPI_SUCCESS : MPI_Alltoall(sc, 1, MPI_UINT64_T, rc64, 1, MPI_UINT64_T, d->comm);
-    if (!st && rc != MPI_SUCCESS) st = mpi_fail(rc, "MPI_Alltoall (counts)");
+    int rc = MPI_SUCCESS;
+    if (!st) {
+        for (int r = 0; r < size; r++) sc[r] = counts[r];
+        if ((rc = MPI_Alltoall(sc, 1, MPI_UINT64_T, rc64, 1, MPI_UINT64_T, d->comm)) != MPI_SUCCESS)
+            st = mpi_fail(rc, "MPI_Alltoall (counts)");
+    }
     size_t stot = 0, rtot = 0;
     for (int r = 0; !st && r < size; r++) rcounts[r] = (size_t)rc64[r];
     if (!st) st = int_counts(counts, size, si, sd, &stot);
