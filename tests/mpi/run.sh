@@ -15,6 +15,12 @@
 #      the uninterrupted run's model file.
 #   3. SIGKILL to one rank ends the job with a message naming the rank and
 #      leaves no half-written file (no temporary file, the checkpoint loads).
+#   4. Reading in parts: classify on a CSV corpus (and its test file) under
+#      MPI indexes it and has each rank read only the texts of its share of
+#      the training documents; the model file is the same on every rank
+#      count and in the one-process run, which reads the file whole; the ranks'
+#      shares (SEQNN_DIST_VERBOSE=1) are disjoint, cover the training set,
+#      and none is all of it.
 # Loopback only: shared memory and TCP restricted to 127.0.0.1 (the
 # interface lo: Open MPI 4.1.4's TCP transport given 127.0.0.1/32 as an
 # address range hangs on messages above its 64 KiB eager limit here, while
@@ -50,7 +56,7 @@ job() {
     name=$1; shift
     for np in 1 2 3; do
         th=1; [ $np = 1 ] && th=2
-        $MPIRUN -np $np -x SEQNN_THREADS=$th "$BIN" "$@" --out "$O/$name-np$np" > "$O/$name-np$np.log" 2>&1 ||
+        $MPIRUN -np $np -x SEQNN_THREADS=$th -x SEQNN_DIST_VERBOSE=1 "$BIN" "$@" --out "$O/$name-np$np" > "$O/$name-np$np.log" 2>&1 ||
             { bad "$name on $np ranks failed:"; tail -n 5 "$O/$name-np$np.log"; }
     done
     $MPITCP -np 2 -x SEQNN_THREADS=1 "$BIN" "$@" --out "$O/$name-np2tcp" > "$O/$name-np2tcp.log" 2>&1 ||
@@ -78,6 +84,27 @@ job() {
 }
 job forecast $FC
 job classify $CL
+
+# 4. The same data as CSV files: label,text with quotes doubled.
+to_csv() {
+    echo "label,text"
+    find "$1" -name '*.txt' | sort | while read -r f; do
+        printf '%s,"%s"\n' "$(basename "$(dirname "$f")")" "$(sed 's/"/""/g' "$f")"
+    done
+}
+to_csv tests/fixtures/imdb_small/train > "$O/imdb_train.csv"
+to_csv tests/fixtures/imdb_small/test > "$O/imdb_test.csv"
+CLCSV="classify --data $O/imdb_train.csv --test-data $O/imdb_test.csv --max-tokens 2000 --epochs 2 --no-plots --quiet
+ --model embedding(2000,8,mask_zero=true),bidirectional(gru(8,dropout=0.2,recurrent_dropout=0.3)),dropout(0.3),dense(1,activation=sigmoid)"
+job classify_csv $CLCSV
+# each rank's "[lo, hi) of n" for 3 ranks: disjoint, in order, covering [0, n), each less than n
+shares=$(sed -n 's/.*\[rank \([0-9]*\)\]: read the texts of training documents \[\([0-9]*\), \([0-9]*\)) of \([0-9]*\).*/\1 \2 \3 \4/p' "$O/classify_csv-np3.log" | sort -n)
+if echo "$shares" | awk 'BEGIN { ok = 1; at = 0 } { if ($2 != at || $3 - $2 >= $4) ok = 0; at = $3; n = $4; k++ }
+        END { exit !(ok && k == 3 && at == n) }'; then
+    say "classify_csv: 3 ranks read the texts of $(echo "$shares" | awk '{ printf "%s[%s, %s) ", (NR > 1 ? "+ " : ""), $2, $3 }')of $(echo "$shares" | awk 'END { print $4 }') training documents"
+else
+    bad "classify_csv: the ranks' shares are not a partition of the training set:"; echo "$shares"
+fi
 
 # Word vectors trained here (Hogwild, 2 threads: they differ between ranks):
 # every rank takes rank 0's, so the ranks start from one model.
