@@ -73,7 +73,10 @@ typedef struct cl_data {
 typedef struct cl_corpus {
     sn_text_corpus all, test, unsup;
     int has_test, has_unsup, imdb_layout, seed_data;
-    int indexed;     /* all and test are indexes of their table files (cl_opts.shard) */
+    int indexed;     /* all and test are indexes of their files (cl_opts.shard), texts "" */
+    int folders;     /* a folder corpus: all under sub[0], a fixed test under sub[1] */
+    int own_test;    /* test has its own source (--test-data, or the test/ folder) */
+    char sub[2][256];
     double seconds;
 } cl_corpus;
 
@@ -91,9 +94,15 @@ typedef struct cl_result {
 /* Loads --data (and --test-data) as o says; prints the data line. 0 / 1. */
 int cl_load(cl_corpus *c, cl_opts *o);
 void cl_corpus_free(cl_corpus *c);
+/* The table reader's options from o (--format, columns, header, encoding, labels). */
+void cl_table_opts(const cl_opts *o, sn_text_table_opts *t);
 /* The run's parts: test = the fixed test set (fold < 0) or fold `fold` of
  * `folds`; validation split off the rest with o->vsplit. 0 / 1. */
 int cl_make_run(const cl_corpus *c, const cl_opts *o, const int *folds, int fold, uint64_t seed, cl_data *d);
+/* A sharded run's texts (classify_shard.c): the training documents of this
+ * rank's chunk positions, validation and test whole; every rank learns
+ * whether all read theirs. 0 / 1. */
+int cl_read_shard(const cl_corpus *c, const cl_opts *o, int test_own, cl_data *d);
 void cl_data_free(cl_data *d);
 /* The 95th percentile of the training texts' token counts for vectorizer
  * options vo (sequence-length auto). */

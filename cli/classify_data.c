@@ -120,18 +120,30 @@ static sn_status load_folders(cl_corpus *c, const char *path, const char *prefix
     sn_text_load_opts_default(&lo[1]);
     lo[0].subdir = split ? trs : "";
     lo[1].subdir = tes;
+    lo[0].index_only = lo[1].index_only = c->indexed;
     sn_text_corpus got[2];
     sn_status st = sn_text_load_multi(got, path, lo, split ? 2 : 1);
     if (st) return st;
     c->all = got[0];
+    c->folders = 1;
+    snprintf(c->sub[0], sizeof c->sub[0], "%s", lo[0].subdir);
+    snprintf(c->sub[1], sizeof c->sub[1], "%s", tes);
     if (split) {
         c->test = got[1];
-        c->has_test = 1;
+        c->has_test = c->own_test = 1;
     }
     return SN_OK;
 }
 
-static int load_dir(cl_corpus *c, const cl_opts *o) {
+/* The aclImdb flags from the names and counts. Returns 0. */
+static int imdb_flags(cl_corpus *c) {
+    c->imdb_layout = c->has_test && imdb_names(&c->all) && imdb_names(&c->test);
+    c->seed_data = c->imdb_layout && c->all.n == 25000 && c->test.n == 25000;
+    return 0;
+}
+
+static int load_dir(cl_corpus *c, cl_opts *o) {
+    c->indexed = o->shard && is_dir(o->data); /* an archive is read whole */
     const char *prefix = NULL;
     int split = 1;
     char b[4096];
@@ -162,16 +174,15 @@ static int load_dir(cl_corpus *c, const cl_opts *o) {
         c->has_unsup = 1;
     }
     if (c->has_test && align_classes(&c->all, &c->test, o->data)) return 1;
+    if (c->indexed) return imdb_flags(c); /* texts are decoded when read */
     if ((st = sn_text_corpus_decode(&c->all, o->enc, o->data)) ||
         (c->has_test && (st = sn_text_corpus_decode(&c->test, o->enc, o->data))) ||
         (c->has_unsup && (st = sn_text_corpus_decode(&c->unsup, o->enc, o->data))))
         return cli_fail(st, NULL);
-    c->imdb_layout = c->has_test && imdb_names(&c->all) && imdb_names(&c->test);
-    c->seed_data = c->imdb_layout && c->all.n == 25000 && c->test.n == 25000;
-    return 0;
+    return imdb_flags(c);
 }
 
-static void table_opts(const cl_opts *o, sn_text_table_opts *t) {
+void cl_table_opts(const cl_opts *o, sn_text_table_opts *t) {
     sn_text_table_opts_default(t);
     t->format = o->fmt;
     t->text_columns = o->text_column;
@@ -184,7 +195,7 @@ static void table_opts(const cl_opts *o, sn_text_table_opts *t) {
 
 static int load_table(cl_corpus *c, cl_opts *o) {
     sn_text_table_opts t;
-    table_opts(o, &t);
+    cl_table_opts(o, &t);
     sn_status st = sn_text_load_table(&c->all, o->data, &t);
     if (st == SN_ERR_UNSUPPORTED && o->shard) { /* compressed, or not UTF-8: every rank reads it whole */
         printf("      MPI: every rank reads the whole file: %s\n", sn_error_last());
@@ -198,33 +209,7 @@ static int load_table(cl_corpus *c, cl_opts *o) {
     t.class_names = (const char *const *)c->all.class_names;
     t.n_class_names = c->all.n_classes;
     if ((st = sn_text_load_table(&c->test, o->test_data, &t))) return cli_fail(st, NULL);
-    c->has_test = 1;
-    return 0;
-}
-
-/* The texts of a sharded run (cl_opts.shard): validation and test whole,
- * the training documents of this rank's chunk positions (sn_fit_shard);
- * every rank learns whether all read theirs. 0 / 1. */
-static int read_shard(cl_data *d, const cl_opts *o, int test_from_file) {
-    sn_text_table_opts t;
-    table_opts(o, &t);
-    t.index_only = 1;
-    sn_status st = sn_fit_shard(d->train.n, o->t.batch, cli_fit_chunks(o->t.batch), cli_rank, cli_comm->size, &d->lo,
-                                &d->hi);
-    if (!st) st = sn_text_table_read(&d->train, d->lo, d->hi, o->data, &t);
-    if (!st) st = sn_text_table_read(&d->val, 0, d->val.n, o->data, &t);
-    if (!st) {
-        t.format = test_from_file ? SN_TEXT_FORMAT_AUTO : t.format;
-        st = sn_text_table_read(&d->test, 0, d->test.n, test_from_file ? o->test_data : o->data, &t);
-    }
-    if ((st = sn_comm_agree(cli_comm, st))) {
-        cli_dist_agreed = 1;
-        return cli_is_root() ? cli_fail(st, NULL) : 1;
-    }
-    d->sharded = 1;
-    if (getenv("SEQNN_DIST_VERBOSE"))
-        fprintf(stderr, "seqnn [rank %d]: read the texts of training documents [%zu, %zu) of %zu, %zu validation, %zu test\n",
-                cli_rank, d->lo, d->hi, d->train.n, d->val.n, d->test.n);
+    c->has_test = c->own_test = 1;
     return 0;
 }
 
@@ -282,11 +267,10 @@ int cl_load(cl_corpus *c, cl_opts *o) {
     int rc = f == SN_TEXT_FORMAT_DIR ? load_dir(c, o) : load_table(c, o);
     if (rc) return rc;
     if (o->shard && !c->indexed)
-        printf("      MPI: every rank reads the whole corpus (folders and archives are read whole; CSV, TSV and JSON "
-               "Lines files in parts)\n");
+        printf("      MPI: every rank reads the whole corpus (an archive cannot be read in parts)\n");
     o->shard = c->indexed;
     if (c->indexed)
-        printf("      MPI: the file indexed on every rank; each rank reads the texts of its share of the training "
+        printf("      MPI: the corpus indexed on every rank; each rank reads the texts of its share of the training "
                "documents, and the validation and test texts\n");
     if (check_class_names(&c->all, o->data)) return 1;
     c->seconds = sn_time_now() - t0;
@@ -354,7 +338,7 @@ int cl_make_run(const cl_corpus *c, const cl_opts *o, const int *folds, int fold
     }
     if (o->class_weight && !strcmp(o->class_weight, "balanced") && (st = sn_text_class_weights(&d->train)))
         return cli_fail(st, "--class-weight");
-    if (c->indexed && read_shard(d, o, fold < 0 && o->test_data != NULL)) return 1;
+    if (c->indexed && cl_read_shard(c, o, fold < 0 && c->own_test, d)) return 1;
     d->task = d->train.label_sets ? CL_MULTILABEL : d->train.n_classes == 2 ? CL_BINARY : CL_MULTICLASS;
     printf("      split: %zu training / %zu validation / %zu test documents (validation_split %.2f, seed %llu)\n",
            d->train.n, d->val.n, d->test.n, o->vsplit, (unsigned long long)seed);

@@ -2,10 +2,40 @@
  * first byte picks the options (format, header, multi-label, encoding,
  * columns), the rest is the file. A corpus that loads must be consistent
  * (lengths, labels, label sets) and survive the stratified split, the fold
- * assignment and the class weights. */
+ * assignment and the class weights. In UTF-8, the same bytes as a file
+ * must also index (index_only) to the same documents, and reading every
+ * document of the index back (sn_text_table_read, in two ranges) must give
+ * the whole parse's texts. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "fuzz_common.h"
 #include "seqnn.h"
+
+/* The index of the same bytes, as a file, read back: the whole parse's corpus. */
+static void check_index(const sn_text_corpus *c, const uint8_t *p, size_t n, const sn_text_table_opts *o) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/fuzz_corpus_index_%ld.csv", (long)getpid());
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    int ok = fwrite(p, 1, n, f) == n;
+    if (fclose(f) || !ok) return;
+    sn_text_table_opts io = *o;
+    io.index_only = 1;
+    sn_text_corpus x;
+    if (sn_text_load_table(&x, path, &io) != SN_OK) abort(); /* what parses whole indexes */
+    if (x.n != c->n || x.n_classes != c->n_classes || !x.spans) abort();
+    size_t mid = x.n / 2;
+    if (sn_text_table_read(&x, mid, x.n, path, &io) != SN_OK || sn_text_table_read(&x, 0, mid, path, &io) != SN_OK)
+        abort();
+    for (size_t i = 0; i < x.n; i++)
+        if (x.labels[i] != c->labels[i] || x.lengths[i] != c->lengths[i] || strcmp(x.texts[i], c->texts[i]) ||
+            strcmp(strrchr(x.paths[i], ':'), strrchr(c->paths[i], ':'))) /* the same line; the file names differ */
+            abort();
+    sn_text_corpus_free(&x);
+    unlink(path);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
@@ -37,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; i < c.n; i++)
             if (fold[i] < 0 || fold[i] > 2) abort();
     free(fold);
+    if (o.encoding == SN_TEXT_ENC_UTF8) check_index(&c, data + 1, size - 1, &o);
     if (!c.label_sets) sn_text_class_weights(&c);
     sn_text_corpus_free(&c);
     return 0;

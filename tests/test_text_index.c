@@ -128,3 +128,44 @@ TEST(text_index_refuses_compressed_files_and_other_encodings) {
     CHECK(sn_text_load_table(&c, path, &o) == SN_ERR_IO);
     CHECK(strstr(sn_error_last(), "index_test_missing.csv") != NULL);
 }
+
+TEST(text_index_folders_reads_the_whole_loads_texts) {
+    const char *root = "tests/fixtures/imdb_small";
+    sn_text_load_opts o;
+    sn_text_load_opts_default(&o);
+    o.subdir = "train";
+    o.max_length = 700; /* some reviews are cut: the read cuts them alike */
+    sn_text_corpus whole, idx;
+    CHECK(sn_text_load(&whole, root, &o) == SN_OK);
+    o.index_only = 1;
+    CHECK(sn_text_load(&idx, root, &o) == SN_OK);
+    CHECK(idx.n == whole.n && idx.n > 100 && idx.n_classes == whole.n_classes);
+    int same = 1;
+    for (size_t i = 0; i < whole.n && i < idx.n; i++)
+        same &= idx.labels[i] == whole.labels[i] && !strcmp(idx.paths[i], whole.paths[i]) && idx.texts[i][0] == 0;
+    CHECK(same);
+    size_t lo = 13, hi = idx.n - 7;
+    CHECK(sn_text_folder_read(&idx, lo, hi, root, &o) == SN_OK);
+    int read_ok = 1;
+    for (size_t i = 0; i < idx.n; i++)
+        read_ok &= i >= lo && i < hi ? idx.lengths[i] == whole.lengths[i] && !strcmp(idx.texts[i], whole.texts[i])
+                                     : idx.lengths[i] == 0;
+    CHECK(read_ok);
+    CHECK(sn_text_folder_read(&idx, 0, idx.n + 1, root, &o) == SN_ERR_ARG);
+    /* a file gone since the index: named */
+    free(idx.paths[0]);
+    idx.paths[0] = strdup("neg/no_such_review.txt");
+    CHECK(sn_text_folder_read(&idx, 0, 1, root, &o) == SN_ERR_IO);
+    CHECK(strstr(sn_error_last(), "no_such_review.txt") != NULL);
+    sn_text_corpus_free(&idx);
+    sn_text_corpus_free(&whole);
+}
+
+TEST(text_index_refuses_archives) {
+    sn_text_load_opts o;
+    sn_text_load_opts_default(&o);
+    o.index_only = 1;
+    sn_text_corpus c;
+    CHECK(sn_text_load(&c, "tests/fixtures/text_tree.tar.gz", &o) == SN_ERR_UNSUPPORTED);
+    CHECK(strstr(sn_error_last(), "archive") != NULL);
+}

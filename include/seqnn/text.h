@@ -66,6 +66,11 @@ typedef struct sn_text_load_opts {
     sn_text_oversize oversize;
     /* Keras max_length: keep only the first max_length bytes (0 = all). */
     size_t max_length;
+    /* 1: an index only: the files are listed, sized and labelled as a load
+     * does (the same documents, order, paths and size policy), but not
+     * read; texts stay "" until sn_text_folder_read. Folders only: an
+     * archive is SN_ERR_UNSUPPORTED (it cannot be read in parts). */
+    int index_only;
 } sn_text_load_opts;
 
 /* Fills opts with the defaults (root folder, inferred classes, 10 MiB cap, error). */
@@ -88,6 +93,13 @@ SN_API sn_status sn_text_load(sn_text_corpus *out, const char *path, const sn_te
  * all of them. On error every out[i] is left empty. */
 SN_API sn_status sn_text_load_multi(sn_text_corpus *out /* (n) */, const char *path,
                              const sn_text_load_opts *opts /* (n) */, int n);
+/* Reads the texts of documents [lo, hi) of an index made by sn_text_load
+ * with index_only from folder `path` and the same opts (subdir, size cap,
+ * policy): each text becomes what the whole load gives. Errors: SN_ERR_ARG
+ * for a range beyond the corpus; SN_ERR_IO naming a file that cannot be
+ * read; SN_ERR_FORMAT for a file now over the cap; SN_ERR_NOMEM. */
+SN_API sn_status sn_text_folder_read(sn_text_corpus *c, size_t lo, size_t hi, const char *path,
+                                     const sn_text_load_opts *o);
 
 /* Splits like Keras validation_split with a seed: the documents are shuffled
  * once with sn_rng seeded by `seed` (not NumPy's generator, so the sets

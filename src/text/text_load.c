@@ -435,7 +435,11 @@ static sn_status walk_class(request *r, const char *cls, const char *base, const
         if (stat(fp, &sb) != 0 || !S_ISREG(sb.st_mode) || !ends_with_txt(names[i])) continue;
         char *data = NULL;
         size_t dlen = 0;
-        st = read_file_capped(fp, r->max_bytes, &data, &dlen);
+        if (r->o->index_only) { /* the size the capped read would see; the text stays "" */
+            dlen = SN_MIN((size_t)sb.st_size, r->max_bytes + 1);
+            if (!(data = dup_n("", 0))) st = SN_ERR_NOMEM;
+        } else
+            st = read_file_capped(fp, r->max_bytes, &data, &dlen);
         if (st != SN_OK) break;
         size_t len = dlen;
         int pol = size_policy(r, fp, &len);
@@ -444,8 +448,11 @@ static sn_status walk_class(request *r, const char *cls, const char *base, const
             if (pol < 0) st = (sn_status)pol;
             continue;
         }
-        clean_nul(data, dlen);
-        data[len] = 0;
+        if (r->o->index_only) len = 0;
+        else {
+            clean_nul(data, dlen);
+            data[len] = 0;
+        }
         st = push_entry(r, cls, strlen(cls), rel, strlen(rel), names[i], NULL, len, 1, data);
     }
     for (size_t i = 0; i < n && st == SN_OK; i++) {
@@ -515,6 +522,8 @@ sn_status sn_text_load_multi(sn_text_corpus *out, const char *path, const sn_tex
     if (st == SN_OK) {
         if (S_ISDIR(sb.st_mode)) {
             for (int i = 0; i < n && st == SN_OK; i++) st = load_dir(&rq[i], path);
+        } else if (rq[0].o->index_only) {
+            st = sn_error(SN_ERR_UNSUPPORTED, "%s is an archive: it cannot be read in parts", path);
         } else {
             st = load_archive(rq, n, path);
         }
@@ -529,4 +538,37 @@ sn_status sn_text_load_multi(sn_text_corpus *out, const char *path, const sn_tex
 
 sn_status sn_text_load(sn_text_corpus *out, const char *path, const sn_text_load_opts *opts) {
     return sn_text_load_multi(out, path, opts, 1);
+}
+
+sn_status sn_text_folder_read(sn_text_corpus *c, size_t lo, size_t hi, const char *path, const sn_text_load_opts *o) {
+    if (!c || !path || !o) return sn_error(SN_ERR_ARG, "sn_text_folder_read: NULL argument");
+    if (lo > hi || hi > c->n || (hi > lo && !c->paths))
+        return sn_error(SN_ERR_ARG, "sn_text_folder_read: documents [%zu, %zu) of %zu", lo, hi, c->n);
+    request r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.max_bytes = o->max_file_bytes ? o->max_file_bytes : SN_TEXT_DEFAULT_CAP;
+    char root[4096], fp[4096];
+    sn_status st = o->subdir && o->subdir[0] ? join_path(root, sizeof root, path, o->subdir) : SN_OK;
+    if (!(o->subdir && o->subdir[0])) snprintf(root, sizeof root, "%s", path);
+    for (size_t i = lo; i < hi && st == SN_OK; i++) {
+        if ((st = join_path(fp, sizeof fp, root, c->paths[i]))) break;
+        char *data = NULL;
+        size_t dlen = 0;
+        if ((st = read_file_capped(fp, r.max_bytes, &data, &dlen))) break;
+        size_t len = dlen;
+        int pol = size_policy(&r, fp, &len);
+        if (pol != 0) {
+            free(data);
+            st = pol < 0 ? (sn_status)pol
+                         : sn_error(SN_ERR_FORMAT, "%s: now larger than %zu bytes (the file changed?)", fp, r.max_bytes);
+            break;
+        }
+        clean_nul(data, dlen);
+        data[len] = 0;
+        free(c->texts[i]);
+        c->texts[i] = data;
+        c->lengths[i] = len;
+    }
+    return st;
 }

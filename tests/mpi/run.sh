@@ -15,12 +15,12 @@
 #      the uninterrupted run's model file.
 #   3. SIGKILL to one rank ends the job with a message naming the rank and
 #      leaves no half-written file (no temporary file, the checkpoint loads).
-#   4. Reading in parts: classify on a CSV corpus (and its test file) under
-#      MPI indexes it and has each rank read only the texts of its share of
-#      the training documents; the model file is the same on every rank
-#      count and in the one-process run, which reads the file whole; the ranks'
-#      shares (SEQNN_DIST_VERBOSE=1) are disjoint, cover the training set,
-#      and none is all of it.
+#   4. Reading in parts: classify on the folders above and on the same
+#      corpus as CSV files (with --test-data) indexes it under MPI and has
+#      each rank read only the texts of its share of the training documents;
+#      the model file is the same on every rank count and in the one-process
+#      run, which reads it whole; the ranks' shares (SEQNN_DIST_VERBOSE=1)
+#      are disjoint, cover the training set, and none is all of it.
 # Loopback only: shared memory and TCP restricted to 127.0.0.1 (the
 # interface lo: Open MPI 4.1.4's TCP transport given 127.0.0.1/32 as an
 # address range hangs on messages above its 64 KiB eager limit here, while
@@ -49,6 +49,18 @@ CL="classify --data tests/fixtures/imdb_small --max-tokens 2000 --sequence-lengt
 no_secs() {
     awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /seconds$/) drop[i] = 1 }
         { for (i in drop) $i = "-"; print }' "$1"
+}
+
+# check_shares NAME: each rank's "[lo, hi) of n" (SEQNN_DIST_VERBOSE=1) in
+# the 3-rank run: disjoint, in order, covering [0, n), none all of it.
+check_shares() {
+    shares=$(sed -n 's/.*\[rank \([0-9]*\)\]: read the texts of training documents \[\([0-9]*\), \([0-9]*\)) of \([0-9]*\).*/\1 \2 \3 \4/p' "$O/$1-np3.log" | sort -n)
+    if echo "$shares" | awk 'BEGIN { ok = 1; at = 0 } { if ($2 != at || $3 - $2 >= $4) ok = 0; at = $3; n = $4; k++ }
+            END { exit !(ok && k == 3 && at == n) }'; then
+        say "$1: 3 ranks read the texts of $(echo "$shares" | awk '{ printf "%s[%s, %s) ", (NR > 1 ? "+ " : ""), $2, $3 }')of $(echo "$shares" | awk 'END { print $4 }') training documents"
+    else
+        bad "$1: the ranks' shares are not a partition of the training set:"; echo "$shares"
+    fi
 }
 
 # job NAME ARGS: trains on 1 (2 threads), 2 and 3 ranks, and the 1 x 1 run.
@@ -97,14 +109,8 @@ to_csv tests/fixtures/imdb_small/test > "$O/imdb_test.csv"
 CLCSV="classify --data $O/imdb_train.csv --test-data $O/imdb_test.csv --max-tokens 2000 --epochs 2 --no-plots --quiet
  --model embedding(2000,8,mask_zero=true),bidirectional(gru(8,dropout=0.2,recurrent_dropout=0.3)),dropout(0.3),dense(1,activation=sigmoid)"
 job classify_csv $CLCSV
-# each rank's "[lo, hi) of n" for 3 ranks: disjoint, in order, covering [0, n), each less than n
-shares=$(sed -n 's/.*\[rank \([0-9]*\)\]: read the texts of training documents \[\([0-9]*\), \([0-9]*\)) of \([0-9]*\).*/\1 \2 \3 \4/p' "$O/classify_csv-np3.log" | sort -n)
-if echo "$shares" | awk 'BEGIN { ok = 1; at = 0 } { if ($2 != at || $3 - $2 >= $4) ok = 0; at = $3; n = $4; k++ }
-        END { exit !(ok && k == 3 && at == n) }'; then
-    say "classify_csv: 3 ranks read the texts of $(echo "$shares" | awk '{ printf "%s[%s, %s) ", (NR > 1 ? "+ " : ""), $2, $3 }')of $(echo "$shares" | awk 'END { print $4 }') training documents"
-else
-    bad "classify_csv: the ranks' shares are not a partition of the training set:"; echo "$shares"
-fi
+check_shares classify
+check_shares classify_csv
 
 # Word vectors trained here (Hogwild, 2 threads: they differ between ranks):
 # every rank takes rank 0's, so the ranks start from one model.
