@@ -192,7 +192,7 @@ SN_API sn_status sn_table_stats(const sn_table *t, size_t row_begin, size_t row_
  * numbers 0 .. sn_stats_n_blocks()-1. A block's sums are sequential double
  * sums over its rows, computed by the process `owner` names; the block sums
  * are then added in block order on every process. */
-#define SN_STATS_BLOCK 4096
+#define SN_STATS_BLOCK 256
 typedef struct sn_stats_req {
     int n_ranges;
     const size_t *begin, *end;  /* (n_ranges) rows of the whole table (t->row numbering) */
