@@ -139,7 +139,7 @@ int cmd_forecast(int argc, char **argv) {
     if (cli_train_mkout(&c.t, "forecast")) return 1;
     cli_install_signals();
     fc_data d;
-    c.o.share_ok = models_on_windows(&c);
+    c.o.whole = models_on_windows(&c) ? NULL : "ETS or seasonal_naive reads more than its windows' rows";
     rc = fc_data_load(&d, &c.o, "forecast", 0);
     d.batch = c.t.batch;
     d.chunks = cli_fit_chunks(c.t.batch);

@@ -23,8 +23,9 @@ typedef struct fc_opts {
     int ffill, split_context, channel_independent, season;
     double interval;
     int bundled; /* --data not given: the bundled Jena file, the seed's protocol by default */
-    int share_ok; /* set by the command: its models use the windows' rows alone (no ETS, seasonal naive,
-                     folds), so under MPI each rank may read only its share (forecast_shard.c) */
+    const char *whole; /* set by the command: why under MPI every rank must read the whole file (its
+                          models need more than their windows' rows), or NULL: each rank may read only
+                          its share (forecast_shard.c) */
 } fc_opts;
 
 #define FC_DATA_OPTS(o)                                                                                         \

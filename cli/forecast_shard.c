@@ -39,7 +39,7 @@ static int plain_file(const char *path) {
 
 const char *fc_shard_refusal(const fc_opts *o) {
     if (!cli_comm || cli_comm->size < 2) return "";
-    if (!o->share_ok) return "a model fitted on the whole training part (ETS, seasonal naive) or several folds";
+    if (o->whole) return o->whole;
     if (o->ffill) return "--ffill needs every row before";
     if (!o->data || !plain_file(o->data)) return "compressed file";
     return NULL;
