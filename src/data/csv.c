@@ -633,12 +633,12 @@ static sn_status group_series(csv_state *s, sn_table *t) {
     t->series_names = sn_calloc((size_t)ns, sizeof *t->series_names);
     t->series_start = sn_calloc((size_t)ns + 1, sizeof *t->series_start);
     t->series_column = sn_malloc(strlen(s->hdr[s->id_field]) + 1, 1);
-    size_t *pos = sn_malloc(n, sizeof *pos);
+    size_t *pos = sn_malloc((size_t)ns + 1, sizeof *pos); /* per series (a partial read may keep fewer rows than series) */
     double *d2 = C ? sn_malloc(n * C, sizeof *d2) : NULL;
     size_t *l2 = sn_malloc(n, sizeof *l2), *r2 = t->row ? sn_malloc(n, sizeof *r2) : NULL;
     int64_t *t2 = t->time ? sn_malloc(n, sizeof *t2) : NULL;
     sn_status st = SN_OK;
-    if (!t->series_names || !t->series_start || !t->series_column || (n && (!pos || (C && !d2) || !l2)) ||
+    if (!t->series_names || !t->series_start || !t->series_column || !pos || (n && ((C && !d2) || !l2)) ||
         (n && t->time && !t2) || (n && t->row && !r2)) {
         st = SN_ERR_NOMEM;
         goto done;
