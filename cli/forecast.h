@@ -123,6 +123,12 @@ static inline size_t fc_row(const fc_data *d, size_t g) {
     return sn_fc_series_local(&d->fs, g, 0, &l) ? l : 0;
 }
 
+/* 1 on a rank > 0 that holds only its share (forecast_shard.c): it trains
+ * and evaluates its share with the others, but the predictions, metrics,
+ * baselines and intervals after training are rank 0's alone (its results
+ * are zero). */
+static inline int fc_rank_idle(const fc_data *d) { return d->shard && !cli_is_root(); }
+
 /* forecast_shard.c: under MPI with several ranks, NULL when the data can be
  * read in parts, else why not ("" without a group of several ranks). */
 const char *fc_shard_refusal(const fc_opts *o);

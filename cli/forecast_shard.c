@@ -8,9 +8,11 @@
  *   - the rows under the training windows of its chunk positions' shards
  *     (sn_fit_shard; the training windows stay in time order in chunked
  *     training, so a shard is a stretch of the series),
- *   - every validation and test window's rows (the reports, metrics,
- *     intervals and plots of rank 0 and the checkpoint's evaluation use
- *     them whole on every rank),
+ *   - the validation and test windows it evaluates in chunked evaluation
+ *     (sn_model_eval_shard) — rank 0 all of them: it alone predicts them
+ *     after training and computes the metrics, intervals, tables and plots
+ *     (forecast_run.c: the other ranks train, evaluate their share and
+ *     join the collective steps),
  *   - the statistics blocks it sums (sn_table_stats_blocked: blocks of the
  *     training rows, each given to the rank whose training stretch it
  *     starts in, with the season's rows before it for the MASE scale). */
@@ -149,6 +151,22 @@ int fc_shard_stats_req(const fc_data *d, sn_stats_req *r, size_t *begin, size_t 
     return 0;
 }
 
+/* Validation / test windows [*w0, *w1) of split sp that rank r evaluates
+ * in chunked evaluation (sn_model_eval_shard), for both layouts. */
+static void eval_windows(const fc_data *d, int sp, int r, size_t *w0, size_t *w1) {
+    const size_t nw = d->w[sp].n, K = (size_t)d->K;
+    sn_model_eval_shard(nw, d->batch, r, cli_comm->size, w0, w1);
+    if (K > 1) {
+        size_t lo, hi;
+        sn_model_eval_shard(nw * K, d->batch, r, cli_comm->size, &lo, &hi);
+        if (hi > lo) {
+            size_t a = lo / K, b = (hi + K - 1) / K;
+            if (*w1 <= *w0) *w0 = a, *w1 = b;
+            else *w0 = SN_MIN_SZ(*w0, a), *w1 = *w1 > b ? *w1 : b;
+        }
+    }
+}
+
 /* The rows this rank needs (module comment), merged. */
 static int needed_rows(const fc_data *d, rng_list *l) {
     const size_t span = (size_t)sn_fc_layout_span(&d->lay);
@@ -156,8 +174,11 @@ static int needed_rows(const fc_data *d, rng_list *l) {
     if (train_windows(d, cli_comm->rank, &w0, &w1)) return 1;
     int rc = 0;
     for (size_t j = w0; j < w1 && !rc; j++) rc = add_range(l, d->w[0].start[j], d->w[0].start[j] + span + 1);
-    for (int sp = 1; sp <= 2; sp++)
-        for (size_t j = 0; j < d->w[sp].n && !rc; j++) rc = add_range(l, d->w[sp].start[j], d->w[sp].start[j] + span + 1);
+    for (int sp = 1; sp <= 2; sp++) {
+        size_t e0 = 0, e1 = d->w[sp].n; /* rank 0: every window, for its predictions and reports */
+        if (cli_comm->rank) eval_windows(d, sp, cli_comm->rank, &e0, &e1);
+        for (size_t j = e0; j < e1 && !rc; j++) rc = add_range(l, d->w[sp].start[j], d->w[sp].start[j] + span + 1);
+    }
     sn_stats_req r;
     size_t *begin = malloc((size_t)d->n_series * sizeof *begin), *end = malloc((size_t)d->n_series * sizeof *end);
     int *owner = NULL;
@@ -190,7 +211,9 @@ static int report_rows(const fc_data *d, const char *cmd) {
     if (!st && !d->quiet) {
         printf("data: each of %d ranks read only its share: rows", size);
         for (int k = 0; k < size; k++) printf("%s %.0f", k ? "," : "", all[k]);
-        printf(" of %zu (its training windows, every validation / test row, its statistics blocks)\n", d->N);
+        printf(" of %zu (its training and evaluation windows, rank 0 every validation / test row, its statistics "
+               "blocks)\n",
+               d->N);
     }
     free(all), free(cnt);
     if (st) return cli_fail(st, cmd);
