@@ -234,7 +234,10 @@ int cmd_backtest(int argc, char **argv) {
     if (!p && !(spec = cli_read_spec(c.t.model))) return 1;
     fc_data d;
     size_t step = 0;
+    c.o.whole = "backtest moves the borders and refits on each fold";
     rc = fc_data_load(&d, &c.o, "backtest", 0);
+    d.batch = c.t.batch;
+    d.chunks = cli_fit_chunks(c.t.batch);
     if (!rc) rc = fold_step(&d, &c, &step);
     bt_fold f[64];
     memset(f, 0, sizeof f);

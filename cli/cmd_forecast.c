@@ -95,6 +95,23 @@ static int run_models(fc_data *d, const fc_cli *c, fc_result *res, int *n, int c
     return rc;
 }
 
+/* 1 when preset p (NULL: a spec) is fitted on its windows' rows alone. */
+static int on_windows(const fc_preset *p) { return !p || p->spec || (strcmp(p->name, "ets") && strcmp(p->name, "seasonal_naive")); }
+
+/* 1 when every model the command runs is fitted on its windows' rows alone
+ * (the selection of run_models), so that under MPI each rank may read only
+ * its share of the data. */
+static int models_on_windows(const fc_cli *c) {
+    if (!c->t.all) return on_windows(fc_preset_find(c->t.model));
+    int every = c->t.models && !strcmp(c->t.models, "all");
+    for (int i = 0; fc_preset_at(i); i++) {
+        const fc_preset *p = fc_preset_at(i);
+        int run = c->t.models ? every || cli_in_list(c->t.models, p->name) : p->seed_table;
+        if (run && !on_windows(p)) return 0;
+    }
+    return 1;
+}
+
 int cmd_forecast(int argc, char **argv) {
     fc_cli c;
     memset(&c, 0, sizeof c);
@@ -122,10 +139,13 @@ int cmd_forecast(int argc, char **argv) {
     if (cli_train_mkout(&c.t, "forecast")) return 1;
     cli_install_signals();
     fc_data d;
+    c.o.whole = models_on_windows(&c) ? NULL : "ETS or seasonal_naive reads more than its windows' rows";
     rc = fc_data_load(&d, &c.o, "forecast", 0);
+    d.batch = c.t.batch;
+    d.chunks = cli_fit_chunks(c.t.batch);
     if (!rc) rc = fc_data_split_borders(&d, "forecast");
-    if (!rc) rc = fc_data_stats(&d, "forecast");
     if (!rc) rc = fc_data_windows(&d, c.t.seed, "forecast", c.o.split_context);
+    if (!rc) rc = fc_data_stats(&d, "forecast"); /* a rank reading its share reads its rows here */
     if (rc) {
         fc_data_free(&d);
         return rc;

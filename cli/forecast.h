@@ -23,6 +23,9 @@ typedef struct fc_opts {
     int ffill, split_context, channel_independent, season;
     double interval;
     int bundled; /* --data not given: the bundled Jena file, the seed's protocol by default */
+    const char *whole; /* set by the command: why under MPI every rank must read the whole file (its
+                          models need more than their windows' rows), or NULL: each rank may read only
+                          its share (forecast_shard.c) */
 } fc_opts;
 
 #define FC_DATA_OPTS(o)                                                                                         \
@@ -51,12 +54,21 @@ typedef struct fc_opts {
 /* The loaded series and the current borders. */
 typedef struct fc_data {
     fc_opts o;
-    sn_table tab;
+    sn_table tab;             /* the rows held: all, or this rank's share (tab.row); until fc_data_stats
+                                 in the shared mode only the file's index (no values) */
+    size_t N;                 /* rows of the whole table */
+    sn_time_report tr;        /* of the whole table */
+    int batch, chunks;        /* set by the command after fc_data_load: the fit's batch and chunks
+                                 (chunks > 0: the training windows stay in time order, not shuffled) */
+    int shard;                /* 1: this rank reads only its share (forecast_shard.c) */
+    int quiet;
+    sn_csv_opts copts;        /* the read's options (columns: see named_cols) */
+    int named_cols;           /* --features / targets named the columns: tab.col_names */
     int C, K;                 /* input columns (the whole table), targets */
     int *tcol;                /* (K) target column indices */
     int n_series;
     size_t *sbeg, *send;      /* (n_series) rows of each series */
-    int *row_series;          /* (N) */
+    int *row_series;          /* (tab.n_rows) series of each held row */
     int64_t step_s, lookback_s, horizon_s, sampling_s;
     long H;                   /* horizon in sampled steps */
     sn_fc_layout lay;
@@ -72,7 +84,7 @@ typedef struct fc_data {
     sn_ts_borders *b;         /* (n_series) current borders */
     double *xmean, *xstd;     /* (n_series, C) */
     double *ymean, *ystd;     /* (n_series, K) */
-    float *x, *y, *yn;        /* (N,C), (N,K), (N,K) */
+    float *x, *y, *yn;        /* (tab.n_rows, C), (.., K), (.., K): the held rows */
     double *mase_den;         /* (n_series, K) */
     sn_fc_series fs;
     sn_windows w[3];          /* train (shuffled), val, test */
@@ -95,8 +107,39 @@ int fc_data_stats(fc_data *d, const char *cmd);
 int fc_data_windows(fc_data *d, uint64_t seed, const char *cmd, int context);
 /* Metadata of a model trained on the current statistics. */
 void fc_data_meta(const fc_data *d, fc_meta *m);
-/* Series index of window start row s. */
-static inline int fc_series_of(const fc_data *d, size_t s) { return d->row_series[s]; }
+/* Series index of (whole-table) row s. */
+static inline int fc_series_of(const fc_data *d, size_t s) {
+    int lo = 0, hi = d->n_series - 1; /* the first series ending after s */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (d->send[mid] <= s) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+/* The held row (index into tab, x, y) of whole-table row g, which must be held. */
+static inline size_t fc_row(const fc_data *d, size_t g) {
+    size_t l = 0;
+    return sn_fc_series_local(&d->fs, g, 0, &l) ? l : 0;
+}
+
+/* 1 on a rank > 0 that holds only its share (forecast_shard.c): it trains
+ * and evaluates its share with the others, but the predictions, metrics,
+ * baselines and intervals after training are rank 0's alone (its results
+ * are zero). */
+static inline int fc_rank_idle(const fc_data *d) { return d->shard && !cli_is_root(); }
+
+/* forecast_shard.c: under MPI with several ranks, NULL when the data can be
+ * read in parts, else why not ("" without a group of several ranks). */
+const char *fc_shard_refusal(const fc_opts *o);
+/* This rank's rows (after the borders and the windows): the partial read
+ * replacing the index in d->tab, then rank 0's line on the rows read.
+ * Collective. 0 or 1 (printed). */
+int fc_shard_read(fc_data *d, const char *cmd);
+/* The blocked statistics' ranges (each series' training rows, into begin /
+ * end) and, when shared, the owner of each block (*owner, free it) and the
+ * group. 0 or 1 (printed). */
+int fc_shard_stats_req(const fc_data *d, sn_stats_req *r, size_t *begin, size_t *end, int **owner);
 
 /* The outcome of one model on the current borders. */
 typedef struct fc_result {

@@ -109,11 +109,19 @@ static int read_table(fc_data *d, const char *cmd) {
         }
         co.columns = names;
     }
+    /* under MPI: the file's index first when each rank may read only its share */
+    const char *why = fc_shard_refusal(o);
+    d->shard = why == NULL;
+    d->copts = co;
+    d->copts.columns = NULL, d->copts.n_columns = 0, d->named_cols = co.columns != NULL;
+    co.index_only = d->shard;
     double t0 = sn_time_now();
     sn_status st = sn_csv_read(&d->tab, o->data, &co);
     free(fbuf);
     free(tbuf);
     if (st) return cli_fail(st, NULL);
+    d->N = d->tab.n_rows;
+    if (why && *why && !d->quiet) printf("data: read whole on every rank (%s)\n", why);
     if (!d->tab.time) {
         fprintf(stderr, "seqnn %s: %s has no date column (needed to turn --lookback/--horizon into rows)\n", cmd, o->data);
         return 1;
@@ -182,13 +190,11 @@ static int series_rows(fc_data *d) {
     d->n_series = t->series_start ? t->n_series : 1;
     d->sbeg = malloc((size_t)d->n_series * sizeof *d->sbeg);
     d->send = malloc((size_t)d->n_series * sizeof *d->send);
-    d->row_series = malloc(t->n_rows * sizeof *d->row_series);
     d->b = calloc((size_t)d->n_series, sizeof *d->b);
-    if (!d->sbeg || !d->send || !d->row_series || !d->b) return cli_fail(SN_ERR_NOMEM, NULL);
+    if (!d->sbeg || !d->send || !d->b) return cli_fail(SN_ERR_NOMEM, NULL);
     for (int s = 0; s < d->n_series; s++) {
         d->sbeg[s] = t->series_start ? t->series_start[s] : 0;
         d->send[s] = t->series_start ? t->series_start[s + 1] : t->n_rows;
-        for (size_t r = d->sbeg[s]; r < d->send[s]; r++) d->row_series[r] = s;
     }
     return 0;
 }
@@ -199,6 +205,7 @@ static int geometry(fc_data *d, const char *cmd, int quiet) {
     sn_time_report tr;
     sn_status st;
     if ((st = sn_table_time_report(&d->tab, &tr))) return cli_fail(st, o->data);
+    d->tr = tr;
     d->step_s = tr.median_step;
     if ((st = sn_duration_parse(o->lookback, &d->lookback_s))) return cli_fail(st, "--lookback");
     if ((st = sn_duration_parse(o->horizon, &d->horizon_s))) return cli_fail(st, "--horizon");
@@ -230,7 +237,7 @@ static int geometry(fc_data *d, const char *cmd, int quiet) {
     d->season = o->season > 0 ? o->season : sn_fc_season_from_step(d->step_s);
     if (quiet) return 0;
     char sbuf[32];
-    printf("data: %s: %zu rows x %d features", o->data, d->tab.n_rows, d->C);
+    printf("data: %s: %zu rows x %d features", o->data, d->N, d->C);
     if (d->n_series > 1) printf(", %d series (\"%s\")", d->n_series, d->tab.series_column);
     printf(", step %s, read in %.2f s\n", sn_duration_format(d->step_s, sbuf, sizeof sbuf), d->read_seconds);
     if (tr.n_irregular)
@@ -242,6 +249,7 @@ static int geometry(fc_data *d, const char *cmd, int quiet) {
 int fc_data_load(fc_data *d, const fc_opts *o, const char *cmd, int quiet) {
     memset(d, 0, sizeof *d);
     d->o = *o;
+    d->quiet = quiet;
     d->o.bundled = !o->data;
     if (!o->data) d->o.data = FC_DEFAULT_DATA;
     int rc = parse_modes(d, cmd);
@@ -267,60 +275,88 @@ int fc_data_split_borders(fc_data *d, const char *cmd) {
     return 0;
 }
 
-/* Per-series training mean / std of every column, standardised x and yn,
- * raw y (float, as the seed's target column). */
-static int standardise(fc_data *d, const char *cmd) {
+/* The series of the first column whose statistics cannot standardise it. */
+static size_t first_bad_series(const fc_data *d) {
+    const size_t C = (size_t)d->C;
+    for (size_t s = 0; s < (size_t)d->n_series; s++)
+        for (size_t c = 0; c < C; c++)
+            if (!(d->xstd[s * C + c] > 0) || !isfinite(d->xstd[s * C + c]) || !isfinite(d->xmean[s * C + c])) return s;
+    return 0;
+}
+
+/* Per-series training mean / std of every column (blocked: the same for
+ * any rank count, sn_table_stats_blocked) and the MASE scales. */
+static int train_stats(fc_data *d, const char *cmd) {
+    const size_t S = (size_t)d->n_series, C = (size_t)d->C, K = (size_t)d->K;
+    size_t *begin = malloc(S * sizeof *begin), *end = malloc(S * sizeof *end);
+    double *diff = malloc(S * K * sizeof *diff);
+    int *owner = NULL;
+    sn_stats_req r;
+    int rc = !begin || !end || !diff ? cli_fail(SN_ERR_NOMEM, NULL) : fc_shard_stats_req(d, &r, begin, end, &owner);
+    sn_status st = SN_OK;
+    if (!rc) {
+        r.n_diff = d->K, r.diff_col = d->tcol, r.season = d->season;
+        st = sn_table_stats_blocked(&d->tab, &r, d->xmean, d->xstd, diff);
+        if (r.comm && (st = sn_comm_agree(r.comm, st))) cli_dist_agreed = 1;
+    }
+    if (!rc && st) {
+        size_t bad = first_bad_series(d);
+        if (d->n_series > 1 && st == SN_ERR_NUMERIC)
+            fprintf(stderr, "seqnn %s: series \"%s\": %s\n", cmd, d->tab.series_names[bad], sn_error_last());
+        else fprintf(stderr, "seqnn %s: normalisation: %s\n", cmd, sn_error_last());
+        rc = 1;
+    }
+    for (size_t s = 0; !rc && s < S; s++)
+        for (size_t k = 0; k < K; k++) {
+            d->ymean[s * K + k] = d->xmean[s * C + (size_t)d->tcol[k]];
+            d->ystd[s * K + k] = d->xstd[s * C + (size_t)d->tcol[k]];
+            d->mase_den[s * K + k] = diff[s * K + k];
+        }
+    free(begin), free(end), free(diff), free(owner);
+    return rc;
+}
+
+/* Standardised x and yn, raw y (float, as the seed's target column), of
+ * every held row. */
+static void standardise(fc_data *d) {
     const sn_table *t = &d->tab;
     const size_t N = t->n_rows, C = (size_t)d->C, K = (size_t)d->K;
-    for (int s = 0; s < d->n_series; s++) {
-        double *mu = d->xmean + (size_t)s * C, *sd = d->xstd + (size_t)s * C;
-        sn_status st = sn_table_stats(t, d->b[s].begin, d->b[s].train_end, mu, sd);
-        if (st) {
-            if (d->n_series > 1) fprintf(stderr, "seqnn %s: series \"%s\": %s\n", cmd, t->series_names[s], sn_error_last());
-            else fprintf(stderr, "seqnn %s: normalisation: %s\n", cmd, sn_error_last());
-            return 1;
-        }
-        for (size_t k = 0; k < K; k++) {
-            d->ymean[(size_t)s * K + k] = mu[d->tcol[k]];
-            d->ystd[(size_t)s * K + k] = sd[d->tcol[k]];
-        }
-    }
-    if (d->n_series == 1) {
-        sn_status st = sn_table_normalize(t, d->xmean, d->xstd, d->x);
-        if (st) return cli_fail(st, "normalisation");
-    } else {
-        for (size_t i = 0; i < N; i++) {
-            const double *mu = d->xmean + (size_t)d->row_series[i] * C, *sd = d->xstd + (size_t)d->row_series[i] * C;
-            for (size_t c = 0; c < C; c++) d->x[i * C + c] = (float)((t->data[i * C + c] - mu[c]) / sd[c]);
-        }
-    }
-    for (size_t i = 0; i < N; i++)
+    for (size_t i = 0; i < N; i++) {
+        const double *mu = d->xmean + (size_t)d->row_series[i] * C, *sd = d->xstd + (size_t)d->row_series[i] * C;
+        for (size_t c = 0; c < C; c++) d->x[i * C + c] = (float)((t->data[i * C + c] - mu[c]) / sd[c]);
         for (size_t k = 0; k < K; k++) {
             d->y[i * K + k] = (float)t->data[i * C + (size_t)d->tcol[k]];
             d->yn[i * K + k] = d->x[i * C + (size_t)d->tcol[k]];
         }
-    return 0;
+    }
 }
 
 int fc_data_stats(fc_data *d, const char *cmd) {
+    if (d->shard == 1) { /* this rank's rows, now that the windows are known */
+        if (fc_shard_read(d, cmd)) return 1;
+        d->shard = 2;
+    }
     const size_t N = d->tab.n_rows, C = (size_t)d->C, K = (size_t)d->K, S = (size_t)d->n_series;
     if (!d->x) {
+        const size_t n1 = N ? N : 1;
         d->xmean = malloc(S * C * sizeof *d->xmean);
         d->xstd = malloc(S * C * sizeof *d->xstd);
         d->ymean = malloc(S * K * sizeof *d->ymean);
         d->ystd = malloc(S * K * sizeof *d->ystd);
-        d->x = malloc(N * C * sizeof *d->x);
-        d->y = malloc(N * K * sizeof *d->y);
-        d->yn = malloc(N * K * sizeof *d->yn);
+        d->x = malloc(n1 * C * sizeof *d->x);
+        d->y = malloc(n1 * K * sizeof *d->y);
+        d->yn = malloc(n1 * K * sizeof *d->yn);
         d->mase_den = malloc(S * K * sizeof *d->mase_den);
-        if (!d->xmean || !d->xstd || !d->ymean || !d->ystd || !d->x || !d->y || !d->yn || !d->mase_den)
+        d->row_series = malloc(n1 * sizeof *d->row_series);
+        if (!d->xmean || !d->xstd || !d->ymean || !d->ystd || !d->x || !d->y || !d->yn || !d->mase_den || !d->row_series)
             return cli_fail(SN_ERR_NOMEM, NULL);
+        for (size_t s = 0; s < S; s++) {
+            size_t b = d->tab.series_start ? d->tab.series_start[s] : 0, e = d->tab.series_start ? d->tab.series_start[s + 1] : N;
+            for (size_t i = b; i < e; i++) d->row_series[i] = (int)s;
+        }
     }
-    if (standardise(d, cmd)) return 1;
-    for (size_t s = 0; s < S; s++)
-        for (size_t k = 0; k < K; k++)
-            if (sn_fc_mase_scale(d->y, d->K, (int)k, d->b[s].begin, d->b[s].train_end, d->season, &d->mase_den[s * K + k]))
-                d->mase_den[s * K + k] = NAN;
+    if (train_stats(d, cmd)) return 1;
+    standardise(d);
     sn_fc_series *fs = &d->fs;
     fs->N = N;
     fs->C = d->C;
@@ -332,6 +368,7 @@ int fc_data_stats(fc_data *d, const char *cmd) {
     fs->n_series = d->n_series;
     fs->y_mean = d->ymean;
     fs->y_std = d->ystd;
+    fs->rows = d->tab.row;
     return 0;
 }
 
@@ -378,6 +415,10 @@ int fc_data_windows(fc_data *d, uint64_t seed, const char *cmd, int context) {
             return 1;
         }
     }
+    /* chunked training (docs/distributed.md) keeps the windows in time order,
+     * so that each chunk position's fixed shard is a stretch of the series
+     * that a rank can read alone; the fit shuffles within each shard */
+    if (d->chunks > 0) return 0;
     sn_rng r;
     sn_rng_seed(&r, seed);
     sn_windows_shuffle(&d->w[0], &r);

@@ -73,7 +73,7 @@ int fc_write_results(const fc_data *d, const fc_result *r, int n, const char *ou
     fprintf(fm,
             "Data: `%s`, %zu rows x %d features%s; seed %llu; windows train %zu / val %zu / test %zu; target scale %s, "
             "steps %s (%d), metrics%s\n\n",
-            d->o.data, d->tab.n_rows, d->C, d->n_series > 1 ? " (several series)" : "", (unsigned long long)seed,
+            d->o.data, d->N, d->C, d->n_series > 1 ? " (several series)" : "", (unsigned long long)seed,
             d->w[0].n, d->w[1].n, d->w[2].n, sn_fc_scale_name(d->scale), d->steps_all ? "all" : "last",
             d->lay.n_steps, d->standardized_metrics ? " standardized" : " in the target's units");
     fprintf(fm, "| model | params | epochs (best) | val MAE | test MAE | seed's Keras test MAE | test RMSE | test MASE | "
@@ -160,7 +160,7 @@ static void plot_test_forecast(const fc_data *d, const fc_result *r, const char 
     for (int k = 0; k < ns; k++)
         for (size_t j = 0; j < n; j++) {
             size_t e = (j * S + steps[k]) * K;
-            size_t row = d->w[2].start[j] + span_in + (size_t)d->lay.first + steps[k] * (size_t)d->lay.stride;
+            size_t row = fc_row(d, d->w[2].start[j] + span_in + (size_t)d->lay.first + steps[k] * (size_t)d->lay.stride);
             tm[(size_t)k * n + j] = (double)d->tab.time[row];
             pv[(size_t)k * n + j] = (float)r->test_pred[e];
             if (k == ns - 1 && r->test_lo) {
@@ -170,7 +170,7 @@ static void plot_test_forecast(const fc_data *d, const fc_result *r, const char 
         }
     /* the actual series over the span the predictions cover */
     for (size_t j = 0; j < n; j++) {
-        size_t row = d->w[2].start[j] + span_in + (size_t)d->lay.first;
+        size_t row = fc_row(d, d->w[2].start[j] + span_in + (size_t)d->lay.first);
         ta[j] = (double)d->tab.time[row];
         act[j] = (float)d->y[row * K];
     }
@@ -227,7 +227,7 @@ static void plot_steps(const fc_data *d, const fc_result *r, const char *out) {
     }
     free(v), free(x);
     /* the first test window: its look-back, the truth and the forecast (with its band) */
-    const size_t s0 = d->w[2].start[0], n = L + (size_t)S;
+    const size_t s0 = fc_row(d, d->w[2].start[0]), n = L + (size_t)S; /* held rows from here on */
     double *t = malloc(n * sizeof *t);
     float *y = malloc(4 * n * sizeof *y);
     if (t && y) {
@@ -268,12 +268,30 @@ void fc_write_model_outputs(const fc_data *d, const fc_result *r, const char *ou
 }
 
 void fc_plot_series(const fc_data *d, const char *out) {
-    const size_t b = d->sbeg[0], N = d->send[0] - b, K = (size_t)d->K;
+    if (!cli_is_root()) return; /* MPI: rank 0 writes */
+    /* the first series' first target over the whole series: a rank holding
+     * only its share reads that one column whole for the plot */
+    const sn_table *tab = &d->tab;
+    int col = d->tcol[0];
+    sn_table one;
+    memset(&one, 0, sizeof one);
+    if (d->tab.row) {
+        sn_csv_opts co = d->copts;
+        const char *name[1] = {d->tab.col_names[d->tcol[0]]};
+        co.columns = name, co.n_columns = 1;
+        sn_status st = sn_csv_read(&one, d->o.data, &co);
+        if (st) {
+            cli_fail(st, "series plot");
+            return;
+        }
+        tab = &one, col = 0;
+    }
+    const size_t b = d->sbeg[0], N = d->send[0] - b;
     double *t = malloc(N * sizeof *t);
     float *y = malloc(N * sizeof *y);
     if (!t || !y) goto done;
-    for (size_t i = 0; i < N; i++) t[i] = (double)d->tab.time[b + i], y[i] = (float)d->tab.data[(b + i) * (size_t)d->C + (size_t)d->tcol[0]];
-    (void)K;
+    for (size_t i = 0; i < N; i++)
+        t[i] = (double)tab->time[b + i], y[i] = (float)tab->data[(b + i) * (size_t)tab->n_cols + (size_t)col];
     const char *tname = d->tab.col_names[d->tcol[0]];
     sn_plot_series s = {tname, t, y, N, SN_PLOT_LINE};
     sn_plot_opts po;
@@ -294,4 +312,5 @@ void fc_plot_series(const fc_data *d, const char *out) {
     if ((st = sn_plot_lines(path, &s, 1, &po))) cli_fail(st, "plot");
 done:
     free(t), free(y);
+    sn_table_free(&one);
 }

@@ -270,8 +270,10 @@ static int train_model(fc_data *d, const fc_preset *p, const char *spec, int epo
     r->seconds = fr.seconds;
     r->epochs_run = fr.epochs_run;
     r->best_epoch = fr.best_epoch;
-    if (!rc) rc = model_predict(d, best, &lay, 1, t.batch, o->val, NULL, NULL);
-    if (!rc) rc = model_predict(d, best, &lay, 2, t.batch, o->test, d->n_q ? o->test_lo : NULL, d->n_q ? o->test_hi : NULL);
+    const int idle = fc_rank_idle(d); /* a rank holding only its share: rank 0 predicts */
+    if (!rc && !idle) rc = model_predict(d, best, &lay, 1, t.batch, o->val, NULL, NULL);
+    if (!rc && !idle)
+        rc = model_predict(d, best, &lay, 2, t.batch, o->test, d->n_q ? o->test_lo : NULL, d->n_q ? o->test_hi : NULL);
     if (!rc) cli_write_history(&t, r->name, &h, 1);
     if (!rc && !t.no_plots) {
         char path[4096], title[128];
@@ -410,9 +412,11 @@ static int reuse_model(fc_data *d, const fc_preset *p, const char *path, const c
 static int predictions(fc_data *d, const fc_preset *p, const char *spec, int epochs, const cli_train *t, int save,
                        const char *reuse, fc_result *r, double *vpred, double *vtruth) {
     const size_t m = (size_t)d->lay.n_steps * (size_t)d->K, nt = d->w[2].n;
-    sn_status st = sn_fc_truth(&d->fs, &d->lay, &d->w[1], vtruth);
-    if (!st) st = sn_fc_truth(&d->fs, &d->lay, &d->w[2], r->test_truth);
+    const int idle = fc_rank_idle(d);
+    sn_status st = idle ? SN_OK : sn_fc_truth(&d->fs, &d->lay, &d->w[1], vtruth);
+    if (!st && !idle) st = sn_fc_truth(&d->fs, &d->lay, &d->w[2], r->test_truth);
     if (st) return cli_fail(st, "windows");
+    if (p && !p->spec && idle) return 0; /* rank 0 computes the baselines */
     if (p && !p->spec) {
         double t0 = sn_time_now();
         double *const outs[3] = {NULL, vpred, r->test_pred};
@@ -423,8 +427,8 @@ static int predictions(fc_data *d, const fc_preset *p, const char *spec, int epo
     r->learned = 1;
     fc_train_out o = {vpred, r->test_pred, NULL, NULL};
     if (d->n_q && !(d->o.interval > 0)) {
-        r->test_lo = o.test_lo = malloc(nt * m * sizeof *o.test_lo);
-        r->test_hi = o.test_hi = malloc(nt * m * sizeof *o.test_hi);
+        r->test_lo = o.test_lo = calloc(nt * m, sizeof *o.test_lo);
+        r->test_hi = o.test_hi = calloc(nt * m, sizeof *o.test_hi);
         if (!o.test_lo || !o.test_hi) return cli_fail(SN_ERR_NOMEM, NULL);
         r->interval_kind = "quantile";
         r->level = d->quantiles[d->n_q - 1] - d->quantiles[0];
@@ -447,9 +451,9 @@ int fc_run_model(fc_data *d, const fc_preset *p, const char *spec, int epochs, c
     r->seed_ref = p && fc_seed_protocol(d) ? fc_seed_test_mae(p->name) : NAN;
     r->coverage = r->level = NAN;
     const size_t S = (size_t)d->lay.n_steps, m = S * (size_t)d->K, nv = d->w[1].n, nt = d->w[2].n;
-    double *vpred = malloc(nv * m * sizeof *vpred), *vtruth = malloc(nv * m * sizeof *vtruth), *q = NULL;
-    r->test_pred = malloc(nt * m * sizeof *r->test_pred);
-    r->test_truth = malloc(nt * m * sizeof *r->test_truth);
+    double *vpred = calloc(nv * m, sizeof *vpred), *vtruth = calloc(nv * m, sizeof *vtruth), *q = NULL;
+    r->test_pred = calloc(nt * m, sizeof *r->test_pred);
+    r->test_truth = calloc(nt * m, sizeof *r->test_truth);
     r->test_step = calloc(S, sizeof *r->test_step);
     r->val_step = calloc(S, sizeof *r->val_step);
     r->series_test = d->n_series > 1 ? calloc((size_t)d->n_series, sizeof *r->series_test) : NULL;
@@ -458,6 +462,13 @@ int fc_run_model(fc_data *d, const fc_preset *p, const char *spec, int epochs, c
                  ? cli_fail(SN_ERR_NOMEM, NULL)
                  : predictions(d, p, spec, epochs, t, save, reuse, r, vpred, vtruth);
     int pending = r->learned == 2;
+    if (!rc && fc_rank_idle(d)) { /* rank 0 evaluates; the others join the re-save (collective) */
+        if (pending && save && d->o.interval > 0)
+            rc = (q = calloc(m, sizeof *q)) ? resave_with_widths(d, r, t, q) : cli_fail(SN_ERR_NOMEM, NULL);
+        if (r->learned == 2) r->learned = 1;
+        free(q), free(vpred), free(vtruth);
+        return rc;
+    }
     if (!rc && d->o.interval > 0) {
         q = malloc(m * sizeof *q);
         rc = q ? conformal(d, vpred, vtruth, r, q) : cli_fail(SN_ERR_NOMEM, NULL);

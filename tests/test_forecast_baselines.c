@@ -17,7 +17,7 @@ typedef struct series1 {
 static void series1_init(series1 *t, const float *y, int n) {
     for (int i = 0; i < n; i++) t->x[i] = t->yn[i] = t->y[i] = y[i];
     t->mean = 0, t->std = 1;
-    sn_fc_series s = {(size_t)n, 1, t->x, 1, t->y, t->yn, NULL, 1, &t->mean, &t->std};
+    sn_fc_series s = {(size_t)n, 1, t->x, 1, t->y, t->yn, NULL, 1, &t->mean, &t->std, NULL};
     t->s = s;
 }
 

@@ -131,7 +131,7 @@ static void toy_init(toy *t) {
     for (int i = 0; i < 200; i++)
         for (int k = 0; k < 2; k++)
             t->yn[i * 2 + k] = (float)((t->y[i * 2 + k] - t->mean[t->series[i] * 2 + k]) / t->std[t->series[i] * 2 + k]);
-    sn_fc_series s = {200, 3, t->x, 2, t->y, t->yn, t->series, 2, t->mean, t->std};
+    sn_fc_series s = {200, 3, t->x, 2, t->y, t->yn, t->series, 2, t->mean, t->std, NULL};
     t->s = s;
 }
 
@@ -200,4 +200,64 @@ TEST(forecast_samples_scalings_and_channel_independence_round_trip) {
                           truth[e]);
             sn_dataset_free(&ds);
         }
+}
+
+/* A series held in part (sn_fc_series.rows, one rank's share): samples,
+ * truths, un-scaling and baselines over held windows equal those over the
+ * whole series, bit for bit; a window on rows not held is named when it is
+ * filled, not when the dataset is made. */
+TEST(forecast_samples_on_held_rows_equal_the_whole_series) {
+    static toy t;
+    static float hx[200 * 3], hy[200 * 2], hyn[200 * 2];
+    static int hser[200];
+    static size_t rows[200];
+    toy_init(&t);
+    size_t n = 0; /* held: rows 5..59 and 110..189 */
+    for (size_t g = 0; g < 200; g++) {
+        if (!((g >= 5 && g < 60) || (g >= 110 && g < 190))) continue;
+        memcpy(hx + n * 3, t.x + g * 3, 3 * sizeof *hx);
+        memcpy(hy + n * 2, t.y + g * 2, 2 * sizeof *hy);
+        memcpy(hyn + n * 2, t.yn + g * 2, 2 * sizeof *hyn);
+        hser[n] = t.series[g], rows[n++] = g;
+    }
+    sn_fc_series h = t.s;
+    h.N = n, h.x = hx, h.y = hy, h.yn = hyn, h.series = hser, h.rows = rows;
+    for (int sc = 0; sc < 4; sc++) {
+        sn_fc_layout lay = {4, 3, 2, 3, 3, (sn_fc_scale)sc, 0, 1, 0}; /* span 9 + 3 + 3 = 15 rows */
+        size_t starts[4] = {5, 44, 121, 174}; /* 44 + 15 = 59 and 174 + 15 = 189: the last held rows */
+        sn_windows w = {4, starts, 4, 3, 1, 0, 175};
+        sn_dataset a, b;
+        CHECK_OK(sn_fc_dataset(&a, &t.s, &lay, &w));
+        CHECK_OK(sn_fc_dataset(&b, &h, &lay, &w));
+        float xa[4 * 12], ya[4 * 4], xb[4 * 12], yb[4 * 4];
+        size_t idx[4] = {3, 0, 2, 1};
+        sn_batch ba = {4, xa, ya, NULL, NULL, NULL, NULL}, bb = {4, xb, yb, NULL, NULL, NULL, NULL};
+        CHECK_OK(a.fill(a.ctx, idx, 4, &ba));
+        CHECK_OK(b.fill(b.ctx, idx, 4, &bb));
+        CHECK(!memcmp(xa, xb, sizeof xa) && !memcmp(ya, yb, sizeof ya));
+        double ua[4 * 4], ub[4 * 4], ta[4 * 4], tb[4 * 4], pa[4 * 4], pb[4 * 4];
+        CHECK_OK(sn_fc_unscale(&t.s, &lay, &w, ya, ua));
+        CHECK_OK(sn_fc_unscale(&h, &lay, &w, yb, ub));
+        CHECK_OK(sn_fc_truth(&t.s, &lay, &w, ta));
+        CHECK_OK(sn_fc_truth(&h, &lay, &w, tb));
+        CHECK_OK(sn_fc_baseline_predict(SN_FC_DRIFT, &t.s, &lay, &w, 1, pa));
+        CHECK_OK(sn_fc_baseline_predict(SN_FC_DRIFT, &h, &lay, &w, 1, pb));
+        CHECK(!memcmp(ua, ub, sizeof ua) && !memcmp(ta, tb, sizeof ta) && !memcmp(pa, pb, sizeof pa));
+        sn_dataset_free(&a);
+        sn_dataset_free(&b);
+    }
+    /* window 45 needs row 60, which is not held: made, but not filled */
+    sn_fc_layout lay = {4, 3, 2, 3, 3, SN_FC_SCALE_STANDARD, 0, 1, 0};
+    size_t starts[2] = {5, 45};
+    sn_windows w = {2, starts, 4, 3, 1, 0, 46};
+    sn_dataset b;
+    CHECK_OK(sn_fc_dataset(&b, &h, &lay, &w));
+    float x[12], y[4];
+    size_t i0 = 0, i1 = 1;
+    sn_batch bb = {1, x, y, NULL, NULL, NULL, NULL};
+    CHECK_OK(b.fill(b.ctx, &i0, 1, &bb));
+    CHECK(b.fill(b.ctx, &i1, 1, &bb) == SN_ERR_ARG && strstr(sn_error_last(), "sample 1 (rows 45..60) is not among the rows held"));
+    double tr[4];
+    CHECK(sn_fc_truth(&h, &lay, &w, tr) == SN_ERR_ARG);
+    sn_dataset_free(&b);
 }

@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "seqnn/comm.h"
 #include "seqnn/core.h"
 #include "seqnn/dataset.h"
 
@@ -73,6 +74,21 @@ typedef struct sn_csv_opts {
                                     does), or NULL: one series. With it the rows are regrouped
                                     series after series (first appearance order, stable) and
                                     timestamps must increase within each series. */
+    /* Partial reads (a rank reading only its share, docs/distributed.md): */
+    int index_only;              /* 1: the index of the file: every row's time, line and series as a
+                                    full read gives them, and the n_cols / col_names a full read would
+                                    keep, but no values (data == NULL; the first data row is still
+                                    parsed whole to choose the columns) */
+    const size_t *keep;          /* (n_keep, 2) ascending, disjoint [begin, end) ranges of table rows
+                                    (the series-grouped order) to parse; every other row is skipped
+                                    unparsed (its bytes scanned for the line end; with id_column its
+                                    id field read). Field counts, values and dates are checked only on
+                                    kept rows, the timestamp order not at all (the index read checks
+                                    both on every row). Refused with SN_MISSING_FFILL. NULL: all rows */
+    int n_keep;
+    const size_t *keep_series_start; /* with keep and id_column: (keep_n_series + 1) series_start of
+                                        the whole table (an index read of the same file) */
+    int keep_n_series;
 } sn_csv_opts;
 
 /* A numeric table read from a CSV file. Every pointer is owned by the table
@@ -91,6 +107,10 @@ typedef struct sn_table {
     char **series_names;   /* (n_series) the ids as written */
     size_t *series_start;  /* (n_series + 1) series i holds rows [series_start[i], series_start[i+1]) */
     char *series_column;   /* header of the id column */
+    /* After a partial read (sn_csv_opts.keep), else NULL and n_rows: */
+    size_t *row;           /* (n_rows) each row's index in the whole table, ascending; series_start
+                              then counts the rows held of each series */
+    size_t n_total;        /* rows of the whole table */
 } sn_table;
 
 /* Reads a CSV file into `out`. Compression is detected by magic bytes: plain,
@@ -163,6 +183,41 @@ SN_API char *sn_time_format(int64_t t, char *buf, size_t n);
  * (or not finite) gives SN_ERR_NUMERIC naming it; mean/std are still filled. */
 SN_API sn_status sn_table_stats(const sn_table *t, size_t row_begin, size_t row_end, double *mean /* (C) */,
                          double *std /* (C) */);
+
+/* Blocked statistics: the same numbers in one process and over any number
+ * of processes that each hold part of the rows (docs/distributed.md,
+ * "Reading only a rank's share"). Each range [begin[i], end[i]) of table
+ * rows (e.g. a series' training rows) is cut into blocks of SN_STATS_BLOCK
+ * rows from begin[i]; ranges after ranges, blocks in order, give the block
+ * numbers 0 .. sn_stats_n_blocks()-1. A block's sums are sequential double
+ * sums over its rows, computed by the process `owner` names; the block sums
+ * are then added in block order on every process. */
+#define SN_STATS_BLOCK 256
+typedef struct sn_stats_req {
+    int n_ranges;
+    const size_t *begin, *end;  /* (n_ranges) rows of the whole table (t->row numbering) */
+    const int *owner;           /* (n_blocks) rank summing each block, or NULL: rank 0 */
+    const sn_comm *comm;        /* the group (its gather_f64), or NULL: this process alone */
+    int n_diff;                 /* optional MASE scales: for each of n_diff columns diff_col[j], */
+    const int *diff_col;        /* the mean of |y[t] - y[t-season]| over t in [begin+season, end), */
+    long season;                /* y the column rounded to float (as the forecasting targets) */
+} sn_stats_req;
+
+/* Number of blocks of the ranges of r. */
+SN_API size_t sn_stats_n_blocks(const sn_stats_req *r);
+
+/* Per range i and column c: mean[i*C+c] and the population std[i*C+c]
+ * (two passes: the mean, then the squared deviations from it), and with
+ * n_diff the MASE scales diff[i*n_diff+j] (NaN where a range has no more
+ * rows than the season). t may be a partial read: the rows of every block a
+ * process owns (and, with n_diff, the `season` rows before it within its
+ * range) must be among its rows. Collective over r->comm (two gathers; the
+ * same r on every rank). Errors: SN_ERR_ARG (a bad range or owner, an owned
+ * block's rows not held: naming them), SN_ERR_NUMERIC as sn_table_stats
+ * (std 0 or not finite, naming the column; the results are still filled),
+ * a failed gather. May differ from sn_table_stats in the last bits. */
+SN_API sn_status sn_table_stats_blocked(const sn_table *t, const sn_stats_req *r, double *mean /* (n_ranges, C) */,
+                                        double *std /* (n_ranges, C) */, double *diff /* (n_ranges, n_diff) */);
 
 /* out[i][c] = (data[i][c] - mean[c]) / std[c] for every row, as float.
  * Refuses (SN_ERR_ARG, naming the column) a std that is <= 0 or not finite. */

@@ -63,7 +63,16 @@ typedef struct sn_fc_series {
     int n_series;          /* >= 1 */
     const double *y_mean;  /* (n_series, K) training mean of each target */
     const double *y_std;   /* (n_series, K) training std (> 0) */
+    /* A partial read (one rank's share, docs/distributed.md): the N rows held
+     * are rows rows[0..N) (ascending) of the whole series, and windows name
+     * whole-series rows; a window must lie on held rows where it is read
+     * (else SN_ERR_ARG naming it). NULL: the N rows are rows 0..N-1. */
+    const size_t *rows;
 } sn_fc_series;
+
+/* The held row of whole-series row g and whether rows g..g+span are all
+ * held: 1 with *local set, else 0. */
+SN_API int sn_fc_series_local(const sn_fc_series *s, size_t g, size_t span, size_t *local);
 
 /* What one sample holds. */
 typedef struct sn_fc_layout {
@@ -94,7 +103,8 @@ SN_API size_t sn_fc_layout_samples(const sn_fc_layout *lay, int K, size_t n_wind
  * With channel independence sample j is window j / K, target j % K, input
  * yn of that target (L, 1), output (S, Q). Nothing is materialised. Every
  * window is checked: beyond N, or crossing a series border, gives SN_ERR_ARG
- * naming the window. Free with sn_dataset_free. */
+ * naming the window (with s->rows only the windows on held rows are checked
+ * here; filling one that is not held is the error). Free with sn_dataset_free. */
 SN_API sn_status sn_fc_dataset(sn_dataset *out, const sn_fc_series *s, const sn_fc_layout *lay, const sn_windows *w);
 
 /* Model outputs back to original units: pred (samples, y_numel) in the

@@ -26,77 +26,6 @@
 #define SN_CSV_MAX_LINE (1u << 20)  /* 1 MiB per line */
 #define SN_CSV_MAX_FIELDS 100000
 
-/* ---------------------------------------------------------------------
- * Numbers
- * --------------------------------------------------------------------- */
-static const double k_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* "inf", "-Infinity", ...: a number-shaped value that is refused as not
- * finite (rather than taken for a text column). */
-static int is_inf_text(const char *b, const char *e) {
-    if (b < e && (*b == '-' || *b == '+')) b++;
-    size_t n = (size_t)(e - b);
-    return (n == 3 && !strncasecmp(b, "inf", 3)) || (n == 8 && !strncasecmp(b, "infinity", 8));
-}
-
-/* Parses the decimal number [b, e) (no surrounding spaces) into *out.
- * Syntax: [+-] digits [. digits] [(e|E) [+-] digits], at least one mantissa
- * digit. Returns 1 on success, 0 if the text is not such a number (so "inf",
- * "nan", hex floats are refused). The value equals strtod's bit for bit. */
-static int parse_number(const char *b, const char *e, double *out) {
-    const char *p = b;
-    int neg = 0;
-    if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
-    /* m collects every mantissa digit; it is exact while there are <= 19 of
-     * them (leading zeros included), and unused (slow path) otherwise. */
-    uint64_t m = 0;
-    const char *d0 = p;
-    while (p < e && (unsigned)(*p - '0') < 10) m = m * 10 + (uint64_t)(*p++ - '0');
-    int ndig = (int)(p - d0), frac = 0;
-    if (p < e && *p == '.') {
-        const char *f0 = ++p;
-        while (p < e && (unsigned)(*p - '0') < 10) m = m * 10 + (uint64_t)(*p++ - '0');
-        frac = (int)(p - f0);
-        ndig += frac;
-    }
-    if (ndig == 0) return 0;
-    int64_t ex = 0;
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        int eneg = 0;
-        if (p < e && (*p == '-' || *p == '+')) eneg = *p++ == '-';
-        int nd = 0;
-        while (p < e && (unsigned)(*p - '0') < 10) {
-            if (ex < 100000) ex = ex * 10 + (*p - '0');
-            nd++;
-            p++;
-        }
-        if (nd == 0) return 0;
-        if (eneg) ex = -ex;
-    }
-    if (p != e) return 0;
-    int64_t e10 = ex - frac;
-    if (ndig <= 19 && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
-        double v = (double)m;
-        v = e10 < 0 ? v / k_pow10[-e10] : v * k_pow10[e10];
-        *out = neg ? -v : v;
-        return 1;
-    }
-    /* Slow exact path: strtod on a NUL-terminated copy (syntax already checked). */
-    size_t len = (size_t)(e - b);
-    char small[128];
-    char *tmp = len < sizeof small ? small : malloc(len + 1);
-    if (!tmp) return 0;
-    memcpy(tmp, b, len);
-    tmp[len] = 0;
-    errno = 0;
-    double v = strtod(tmp, NULL);
-    if (tmp != small) free(tmp);
-    *out = v; /* overflow gives +-HUGE_VAL: refused by the caller as not finite */
-    return 1;
-}
-
 /* Next non-blank line of the stream: [*b, *e) without CR/LF. *got = 0 at
  * the end. Blank lines (spaces and tabs only) are skipped but counted in
  * the stream's line numbers. */
@@ -254,6 +183,8 @@ typedef struct csv_state {
     int *map;            /* (n_fields): output column, -1 skip, -2 date */
     int *out_field;      /* (n_out): source field of each output column */
     int n_out;
+    int n_vals;          /* values parsed per row: n_out, 0 for an index read */
+    size_t *kcnt;        /* (keep_n_series) rows seen of each series (keep with an id column) */
     int date_field;      /* -1 none */
     int id_field;        /* -1 none (sn_csv_opts.id_column) */
     sn_strtab ids;       /* id text -> series index */
@@ -274,6 +205,7 @@ static void csv_state_free(csv_state *s) {
     free(s->out_field);
     sn_strtab_free(&s->ids);
     free(s->row_series);
+    free(s->kcnt);
 }
 
 /* 1-based byte column of p in the current line. */
@@ -288,6 +220,16 @@ static sn_status check_opts(const sn_csv_opts *o) {
         return sn_error(SN_ERR_ARG, "sn_csv_read: unknown missing-value policy %d", (int)o->missing);
     if ((int)o->date_format < 0 || (int)o->date_format > SN_DATE_MDY)
         return sn_error(SN_ERR_ARG, "sn_csv_read: unknown date format %d", (int)o->date_format);
+    if (o->keep && (o->n_keep <= 0 || o->index_only))
+        return sn_error(SN_ERR_ARG, "sn_csv_read: keep needs n_keep > 0 and no index_only");
+    for (int i = 0; o->keep && i < o->n_keep; i++)
+        if (o->keep[2 * i] >= o->keep[2 * i + 1] || (i && o->keep[2 * i] < o->keep[2 * i - 1]))
+            return sn_error(SN_ERR_ARG, "sn_csv_read: keep range %d [%zu, %zu) is empty or not after the one before", i,
+                            o->keep[2 * i], o->keep[2 * i + 1]);
+    if (o->keep && o->missing == SN_MISSING_FFILL)
+        return sn_error(SN_ERR_ARG, "sn_csv_read: a partial read (keep) cannot forward-fill: the rows before are not read");
+    if (o->keep && o->id_column && (!o->keep_series_start || o->keep_n_series < 1))
+        return sn_error(SN_ERR_ARG, "sn_csv_read: keep with an id column needs keep_series_start of an index read");
     return SN_OK;
 }
 
@@ -419,7 +361,7 @@ static sn_status select_numeric(csv_state *s, int n1) {
         const char *b = s->f[j].b, *e = s->f[j].e;
         trim(&b, &e);
         double v;
-        if (is_missing_text(b, e) || parse_number(b, e, &v) || is_decimal_comma(b, e) || is_inf_text(b, e)) {
+        if (is_missing_text(b, e) || sn_csv_parse_number(b, e, &v) || is_decimal_comma(b, e) || sn_csv_is_inf_text(b, e)) {
             s->map[j] = s->n_out;
             s->out_field[s->n_out++] = j;
         } else {
@@ -470,14 +412,17 @@ static sn_status read_first_row(csv_state *s) {
 /* Makes room for row n in the table's arrays (doubling). */
 static sn_status grow_rows(csv_state *s, sn_table *t, size_t n) {
     if (n < s->cap_rows) return SN_OK;
-    size_t nc = s->cap_rows ? s->cap_rows * 2 : 16384, C = (size_t)s->n_out;
-    double *d2 = sn_realloc(t->data, nc * C, sizeof *t->data);
+    size_t nc = s->cap_rows ? s->cap_rows * 2 : 16384, C = (size_t)s->n_vals;
+    double *d2 = C ? sn_realloc(t->data, nc * C, sizeof *t->data) : NULL;
     if (d2) t->data = d2;
-    size_t *l2 = d2 ? sn_realloc(t->line, nc, sizeof *t->line) : NULL;
+    size_t *l2 = d2 || !C ? sn_realloc(t->line, nc, sizeof *t->line) : NULL;
     if (l2) t->line = l2;
     int64_t *t2 = l2 && s->date_field >= 0 ? sn_realloc(t->time, nc, sizeof *t->time) : NULL;
     if (t2) t->time = t2;
-    if (!d2 || !l2 || (s->date_field >= 0 && !t2)) return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
+    size_t *r2 = l2 && s->o->keep ? sn_realloc(t->row, nc, sizeof *t->row) : NULL;
+    if (r2) t->row = r2;
+    if ((C && !d2) || !l2 || (s->date_field >= 0 && !t2) || (s->o->keep && !r2))
+        return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
     if (s->id_field >= 0) {
         int *r2 = sn_realloc(s->row_series, nc, sizeof *r2);
         if (!r2) return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
@@ -496,14 +441,14 @@ static sn_status parse_value(csv_state *s, int c, size_t n, double *row) {
     trim(&b, &e);
     double v;
     int missing = 0;
-    if (parse_number(b, e, &v)) {
+    if (sn_csv_parse_number(b, e, &v)) {
         if (!isfinite(v))
             return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: \"%s\" is out of range for a number in column \"%s\"", s->path,
                             s->in.lineno, col_of(s, fs->b), show_span(s, b, e), name);
         missing = o->use_sentinel && v == o->sentinel;
     } else if (is_missing_text(b, e)) {
         missing = 1;
-    } else if (is_inf_text(b, e)) {
+    } else if (sn_csv_is_inf_text(b, e)) {
         return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: \"%s\" is not a finite number in column \"%s\"", s->path,
                         s->in.lineno, col_of(s, fs->b), show_span(s, b, e), name);
     } else {
@@ -536,7 +481,7 @@ static sn_status parse_row_time(csv_state *s, sn_table *t, size_t n) {
         return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: cannot parse \"%s\" as a date (%s) in column \"%s\"", s->path,
                         s->in.lineno, col_of(s, d->b), show_span(s, d->b, d->e), sn_date_format_name(s->dfmt),
                         s->hdr[s->date_field]);
-    if (n > 0 && tv <= t->time[n - 1] && !s->o->allow_unsorted_time && s->id_field < 0) {
+    if (n > 0 && tv <= t->time[n - 1] && !s->o->allow_unsorted_time && s->id_field < 0 && !s->o->keep) {
         char a[32], b2[32];
         return sn_error(SN_ERR_FORMAT,
                         "%s:%zu:%zu: timestamp %s %s line %zu (%s); timestamps must increase "
@@ -549,8 +494,9 @@ static sn_status parse_row_time(csv_state *s, sn_table *t, size_t n) {
     return SN_OK;
 }
 
-/* The series of row n from its id field (any text, trimmed; empty refused). */
-static sn_status parse_row_id(csv_state *s, size_t n) {
+/* The series of the current line from its id field (any text, trimmed;
+ * empty refused). */
+static sn_status parse_row_id(csv_state *s, int *sid) {
     const span *d = &s->f[s->id_field];
     const char *b = d->b, *e = d->e;
     trim(&b, &e);
@@ -560,44 +506,93 @@ static sn_status parse_row_id(csv_state *s, size_t n) {
     int fresh;
     int64_t id = sn_strtab_put(&s->ids, b, (size_t)(e - b), &fresh);
     if (id < 0) return sn_error_prefix(SN_ERR_NOMEM, "%s:%zu", s->path, s->in.lineno);
-    s->row_series[n] = (int)id;
+    *sid = (int)id;
     return SN_OK;
 }
 
-/* Every data row, starting with the current line; *n_rows receives the count. */
-static sn_status read_rows(csv_state *s, sn_table *t, size_t *n_rows) {
-    const int nf = s->n_fields, C = s->n_out;
-    size_t n = 0;
-    sn_status st = SN_OK;
-    for (int got = 1; got; st = next_line(&s->in, &s->lb, &s->le, &got)) {
+/* Splits the current line into s->f, which must have the header's field count. */
+static sn_status split_line(csv_state *s) {
+    size_t badc = 0;
+    int k = split_fields(s->lb, s->le, s->delim, s->f, s->n_fields + 1, &badc);
+    if (k < 0)
+        return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: unterminated or malformed quoted field", s->path, s->in.lineno, badc);
+    if (k != s->n_fields)
+        return sn_error(SN_ERR_FORMAT, "%s:%zu: expected %d fields (as in the header), found %d", s->path, s->in.lineno,
+                        s->n_fields, k);
+    return SN_OK;
+}
+
+/* 1 when table row tr lies in a range of opts.keep (binary search). */
+static int in_keep(const sn_csv_opts *o, size_t tr) {
+    int lo = 0, hi = o->n_keep; /* the first range with end > tr is in [lo, hi] */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (o->keep[2 * mid + 1] <= tr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < o->n_keep && o->keep[2 * lo] <= tr;
+}
+
+/* A partial read: the table row *tr of data line g and whether it is kept.
+ * With an id column the line is split (*split = 1) and its series read:
+ * its table row is the series' start in the index plus the rows of that
+ * series seen before. */
+static sn_status keep_line(csv_state *s, size_t g, size_t *tr, int *sid, int *split, int *kept) {
+    const sn_csv_opts *o = s->o;
+    *tr = g;
+    if (s->id_field >= 0) {
+        sn_status st = split_line(s);
+        if (st == SN_OK) st = parse_row_id(s, sid);
         if (st != SN_OK) return st;
+        *split = 1;
+        if (*sid >= o->keep_n_series)
+            return sn_error(SN_ERR_ARG, "%s:%zu: series %d is not in the index read (%d series)", s->path,
+                            s->in.lineno, *sid + 1, o->keep_n_series);
+        *tr = o->keep_series_start[*sid] + s->kcnt[*sid]++;
+    }
+    *kept = in_keep(o, *tr);
+    return SN_OK;
+}
+
+/* Every data row, starting with the current line (with opts.keep only the
+ * kept ones); *n_rows receives the count, *n_lines the data lines. */
+static sn_status read_rows(csv_state *s, sn_table *t, size_t *n_rows, size_t *n_lines) {
+    const int C = s->n_vals;
+    const sn_csv_opts *o = s->o;
+    if (o->keep && s->id_field >= 0 && !(s->kcnt = sn_calloc((size_t)o->keep_n_series, sizeof *s->kcnt)))
+        return SN_ERR_NOMEM;
+    size_t n = 0, g = 0;
+    sn_status st = SN_OK;
+    for (int got = 1; got; st = next_line(&s->in, &s->lb, &s->le, &got), g++) {
+        if (st != SN_OK) return st;
+        size_t tr = g;
+        int sid = -1, split = 0, kept = 1;
+        if (o->keep && (st = keep_line(s, g, &tr, &sid, &split, &kept)) != SN_OK) return st;
+        if (!kept) continue;
         if ((st = grow_rows(s, t, n)) != SN_OK) return st;
-        size_t badc = 0;
-        int k = split_fields(s->lb, s->le, s->delim, s->f, nf + 1, &badc);
-        if (k < 0)
-            return sn_error(SN_ERR_FORMAT, "%s:%zu:%zu: unterminated or malformed quoted field", s->path, s->in.lineno,
-                            badc);
-        if (k != nf)
-            return sn_error(SN_ERR_FORMAT, "%s:%zu: expected %d fields (as in the header), found %d", s->path,
-                            s->in.lineno, nf, k);
-        double *row = t->data + n * (size_t)C;
+        if (!split && (st = split_line(s)) != SN_OK) return st;
+        double *row = C ? t->data + n * (size_t)C : NULL;
         for (int c = 0; c < C; c++)
             if ((st = parse_value(s, c, n, row)) != SN_OK) return st;
         if (s->date_field >= 0 && (st = parse_row_time(s, t, n)) != SN_OK) return st;
-        if (s->id_field >= 0 && (st = parse_row_id(s, n)) != SN_OK) return st;
+        if (s->id_field >= 0 && sid < 0 && (st = parse_row_id(s, &sid)) != SN_OK) return st;
+        if (s->id_field >= 0) s->row_series[n] = sid;
+        if (o->keep) t->row[n] = tr;
         t->line[n] = s->in.lineno;
         n++;
     }
     if (st != SN_OK) return st;
-    SN_ASSERT(n >= 1 && n <= s->cap_rows);
+    SN_ASSERT((n >= 1 || o->keep) && n <= s->cap_rows);
     *n_rows = n;
+    *n_lines = g;
     return SN_OK;
 }
 
 /* Hands the names over to the table and shrinks its arrays to n rows. */
-static sn_status finish_table(csv_state *s, sn_table *t, size_t n) {
+static sn_status finish_table(csv_state *s, sn_table *t, size_t n, size_t n_lines) {
     int C = s->n_out;
     t->n_rows = n;
+    t->n_total = n_lines;
     t->n_cols = C;
     t->col_names = sn_calloc((size_t)C, sizeof *t->col_names);
     t->path = sn_malloc(strlen(s->path) + 1, 1);
@@ -611,8 +606,10 @@ static sn_status finish_table(csv_state *s, sn_table *t, size_t n) {
         t->time_name = s->hdr[s->date_field];
         s->hdr[s->date_field] = NULL;
     }
-    /* Shrink to size (failure to shrink is harmless). */
-    double *d2 = realloc(t->data, n * (size_t)C * sizeof *t->data);
+    /* Shrink to size (failure to shrink is harmless; a partial read may
+     * keep no row, and realloc to 0 bytes would free). */
+    if (n == 0) return SN_OK;
+    double *d2 = t->data ? realloc(t->data, n * (size_t)s->n_vals * sizeof *t->data) : NULL;
     if (d2) t->data = d2;
     size_t *l2 = realloc(t->line, n * sizeof *t->line);
     if (l2) t->line = l2;
@@ -620,24 +617,29 @@ static sn_status finish_table(csv_state *s, sn_table *t, size_t n) {
         int64_t *t2 = realloc(t->time, n * sizeof *t->time);
         if (t2) t->time = t2;
     }
+    if (t->row) {
+        size_t *r2 = realloc(t->row, n * sizeof *t->row);
+        if (r2) t->row = r2;
+    }
     return SN_OK;
 }
 
 /* Regroups the rows series after series (stable counting sort by series
  * index), then checks that time increases within each series. */
 static sn_status group_series(csv_state *s, sn_table *t) {
-    const size_t n = t->n_rows, C = (size_t)t->n_cols;
+    const size_t n = t->n_rows, C = t->data ? (size_t)s->n_vals : 0;
     const int ns = (int)s->ids.n;
     t->n_series = ns;
     t->series_names = sn_calloc((size_t)ns, sizeof *t->series_names);
     t->series_start = sn_calloc((size_t)ns + 1, sizeof *t->series_start);
     t->series_column = sn_malloc(strlen(s->hdr[s->id_field]) + 1, 1);
-    size_t *pos = sn_malloc(n, sizeof *pos);
-    double *d2 = sn_malloc(n * C, sizeof *d2);
-    size_t *l2 = sn_malloc(n, sizeof *l2);
+    size_t *pos = sn_malloc((size_t)ns + 1, sizeof *pos); /* per series (a partial read may keep fewer rows than series) */
+    double *d2 = C ? sn_malloc(n * C, sizeof *d2) : NULL;
+    size_t *l2 = sn_malloc(n, sizeof *l2), *r2 = t->row ? sn_malloc(n, sizeof *r2) : NULL;
     int64_t *t2 = t->time ? sn_malloc(n, sizeof *t2) : NULL;
     sn_status st = SN_OK;
-    if (!t->series_names || !t->series_start || !t->series_column || !pos || !d2 || !l2 || (t->time && !t2)) {
+    if (!t->series_names || !t->series_start || !t->series_column || !pos || (n && ((C && !d2) || !l2)) ||
+        (n && t->time && !t2) || (n && t->row && !r2)) {
         st = SN_ERR_NOMEM;
         goto done;
     }
@@ -652,16 +654,25 @@ static sn_status group_series(csv_state *s, sn_table *t) {
     }
     for (size_t r = 0; r < n; r++) t->series_start[s->row_series[r] + 1]++;
     for (int i = 0; i < ns; i++) t->series_start[i + 1] += t->series_start[i];
+    if (n == 0) goto done; /* a partial read that kept no row */
     memcpy(pos, t->series_start, (size_t)ns * sizeof *pos);
     for (size_t r = 0; r < n; r++) {
         size_t q = pos[s->row_series[r]]++;
-        memcpy(d2 + q * C, t->data + r * C, C * sizeof *d2);
+        if (C) memcpy(d2 + q * C, t->data + r * C, C * sizeof *d2);
         l2[q] = t->line[r];
         if (t2) t2[q] = t->time[r];
+        if (r2) r2[q] = t->row[r];
     }
-    free(t->data);
-    t->data = d2;
-    d2 = NULL;
+    if (C) {
+        free(t->data);
+        t->data = d2;
+        d2 = NULL;
+    }
+    if (r2) {
+        free(t->row);
+        t->row = r2;
+        r2 = NULL;
+    }
     free(t->line);
     t->line = l2;
     l2 = NULL;
@@ -686,6 +697,7 @@ done:
     free(pos);
     free(d2);
     free(l2);
+    free(r2);
     free(t2);
     return st;
 }
@@ -706,15 +718,16 @@ sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts_i
     s.id_field = -1;
     sn_table t;
     memset(&t, 0, sizeof t);
-    size_t n = 0;
+    size_t n = 0, n_lines = 0;
     sn_stream_opts so = {0, ".csv", SN_CSV_MAX_LINE};
     st = sn_stream_open(&s.in, path, &so);
     if (st == SN_OK) st = read_header(&s);
     if (st == SN_OK) st = find_date_column(&s);
     if (st == SN_OK) st = find_id_column(&s);
     if (st == SN_OK) st = read_first_row(&s);
-    if (st == SN_OK) st = read_rows(&s, &t, &n);
-    if (st == SN_OK) st = finish_table(&s, &t, n);
+    s.n_vals = opts.index_only ? 0 : s.n_out;
+    if (st == SN_OK) st = read_rows(&s, &t, &n, &n_lines);
+    if (st == SN_OK) st = finish_table(&s, &t, n, n_lines);
     if (st == SN_OK && s.id_field >= 0) st = group_series(&s, &t);
     csv_state_free(&s);
     if (st != SN_OK) {

@@ -21,4 +21,10 @@ int sn_table_find_name(char *const *names, int n, const char *name);
 /* Sets the message `<what> "<name>" (columns: "a", "b", ...)` and returns st. */
 sn_status sn_table_names_error(sn_status st, char *const *names, int n, const char *what, const char *name);
 
+/* csv_num.c: 1 when [b, e) is exactly a decimal number (strtod's value into
+ * *out, bit for bit); sn_csv_is_inf_text: 1 for "inf" / "infinity" (any
+ * case, signed), which are refused as not finite. */
+int sn_csv_parse_number(const char *b, const char *e, double *out);
+int sn_csv_is_inf_text(const char *b, const char *e);
+
 #endif

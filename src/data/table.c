@@ -32,6 +32,7 @@ void sn_table_free(sn_table *t) {
     free(t->series_names);
     free(t->series_start);
     free(t->series_column);
+    free(t->row);
     memset(t, 0, sizeof *t);
 }
 

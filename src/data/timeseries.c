@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,189 @@ sn_status sn_table_stats(const sn_table *t, size_t b, size_t e, double *mean, do
                             "(drop the column)",
                             t->col_names ? t->col_names[c] : "?", std[c], b, e);
     return SN_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Blocked statistics: block sums by whoever holds the block, added in
+ * block order (data.h; docs/distributed.md)
+ * --------------------------------------------------------------------- */
+size_t sn_stats_n_blocks(const sn_stats_req *r) {
+    size_t n = 0;
+    for (int i = 0; r && i < r->n_ranges; i++)
+        if (r->end[i] > r->begin[i]) n += (r->end[i] - r->begin[i] + SN_STATS_BLOCK - 1) / SN_STATS_BLOCK;
+    return n;
+}
+
+/* Local row holding whole-table row g (t->row: binary search), or SIZE_MAX. */
+static size_t held_row(const sn_table *t, size_t g) {
+    if (!t->row) return g < t->n_rows ? g : SIZE_MAX;
+    size_t lo = 0, hi = t->n_rows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->row[mid] < g) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < t->n_rows && t->row[lo] == g ? lo : SIZE_MAX;
+}
+
+/* The local row of whole-table row g0 when rows [g0, g1) are all held
+ * (t->row ascends, so they are then consecutive). */
+static sn_status held_rows(const sn_table *t, size_t g0, size_t g1, size_t *l0) {
+    size_t a = held_row(t, g0), b = held_row(t, g1 - 1);
+    if (a == SIZE_MAX || b == SIZE_MAX || b - a != g1 - 1 - g0 || !t->data)
+        return sn_error(SN_ERR_ARG, "blocked statistics: rows [%zu, %zu) are not all held here", g0, g1);
+    *l0 = a;
+    return SN_OK;
+}
+
+/* Sums of the block [g0, g1) of a range starting at `begin` into out:
+ * pass 1 (mean NULL) the C column sums, then the n_diff sums of
+ * |y[t] - y[t-m]| over t >= begin + m; pass 2 the C sums of squared
+ * deviations from mean. Each a sequential double sum in row order. */
+static sn_status block_sums(const sn_table *t, const sn_stats_req *r, size_t begin, size_t g0, size_t g1,
+                            const double *mean, double *out) {
+    const size_t C = (size_t)t->n_cols, m = (size_t)(r->n_diff ? r->season : 0);
+    const size_t back = mean ? 0 : SN_MIN(m, g0 - begin); /* rows before g0 the differences need */
+    size_t l0 = 0;
+    sn_status st = held_rows(t, g0 - back, g1, &l0);
+    if (st) return st;
+    const double *x = t->data + (l0 + back) * C; /* row g0 */
+    for (size_t c = 0; c < C; c++) out[c] = 0.0;
+    for (size_t i = 0; i < g1 - g0; i++)
+        for (size_t c = 0; c < C; c++) {
+            double v = x[i * C + c];
+            if (mean) v = (v - mean[c]) * (v - mean[c]);
+            out[c] += v;
+        }
+    for (int j = 0; !mean && j < r->n_diff; j++) {
+        const size_t col = (size_t)r->diff_col[j];
+        double sd = 0.0;
+        for (size_t g = SN_MAX(g0, begin + m); g < g1; g++) {
+            const double *row = x + ((ptrdiff_t)g - (ptrdiff_t)g0) * (ptrdiff_t)C;
+            sd += fabs((double)(float)row[col] - (double)(float)row[(ptrdiff_t)col - (ptrdiff_t)(m * C)]);
+        }
+        out[C + (size_t)j] = sd;
+    }
+    return SN_OK;
+}
+
+typedef struct stats_plan {
+    size_t nb;         /* blocks */
+    size_t *rng;       /* (nb) range of each block */
+    size_t *pos;       /* (nb) index of each block in the gathered order (rank 0's first) */
+    int *counts;       /* (size) blocks per rank, times the width when gathering */
+    size_t n_mine;
+    int size, rank;
+} stats_plan;
+
+static void stats_plan_free(stats_plan *p) {
+    free(p->rng);
+    free(p->pos);
+    free(p->counts);
+}
+
+static sn_status stats_plan_init(stats_plan *p, const sn_table *t, const sn_stats_req *r) {
+    memset(p, 0, sizeof *p);
+    p->size = r->comm ? r->comm->size : 1;
+    p->rank = r->comm ? r->comm->rank : 0;
+    const size_t total = t->row ? t->n_total : t->n_rows;
+    for (int i = 0; i < r->n_ranges; i++)
+        if (r->begin[i] >= r->end[i] || r->end[i] > total)
+            return sn_error(SN_ERR_ARG, "blocked statistics: range %d [%zu, %zu) is empty or beyond the %zu rows", i,
+                            r->begin[i], r->end[i], total);
+    p->nb = sn_stats_n_blocks(r);
+    p->rng = sn_malloc(p->nb, sizeof *p->rng);
+    p->pos = sn_malloc(p->nb, sizeof *p->pos);
+    p->counts = sn_calloc((size_t)p->size, sizeof *p->counts);
+    size_t *off = sn_calloc((size_t)p->size + 1, sizeof *off);
+    sn_status st = !p->rng || !p->pos || !p->counts || !off ? SN_ERR_NOMEM : SN_OK;
+    size_t q = 0;
+    for (int i = 0; !st && i < r->n_ranges; i++)
+        for (size_t g = r->begin[i]; g < r->end[i]; g += SN_STATS_BLOCK) p->rng[q++] = (size_t)i;
+    for (q = 0; !st && q < p->nb; q++) {
+        int o = r->owner ? r->owner[q] : 0;
+        if (o < 0 || o >= p->size) st = sn_error(SN_ERR_ARG, "blocked statistics: block %zu owned by rank %d of %d", q, o, p->size);
+        else p->counts[o]++;
+    }
+    for (int k = 0; !st && k < p->size; k++) off[k + 1] = off[k] + (size_t)p->counts[k];
+    for (q = 0; !st && q < p->nb; q++) p->pos[q] = off[r->owner ? r->owner[q] : 0]++;
+    if (!st) p->n_mine = (size_t)p->counts[p->rank];
+    free(off);
+    return st;
+}
+
+/* One pass: this rank's blocks' sums (width w each), gathered from every
+ * rank and added per range in block order into tot (n_ranges, w). A rank
+ * that fails still joins the gather (with zeros) and returns its error. */
+static sn_status stats_pass(const sn_table *t, const sn_stats_req *r, stats_plan *p, size_t w, const double *mean,
+                            double *tot) {
+    double *mine = sn_calloc(p->n_mine * w + 1, sizeof *mine), *all = sn_calloc(p->nb * w + 1, sizeof *all);
+    int *cnt = sn_malloc((size_t)p->size, sizeof *cnt);
+    sn_status st = !mine || !all || !cnt ? SN_ERR_NOMEM : SN_OK, local = SN_OK;
+    for (int k = 0; !st && k < p->size; k++) {
+        if ((size_t)p->counts[k] * w > (size_t)INT32_MAX) st = sn_error(SN_ERR_ARG, "blocked statistics: too many blocks");
+        else cnt[k] = (int)((size_t)p->counts[k] * w);
+    }
+    size_t k = 0, q = 0;
+    for (int i = 0; !st && i < r->n_ranges; i++)
+        for (size_t g = r->begin[i]; g < r->end[i]; g += SN_STATS_BLOCK, q++) {
+            if ((r->owner ? r->owner[q] : 0) != p->rank) continue;
+            size_t g1 = SN_MIN(g + SN_STATS_BLOCK, r->end[i]);
+            if (!local) local = block_sums(t, r, r->begin[i], g, g1, mean ? mean + (size_t)i * (size_t)t->n_cols : NULL,
+                                           mine + k * w);
+            k++;
+        }
+    if (!st && r->comm && p->size > 1) st = r->comm->gather_f64(r->comm->ctx, mine, cnt, all);
+    else if (!st) memcpy(all, mine, p->nb * w * sizeof *all);
+    for (size_t j = 0; !st && j < (size_t)r->n_ranges * w; j++) tot[j] = 0.0;
+    for (q = 0; !st && q < p->nb; q++)
+        for (size_t j = 0; j < w; j++) tot[p->rng[q] * w + j] += all[p->pos[q] * w + j];
+    free(mine);
+    free(all);
+    free(cnt);
+    return st ? st : local;
+}
+
+sn_status sn_table_stats_blocked(const sn_table *t, const sn_stats_req *r, double *mean, double *std, double *diff) {
+    if (!t || !r || !mean || !std || r->n_ranges < 1 || !r->begin || !r->end || t->n_cols < 1 ||
+        (r->n_diff && (!diff || !r->diff_col || r->season < 1)))
+        return sn_error(SN_ERR_ARG, "sn_table_stats_blocked: NULL or bad argument");
+    for (int j = 0; j < r->n_diff; j++)
+        if (r->diff_col[j] < 0 || r->diff_col[j] >= t->n_cols)
+            return sn_error(SN_ERR_ARG, "sn_table_stats_blocked: difference column %d of %d", r->diff_col[j], t->n_cols);
+    stats_plan p;
+    sn_status st = stats_plan_init(&p, t, r);
+    const size_t C = (size_t)t->n_cols, R = (size_t)r->n_ranges, D = (size_t)r->n_diff, W1 = C + D;
+    double *tot = st ? NULL : sn_malloc(R * W1, sizeof *tot);
+    if (!st && !tot) st = SN_ERR_NOMEM;
+    sn_status local = SN_OK;
+    if (!st) {
+        local = stats_pass(t, r, &p, W1, NULL, tot);
+        if (local && local != SN_ERR_ARG) st = local; /* a failed gather */
+    }
+    for (size_t i = 0; !st && i < R; i++) {
+        const double n = (double)(r->end[i] - r->begin[i]);
+        for (size_t c = 0; c < C; c++) mean[i * C + c] = tot[i * W1 + c] / n;
+        for (size_t j = 0; j < D; j++)
+            diff[i * D + j] = n > (double)r->season ? tot[i * W1 + C + j] / (n - (double)r->season) : NAN;
+    }
+    if (!st) {
+        sn_status s2 = stats_pass(t, r, &p, C, mean, tot);
+        if (s2 && s2 != SN_ERR_ARG) st = s2;
+        else if (!local) local = s2;
+    }
+    for (size_t i = 0; !st && i < R; i++)
+        for (size_t c = 0; c < C; c++) std[i * C + c] = sqrt(tot[i * C + c] / (double)(r->end[i] - r->begin[i]));
+    for (size_t i = 0; !st && !local && i < R; i++)
+        for (size_t c = 0; c < C && !st; c++)
+            if (!(std[i * C + c] > 0.0) || !isfinite(std[i * C + c]) || !isfinite(mean[i * C + c]))
+                st = sn_error(SN_ERR_NUMERIC,
+                              "column \"%s\" has standard deviation %g over rows [%zu, %zu): cannot normalize it "
+                              "(drop the column)",
+                              t->col_names ? t->col_names[c] : "?", std[i * C + c], r->begin[i], r->end[i]);
+    free(tot);
+    stats_plan_free(&p);
+    return st ? st : local;
 }
 
 sn_status sn_table_normalize(const sn_table *t, const double *mean, const double *std, float *out) {

@@ -25,10 +25,11 @@ sn_status sn_fc_baseline_predict(sn_fc_baseline b, const sn_fc_series *s, const 
     const size_t K = (size_t)s->K, S = (size_t)lay->n_steps, L = (size_t)lay->lookback, r = (size_t)lay->sampling;
     const size_t span = (size_t)sn_fc_layout_span(lay);
     for (size_t j = 0; j < w->n; j++) {
-        const size_t st = w->start[j], o = st + (L - 1) * r;
-        if (st >= s->N || span >= s->N - st)
-            return sn_error(SN_ERR_ARG, "baseline: window %zu (rows %zu..%zu) reaches beyond the %zu rows", j, st,
-                            st + span, s->N);
+        size_t st;
+        if (!sn_fc_series_local(s, w->start[j], span, &st))
+            return sn_error(SN_ERR_ARG, "baseline: window %zu (rows %zu..%zu) reaches beyond the %zu rows%s", j,
+                            w->start[j], w->start[j] + span, s->N, s->rows ? " held here" : "");
+        const size_t o = st + (L - 1) * r; /* held rows from here on: st is the window's first */
         for (size_t k = 0; k < K; k++) {
             const float *y = s->y + k;
             double yo = y[o * K], mean = 0, slope = 0;
@@ -47,8 +48,14 @@ sn_status sn_fc_baseline_predict(sn_fc_baseline b, const sn_fc_series *s, const 
                 case SN_FC_DRIFT: v = yo + slope * (double)d; break;
                 default: {
                     /* the latest row at the same phase: o + d - m * ceil(d / m) */
-                    size_t back = (size_t)m * ((d + (size_t)m - 1) / (size_t)m);
-                    if (o + d < back || (s->series && s->series[o + d - back] != s->series[st]))
+                    size_t back = (size_t)m * ((d + (size_t)m - 1) / (size_t)m), lr = 0;
+                    /* the row reached back to must be held too (a partial read: whole-series row
+                     * w->start[j] + o + d - back - st) */
+                    int held = o + d >= back &&
+                               (!s->rows || (w->start[j] + (o + d - back) >= st &&
+                                             sn_fc_series_local(s, w->start[j] + (o + d - back) - st, 0, &lr) &&
+                                             lr == o + d - back));
+                    if (!held || (s->series && s->series[o + d - back] != s->series[st]))
                         return sn_error(SN_ERR_ARG,
                                         "seasonal naive: window %zu needs the value %zu rows before its origin (row "
                                         "%zu), which is before its series starts: use a --season below %ld",

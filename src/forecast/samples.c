@@ -73,9 +73,26 @@ typedef struct fc_ctx {
     sn_fc_layout lay;
     size_t n_w;
     size_t *start; /* (n_w) copy */
+    size_t span;   /* rows from a window's first row to its last one read */
 } fc_ctx;
 
 static int series_of(const sn_fc_series *s, size_t row) { return s->series ? s->series[row] : 0; }
+
+int sn_fc_series_local(const sn_fc_series *s, size_t g, size_t span, size_t *local) {
+    if (!s->rows) {
+        *local = g;
+        return g < s->N && span < s->N - g;
+    }
+    size_t lo = 0, hi = s->N;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->rows[mid] < g) lo = mid + 1;
+        else hi = mid;
+    }
+    /* rows ascend, so g..g+span are held when the row span after g's is g+span */
+    *local = lo;
+    return lo < s->N && s->rows[lo] == g && span < s->N - lo && s->rows[lo + span] == g + span;
+}
 
 /* Input of one sample: column `col` of `src` (stride channels) for channel
  * independence, else every channel of x. */
@@ -139,7 +156,10 @@ static sn_status fc_fill(void *vctx, const size_t *idx, int B, sn_batch *bt) {
         if (idx[i] >= n) return sn_error(SN_ERR_ARG, "forecast dataset: sample %zu out of range (%zu)", idx[i], n);
         size_t w = ci ? idx[i] / (size_t)K : idx[i];
         int k0 = ci ? (int)(idx[i] % (size_t)K) : 0, nk = ci ? 1 : K;
-        size_t s = c->start[w];
+        size_t s;
+        if (!sn_fc_series_local(&c->s, c->start[w], c->span, &s))
+            return sn_error(SN_ERR_ARG, "forecast dataset: sample %zu (rows %zu..%zu) is not among the rows held here",
+                            idx[i], c->start[w], c->start[w] + c->span);
         fill_x(c, s, k0, bt->x + (size_t)i * xn);
         if (!bt->y || lay->inputs_only) continue;
         float *y = bt->y + (size_t)i * yn;
@@ -174,10 +194,12 @@ static sn_status check_windows(const sn_fc_series *s, const sn_fc_layout *lay, c
     const size_t span =
         lay->inputs_only ? (size_t)(lay->lookback - 1) * (size_t)lay->sampling : (size_t)sn_fc_layout_span(lay);
     for (size_t j = 0; j < w->n; j++) {
-        size_t st = w->start[j];
-        if (st >= s->N || span >= s->N - st)
-            return sn_error(SN_ERR_ARG, "forecast samples: window %zu (rows %zu..%zu) reaches beyond the %zu rows", j, st,
-                            st + span, s->N);
+        size_t st;
+        if (!sn_fc_series_local(s, w->start[j], span, &st)) {
+            if (s->rows) continue; /* not held here: an error only when filled */
+            return sn_error(SN_ERR_ARG, "forecast samples: window %zu (rows %zu..%zu) reaches beyond the %zu rows", j,
+                            w->start[j], w->start[j] + span, s->N);
+        }
         if (series_of(s, st) != series_of(s, st + span))
             return sn_error(SN_ERR_ARG, "forecast samples: window %zu (rows %zu..%zu) crosses from one series to the next",
                             j, st, st + span);
@@ -201,6 +223,7 @@ sn_status sn_fc_dataset(sn_dataset *out, const sn_fc_series *s, const sn_fc_layo
     c->s = *s;
     c->lay = *lay;
     c->n_w = w->n;
+    c->span = lay->inputs_only ? (size_t)(lay->lookback - 1) * (size_t)lay->sampling : (size_t)sn_fc_layout_span(lay);
     out->n = sn_fc_layout_samples(lay, s->K, w->n);
     out->x_numel = sn_fc_layout_x_numel(lay, s->C);
     out->y_numel = sn_fc_layout_y_numel(lay, s->K);
@@ -217,10 +240,14 @@ sn_status sn_fc_unscale(const sn_fc_series *s, const sn_fc_layout *lay, const sn
     if (!pred || !out) return sn_error(SN_ERR_ARG, "sn_fc_unscale: NULL argument");
     const int K = s->K, S = lay->n_steps, Q = SN_MAX(lay->n_quantiles, 1), ci = lay->channel_independent;
     const size_t yn = sn_fc_layout_y_numel(lay, K);
-    for (size_t j = 0; j < w->n; j++)
+    for (size_t j = 0; j < w->n; j++) {
+        size_t ls;
+        if (!sn_fc_series_local(s, w->start[j], (size_t)(lay->lookback - 1) * (size_t)lay->sampling, &ls))
+            return sn_error(SN_ERR_ARG, "sn_fc_unscale: window %zu (row %zu) is not among the rows held here", j,
+                            w->start[j]);
         for (int k = 0; k < K; k++) {
             double a, b;
-            target_affine(s, lay, w->start[j], k, &a, &b);
+            target_affine(s, lay, ls, k, &a, &b);
             /* the sample holding (j, k) and the index of (step, k) inside it */
             const float *p = pred + (ci ? (j * (size_t)K + (size_t)k) : j) * yn;
             for (int i = 0; i < S; i++)
@@ -230,6 +257,7 @@ sn_status sn_fc_unscale(const sn_fc_series *s, const sn_fc_layout *lay, const sn
                     out[o] = a * (double)p[in] + b;
                 }
         }
+    }
     return SN_OK;
 }
 
@@ -239,7 +267,10 @@ sn_status sn_fc_truth(const sn_fc_series *s, const sn_fc_layout *lay, const sn_w
     if (!out || lay->inputs_only) return sn_error(SN_ERR_ARG, "sn_fc_truth: NULL argument or an inputs-only layout");
     const size_t K = (size_t)s->K, S = (size_t)lay->n_steps;
     for (size_t j = 0; j < w->n; j++) {
-        size_t o = w->start[j] + (size_t)(lay->lookback - 1) * (size_t)lay->sampling;
+        size_t ls;
+        if (!sn_fc_series_local(s, w->start[j], (size_t)sn_fc_layout_span(lay), &ls))
+            return sn_error(SN_ERR_ARG, "sn_fc_truth: window %zu (row %zu) is not among the rows held here", j, w->start[j]);
+        size_t o = ls + (size_t)(lay->lookback - 1) * (size_t)lay->sampling;
         for (size_t i = 0; i < S; i++) {
             size_t row = o + (size_t)lay->first + i * (size_t)lay->stride;
             for (size_t k = 0; k < K; k++) out[(j * S + i) * K + k] = s->y[row * K + k];

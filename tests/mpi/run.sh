@@ -21,6 +21,8 @@
 #      the model file is the same on every rank count and in the one-process
 #      run, which reads it whole; the ranks' shares (SEQNN_DIST_VERBOSE=1)
 #      are disjoint, cover the training set, and none is all of it.
+#   5. The same for forecast on a plain CSV: each rank parses only the rows
+#      it needs; one model file on 1, 2, 3 ranks and in one process.
 # Loopback only: shared memory and TCP restricted to 127.0.0.1 (the
 # interface lo: Open MPI 4.1.4's TCP transport given 127.0.0.1/32 as an
 # address range hangs on messages above its 64 KiB eager limit here, while
@@ -161,6 +163,48 @@ if [ $rc != 0 ] && grep -q "rank $vrank" "$O/kill.log" && [ "$left" = 0 ] &&
 else
     bad "SIGKILL to rank $vrank: status $rc, $left temporary files:"; tail -n 8 "$O/kill.log"
 fi
+
+# 5. Reading only a rank's share (docs/distributed.md): on a plain CSV each
+#    rank parses only the rows of its training shard's windows, the
+#    validation / test rows and its statistics blocks. The model file and
+#    results equal those of 1 rank and of one process of the default build
+#    (which reads the whole file), and every rank > 0 parsed fewer rows than
+#    the file has (SEQNN_DIST_VERBOSE=1: one line per rank on stderr). The
+#    gzip fixture of job 1 is read whole on every rank, saying so.
+gunzip -c tests/fixtures/jena_hourly_4000.csv.gz > "$O/jena4000.csv"
+SH="forecast --data $O/jena4000.csv --epochs 2 --no-plots --quiet
+ --model lstm(8,dropout=0.2,recurrent_dropout=0.3),dropout(0.2),dense(1)"
+for np in 1 2 3; do
+    th=1; [ $np = 1 ] && th=2
+    $MPIRUN -np $np -x SEQNN_THREADS=$th -x SEQNN_DIST_VERBOSE=1 "$BIN" $SH --out "$O/share-np$np" \
+        > "$O/share-np$np.log" 2> "$O/share-np$np.err" ||
+        { bad "shared read on $np ranks failed:"; tail -n 5 "$O/share-np$np.err"; }
+done
+[ -n "$REF" ] && { SEQNN_THREADS=1 "$REF" --chunks 8 $SH --out "$O/share-1x1" > "$O/share-1x1.log" 2>&1 ||
+    { bad "shared-read job in one process failed:"; tail -n 5 "$O/share-1x1.log"; }; }
+sums=$(cd "$O" && sha256sum share-*/custom.seqnn 2> /dev/null)
+logs=$(cd "$O" && for d in share-*/; do for f in results.csv custom.history.csv; do no_secs "$d/$f"; done | sha256sum; done)
+if [ "$(echo "$sums" | awk '{ print $1 }' | sort -u | wc -l)" = 1 ] && [ "$(echo "$sums" | wc -l)" -ge 3 ] &&
+    [ "$(echo "$logs" | sort -u | wc -l)" = 1 ]; then
+    say "shared read: $(echo "$sums" | wc -l) runs (1, 2, 3 ranks${REF:+, 1 x 1 reading it whole}) wrote one model file and the same results: $(echo "$sums" | head -n 1 | cut -c1-16)"
+else
+    bad "shared read: model files or results differ:"; echo "$sums"
+fi
+for np in 2 3; do
+    line=$(grep -m 1 "^data: each of $np ranks read only its share" "$O/share-np$np.log")
+    [ -n "$line" ] || bad "shared read on $np ranks: rank 0 did not report the shared read"
+    r=1
+    while [ $r -lt $np ]; do
+        got=$(sed -n "s/^seqnn \[rank $r\]: data: parsed \([0-9]*\) of \([0-9]*\) rows.*/\1 \2/p" "$O/share-np$np.err")
+        set -- $got
+        if [ $# = 2 ] && [ "$1" -lt "$2" ]; then :; else bad "shared read on $np ranks: rank $r parsed '${got:-?}' rows"; fi
+        r=$((r + 1))
+    done
+    say "shared read on $np ranks: ${line#data: }"
+done
+grep -q "^data: read whole on every rank (compressed file)" "$O/forecast-np2.log" &&
+    say "the gzip fixture: read whole on every rank, said so" ||
+    bad "the gzip fixture on 2 ranks did not say it was read whole"
 
 [ $fail = 0 ] && say "ok" || say "FAILED"
 exit $fail
