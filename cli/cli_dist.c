@@ -53,7 +53,9 @@ int cli_dist_start(int *argc, char ***argv) {
 int cli_dist_end(int rc) {
 #ifdef SN_HAVE_MPI
     if (!cli_comm) return rc;
-    if (rc != 0 && rc != 2 && !cli_dist_agreed && cli_comm->size > 1) {
+    /* a failure every rank reached (bad arguments, a bad spec or file every
+     * rank reads) ends each normally; one that a rank met alone ends all */
+    if (rc != 0 && !cli_dist_agreed && cli_comm->size > 1 && !sn_dist_all_failed(5.0)) {
         fprintf(stderr, "seqnn [rank %d]: failed on this rank alone: ending every rank\n", cli_rank);
         fflush(NULL);
         sn_dist_abort(rc);

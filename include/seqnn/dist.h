@@ -31,6 +31,13 @@ SN_API sn_status sn_dist_init(int *argc, char ***argv, const sn_comm **comm);
  * Collective: every rank calls it. */
 SN_API void sn_dist_finalize(void);
 
+/* For a rank that failed outside a collective: whether every rank failed
+ * too. Each failing rank enters a non-blocking barrier; 1 when all ranks
+ * entered it within `seconds` (then each can end normally: no rank waits
+ * for another), 0 when some rank did not (it is still working or waits in
+ * a collective: end the job with sn_dist_abort). 0 without sn_dist_init. */
+SN_API int sn_dist_all_failed(double seconds);
+
 /* Ends the whole job (MPI_Abort with `code`): for a failure on one rank
  * outside a collective, where the other ranks would wait for it forever.
  * Returns only when sn_dist_init has not succeeded (then it does nothing). */

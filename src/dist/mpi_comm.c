@@ -7,10 +7,12 @@
  * handle. Sums are MPI_SUM over MPI_INT64_T: exact, so whatever algorithm
  * and association the MPI library picks for the rank count, the result is
  * the same integer. Nothing here sums floats (docs/distributed.md). */
+#define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/internal.h"
 #include "seqnn/dist.h"
@@ -278,6 +280,22 @@ void sn_dist_finalize(void) {
     MPI_Finalized(&fin);
     if (d->we_initialised && !fin) MPI_Finalize();
     memset(d, 0, sizeof *d);
+}
+
+int sn_dist_all_failed(double seconds) {
+    dist_state *d = &g_dist;
+    if (!d->ready) return 0;
+    MPI_Request r;
+    if (MPI_Ibarrier(d->comm, &r) != MPI_SUCCESS) return 0;
+    double t0 = MPI_Wtime();
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(&r, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return 0;
+        if (done) return 1;
+        if (MPI_Wtime() - t0 > seconds) return 0; /* the request is left: the job is aborted next */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void sn_dist_abort(int code) {
