@@ -23,27 +23,11 @@
 
 #include "forecast.h"
 
-/* 1 when path's first bytes are none of the compressed formats the reader
- * takes (gzip, xz, bzip2, zstd, zip): a plain file can be read in parts. */
-static int plain_file(const char *path) {
-    unsigned char m[6] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    size_t n = fread(m, 1, sizeof m, f);
-    fclose(f);
-    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return 0;
-    if (n >= 6 && !memcmp(m, "\xfd" "7zXZ\0", 6)) return 0;
-    if (n >= 3 && !memcmp(m, "BZh", 3)) return 0;
-    if (n >= 4 && !memcmp(m, "\x28\xb5\x2f\xfd", 4)) return 0;
-    if (n >= 4 && !memcmp(m, "PK\x03\x04", 4)) return 0;
-    return 1;
-}
-
 const char *fc_shard_refusal(const fc_opts *o) {
     if (!cli_comm || cli_comm->size < 2) return "";
     if (o->whole) return o->whole;
     if (o->ffill) return "--ffill needs every row before";
-    if (!o->data || !plain_file(o->data)) return "compressed file";
+    if (!o->data || sn_file_compressed(o->data, NULL, 0) != 0) return "compressed file";
     return NULL;
 }
 

@@ -134,6 +134,11 @@ typedef struct sn_table {
  * Bytes that are not printable ASCII are shown as \xNN in messages.
  * `opts` may be NULL for the defaults. Free with sn_table_free. */
 SN_API sn_status sn_csv_read(sn_table *out, const char *path, const sn_csv_opts *opts);
+/* Whether a file is compressed, by the magic bytes every reader decodes
+ * (gzip, zip, xz, bzip2, zstd): 1 compressed, 0 plain, -1 it cannot be
+ * opened. head non-NULL: its first n bytes are judged instead of path's
+ * (a caller that already holds them). A plain file can be read in parts. */
+SN_API int sn_file_compressed(const char *path, const unsigned char *head, size_t n);
 
 /* Releases everything the table owns and zeroes it. NULL and zeroed tables are fine. */
 SN_API void sn_table_free(sn_table *t);

@@ -104,6 +104,18 @@ static sn_codec sniff(const unsigned char *m, size_t n) {
     return SN_CODEC_PLAIN;
 }
 
+int sn_file_compressed(const char *path, const unsigned char *head, size_t n) {
+    unsigned char m[6] = {0};
+    if (!head) {
+        FILE *f = path ? fopen(path, "rb") : NULL;
+        if (!f) return -1;
+        n = fread(m, 1, sizeof m, f);
+        fclose(f);
+        head = m;
+    }
+    return sniff(head, n) != SN_CODEC_PLAIN;
+}
+
 sn_status sn_stream_open(sn_stream *s, const char *path, const sn_stream_opts *o) {
     memset(s, 0, sizeof *s);
     s->path = path;

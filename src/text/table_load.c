@@ -27,6 +27,7 @@
 #include "core/json.h"
 #include "core/strtab.h"
 #include "data/stream.h"
+#include "seqnn/data.h"
 #include "text/table_internal.h"
 
 void sn_text_table_opts_default(sn_text_table_opts *o) {
@@ -359,14 +360,11 @@ static sn_status map_file(const char *path, mapped *m) {
     }
     close(fd);
     if (st) return st;
-    const unsigned char *u = m->base;
-    static const char *const magic[] = {"\x1f\x8b", "\xfd" "7zXZ", "PK\x03\x04", "BZh", "\x28\xb5\x2f\xfd"};
-    for (size_t k = 0; u && k < sizeof magic / sizeof magic[0]; k++)
-        if (m->len >= strlen(magic[k]) && !memcmp(u, magic[k], strlen(magic[k]))) {
-            munmap(m->base, m->len);
-            memset(m, 0, sizeof *m);
-            return sn_error(SN_ERR_UNSUPPORTED, "%s is compressed: it cannot be read in parts", path);
-        }
+    if (m->base && sn_file_compressed(path, m->base, m->len) == 1) {
+        munmap(m->base, m->len);
+        memset(m, 0, sizeof *m);
+        return sn_error(SN_ERR_UNSUPPORTED, "%s is compressed: it cannot be read in parts", path);
+    }
     m->p = m->base ? m->base : "";
     m->n = m->len;
     if (m->n >= 3 && !memcmp(m->p, "\xEF\xBB\xBF", 3)) {
