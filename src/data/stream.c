@@ -226,6 +226,15 @@ sn_status sn_stream_read_all(sn_stream *s, size_t cap, char **out, size_t *len) 
         sn_buf_free(&b);
         return st;
     }
+    /* the reads grow the buffer in steps (at least 8 KiB): a corpus of many
+     * small files keeps each text at its own size, not the step's */
+    if (b.cap > b.n + 1) {
+        char *p = sn_realloc(b.p, b.n + 1, 1);
+        if (p) {
+            b.p = p;
+            b.cap = b.n + 1;
+        }
+    }
     *len = b.n;
     *out = sn_buf_cstr(&b);
     return SN_OK;
