@@ -202,7 +202,8 @@ typedef struct sn_text_table_opts {
     /* 1: an index only (sn_text_load_table): every record is parsed and
      * checked, its labels kept, but its text is left "" and its place in
      * the file kept in the corpus's spans, for sn_text_table_read to read
-     * the texts of some documents later. Needs an uncompressed UTF-8 file,
+     * the texts of some documents later. Needs an uncompressed UTF-8 file
+     * without NUL bytes (a whole load reads those as spaces before parsing),
      * which is mapped, not read into memory (SN_ERR_UNSUPPORTED otherwise). */
     int index_only;
 } sn_text_table_opts;

@@ -310,6 +310,10 @@ sn_status sn_text_parse_table(sn_text_corpus *out, const char *buf, size_t len, 
     if (o->index_only && o->encoding != SN_TEXT_ENC_UTF8)
         return sn_error(SN_ERR_UNSUPPORTED, "%s: an index needs UTF-8 text (the file is read as %s)", name,
                         "another encoding");
+    /* a whole load reads NUL bytes as spaces (sn_text_decode), also in labels and
+     * delimiters' neighbourhood; an index parses the bytes where they lie */
+    if (o->index_only && len && memchr(buf, 0, len))
+        return sn_error(SN_ERR_UNSUPPORTED, "%s holds NUL bytes: an index needs a text file", name);
     char *dec = NULL;
     size_t dn = len;
     sn_status st = o->encoding == SN_TEXT_ENC_UTF8 ? sn_text_check_utf8(buf, len, name) : SN_OK;
@@ -392,6 +396,8 @@ sn_status sn_text_table_read(sn_text_corpus *c, size_t lo, size_t hi, const char
         uint64_t off = c->spans[2 * i], n = c->spans[2 * i + 1];
         if (off > m.n || n > m.n - off)
             st = sn_error(SN_ERR_FORMAT, "%s: document %zu lies beyond the file (the file changed?)", path, i);
+        else if (n && memchr(m.p + off, 0, n))
+            st = sn_error(SN_ERR_FORMAT, "%s: document %zu now holds NUL bytes (the file changed?)", path, i);
         else st = sn_text_check_utf8(m.p + off, n, path);
     }
     if (!st && fmt == SN_TEXT_FORMAT_JSONL) st = read_jsonl(c, lo, hi, m.p, m.n, o, path);
